@@ -1,0 +1,194 @@
+//! auth-service configuration, read from the environment.
+
+use std::{net::SocketAddr, time::Duration};
+
+use completionist_common::{
+    config::{ConfigError, Env, Secret, seconds},
+    db::PoolSize,
+    telemetry::Telemetry,
+};
+
+/// Everything auth-service reads at start-up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen_addr: SocketAddr,
+    pub database_url: Secret,
+    pub pool: PoolSize,
+    pub jwt: JwtConfig,
+    pub login: LoginPolicy,
+    /// Concurrent argon2 computations; about the number of cores, so a flood
+    /// of logins cannot take every core from the other RPCs.
+    pub hashing_concurrency: usize,
+    /// How often expired revocations and refresh tokens are removed.
+    pub cleanup_interval: Duration,
+    /// How often the database is probed for the health service.
+    pub health_interval: Duration,
+    pub telemetry: Telemetry,
+}
+
+/// How tokens are signed and how long they live.
+#[derive(Clone, Debug)]
+pub struct JwtConfig {
+    /// HS256 key; at least 32 bytes.
+    pub secret: Secret,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    /// Clock skew tolerated on `exp`.
+    pub leeway: Duration,
+    pub issuer: String,
+    pub audience: String,
+}
+
+/// Throttling of repeated failed logins for one email.
+#[derive(Clone, Copy, Debug)]
+pub struct LoginPolicy {
+    /// Failures allowed before the email is locked.
+    pub max_failures: u32,
+    /// The first lock; each further failure doubles it, up to `max_lockout`.
+    pub lockout: Duration,
+    pub max_lockout: Duration,
+}
+
+impl Default for LoginPolicy {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            lockout: Duration::from_secs(30),
+            max_lockout: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration, naming every bad variable at once.
+    pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let listen_addr = env.or("AUTH_LISTEN_ADDR", SocketAddr::from(([127, 0, 0, 1], 50051)));
+        let database_url = env.required("AUTH_DATABASE_URL", postgres_url);
+        let secret = env.required("JWT_SECRET", |raw| {
+            if raw.len() < 32 {
+                Err("must be at least 32 bytes (e.g. `openssl rand -base64 48`)".into())
+            } else {
+                Ok(Secret::new(raw))
+            }
+        });
+        let access_ttl = env.parse_or("JWT_ACCESS_TTL_SECONDS", Duration::from_secs(15 * 60), positive_seconds);
+        let refresh_ttl = env.parse_or(
+            "JWT_REFRESH_TTL_SECONDS",
+            Duration::from_secs(30 * 24 * 3600),
+            positive_seconds,
+        );
+        let leeway = env.parse_or("JWT_LEEWAY_SECONDS", Duration::from_secs(30), seconds);
+        if refresh_ttl < access_ttl {
+            env.problem(
+                "JWT_REFRESH_TTL_SECONDS",
+                "must not be shorter than JWT_ACCESS_TTL_SECONDS",
+            );
+        }
+        let max_connections = env.or("AUTH_DB_MAX_CONNECTIONS", 16u32);
+        let hashing_concurrency = env.or(
+            "AUTH_HASHING_CONCURRENCY",
+            std::thread::available_parallelism().map_or(2, usize::from),
+        );
+        if hashing_concurrency == 0 {
+            env.problem("AUTH_HASHING_CONCURRENCY", "must be at least 1");
+        }
+        let defaults = LoginPolicy::default();
+        let login = LoginPolicy {
+            max_failures: env.or("AUTH_LOGIN_MAX_FAILURES", defaults.max_failures),
+            lockout: env.parse_or("AUTH_LOGIN_LOCKOUT_SECONDS", defaults.lockout, seconds),
+            max_lockout: defaults.max_lockout,
+        };
+        let cleanup_interval = env.parse_or(
+            "AUTH_CLEANUP_INTERVAL_SECONDS",
+            Duration::from_secs(3600),
+            positive_seconds,
+        );
+        let telemetry = Telemetry::from_env(&mut env);
+        env.finish(Self {
+            listen_addr,
+            database_url,
+            pool: PoolSize {
+                max_connections,
+                ..PoolSize::default()
+            },
+            jwt: JwtConfig {
+                secret,
+                access_ttl,
+                refresh_ttl,
+                leeway,
+                issuer: "completionist-auth".into(),
+                audience: "completionist".into(),
+            },
+            login,
+            hashing_concurrency,
+            cleanup_interval,
+            health_interval: Duration::from_secs(2),
+            telemetry,
+        })
+    }
+}
+
+/// Accepts `postgres://` and `postgresql://` URLs.
+pub fn postgres_url(raw: &str) -> Result<Secret, String> {
+    if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+        Ok(Secret::new(raw))
+    } else {
+        Err("must be a postgres:// URL".into())
+    }
+}
+
+fn positive_seconds(raw: &str) -> Result<Duration, String> {
+    match seconds(raw)? {
+        Duration::ZERO => Err("must be at least 1 second".into()),
+        duration => Ok(duration),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("AUTH_DATABASE_URL", "postgres://localhost/auth"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ]
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let config = Config::from_env(Env::from_vars(valid())).unwrap();
+        assert_eq!(config.listen_addr.to_string(), "127.0.0.1:50051");
+        assert_eq!(config.jwt.access_ttl, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn names_every_bad_variable() {
+        let env = Env::from_vars([
+            ("AUTH_LISTEN_ADDR", "nowhere"),
+            ("JWT_SECRET", "short"),
+            ("JWT_ACCESS_TTL_SECONDS", "0"),
+            ("LOG_FORMAT", "xml"),
+        ]);
+        let err = Config::from_env(env).unwrap_err().to_string();
+        for name in [
+            "AUTH_LISTEN_ADDR",
+            "AUTH_DATABASE_URL",
+            "JWT_SECRET",
+            "JWT_ACCESS_TTL_SECONDS",
+            "LOG_FORMAT",
+        ] {
+            assert!(err.contains(name), "{name} missing from: {err}");
+        }
+        assert!(!err.contains("short"), "a secret's value must not be echoed: {err}");
+    }
+
+    #[test]
+    fn refresh_must_outlive_access() {
+        let mut vars = valid();
+        vars.push(("JWT_ACCESS_TTL_SECONDS", "100"));
+        vars.push(("JWT_REFRESH_TTL_SECONDS", "10"));
+        let err = Config::from_env(Env::from_vars(vars)).unwrap_err().to_string();
+        assert!(err.contains("JWT_REFRESH_TTL_SECONDS"), "{err}");
+    }
+}

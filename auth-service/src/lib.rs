@@ -1,0 +1,97 @@
+//! auth-service: registers users, logs them in, issues and revokes tokens,
+//! and validates them for the other services.
+//!
+//! [`run`] serves on an already-bound listener until `shutdown` completes,
+//! so tests bind port 0 and start the real server in-process.
+
+mod app;
+pub mod config;
+mod db;
+mod domain;
+mod error;
+mod password;
+mod revocation;
+mod schema;
+mod service;
+mod token;
+
+use std::{future::Future, sync::Arc};
+
+use completionist_common::{
+    db as common_db,
+    server::{self, Readiness},
+};
+use completionist_proto::auth::auth_service_server::AuthServiceServer;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use tokio::net::TcpListener;
+use tonic::server::NamedService;
+
+pub use crate::config::Config;
+use crate::{app::App, revocation::Revocations, service::AuthApi};
+
+/// The schema of the auth database, applied at start-up.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/auth");
+
+/// Advisory lock taken while migrating, so replicas starting together take
+/// turns.
+const MIGRATION_LOCK: i64 = 0x6175_7468; // "auth"
+
+/// The fully qualified name of the service, as health checks ask for it.
+pub const SERVICE_NAME: &str = <AuthServiceServer<AuthApi> as NamedService>::NAME;
+
+/// Applies pending migrations to the auth database.
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    common_db::migrate(config.database_url.expose(), MIGRATIONS, MIGRATION_LOCK).await
+}
+
+/// Grants the admin role to the registered account with this email.
+pub async fn grant_admin(config: &Config, email: &str) -> anyhow::Result<bool> {
+    let pool = common_db::pool(config.database_url.expose(), config.pool);
+    app::grant_admin(&pool, email)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", completionist_common::error::Chain(&e)))
+}
+
+/// Serves auth-service on `listener` until `shutdown` completes.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let pool = common_db::pool(config.database_url.expose(), config.pool);
+    let revocations = Arc::new(Revocations::default());
+    let app = App::new(&config, pool.clone(), revocations.clone())?;
+
+    let database_url = config.database_url.clone();
+    let listener_task =
+        tokio::spawn(async move { revocations.listen(database_url.expose()).await });
+    let cleanup_app = app.clone();
+    let cleanup_interval = config.cleanup_interval;
+    let cleanup_task = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(cleanup_interval).await;
+            match cleanup_app.cleanup().await {
+                Ok(deleted) => tracing::info!(deleted, "removed expired revocations and tokens"),
+                Err(error) => tracing::warn!(error = %completionist_common::error::Chain(&error), "cleanup failed"),
+            }
+        }
+    });
+
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let routes = server::base_routes(health, &[completionist_proto::FILE_DESCRIPTOR_SET])?
+        .add_service(AuthServiceServer::new(AuthApi::new(app)));
+    let probe_timeout = config.health_interval;
+    let readiness = Readiness {
+        reporter,
+        services: vec![SERVICE_NAME],
+        probe: move || {
+            let pool = pool.clone();
+            async move { common_db::ping(&pool, probe_timeout).await.is_ok() }
+        },
+        interval: config.health_interval,
+    };
+    let served = server::serve(listener, routes, readiness, shutdown).await;
+    listener_task.abort();
+    cleanup_task.abort();
+    Ok(served?)
+}

@@ -1,0 +1,235 @@
+//! Revocations in memory, so ValidateToken needs no database round trip.
+//!
+//! Postgres holds the truth (`revocations`); every insert is announced on the
+//! `auth_revocations` channel by a trigger. Each replica listens on a
+//! connection of its own and, on every announcement, reads the rows it has
+//! not seen yet. While that listener is down, [`Revocations::is_current`] is
+//! false and the caller catches up from the database before trusting the
+//! set, so a revocation made through any replica is honoured by all.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        RwLock,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use chrono::{DateTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::StreamExt;
+use uuid::Uuid;
+
+use crate::{
+    db::{self, RevocationRow},
+    token::Claims,
+};
+
+const CHANNEL: &str = "auth_revocations";
+
+/// The revocations a replica knows of.
+#[derive(Default)]
+pub struct Revocations {
+    state: RwLock<State>,
+    /// The listener is connected and has caught up since connecting.
+    current: AtomicBool,
+}
+
+#[derive(Default)]
+struct State {
+    last_id: i64,
+    /// Revoked token ids, with when each record stops mattering.
+    tokens: HashMap<Uuid, DateTime<Utc>>,
+    /// Revoked sessions (refresh token families).
+    families: HashMap<Uuid, DateTime<Utc>>,
+    /// Per user: tokens issued before the first time are revoked.
+    users: HashMap<Uuid, (i64, DateTime<Utc>)>,
+    /// Every token issued before this (milliseconds) is revoked.
+    all: Option<(i64, DateTime<Utc>)>,
+}
+
+impl Revocations {
+    /// Whether the token is revoked by anything this replica knows of.
+    pub fn is_revoked(&self, claims: &Claims) -> bool {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let issued = claims.issued_at_millis();
+        state.tokens.contains_key(&claims.jti)
+            || state.families.contains_key(&claims.sid)
+            || state
+                .users
+                .get(&claims.sub)
+                .is_some_and(|(before, _)| issued < *before)
+            || state.all.is_some_and(|(before, _)| issued < before)
+    }
+
+    /// Whether the listener is up to date; if not, call
+    /// [`Revocations::catch_up`] before trusting [`Revocations::is_revoked`].
+    pub fn is_current(&self) -> bool {
+        AtomicBool::load(&self.current, Ordering::Acquire)
+    }
+
+    /// Reads the revocations recorded since the last one seen.
+    pub async fn catch_up(&self, conn: &mut AsyncPgConnection) -> Result<(), diesel::result::Error> {
+        let after = self.state.read().unwrap_or_else(|e| e.into_inner()).last_id;
+        let rows = db::revocations_since(conn, after).await?;
+        let last = if rows.is_empty() {
+            // Expired rows are not loaded; remember how far we have read.
+            db::last_revocation_id(conn).await?
+        } else {
+            rows.last().map_or(after, |row| row.id)
+        };
+        self.apply(&rows, last);
+        Ok(())
+    }
+
+    fn apply(&self, rows: &[RevocationRow], last_id: i64) {
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        for row in rows {
+            let before = row.issued_before.map(|t| t.timestamp_millis());
+            match (row.kind.as_str(), row.subject, before) {
+                ("token", Some(id), _) => {
+                    state.tokens.insert(id, row.expires_at);
+                }
+                ("family", Some(id), _) => {
+                    state.families.insert(id, row.expires_at);
+                }
+                ("user", Some(id), Some(before)) => {
+                    let entry = state.users.entry(id).or_insert((before, row.expires_at));
+                    *entry = (entry.0.max(before), entry.1.max(row.expires_at));
+                }
+                ("all", None, Some(before)) => {
+                    let (b, e) = state.all.unwrap_or((before, row.expires_at));
+                    state.all = Some((b.max(before), e.max(row.expires_at)));
+                }
+                _ => tracing::warn!(id = row.id, kind = %row.kind, "malformed revocation row ignored"),
+            }
+        }
+        state.last_id = state.last_id.max(last_id);
+    }
+
+    /// Forgets records whose tokens have all expired; returns how many.
+    pub fn prune(&self, now: DateTime<Utc>) -> usize {
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        let before = state.tokens.len() + state.families.len() + state.users.len();
+        state.tokens.retain(|_, expires| *expires > now);
+        state.families.retain(|_, expires| *expires > now);
+        state.users.retain(|_, (_, expires)| *expires > now);
+        if state.all.is_some_and(|(_, expires)| expires <= now) {
+            state.all = None;
+        }
+        before - (state.tokens.len() + state.families.len() + state.users.len())
+    }
+
+    /// Keeps this replica in step with every other: listens for
+    /// announcements and reads new rows on each. Reconnects after failures;
+    /// runs until the task is dropped.
+    pub async fn listen(&self, database_url: &str) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.listen_once(database_url).await {
+                Ok(()) => backoff = Duration::from_millis(100),
+                Err(error) => {
+                    tracing::warn!(%error, "revocation listener disconnected; retrying");
+                }
+            }
+            self.current.store(false, Ordering::Release);
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    async fn listen_once(&self, database_url: &str) -> Result<(), anyhow::Error> {
+        let mut conn = AsyncPgConnection::establish(database_url).await?;
+        diesel::sql_query(format!("LISTEN {CHANNEL}"))
+            .execute(&mut conn)
+            .await?;
+        // Listening first, then reading, so nothing falls in between.
+        self.catch_up(&mut conn).await?;
+        self.current.store(true, Ordering::Release);
+        loop {
+            let notification = {
+                let mut stream = std::pin::pin!(conn.notifications_stream());
+                stream.next().await
+            };
+            match notification {
+                Some(Ok(_)) => self.catch_up(&mut conn).await?,
+                Some(Err(error)) => return Err(error.into()),
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::domain::Role;
+
+    fn claims(iat_millis: i64) -> Claims {
+        #[allow(clippy::cast_precision_loss)]
+        let iat = iat_millis as f64 / 1000.0;
+        Claims {
+            sub: Uuid::now_v7(),
+            jti: Uuid::now_v7(),
+            sid: Uuid::now_v7(),
+            iat,
+            exp: 0,
+            iss: String::new(),
+            aud: String::new(),
+            role: Role::User,
+        }
+    }
+
+    fn row(id: i64, kind: &str, subject: Option<Uuid>, before: Option<DateTime<Utc>>) -> RevocationRow {
+        RevocationRow {
+            id,
+            kind: kind.into(),
+            subject,
+            issued_before: before,
+            expires_at: Utc::now() + TimeDelta::hours(1),
+        }
+    }
+
+    #[test]
+    fn each_kind_revokes_what_it_names() {
+        let set = Revocations::default();
+        let now = Utc::now();
+        let old = claims(now.timestamp_millis() - 1000);
+        let new = claims(now.timestamp_millis());
+        assert!(!set.is_revoked(&old));
+
+        set.apply(&[row(1, "token", Some(old.jti), None)], 1);
+        assert!(set.is_revoked(&old));
+        assert!(!set.is_revoked(&new));
+
+        let other = claims(now.timestamp_millis() - 1000);
+        set.apply(&[row(2, "family", Some(other.sid), None)], 2);
+        assert!(set.is_revoked(&other));
+
+        let mut user_old = claims(now.timestamp_millis() - 1);
+        let mut user_new = claims(now.timestamp_millis());
+        user_new.sub = user_old.sub;
+        set.apply(&[row(3, "user", Some(user_old.sub), Some(now))], 3);
+        assert!(set.is_revoked(&user_old), "issued before the cutoff");
+        assert!(!set.is_revoked(&user_new), "issued at the cutoff");
+
+        user_old.sub = Uuid::now_v7();
+        set.apply(&[row(4, "all", None, Some(now))], 4);
+        assert!(set.is_revoked(&user_old));
+        assert!(!set.is_revoked(&new));
+    }
+
+    #[test]
+    fn prune_forgets_only_expired_records() {
+        let set = Revocations::default();
+        let live = claims(0);
+        let mut dead = row(1, "token", Some(Uuid::now_v7()), None);
+        dead.expires_at = Utc::now() - TimeDelta::seconds(1);
+        set.apply(&[dead, row(2, "token", Some(live.jti), None)], 2);
+        assert_eq!(set.prune(Utc::now()), 1);
+        assert!(set.is_revoked(&live));
+    }
+}

@@ -1,0 +1,186 @@
+//! Access tokens (HS256 JWTs) and refresh tokens (opaque random strings that
+//! are stored only as SHA-256 hashes).
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, TimeDelta, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{config::JwtConfig, domain::Role, error::Error};
+
+/// The `typ` header of access tokens (RFC 9068). jsonwebtoken does not check
+/// it; [`Keys::decode`] does, so no other kind of JWT passes for one.
+const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// The claims of an access token.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id.
+    pub sub: Uuid,
+    /// The token id; what Logout revokes.
+    pub jti: Uuid,
+    /// The session (refresh token family) the token was issued in.
+    pub sid: Uuid,
+    /// Issue time in seconds with millisecond precision, so a revocation
+    /// "before now" does not also catch a token issued right after it.
+    pub iat: f64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    pub role: Role,
+}
+
+impl Claims {
+    /// Issue time in whole milliseconds since the epoch.
+    pub fn issued_at_millis(&self) -> i64 {
+        // Issue times are ~1.7e12 ms: exact in an f64.
+        #[allow(clippy::cast_possible_truncation)]
+        let millis = (self.iat * 1000.0).round() as i64;
+        millis
+    }
+
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.exp, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+}
+
+/// Signs and checks access tokens.
+pub struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    config: JwtConfig,
+}
+
+/// A freshly signed access token.
+pub struct AccessToken {
+    pub token: String,
+    pub claims: Claims,
+}
+
+impl Keys {
+    pub fn new(config: JwtConfig) -> Self {
+        let secret = config.secret.expose().as_bytes();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = config.leeway.as_secs();
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            config,
+        }
+    }
+
+    pub fn config(&self) -> &JwtConfig {
+        &self.config
+    }
+
+    /// Signs an access token for `user` in session `session`.
+    pub fn issue(&self, user: Uuid, role: Role, session: Uuid) -> Result<AccessToken, Error> {
+        let now = Utc::now();
+        let ttl = TimeDelta::from_std(self.config.access_ttl)
+            .map_err(|e| anyhow::anyhow!("access TTL out of range: {e}"))?;
+        #[allow(clippy::cast_precision_loss)]
+        let iat = now.timestamp_millis() as f64 / 1000.0;
+        let claims = Claims {
+            sub: user,
+            jti: Uuid::now_v7(),
+            sid: session,
+            iat,
+            exp: (now + ttl).timestamp(),
+            iss: self.config.issuer.clone(),
+            aud: self.config.audience.clone(),
+            role,
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(ACCESS_TOKEN_TYPE.into());
+        let token = jsonwebtoken::encode(&header, &claims, &self.encoding)
+            .map_err(|e| anyhow::anyhow!("signing failed: {e}"))?;
+        Ok(AccessToken { token, claims })
+    }
+
+    /// Checks signature, type, expiry (with leeway), issuer and audience.
+    /// Revocation is the caller's next step.
+    pub fn decode(&self, token: &str) -> Result<Claims, Error> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => Error::TokenExpired,
+                _ => Error::InvalidToken,
+            })?;
+        if data.header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
+            return Err(Error::InvalidToken);
+        }
+        Ok(data.claims)
+    }
+}
+
+/// A new opaque refresh token: 256 random bits, base64url.
+pub fn new_refresh_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the database stores of a refresh token.
+pub fn hash_refresh_token(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use completionist_common::config::Secret;
+
+    use super::*;
+
+    fn config(secret: &str, ttl: Duration) -> JwtConfig {
+        JwtConfig {
+            secret: Secret::new(secret),
+            access_ttl: ttl,
+            refresh_ttl: ttl,
+            leeway: Duration::ZERO,
+            issuer: "iss".into(),
+            audience: "aud".into(),
+        }
+    }
+
+    #[test]
+    fn issues_and_decodes() {
+        let keys = Keys::new(config("k".repeat(32).as_str(), Duration::from_secs(60)));
+        let user = Uuid::now_v7();
+        let token = keys.issue(user, Role::Admin, Uuid::now_v7()).unwrap();
+        let claims = keys.decode(&token.token).unwrap();
+        assert_eq!(claims.sub, user);
+        assert_eq!(claims.role, Role::Admin);
+        assert_eq!(claims.jti, token.claims.jti);
+    }
+
+    #[test]
+    fn refuses_other_keys_types_and_garbage() {
+        let keys = Keys::new(config(&"k".repeat(32), Duration::from_secs(60)));
+        let other = Keys::new(config(&"o".repeat(32), Duration::from_secs(60)));
+        let token = other.issue(Uuid::now_v7(), Role::User, Uuid::now_v7()).unwrap();
+        assert!(matches!(keys.decode(&token.token), Err(Error::InvalidToken)));
+        assert!(matches!(keys.decode("garbage"), Err(Error::InvalidToken)));
+
+        // Same key, same claims, but not typed as an access token.
+        let claims = keys.issue(Uuid::now_v7(), Role::User, Uuid::now_v7()).unwrap().claims;
+        let untyped = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        assert!(matches!(keys.decode(&untyped), Err(Error::InvalidToken)));
+    }
+
+    #[test]
+    fn refresh_tokens_are_random_and_hashed() {
+        let a = new_refresh_token();
+        assert_ne!(a, new_refresh_token());
+        assert_eq!(hash_refresh_token(&a).len(), 32);
+        assert_eq!(hash_refresh_token(&a), hash_refresh_token(&a));
+    }
+}

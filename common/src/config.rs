@@ -1,0 +1,170 @@
+//! Typed configuration from environment variables, with every problem reported
+//! at once: a service reads all its variables through one [`Env`], then
+//! [`Env::finish`] names each missing or malformed one in a single message.
+
+use std::{collections::HashMap, fmt, str::FromStr};
+
+/// The variables a process sees: a `.env` file in the working directory,
+/// overridden by the real environment.
+pub struct Env {
+    vars: HashMap<String, String>,
+    problems: Vec<String>,
+}
+
+impl Env {
+    /// The process environment over the `.env` file, if there is one.
+    pub fn from_process() -> Self {
+        let mut vars: HashMap<String, String> = dotenvy::dotenv_iter()
+            .map(|iter| iter.filter_map(Result::ok).collect())
+            .unwrap_or_default();
+        vars.extend(std::env::vars());
+        Self::from_vars(vars)
+    }
+
+    /// Exactly these variables; what tests use instead of touching the
+    /// process environment.
+    pub fn from_vars<K: Into<String>, V: Into<String>>(
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self {
+            vars: vars
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// The raw value of a variable, if set and not empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// A variable parsed by `parse`, or `default` when unset.
+    pub fn parse_or<T>(
+        &mut self,
+        name: &str,
+        default: T,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> T {
+        let Some(raw) = self.get(name) else {
+            return default;
+        };
+        match parse(raw) {
+            Ok(value) => value,
+            Err(why) => {
+                self.problems.push(format!("{name}: {why}"));
+                default
+            }
+        }
+    }
+
+    /// A variable parsed with [`FromStr`], or `default` when unset.
+    pub fn or<T: FromStr>(&mut self, name: &str, default: T) -> T
+    where
+        T::Err: fmt::Display,
+    {
+        self.parse_or(name, default, |raw| {
+            raw.parse::<T>().map_err(|e| format!("cannot parse {raw:?}: {e}"))
+        })
+    }
+
+    /// A variable that must be set; when it is not, the problem is recorded
+    /// and a placeholder returned (never used: [`Env::finish`] fails).
+    pub fn required<T: Default>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> T {
+        if self.get(name).is_none() {
+            self.problems.push(format!("{name}: required but not set"));
+            return T::default();
+        }
+        self.parse_or(name, T::default(), parse)
+    }
+
+    /// Records a problem found while combining variables.
+    pub fn problem(&mut self, name: &str, why: impl fmt::Display) {
+        self.problems.push(format!("{name}: {why}"));
+    }
+
+    /// `value` if every variable read was fine, else all the problems.
+    pub fn finish<T>(self, value: T) -> Result<T, ConfigError> {
+        if self.problems.is_empty() {
+            Ok(value)
+        } else {
+            Err(ConfigError(self.problems))
+        }
+    }
+}
+
+/// Every bad variable, one per line.
+#[derive(Debug, thiserror::Error)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration:")?;
+        for problem in &self.0 {
+            write!(f, "\n  {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses a number of seconds into a [`std::time::Duration`].
+pub fn seconds(raw: &str) -> Result<std::time::Duration, String> {
+    raw.parse::<u64>()
+        .map(std::time::Duration::from_secs)
+        .map_err(|_| format!("expected a whole number of seconds, got {raw:?}"))
+}
+
+/// A secret (a signing key, an API key) that never shows in `Debug` output.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_every_bad_variable_at_once() {
+        let mut env = Env::from_vars([("PORT", "x"), ("TTL", "-3")]);
+        let _: u16 = env.or("PORT", 1);
+        let _ = env.parse_or("TTL", std::time::Duration::ZERO, seconds);
+        let _: Secret = env.required("KEY", |v| Ok(Secret::new(v)));
+        let err = env.finish(()).unwrap_err().to_string();
+        assert!(err.contains("PORT: cannot parse \"x\""), "{err}");
+        assert!(err.contains("TTL: expected a whole number"), "{err}");
+        assert!(err.contains("KEY: required but not set"), "{err}");
+    }
+
+    #[test]
+    fn defaults_apply_to_unset_and_empty_variables() {
+        let mut env = Env::from_vars([("EMPTY", "")]);
+        assert_eq!(env.or("EMPTY", 7u16), 7);
+        assert_eq!(env.or("UNSET", 8u16), 8);
+        assert!(env.finish(()).is_ok());
+    }
+
+    #[test]
+    fn secrets_do_not_debug_print() {
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(<redacted>)");
+    }
+}

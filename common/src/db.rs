@@ -1,0 +1,190 @@
+//! Postgres through diesel-async and bb8: the pool, embedded migrations run
+//! under an advisory lock, the database half of every service's errors, and
+//! the health watch that reports NOT_SERVING while the database is away.
+
+use std::time::Duration;
+
+use diesel::{
+    ConnectionError,
+    result::{DatabaseErrorKind, Error as DieselError},
+};
+use diesel_async::{
+    AsyncConnection, AsyncPgConnection, RunQueryDsl,
+    async_connection_wrapper::AsyncConnectionWrapper,
+    pooled_connection::{AsyncDieselConnectionManager, bb8},
+};
+use futures_util::future::BoxFuture;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use tonic::Code;
+
+use crate::error::ApiError;
+
+/// A pool of Postgres connections.
+pub type Pool = bb8::Pool<AsyncPgConnection>;
+
+/// A connection checked out of a [`Pool`].
+pub type Conn<'a> = bb8::PooledConnection<'a, AsyncPgConnection>;
+
+/// How many connections a pool keeps and how long a checkout may wait.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolSize {
+    pub max_connections: u32,
+    /// Kept below the usual RPC deadline, so a starved pool answers
+    /// UNAVAILABLE rather than the caller timing out.
+    pub checkout_timeout: Duration,
+}
+
+impl Default for PoolSize {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            checkout_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Builds a pool; connections are opened on demand, so a database that is
+/// briefly away at start-up does not stop the service.
+pub fn pool(url: &str, size: PoolSize) -> Pool {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    ::bb8::Pool::builder()
+        .max_size(size.max_connections)
+        .connection_timeout(size.checkout_timeout)
+        .test_on_check_out(false)
+        .build_unchecked(manager)
+}
+
+/// Runs `work` in a transaction on a task of its own that owns the
+/// connection: a caller that cancels (deadline, disconnect) cannot cut a
+/// multi-statement write in half, and the transaction commits or rolls back
+/// as a whole.
+pub async fn transaction<R, E, F>(pool: &Pool, work: F) -> Result<R, E>
+where
+    F: for<'r> FnOnce(&'r mut AsyncPgConnection) -> BoxFuture<'r, Result<R, E>> + Send + 'static,
+    R: Send + 'static,
+    E: From<DieselError> + From<DbError> + Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::spawn(async move {
+        let mut conn = pool.get_owned().await.map_err(DbError::from)?;
+        conn.transaction(async move |conn| work(conn).await).await
+    })
+    .await
+    .map_err(|e| E::from(DbError::Task(e)))?
+}
+
+/// Checks a connection out of the pool.
+pub async fn conn(pool: &Pool) -> Result<Conn<'_>, DbError> {
+    pool.get().await.map_err(|e| DbError::Unavailable(e.to_string()))
+}
+
+/// Runs the pending embedded migrations. Replicas starting together take
+/// turns: `run_pending_migrations` takes no lock of its own, so it runs under
+/// a session advisory lock keyed by `lock_key`.
+///
+/// Needs a multi-threaded runtime (the harness uses `block_in_place`).
+pub async fn migrate(
+    url: &str,
+    migrations: EmbeddedMigrations,
+    lock_key: i64,
+) -> Result<(), anyhow::Error> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    diesel::sql_query("SELECT pg_advisory_lock($1)")
+        .bind::<diesel::sql_types::BigInt, _>(lock_key)
+        .execute(&mut conn)
+        .await?;
+    let mut harness: AsyncConnectionWrapper<AsyncPgConnection> =
+        AsyncConnectionWrapper::from(conn);
+    let applied = tokio::task::block_in_place(|| {
+        harness
+            .run_pending_migrations(migrations)
+            .map(|versions| versions.len())
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+    })?;
+    let mut conn: AsyncPgConnection = harness.into_inner();
+    diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<diesel::sql_types::BigInt, _>(lock_key)
+        .execute(&mut conn)
+        .await?;
+    tracing::info!(applied, "database migrated");
+    Ok(())
+}
+
+/// The database side of a request failing.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No connection could be had in time.
+    #[error("the database is unavailable")]
+    Unavailable(String),
+    /// A query failed in a way the caller cannot fix.
+    #[error("database query failed")]
+    Query(#[source] DieselError),
+    /// The task running a transaction panicked or was cancelled.
+    #[error("database task failed")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+impl From<DieselError> for DbError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                Self::Unavailable(info.message().to_owned())
+            }
+            other => Self::Query(other),
+        }
+    }
+}
+
+impl From<bb8::RunError> for DbError {
+    fn from(error: bb8::RunError) -> Self {
+        Self::Unavailable(error.to_string())
+    }
+}
+
+impl From<ConnectionError> for DbError {
+    fn from(error: ConnectionError) -> Self {
+        Self::Unavailable(error.to_string())
+    }
+}
+
+impl ApiError for DbError {
+    fn code(&self) -> Code {
+        match self {
+            Self::Unavailable(_) => Code::Unavailable,
+            Self::Query(_) | Self::Task(_) => Code::Internal,
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::Unavailable(_) => "DATABASE_UNAVAILABLE",
+            Self::Query(_) | Self::Task(_) => "INTERNAL",
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        matches!(self, Self::Unavailable(_)).then_some(Duration::from_secs(1))
+    }
+}
+
+/// Whether `error` is a unique violation of the named constraint: the one
+/// place that turns such violations into client errors.
+pub fn is_unique_violation(error: &DieselError, constraint: &str) -> bool {
+    matches!(
+        error,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+            if info.constraint_name() == Some(constraint)
+    )
+}
+
+/// Whether the database answers a trivial query within `timeout`.
+pub async fn ping(pool: &Pool, timeout: Duration) -> Result<(), DbError> {
+    let check = async {
+        let mut conn = conn(pool).await?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+        Ok(())
+    };
+    tokio::time::timeout(timeout, check)
+        .await
+        .map_err(|_| DbError::Unavailable("health check timed out".into()))?
+}

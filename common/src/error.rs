@@ -1,0 +1,194 @@
+//! The one mapping from a service's errors to `google.rpc.Status`: an
+//! `ErrorInfo` with a stable reason, a `BadRequest` with every invalid field,
+//! a `RetryInfo` where waiting helps, and a `RequestInfo` with the request id.
+//! Internal faults are logged with their cause chain and answered with
+//! nothing but `INTERNAL` and the request id.
+
+use std::{error::Error as StdError, fmt::Display, time::Duration};
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
+
+use crate::request_id;
+
+/// What a service error must say about itself to become a `Status`.
+pub trait ApiError: StdError {
+    /// The gRPC code.
+    fn code(&self) -> Code;
+    /// A stable UPPER_SNAKE reason for `ErrorInfo`.
+    fn reason(&self) -> &'static str;
+    /// Invalid request fields, for `BadRequest`.
+    fn violations(&self) -> &[FieldViolation] {
+        &[]
+    }
+    /// How long to wait before retrying, for `RetryInfo`.
+    fn retry_after(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// Turns a service error into a `Status` of the given error domain.
+pub fn to_status<E: ApiError + ?Sized>(domain: &str, error: &E) -> Status {
+    let code = error.code();
+    let request_id = request_id::current().unwrap_or_default();
+    let mut details = ErrorDetails::new();
+    details.set_request_info(request_id, "");
+    if matches!(code, Code::Internal | Code::Unknown | Code::DataLoss) {
+        tracing::error!(error = %Chain(error), "internal error");
+        details.set_error_info("INTERNAL", domain, []);
+        return Status::with_error_details(Code::Internal, "internal error", details);
+    }
+    details.set_error_info(error.reason(), domain, []);
+    if !error.violations().is_empty() {
+        details.set_bad_request(error.violations().to_vec());
+    }
+    if let Some(delay) = error.retry_after() {
+        details.set_retry_info(Some(delay));
+    }
+    Status::with_error_details(code, error.to_string(), details)
+}
+
+/// Displays an error with its sources: `outer: inner: root`.
+pub struct Chain<'a, E: ?Sized>(pub &'a E);
+
+impl<E: StdError + ?Sized> Display for Chain<'_, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+/// Collects every invalid field of a request, so one answer lists them all.
+///
+/// ```
+/// # use completionist_common::error::Violations;
+/// let mut v = Violations::default();
+/// let a = v.check("a", "1".parse::<u8>());
+/// let b = v.check("b", "x".parse::<u8>());
+/// assert_eq!(v.finish((a, b)).unwrap_err().len(), 1);
+/// ```
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    /// Keeps the value of `result`, or records why `field` is invalid.
+    pub fn check<T, E: Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+        result
+            .map_err(|why| self.add(field, why))
+            .ok()
+    }
+
+    /// Records that `field` is invalid.
+    pub fn add(&mut self, field: &str, why: impl Display) {
+        self.0.push(FieldViolation::new(field, why.to_string()));
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The checked values, or every violation recorded.
+    pub fn finish<T: AllSome>(self, values: T) -> Result<T::Output, Vec<FieldViolation>> {
+        match (self.0.is_empty(), values.all_some()) {
+            (true, Some(values)) => Ok(values),
+            (true, None) => Err(vec![FieldViolation::new("", "a field could not be read")]),
+            (false, _) => Err(self.0),
+        }
+    }
+}
+
+/// A tuple of options that are all `Some` once validation passed.
+pub trait AllSome {
+    type Output;
+    fn all_some(self) -> Option<Self::Output>;
+}
+
+macro_rules! all_some {
+    ($($t:ident),+) => {
+        impl<$($t),+> AllSome for ($(Option<$t>,)+) {
+            type Output = ($($t,)+);
+            #[allow(non_snake_case)]
+            fn all_some(self) -> Option<Self::Output> {
+                let ($($t,)+) = self;
+                Some(($($t?,)+))
+            }
+        }
+    };
+}
+
+all_some!(A);
+all_some!(A, B);
+all_some!(A, B, C);
+all_some!(A, B, C, D);
+all_some!(A, B, C, D, E);
+all_some!(A, B, C, D, E, F);
+all_some!(A, B, C, D, E, F, G);
+all_some!(A, B, C, D, E, F, G, H);
+
+impl AllSome for () {
+    type Output = ();
+    fn all_some(self) -> Option<()> {
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Error {
+        #[error("bad request")]
+        Invalid(Vec<FieldViolation>),
+        #[error("database password=hunter2 exploded")]
+        Internal,
+    }
+
+    impl ApiError for Error {
+        fn code(&self) -> Code {
+            match self {
+                Self::Invalid(_) => Code::InvalidArgument,
+                Self::Internal => Code::Internal,
+            }
+        }
+        fn reason(&self) -> &'static str {
+            match self {
+                Self::Invalid(_) => "INVALID_ARGUMENT",
+                Self::Internal => "INTERNAL",
+            }
+        }
+        fn violations(&self) -> &[FieldViolation] {
+            match self {
+                Self::Invalid(v) => v,
+                Self::Internal => &[],
+            }
+        }
+    }
+
+    #[test]
+    fn lists_every_violation_with_reason_and_domain() {
+        let mut v = Violations::default();
+        let a = v.check("a", Err::<(), _>("too short"));
+        let b = v.check("b", Err::<(), _>("too long"));
+        let status = to_status("test", &Error::Invalid(v.finish((a, b)).unwrap_err()));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let details = status.get_error_details();
+        assert_eq!(details.error_info().unwrap().reason, "INVALID_ARGUMENT");
+        assert_eq!(details.error_info().unwrap().domain, "test");
+        assert_eq!(details.bad_request().unwrap().field_violations.len(), 2);
+    }
+
+    #[test]
+    fn internal_errors_say_nothing_of_their_cause() {
+        let status = to_status("test", &Error::Internal);
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(status.message(), "internal error");
+        assert!(!format!("{status:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,180 @@
+//! Request ids and deadlines that follow a request across services.
+//!
+//! [`RequestIdLayer`] takes the caller's `x-request-id` (or makes one), scopes
+//! it and the caller's `grpc-timeout` deadline to the task serving the
+//! request, and echoes the id on the response. Errors read it back with
+//! [`current`]; outgoing calls carry both with [`propagate`].
+
+use std::{
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+    time::{Duration, Instant},
+};
+
+use http::{HeaderValue, Request, Response};
+use tower::{Layer, Service};
+
+/// The metadata key of the request id.
+pub const HEADER: &str = "x-request-id";
+
+/// Longer incoming ids are replaced, so a caller cannot bloat every log line.
+const MAX_LEN: usize = 128;
+
+#[derive(Clone, Debug)]
+struct RequestContext {
+    id: HeaderValue,
+    deadline: Option<Instant>,
+}
+
+tokio::task_local! {
+    static CONTEXT: RequestContext;
+}
+
+/// The id of the request the current task serves.
+pub fn current() -> Option<String> {
+    CONTEXT
+        .try_with(|cx| cx.id.to_str().ok().map(str::to_owned))
+        .ok()
+        .flatten()
+}
+
+/// Time left before the caller's deadline, if the caller set one.
+pub fn remaining() -> Option<Duration> {
+    CONTEXT
+        .try_with(|cx| cx.deadline)
+        .ok()
+        .flatten()
+        .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+}
+
+/// Carries the current request id and the caller's remaining deadline onto
+/// an outgoing call (tonic enforces an incoming deadline but does not forward
+/// it).
+pub fn propagate<T>(request: &mut tonic::Request<T>) {
+    let Ok(cx) = CONTEXT.try_with(Clone::clone) else {
+        return;
+    };
+    if let Ok(id) = tonic::metadata::MetadataValue::try_from(cx.id.as_bytes()) {
+        request.metadata_mut().insert(HEADER, id);
+    }
+    if let Some(deadline) = cx.deadline {
+        request.set_timeout(deadline.saturating_duration_since(Instant::now()));
+    }
+}
+
+/// Adds request ids to every request of a server.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestIdLayer;
+
+impl<S> Layer<S> for RequestIdLayer {
+    type Service = RequestIdService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequestIdService { inner }
+    }
+}
+
+/// See [`RequestIdLayer`].
+#[derive(Clone, Debug)]
+pub struct RequestIdService<S> {
+    inner: S,
+}
+
+impl<S, B, R> Service<Request<B>> for RequestIdService<S>
+where
+    S: Service<Request<B>, Response = Response<R>>,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let id = request
+            .headers()
+            .get(HEADER)
+            .filter(|id| !id.is_empty() && id.len() <= MAX_LEN && id.to_str().is_ok())
+            .cloned()
+            .unwrap_or_else(generate);
+        request.headers_mut().insert(HEADER, id.clone());
+        let deadline = request
+            .headers()
+            .get("grpc-timeout")
+            .and_then(|v| parse_grpc_timeout(v.to_str().ok()?))
+            .map(|timeout| Instant::now() + timeout);
+        let response = self.inner.call(request);
+        let cx = RequestContext {
+            id: id.clone(),
+            deadline,
+        };
+        Box::pin(CONTEXT.scope(cx, async move {
+            let mut response = response.await?;
+            response.headers_mut().insert(HEADER, id);
+            Ok(response)
+        }))
+    }
+}
+
+fn generate() -> HeaderValue {
+    let id = uuid::Uuid::now_v7().to_string();
+    // A UUID is always a valid header value.
+    HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+}
+
+/// Parses the gRPC `TimeoutValue TimeoutUnit` form, e.g. `250m` or `3S`.
+fn parse_grpc_timeout(raw: &str) -> Option<Duration> {
+    if raw.len() < 2 || raw.len() > 9 {
+        return None;
+    }
+    let (value, unit) = raw.split_at(raw.len() - 1);
+    let value: u64 = value.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(value.checked_mul(3600)?),
+        "M" => Duration::from_secs(value.checked_mul(60)?),
+        "S" => Duration::from_secs(value),
+        "m" => Duration::from_millis(value),
+        "u" => Duration::from_micros(value),
+        "n" => Duration::from_nanos(value),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_grpc_timeouts() {
+        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_grpc_timeout("3S"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_grpc_timeout("10x"), None);
+        assert_eq!(parse_grpc_timeout("m"), None);
+        assert_eq!(parse_grpc_timeout("1234567890S"), None);
+    }
+
+    #[tokio::test]
+    async fn propagates_the_scoped_id_and_deadline() {
+        let cx = RequestContext {
+            id: HeaderValue::from_static("req-1"),
+            deadline: Some(Instant::now() + Duration::from_secs(5)),
+        };
+        let request = CONTEXT
+            .scope(cx, async {
+                let mut request = tonic::Request::new(());
+                propagate(&mut request);
+                request
+            })
+            .await;
+        assert_eq!(request.metadata().get(HEADER).unwrap(), "req-1");
+        let timeout = request.metadata().get("grpc-timeout").unwrap();
+        assert!(timeout.to_str().unwrap().ends_with('u') || timeout.to_str().unwrap().ends_with('m'));
+        assert_eq!(current(), None);
+    }
+}

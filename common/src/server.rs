@@ -1,0 +1,166 @@
+//! Server start-up shared by every binary: HTTP/2 limits, request ids and
+//! request logs, health and reflection, and a graceful shutdown that reports
+//! NOT_SERVING first and bounds the drain.
+
+use std::{future::Future, time::Duration};
+
+use tokio::net::TcpListener;
+use tonic::{
+    service::Routes,
+    transport::{Server, server::TcpIncoming},
+};
+use tonic_health::{
+    ServingStatus,
+    pb::health_server::{Health, HealthServer},
+    server::HealthReporter,
+};
+use tower::ServiceBuilder;
+use tower_http::trace::{DefaultOnFailure, DefaultOnRequest, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::request_id::{self, RequestIdLayer};
+
+/// How long in-flight calls may finish after a shutdown begins. Idle HTTP/2
+/// connections can otherwise hold the drain open forever (hyper#4170).
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Health and reflection for a server that serves the services described by
+/// `descriptor_sets` (encoded `FileDescriptorSet`s).
+pub fn base_routes(
+    health: HealthServer<impl Health>,
+    descriptor_sets: &[&[u8]],
+) -> Result<Routes, tonic_reflection::server::Error> {
+    let reflection = || {
+        descriptor_sets.iter().fold(
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
+            |builder, set| builder.register_encoded_file_descriptor_set(set),
+        )
+    };
+    Ok(Routes::new(health)
+        .add_service(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?))
+}
+
+/// What a server reports on `grpc.health.v1.Health`.
+pub struct Readiness<P> {
+    pub reporter: HealthReporter,
+    /// The fully qualified names of the services served (e.g.
+    /// `completionist.auth.v1.AuthService`); `""` is reported too.
+    pub services: Vec<&'static str>,
+    /// Answers whether the server can do its work (its database answers, its
+    /// backends serve); asked every `interval`.
+    pub probe: P,
+    pub interval: Duration,
+}
+
+/// A tonic server builder with the limits every server here sets.
+pub fn builder() -> Server {
+    Server::builder()
+        // Left unset, hyper allows unlimited streams and local resets: the
+        // openings for HTTP/2 stream floods and rapid reset.
+        .max_concurrent_streams(256)
+        .http2_max_local_error_reset_streams(Some(1024))
+        .http2_max_pending_accept_reset_streams(Some(100))
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .timeout(Duration::from_secs(30))
+}
+
+/// Serves `routes` on `listener` until `shutdown` completes, then reports
+/// NOT_SERVING, stops accepting and lets in-flight calls finish for at most
+/// [`DRAIN_TIMEOUT`].
+pub async fn serve<P, F>(
+    listener: TcpListener,
+    routes: Routes,
+    readiness: Readiness<P>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), tonic::transport::Error>
+where
+    P: FnMut() -> F,
+    F: Future<Output = bool>,
+{
+    serve_with(builder(), listener, routes, readiness, shutdown).await
+}
+
+/// [`serve`] with a builder of the caller's (e.g. one accepting HTTP/1.1).
+pub async fn serve_with<P, F>(
+    builder: Server,
+    listener: TcpListener,
+    routes: Routes,
+    mut readiness: Readiness<P>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), tonic::transport::Error>
+where
+    P: FnMut() -> F,
+    F: Future<Output = bool>,
+{
+    let local_addr = listener.local_addr().ok();
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let layers = ServiceBuilder::new().layer(RequestIdLayer).layer(
+        TraceLayer::new_for_grpc()
+            .make_span_with(|request: &http::Request<_>| {
+                let id = request
+                    .headers()
+                    .get(request_id::HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("rpc", request_id = %id, method = %request.uri().path())
+            })
+            .on_request(DefaultOnRequest::new().level(Level::DEBUG))
+            .on_response(DefaultOnResponse::new().level(Level::DEBUG))
+            .on_failure(DefaultOnFailure::new().level(Level::INFO)),
+    );
+    let server = builder
+        .layer(layers)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(incoming, async {
+            let _ = stop_rx.await;
+        });
+    tokio::pin!(server);
+    tracing::info!(address = ?local_addr, "serving");
+
+    let watch = async {
+        let mut last = None;
+        loop {
+            let status = if (readiness.probe)().await {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            if last != Some(status) {
+                set_status(&readiness.reporter, &readiness.services, status).await;
+                last = Some(status);
+            }
+            tokio::time::sleep(readiness.interval).await;
+        }
+    };
+    tokio::select! {
+        result = &mut server => return result,
+        () = shutdown => {}
+        () = watch => {}
+    }
+
+    set_status(
+        &readiness.reporter,
+        &readiness.services,
+        ServingStatus::NotServing,
+    )
+    .await;
+    let _ = stop_tx.send(());
+    match tokio::time::timeout(DRAIN_TIMEOUT, server).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!("calls still in flight after the drain timeout; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+async fn set_status(reporter: &HealthReporter, services: &[&str], status: ServingStatus) {
+    reporter.set_service_status("", status).await;
+    for service in services {
+        reporter.set_service_status(*service, status).await;
+    }
+}
