@@ -153,7 +153,7 @@ impl App {
     /// Starts a session: a new refresh token family and its first tokens.
     async fn issue_in_new_session(&self, user: Uuid, role: Role) -> Result<Tokens, Error> {
         let keys = self.keys.clone();
-        common_db::transaction(&self.pool, move |conn| {
+        common_db::transaction::<_, Error, _>(&self.pool, move |conn| {
             Box::pin(async move { issue(conn, &keys, user, role, Uuid::now_v7()).await })
         })
         .await
@@ -166,7 +166,7 @@ impl App {
         let hash = hash_refresh_token(refresh_token);
         let keys = self.keys.clone();
         let ttl = self.revocation_ttl();
-        let outcome = common_db::transaction(&self.pool, move |conn| {
+        let outcome = common_db::transaction::<_, Error, _>(&self.pool, move |conn| {
             Box::pin(async move {
                 if let Some(old) = db::supersede_refresh_token(conn, &hash).await? {
                     let user = db::find_user(conn, old.user_id)
@@ -196,13 +196,16 @@ impl App {
         })
         .await?;
         // The reuse verdict is returned as a value so its revocation commits.
+        if matches!(outcome, Err(Error::RefreshTokenReused)) {
+            self.sync_revocations().await?;
+        }
         outcome
     }
 
     pub async fn logout(&self, caller: &Caller) -> Result<(), Error> {
         let claims = caller.0.clone();
         let ttl = self.revocation_ttl();
-        common_db::transaction(&self.pool, move |conn| {
+        common_db::transaction::<_, Error, _>(&self.pool, move |conn| {
             Box::pin(async move {
                 db::insert_revocation(
                     conn,
@@ -218,7 +221,8 @@ impl App {
                 Ok::<_, Error>(())
             })
         })
-        .await
+        .await?;
+        self.sync_revocations().await
     }
 
     /// Checks an access token: signature, type, expiry, issuer, audience and
@@ -251,7 +255,7 @@ impl App {
             caller.require_admin()?;
         }
         let ttl = self.revocation_ttl();
-        common_db::transaction(&self.pool, move |conn| {
+        let at = common_db::transaction::<_, Error, _>(&self.pool, move |conn| {
             Box::pin(async move {
                 if db::find_user(conn, target).await?.is_none() {
                     return Err(Error::UserNotFound);
@@ -259,13 +263,15 @@ impl App {
                 revoke_user(conn, target, ttl).await
             })
         })
-        .await
+        .await?;
+        self.sync_revocations().await?;
+        Ok(at)
     }
 
     pub async fn revoke_all(&self, caller: &Caller) -> Result<DateTime<Utc>, Error> {
         caller.require_admin()?;
         let ttl = self.revocation_ttl();
-        common_db::transaction(&self.pool, move |conn| {
+        let at = common_db::transaction::<_, Error, _>(&self.pool, move |conn| {
             Box::pin(async move {
                 let now = Utc::now();
                 db::revoke_all_refresh_tokens(conn).await?;
@@ -282,14 +288,16 @@ impl App {
                 Ok::<_, Error>(now)
             })
         })
-        .await
+        .await?;
+        self.sync_revocations().await?;
+        Ok(at)
     }
 
     /// Removes expired revocation records, refresh tokens and stale login
     /// failures; returns how many rows went.
     pub async fn cleanup(&self) -> Result<u64, Error> {
         let lockout_memory = self.login.max_lockout;
-        let deleted = common_db::transaction(&self.pool, move |conn| {
+        let deleted = common_db::transaction::<_, Error, _>(&self.pool, move |conn| {
             Box::pin(async move {
                 let revocations = db::delete_expired_revocations(conn).await?;
                 let refresh = db::delete_expired_refresh_tokens(conn).await?;
@@ -335,14 +343,16 @@ impl App {
         let keys = self.keys.clone();
         let ttl = self.revocation_ttl();
         let role = parse_role(&user.role)?;
-        common_db::transaction(&self.pool, move |conn| {
+        let tokens = common_db::transaction::<_, Error, _>(&self.pool, move |conn| {
             Box::pin(async move {
                 db::set_password(conn, user.id, &hash).await?;
                 revoke_user(conn, user.id, ttl).await?;
                 issue(conn, &keys, user.id, role, Uuid::now_v7()).await
             })
         })
-        .await
+        .await?;
+        self.sync_revocations().await?;
+        Ok(tokens)
     }
 
     pub async fn list_users(
@@ -394,7 +404,7 @@ impl App {
             return Err(Error::CannotModifySelf);
         }
         let ttl = self.revocation_ttl();
-        common_db::transaction(&self.pool, move |conn| {
+        let user = common_db::transaction::<_, Error, _>(&self.pool, move |conn| {
             Box::pin(async move {
                 let before = db::find_user(conn, id.0).await?.ok_or(Error::UserNotFound)?;
                 let changes = UserChanges {
@@ -412,7 +422,9 @@ impl App {
                 Ok(after)
             })
         })
-        .await
+        .await?;
+        self.sync_revocations().await?;
+        Ok(user)
     }
 
     pub async fn delete_user(&self, caller: &Caller, id: UserId) -> Result<(), Error> {
@@ -421,7 +433,7 @@ impl App {
             return Err(Error::CannotModifySelf);
         }
         let ttl = self.revocation_ttl();
-        common_db::transaction(&self.pool, move |conn| {
+        common_db::transaction::<_, Error, _>(&self.pool, move |conn| {
             Box::pin(async move {
                 if !db::delete_user(conn, id.0).await? {
                     return Err(Error::UserNotFound);
@@ -429,7 +441,19 @@ impl App {
                 revoke_user(conn, id.0, ttl).await.map(drop)
             })
         })
-        .await
+        .await?;
+        self.sync_revocations().await
+    }
+
+    /// Applies revocations this replica just committed, so its own next
+    /// call sees them without waiting for the announcement to come round.
+    async fn sync_revocations(&self) -> Result<(), Error> {
+        let mut conn = common_db::conn(&self.pool).await?;
+        self.revocations
+            .catch_up(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(())
     }
 
     /// How long a revocation made now must be kept: until every access token

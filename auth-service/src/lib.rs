@@ -23,7 +23,7 @@ use completionist_common::{
 };
 use completionist_proto::auth::auth_service_server::AuthServiceServer;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, task::JoinSet};
 use tonic::server::NamedService;
 
 pub use crate::config::Config;
@@ -63,11 +63,11 @@ pub async fn run(
     let app = App::new(&config, pool.clone(), revocations.clone())?;
 
     let database_url = config.database_url.clone();
-    let listener_task =
-        tokio::spawn(async move { revocations.listen(database_url.expose()).await });
+    let mut background = JoinSet::new();
+    background.spawn(async move { revocations.listen(database_url.expose()).await });
     let cleanup_app = app.clone();
     let cleanup_interval = config.cleanup_interval;
-    let cleanup_task = tokio::spawn(async move {
+    background.spawn(async move {
         loop {
             tokio::time::sleep(cleanup_interval).await;
             match cleanup_app.cleanup().await {
@@ -90,8 +90,9 @@ pub async fn run(
         },
         interval: config.health_interval,
     };
-    let served = server::serve(listener, routes, readiness, shutdown).await;
-    listener_task.abort();
-    cleanup_task.abort();
-    Ok(served?)
+    // Dropping `background` (also when this future is dropped) stops the
+    // listener and the cleanup loop.
+    server::serve(listener, routes, readiness, shutdown).await?;
+    drop(background);
+    Ok(())
 }

@@ -1,0 +1,215 @@
+//! A real auth-service on port 0 over its own database, and typed helpers.
+
+use std::time::Duration;
+
+use auth_service::Config;
+use completionist_common::config::Env;
+use completionist_proto::auth::{self as pb, auth_service_client::AuthServiceClient};
+use test_support::TestDb;
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tonic::{
+    Code, Request, Status,
+    transport::{Channel, Endpoint},
+};
+use tonic_types::StatusExt;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub client: AuthServiceClient<Channel>,
+    pub channel: Channel,
+    pub config: Config,
+    /// Kept so the database lives as long as the app.
+    pub db: std::sync::Arc<TestDb>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// A configuration for tests: short intervals, no leeway.
+pub fn test_config(database_url: &str) -> Config {
+    let mut config = Config::from_env(Env::from_vars([
+        ("AUTH_DATABASE_URL", database_url),
+        ("JWT_SECRET", "test secret that is long enough to sign with"),
+        ("JWT_LEEWAY_SECONDS", "0"),
+    ]))
+    .expect("test configuration is valid");
+    config.health_interval = Duration::from_millis(100);
+    config.hashing_concurrency = 2;
+    config
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Spawns with a configuration changed by `configure`.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        let db = TestDb::new("auth", auth_service::MIGRATIONS).await;
+        Self::spawn_on(std::sync::Arc::new(db), configure).await
+    }
+
+    /// A second replica on the same database.
+    pub async fn replica(&self) -> Self {
+        let config = self.config.clone();
+        Self::spawn_on(self.db.clone(), move |c| *c = config).await
+    }
+
+    async fn spawn_on(db: std::sync::Arc<TestDb>, configure: impl FnOnce(&mut Config)) -> Self {
+        let mut config = test_config(db.url());
+        configure(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(auth_service::run(listener, config.clone(), async {
+            let _ = stopped.await;
+        }));
+        let channel = Endpoint::from_shared(format!("http://{addr}"))
+            .expect("endpoint")
+            .connect_timeout(Duration::from_secs(5))
+            .connect()
+            .await
+            .expect("connect to auth-service");
+        Self {
+
+            client: AuthServiceClient::new(channel.clone()),
+            channel,
+            config,
+            db,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server result");
+        }
+    }
+
+    pub fn client(&self) -> AuthServiceClient<Channel> {
+        self.client.clone()
+    }
+
+    pub async fn register(&self, email: &str) -> pb::User {
+        self.client()
+            .register(pb::RegisterRequest {
+                email: email.into(),
+                password: PASSWORD.into(),
+                display_name: "Test User".into(),
+            })
+            .await
+            .expect("register")
+            .into_inner()
+            .user
+            .expect("user")
+    }
+
+    pub async fn try_login(&self, email: &str, password: &str) -> Result<pb::LoginResponse, Status> {
+        self.client()
+            .login(pb::LoginRequest {
+                email: email.into(),
+                password: password.into(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn login(&self, email: &str) -> pb::TokenPair {
+        self.try_login(email, PASSWORD)
+            .await
+            .expect("login")
+            .tokens
+            .expect("tokens")
+    }
+
+    /// Registers and logs in; returns the user and its tokens.
+    pub async fn user(&self, email: &str) -> (pb::User, pb::TokenPair) {
+        let user = self.register(email).await;
+        let tokens = self.login(email).await;
+        (user, tokens)
+    }
+
+    /// Registers an admin (through `grant_admin`, as the subcommand does)
+    /// and logs it in.
+    pub async fn admin(&self, email: &str) -> (pb::User, pb::TokenPair) {
+        let user = self.register(email).await;
+        assert!(
+            auth_service::grant_admin(&self.config, email)
+                .await
+                .expect("grant admin")
+        );
+        let tokens = self.login(email).await;
+        (user, tokens)
+    }
+
+    pub async fn validate(&self, access_token: &str) -> Result<pb::ValidateTokenResponse, Status> {
+        self.client()
+            .validate_token(pb::ValidateTokenRequest {
+                access_token: access_token.into(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn current_user(&self, access_token: &str) -> Result<pb::User, Status> {
+        self.client()
+            .get_current_user(authed(access_token, pb::GetCurrentUserRequest {}))
+            .await
+            .map(|r| r.into_inner().user.expect("user"))
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+/// A request with `authorization: Bearer <token>`.
+pub fn authed<T>(token: &str, message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("metadata value"),
+    );
+    request
+}
+
+/// Asserts the code, the `ErrorInfo` reason and domain, and that a request id
+/// came back.
+#[track_caller]
+pub fn assert_error<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, reason: &str) -> Status {
+    let status = result.expect_err("expected an error");
+    assert_eq!(status.code(), code, "{status:?}");
+    let details = status.get_error_details();
+    let info = details.error_info().unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
+    assert_eq!(info.reason, reason, "{status:?}");
+    assert_eq!(info.domain, "auth.completionist");
+    let request_info = details.request_info().expect("RequestInfo");
+    assert!(!request_info.request_id.is_empty());
+    status
+}
+
+/// The fields named in a status's `BadRequest`.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// A unique email per call.
+pub fn email(name: &str) -> String {
+    format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple())
+}

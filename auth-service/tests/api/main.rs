@@ -1,0 +1,8 @@
+//! auth-service end to end: a real server on port 0, a real Postgres
+//! database per test, real gRPC clients.
+
+mod accounts;
+mod admin;
+mod helpers;
+mod platform;
+mod sessions;
