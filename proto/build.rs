@@ -1,5 +1,6 @@
 //! Compiles the `.proto` files with protox (no system `protoc`), generates the
-//! tonic code, and writes the encoded descriptor set for server reflection.
+//! tonic code, and writes one encoded descriptor set per API for server
+//! reflection (each with its imports), plus one for the error details.
 
 use std::{env, fs, path::PathBuf};
 
@@ -16,22 +17,26 @@ const SECRET_MESSAGES: &[&str] = &[
     ".completionist.auth.v1.TokenPair",
 ];
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = [
-        "completionist/auth/v1/auth.proto",
-        "completionist/media/v1/media.proto",
-    ];
-    println!("cargo:rerun-if-changed=completionist");
+const AUTH: &str = "completionist/auth/v1/auth.proto";
+const MEDIA: &str = "completionist/media/v1/media.proto";
+const ERROR_DETAILS: &str = "google/rpc/error_details.proto";
 
-    let fds = protox::compile(files, ["."])?;
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=completionist");
+    println!("cargo:rerun-if-changed=third_party");
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    fs::write(
-        out_dir.join("completionist_descriptor.bin"),
-        fds.encode_to_vec(),
-    )?;
+
+    for (file, include, name) in [
+        (AUTH, ".", "auth_descriptor.bin"),
+        (MEDIA, ".", "media_descriptor.bin"),
+        (ERROR_DETAILS, "third_party", "error_details_descriptor.bin"),
+    ] {
+        let set = protox::compile([file], [include])?;
+        fs::write(out_dir.join(name), set.encode_to_vec())?;
+    }
 
     tonic_prost_build::configure()
         .skip_debug(SECRET_MESSAGES)
-        .compile_fds(fds)?;
+        .compile_fds(protox::compile([AUTH, MEDIA], ["."])?)?;
     Ok(())
 }

@@ -8,6 +8,7 @@
 #   scripts/pg.sh url      print the admin URL of the running cluster
 #   scripts/pg.sh stop     stop the cluster
 #   scripts/pg.sh createdb NAME   create database NAME unless it exists
+#   scripts/pg.sh dropdb NAME     drop database NAME if it exists
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -101,10 +102,18 @@ createdb() {
   fi
 }
 
+dropdb() {
+  local name=$1
+  [[ "$name" =~ ^[a-z_][a-z0-9_]*$ ]] || die "bad database name: $name"
+  as_owner "$bindir/psql" -h "$socket" -p "$(cat "$dir/port")" -U postgres -d postgres -qc \
+    "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null
+}
+
 case "${1:-}" in
   start) start ;;
   url) running || die "not running (scripts/pg.sh start)"; url ;;
   stop) stop ;;
   createdb) [[ -n "${2:-}" ]] || die "usage: pg.sh createdb NAME"; createdb "$2" ;;
-  *) die "usage: pg.sh start|url|stop|createdb NAME" ;;
+  dropdb) [[ -n "${2:-}" ]] || die "usage: pg.sh dropdb NAME"; dropdb "$2" ;;
+  *) die "usage: pg.sh start|url|stop|createdb NAME|dropdb NAME" ;;
 esac

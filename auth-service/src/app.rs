@@ -75,7 +75,11 @@ struct UserCursor {
 }
 
 impl App {
-    pub fn new(config: &Config, pool: Pool, revocations: Arc<Revocations>) -> Result<Self, anyhow::Error> {
+    pub fn new(
+        config: &Config,
+        pool: Pool,
+        revocations: Arc<Revocations>,
+    ) -> Result<Self, anyhow::Error> {
         Ok(Self {
             pool,
             keys: Arc::new(Keys::new(config.jwt.clone())),
@@ -111,9 +115,7 @@ impl App {
             return Err(Error::AccountDisabled);
         }
         let role = parse_role(&user.role)?;
-        let tokens = self
-            .issue_in_new_session(user.id, role)
-            .await?;
+        let tokens = self.issue_in_new_session(user.id, role).await?;
         Ok((user, tokens))
     }
 
@@ -176,7 +178,9 @@ impl App {
                         return Err(Error::AccountDisabled);
                     }
                     let role = parse_role(&user.role)?;
-                    return issue(conn, &keys, user.id, role, old.family_id).await.map(Ok);
+                    return issue(conn, &keys, user.id, role, old.family_id)
+                        .await
+                        .map(Ok);
                 }
                 let Some(row) = db::find_refresh_token(conn, &hash).await? else {
                     return Err(Error::RefreshTokenInvalid);
@@ -301,7 +305,8 @@ impl App {
             Box::pin(async move {
                 let revocations = db::delete_expired_revocations(conn).await?;
                 let refresh = db::delete_expired_refresh_tokens(conn).await?;
-                let older_than = Utc::now() - TimeDelta::from_std(lockout_memory).unwrap_or_default();
+                let older_than =
+                    Utc::now() - TimeDelta::from_std(lockout_memory).unwrap_or_default();
                 let failures = db::delete_stale_login_failures(conn, older_than).await?;
                 Ok::<_, Error>(revocations + refresh + failures)
             })
@@ -406,7 +411,9 @@ impl App {
         let ttl = self.revocation_ttl();
         let user = common_db::transaction::<_, Error, _>(&self.pool, move |conn| {
             Box::pin(async move {
-                let before = db::find_user(conn, id.0).await?.ok_or(Error::UserNotFound)?;
+                let before = db::find_user(conn, id.0)
+                    .await?
+                    .ok_or(Error::UserNotFound)?;
                 let changes = UserChanges {
                     display_name: update.display_name.as_ref().map(DisplayName::as_str),
                     role: update.role.map(Role::as_str),
@@ -518,7 +525,11 @@ async fn revoke_family(conn: &mut db::Conn, family: Uuid, ttl: TimeDelta) -> Res
     Ok(())
 }
 
-async fn revoke_user(conn: &mut db::Conn, user: Uuid, ttl: TimeDelta) -> Result<DateTime<Utc>, Error> {
+async fn revoke_user(
+    conn: &mut db::Conn,
+    user: Uuid,
+    ttl: TimeDelta,
+) -> Result<DateTime<Utc>, Error> {
     let now = Utc::now();
     db::revoke_user_refresh_tokens(conn, user).await?;
     db::insert_revocation(
@@ -543,7 +554,9 @@ fn parse_role(stored: &str) -> Result<Role, Error> {
 /// How long to lock an email after `failures` consecutive failures: nothing
 /// up to the allowance, then `lockout`, doubling per further failure.
 fn lockout(policy: LoginPolicy, failures: i32) -> Option<TimeDelta> {
-    let over = u32::try_from(failures).ok()?.checked_sub(policy.max_failures)?;
+    let over = u32::try_from(failures)
+        .ok()?
+        .checked_sub(policy.max_failures)?;
     let lock = policy
         .lockout
         .checked_mul(1u32.checked_shl(over.min(16))?)

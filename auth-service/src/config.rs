@@ -62,7 +62,10 @@ impl Default for LoginPolicy {
 impl Config {
     /// Reads the configuration, naming every bad variable at once.
     pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
-        let listen_addr = env.or("AUTH_LISTEN_ADDR", SocketAddr::from(([127, 0, 0, 1], 50051)));
+        let listen_addr = env.or(
+            "AUTH_LISTEN_ADDR",
+            SocketAddr::from(([127, 0, 0, 1], 50051)),
+        );
         let database_url = env.required("AUTH_DATABASE_URL", postgres_url);
         let secret = env.required("JWT_SECRET", |raw| {
             if raw.len() < 32 {
@@ -71,7 +74,11 @@ impl Config {
                 Ok(Secret::new(raw))
             }
         });
-        let access_ttl = env.parse_or("JWT_ACCESS_TTL_SECONDS", Duration::from_secs(15 * 60), positive_seconds);
+        let access_ttl = env.parse_or(
+            "JWT_ACCESS_TTL_SECONDS",
+            Duration::from_secs(15 * 60),
+            positive_seconds,
+        );
         let refresh_ttl = env.parse_or(
             "JWT_REFRESH_TTL_SECONDS",
             Duration::from_secs(30 * 24 * 3600),
@@ -180,7 +187,10 @@ mod tests {
         ] {
             assert!(err.contains(name), "{name} missing from: {err}");
         }
-        assert!(!err.contains("short"), "a secret's value must not be echoed: {err}");
+        assert!(
+            !err.contains("short"),
+            "a secret's value must not be echoed: {err}"
+        );
     }
 
     #[test]
@@ -188,7 +198,9 @@ mod tests {
         let mut vars = valid();
         vars.push(("JWT_ACCESS_TTL_SECONDS", "100"));
         vars.push(("JWT_REFRESH_TTL_SECONDS", "10"));
-        let err = Config::from_env(Env::from_vars(vars)).unwrap_err().to_string();
+        let err = Config::from_env(Env::from_vars(vars))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("JWT_REFRESH_TTL_SECONDS"), "{err}");
     }
 }

@@ -279,7 +279,10 @@ pub async fn delete_expired_revocations(conn: &mut Conn) -> QueryResult<usize> {
 }
 
 /// The time an email is locked until, if it is.
-pub async fn login_locked_until(conn: &mut Conn, email: &str) -> QueryResult<Option<DateTime<Utc>>> {
+pub async fn login_locked_until(
+    conn: &mut Conn,
+    email: &str,
+) -> QueryResult<Option<DateTime<Utc>>> {
     login_failures::table
         .find(email)
         .select(login_failures::locked_until)
@@ -300,7 +303,8 @@ pub async fn record_login_failure(conn: &mut Conn, email: &str) -> QueryResult<i
         .on_conflict(login_failures::email)
         .do_update()
         .set((
-            login_failures::failures.eq(login_failures::failures + excluded(login_failures::failures)),
+            login_failures::failures
+                .eq(login_failures::failures + excluded(login_failures::failures)),
             login_failures::updated_at.eq(excluded(login_failures::updated_at)),
         ))
         .returning(login_failures::failures)

@@ -169,7 +169,10 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_lowercased_and_checked() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
         assert!(Email::parse("").is_err());
         assert!(Email::parse("not-an-email").is_err());
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
@@ -179,10 +182,16 @@ mod tests {
     fn password_policy() {
         assert!(Password::parse("short", None).is_err());
         assert!(Password::parse(&"x".repeat(129), None).is_err());
-        assert!(Password::parse(&"é".repeat(8), None).is_ok(), "counts characters, not bytes");
+        assert!(
+            Password::parse(&"é".repeat(8), None).is_ok(),
+            "counts characters, not bytes"
+        );
         assert!(Password::parse("Ada@Example.com", Some("ada@example.com")).is_err());
         assert!(Password::parse("long enough", Some("ada@example.com")).is_ok());
-        assert_eq!(format!("{:?}", Password::parse("secret123", None).unwrap()), "Password(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Password::parse("secret123", None).unwrap()),
+            "Password(<redacted>)"
+        );
     }
 
     #[test]

@@ -78,7 +78,7 @@ pub async fn run(
     });
 
     let (reporter, health) = tonic_health::server::health_reporter();
-    let routes = server::base_routes(health, &[completionist_proto::FILE_DESCRIPTOR_SET])?
+    let routes = server::base_routes(health, &[completionist_proto::AUTH_DESCRIPTOR_SET])?
         .add_service(AuthServiceServer::new(AuthApi::new(app)));
     let probe_timeout = config.health_interval;
     let readiness = Readiness {

@@ -70,7 +70,10 @@ impl Revocations {
     }
 
     /// Reads the revocations recorded since the last one seen.
-    pub async fn catch_up(&self, conn: &mut AsyncPgConnection) -> Result<(), diesel::result::Error> {
+    pub async fn catch_up(
+        &self,
+        conn: &mut AsyncPgConnection,
+    ) -> Result<(), diesel::result::Error> {
         let after = self.state.read().unwrap_or_else(|e| e.into_inner()).last_id;
         let rows = db::revocations_since(conn, after).await?;
         let last = if rows.is_empty() {
@@ -102,7 +105,9 @@ impl Revocations {
                     let (b, e) = state.all.unwrap_or((before, row.expires_at));
                     state.all = Some((b.max(before), e.max(row.expires_at)));
                 }
-                _ => tracing::warn!(id = row.id, kind = %row.kind, "malformed revocation row ignored"),
+                _ => {
+                    tracing::warn!(id = row.id, kind = %row.kind, "malformed revocation row ignored")
+                }
             }
         }
         state.last_id = state.last_id.max(last_id);
@@ -183,7 +188,12 @@ mod tests {
         }
     }
 
-    fn row(id: i64, kind: &str, subject: Option<Uuid>, before: Option<DateTime<Utc>>) -> RevocationRow {
+    fn row(
+        id: i64,
+        kind: &str,
+        subject: Option<Uuid>,
+        before: Option<DateTime<Utc>>,
+    ) -> RevocationRow {
         RevocationRow {
             id,
             kind: kind.into(),

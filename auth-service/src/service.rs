@@ -62,7 +62,10 @@ impl AuthService for AuthApi {
     }
 
     async fn refresh(&self, request: Request<pb::RefreshRequest>) -> Reply<pb::RefreshResponse> {
-        let tokens = self.app.refresh(&request.into_inner().refresh_token).await?;
+        let tokens = self
+            .app
+            .refresh(&request.into_inner().refresh_token)
+            .await?;
         Ok(Response::new(pb::RefreshResponse {
             tokens: Some(tokens_to_proto(tokens)),
         }))
@@ -159,7 +162,10 @@ impl AuthService for AuthApi {
         }))
     }
 
-    async fn list_users(&self, request: Request<pb::ListUsersRequest>) -> Reply<pb::ListUsersResponse> {
+    async fn list_users(
+        &self,
+        request: Request<pb::ListUsersRequest>,
+    ) -> Reply<pb::ListUsersResponse> {
         let caller = self.caller(request.metadata()).await?;
         let request = request.into_inner();
         let page_size = page_token::page_size(request.page_size, 20, 100)
@@ -176,14 +182,18 @@ impl AuthService for AuthApi {
 
     async fn get_user(&self, request: Request<pb::GetUserRequest>) -> Reply<pb::GetUserResponse> {
         let caller = self.caller(request.metadata()).await?;
-        let id = UserId::parse(&request.get_ref().user_id).map_err(|why| Error::invalid("user_id", why))?;
+        let id = UserId::parse(&request.get_ref().user_id)
+            .map_err(|why| Error::invalid("user_id", why))?;
         let user = self.app.get_user(&caller, id).await?;
         Ok(Response::new(pb::GetUserResponse {
             user: Some(user_to_proto(&user)),
         }))
     }
 
-    async fn update_user(&self, request: Request<pb::UpdateUserRequest>) -> Reply<pb::UpdateUserResponse> {
+    async fn update_user(
+        &self,
+        request: Request<pb::UpdateUserRequest>,
+    ) -> Reply<pb::UpdateUserResponse> {
         let caller = self.caller(request.metadata()).await?;
         let (id, update) = parse_update(request.into_inner())?;
         let user = self.app.update_user(&caller, id, update).await?;
@@ -192,9 +202,13 @@ impl AuthService for AuthApi {
         }))
     }
 
-    async fn delete_user(&self, request: Request<pb::DeleteUserRequest>) -> Reply<pb::DeleteUserResponse> {
+    async fn delete_user(
+        &self,
+        request: Request<pb::DeleteUserRequest>,
+    ) -> Reply<pb::DeleteUserResponse> {
         let caller = self.caller(request.metadata()).await?;
-        let id = UserId::parse(&request.get_ref().user_id).map_err(|why| Error::invalid("user_id", why))?;
+        let id = UserId::parse(&request.get_ref().user_id)
+            .map_err(|why| Error::invalid("user_id", why))?;
         self.app.delete_user(&caller, id).await?;
         Ok(Response::new(pb::DeleteUserResponse {}))
     }
@@ -206,7 +220,10 @@ impl TryFrom<pb::RegisterRequest> for NewAccount {
     fn try_from(request: pb::RegisterRequest) -> Result<Self, Error> {
         let mut v = Violations::default();
         let email = v.check("email", Email::parse(&request.email));
-        let password = v.check("password", Password::parse(&request.password, Some(&request.email)));
+        let password = v.check(
+            "password",
+            Password::parse(&request.password, Some(&request.email)),
+        );
         let display_name = v.check("display_name", DisplayName::parse(&request.display_name));
         let (email, password, display_name) = v.finish((email, password, display_name))?;
         Ok(Self {
@@ -223,7 +240,10 @@ fn parse_update(request: pb::UpdateUserRequest) -> Result<(UserId, UserUpdate), 
     let Some(user) = request.user else {
         return Err(Error::invalid("user", "is required"));
     };
-    let mut paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
+    let mut paths = request
+        .update_mask
+        .map(|mask| mask.paths)
+        .unwrap_or_default();
     if paths.is_empty() {
         paths = [
             (!user.display_name.is_empty()).then_some("display_name"),
@@ -244,7 +264,8 @@ fn parse_update(request: pb::UpdateUserRequest) -> Result<(UserId, UserUpdate), 
     for path in &paths {
         match path.as_str() {
             "display_name" => {
-                update.display_name = v.check("user.display_name", DisplayName::parse(&user.display_name));
+                update.display_name =
+                    v.check("user.display_name", DisplayName::parse(&user.display_name));
             }
             "role" => update.role = v.check("user.role", Role::try_from(user.role)),
             "disabled" => update.disabled = Some(user.disabled),
@@ -268,7 +289,10 @@ fn non_empty(value: &str) -> Result<&str, &'static str> {
 
 /// An account as the API shows it: never with its password hash.
 fn user_to_proto(user: &UserRow) -> pb::User {
-    let role = user.role.parse::<Role>().map_or(pb::Role::Unspecified, pb::Role::from);
+    let role = user
+        .role
+        .parse::<Role>()
+        .map_or(pb::Role::Unspecified, pb::Role::from);
     pb::User {
         id: user.id.to_string(),
         email: user.email.clone(),

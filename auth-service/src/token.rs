@@ -166,13 +166,22 @@ mod tests {
     fn refuses_other_keys_types_and_garbage() {
         let keys = Keys::new(config(&"k".repeat(32), Duration::from_secs(60)));
         let other = Keys::new(config(&"o".repeat(32), Duration::from_secs(60)));
-        let token = other.issue(Uuid::now_v7(), Role::User, Uuid::now_v7()).unwrap();
-        assert!(matches!(keys.decode(&token.token), Err(Error::InvalidToken)));
+        let token = other
+            .issue(Uuid::now_v7(), Role::User, Uuid::now_v7())
+            .unwrap();
+        assert!(matches!(
+            keys.decode(&token.token),
+            Err(Error::InvalidToken)
+        ));
         assert!(matches!(keys.decode("garbage"), Err(Error::InvalidToken)));
 
         // Same key, same claims, but not typed as an access token.
-        let claims = keys.issue(Uuid::now_v7(), Role::User, Uuid::now_v7()).unwrap().claims;
-        let untyped = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        let claims = keys
+            .issue(Uuid::now_v7(), Role::User, Uuid::now_v7())
+            .unwrap()
+            .claims;
+        let untyped =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
         assert!(matches!(keys.decode(&untyped), Err(Error::InvalidToken)));
     }
 

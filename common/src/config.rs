@@ -37,7 +37,10 @@ impl Env {
 
     /// The raw value of a variable, if set and not empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     /// A variable parsed by `parse`, or `default` when unset.
@@ -65,7 +68,8 @@ impl Env {
         T::Err: fmt::Display,
     {
         self.parse_or(name, default, |raw| {
-            raw.parse::<T>().map_err(|e| format!("cannot parse {raw:?}: {e}"))
+            raw.parse::<T>()
+                .map_err(|e| format!("cannot parse {raw:?}: {e}"))
         })
     }
 
@@ -165,6 +169,9 @@ mod tests {
 
     #[test]
     fn secrets_do_not_debug_print() {
-        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Secret::new("hunter2")),
+            "Secret(<redacted>)"
+        );
     }
 }

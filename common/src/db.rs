@@ -13,8 +13,8 @@ use diesel_async::{
     async_connection_wrapper::AsyncConnectionWrapper,
     pooled_connection::{AsyncDieselConnectionManager, bb8},
 };
-use futures_util::future::BoxFuture;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use futures_util::future::BoxFuture;
 use tonic::Code;
 
 use crate::error::ApiError;
@@ -75,7 +75,9 @@ where
 
 /// Checks a connection out of the pool.
 pub async fn conn(pool: &Pool) -> Result<Conn<'_>, DbError> {
-    pool.get().await.map_err(|e| DbError::Unavailable(e.to_string()))
+    pool.get()
+        .await
+        .map_err(|e| DbError::Unavailable(e.to_string()))
 }
 
 /// Runs the pending embedded migrations. Replicas starting together take
@@ -93,8 +95,7 @@ pub async fn migrate(
         .bind::<diesel::sql_types::BigInt, _>(lock_key)
         .execute(&mut conn)
         .await?;
-    let mut harness: AsyncConnectionWrapper<AsyncPgConnection> =
-        AsyncConnectionWrapper::from(conn);
+    let mut harness: AsyncConnectionWrapper<AsyncPgConnection> = AsyncConnectionWrapper::from(conn);
     let applied = tokio::task::block_in_place(|| {
         harness
             .run_pending_migrations(migrations)

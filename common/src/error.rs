@@ -78,9 +78,7 @@ pub struct Violations(Vec<FieldViolation>);
 impl Violations {
     /// Keeps the value of `result`, or records why `field` is invalid.
     pub fn check<T, E: Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
-        result
-            .map_err(|why| self.add(field, why))
-            .ok()
+        result.map_err(|why| self.add(field, why)).ok()
     }
 
     /// Records that `field` is invalid.

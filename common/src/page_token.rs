@@ -34,7 +34,9 @@ pub fn page_size(requested: i32, default: i64, max: i64) -> Result<i64, String> 
     match i64::from(requested) {
         0 => Ok(default),
         n if (1..=max).contains(&n) => Ok(n),
-        n => Err(format!("must be between 1 and {max} (or 0 for {default}), got {n}")),
+        n => Err(format!(
+            "must be between 1 and {max} (or 0 for {default}), got {n}"
+        )),
     }
 }
 
@@ -50,7 +52,10 @@ mod tests {
     #[test]
     fn round_trips_and_rejects_garbage() {
         let token = encode(&Cursor { after: 42 });
-        assert_eq!(decode::<Cursor>(&token).unwrap(), Some(Cursor { after: 42 }));
+        assert_eq!(
+            decode::<Cursor>(&token).unwrap(),
+            Some(Cursor { after: 42 })
+        );
         assert_eq!(decode::<Cursor>("").unwrap(), None);
         assert!(decode::<Cursor>("not a token").is_err());
         assert!(decode::<Cursor>(&encode(&"other shape")).is_err());

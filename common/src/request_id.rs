@@ -174,7 +174,9 @@ mod tests {
             .await;
         assert_eq!(request.metadata().get(HEADER).unwrap(), "req-1");
         let timeout = request.metadata().get("grpc-timeout").unwrap();
-        assert!(timeout.to_str().unwrap().ends_with('u') || timeout.to_str().unwrap().ends_with('m'));
+        assert!(
+            timeout.to_str().unwrap().ends_with('u') || timeout.to_str().unwrap().ends_with('m')
+        );
         assert_eq!(current(), None);
     }
 }

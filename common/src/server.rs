@@ -24,8 +24,10 @@ use crate::request_id::{self, RequestIdLayer};
 /// connections can otherwise hold the drain open forever (hyper#4170).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Health and reflection for a server that serves the services described by
-/// `descriptor_sets` (encoded `FileDescriptorSet`s).
+/// Health and reflection (v1 and v1alpha) for a server that serves the
+/// services described by `descriptor_sets` (encoded `FileDescriptorSet`s).
+/// The health and error-detail descriptors are registered too, so clients
+/// can describe every import and decode error details.
 pub fn base_routes(
     health: HealthServer<impl Health>,
     descriptor_sets: &[&[u8]],
@@ -33,7 +35,10 @@ pub fn base_routes(
     let reflection = || {
         descriptor_sets.iter().fold(
             tonic_reflection::server::Builder::configure()
-                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(
+                    completionist_proto::ERROR_DETAILS_DESCRIPTOR_SET,
+                ),
             |builder, set| builder.register_encoded_file_descriptor_set(set),
         )
     };

@@ -43,7 +43,12 @@ impl Telemetry {
         match self.format {
             LogFormat::Pretty => registry.with(fmt::layer()).init(),
             LogFormat::Json => registry
-                .with(fmt::layer().json().flatten_event(true).with_current_span(true))
+                .with(
+                    fmt::layer()
+                        .json()
+                        .flatten_event(true)
+                        .with_current_span(true),
+                )
                 .init(),
         }
     }

@@ -13,7 +13,17 @@ pub mod media {
     tonic::include_proto!("completionist.media.v1");
 }
 
-/// The encoded `FileDescriptorSet` of both APIs and everything they import,
-/// for server reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/completionist_descriptor.bin"));
+/// The encoded `FileDescriptorSet` of `completionist.auth.v1` and its
+/// imports, for server reflection.
+pub const AUTH_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/auth_descriptor.bin"));
+
+/// The encoded `FileDescriptorSet` of `completionist.media.v1` and its
+/// imports, for server reflection.
+pub const MEDIA_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/media_descriptor.bin"));
+
+/// The encoded `FileDescriptorSet` of the `google.rpc` error details every
+/// error carries, so reflection clients (grpcurl) can print them.
+pub const ERROR_DETAILS_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/error_details_descriptor.bin"));

@@ -42,12 +42,12 @@ impl TestDb {
             NEXT_ID.fetch_add(1, Ordering::Relaxed)
         );
         execute(
-            &admin,
+            admin,
             &format!("CREATE DATABASE {name} TEMPLATE {template}"),
         )
         .await;
         Self {
-            url: with_database(&admin, &name),
+            url: with_database(admin, &name),
             name,
         }
     }
@@ -98,7 +98,9 @@ pub fn admin_url() -> &'static str {
 
 /// `url` with its database replaced by `database`.
 pub fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let authority_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[authority_end..].find('/') {
         Some(slash) => &base[..authority_end + slash],
@@ -119,7 +121,11 @@ async fn template(service: &'static str, migrations: EmbeddedMigrations) -> Stri
     });
     if created.insert(service) {
         let admin = admin_url();
-        execute(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        execute(
+            admin,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )
+        .await;
         execute(admin, &format!("CREATE DATABASE {name}")).await;
         let url = with_database(admin, &name);
         // Migrations need a multi-threaded runtime (block_in_place); tests may

@@ -45,7 +45,10 @@ async fn register_reports_every_invalid_field_at_once() {
         .await;
 
     let status = assert_error(result, Code::InvalidArgument, "INVALID_ARGUMENT");
-    assert_eq!(violated_fields(&status), ["email", "password", "display_name"]);
+    assert_eq!(
+        violated_fields(&status),
+        ["email", "password", "display_name"]
+    );
 }
 
 #[tokio::test]
@@ -97,7 +100,10 @@ async fn login_issues_tokens_that_validate() {
     assert!(!validated.token_id.is_empty());
     let expires = validated.expire_time.unwrap().seconds;
     let now = chrono::Utc::now().timestamp();
-    assert!((now + 890..=now + 900).contains(&expires), "15 minutes by default");
+    assert!(
+        (now + 890..=now + 900).contains(&expires),
+        "15 minutes by default"
+    );
 }
 
 #[tokio::test]
@@ -121,7 +127,11 @@ async fn unknown_email_and_wrong_password_look_the_same() {
 #[tokio::test]
 async fn login_needs_both_fields() {
     let app = TestApp::spawn().await;
-    let status = assert_error(app.try_login("", "").await, Code::InvalidArgument, "INVALID_ARGUMENT");
+    let status = assert_error(
+        app.try_login("", "").await,
+        Code::InvalidArgument,
+        "INVALID_ARGUMENT",
+    );
     assert_eq!(violated_fields(&status), ["email", "password"]);
 }
 
@@ -147,8 +157,15 @@ async fn repeated_failures_are_throttled_with_a_retry_delay() {
         Code::ResourceExhausted,
         "TOO_MANY_ATTEMPTS",
     );
-    let delay = status.get_details_retry_info().unwrap().retry_delay.unwrap();
-    assert!(delay > Duration::from_secs(50) && delay <= Duration::from_secs(60), "{delay:?}");
+    let delay = status
+        .get_details_retry_info()
+        .unwrap()
+        .retry_delay
+        .unwrap();
+    assert!(
+        delay > Duration::from_secs(50) && delay <= Duration::from_secs(60),
+        "{delay:?}"
+    );
 
     // Unknown emails are throttled the same way.
     for _ in 0..3 {
@@ -166,9 +183,13 @@ async fn a_successful_login_resets_the_failure_count() {
     let app = TestApp::spawn_with(|c| c.login.max_failures = 2).await;
     app.register("forgetful@example.com").await;
 
-    let _ = app.try_login("forgetful@example.com", "wrong password").await;
+    let _ = app
+        .try_login("forgetful@example.com", "wrong password")
+        .await;
     app.login("forgetful@example.com").await;
-    let _ = app.try_login("forgetful@example.com", "wrong password").await;
+    let _ = app
+        .try_login("forgetful@example.com", "wrong password")
+        .await;
 
     app.login("forgetful@example.com").await;
 }
@@ -178,10 +199,15 @@ async fn get_current_user_needs_a_token() {
     let app = TestApp::spawn().await;
     let (user, tokens) = app.user(&email("me")).await;
 
-    assert_eq!(app.current_user(&tokens.access_token).await.unwrap().id, user.id);
+    assert_eq!(
+        app.current_user(&tokens.access_token).await.unwrap().id,
+        user.id
+    );
 
     assert_error(
-        app.client().get_current_user(pb::GetCurrentUserRequest {}).await,
+        app.client()
+            .get_current_user(pb::GetCurrentUserRequest {})
+            .await,
         Code::Unauthenticated,
         "MISSING_TOKEN",
     );
@@ -244,7 +270,11 @@ async fn change_password_checks_the_current_one_and_revokes_old_sessions() {
 
     assert!(app.current_user(&fresh.access_token).await.is_ok());
     for old in [&first.access_token, &second.access_token] {
-        assert_error(app.validate(old).await, Code::Unauthenticated, "TOKEN_REVOKED");
+        assert_error(
+            app.validate(old).await,
+            Code::Unauthenticated,
+            "TOKEN_REVOKED",
+        );
     }
     assert_error(
         app.client()

@@ -101,7 +101,12 @@ async fn get_user_is_for_admins() {
 
     let fetched = app
         .client()
-        .get_user(authed(&admin.access_token, pb::GetUserRequest { user_id: user.id.clone() }))
+        .get_user(authed(
+            &admin.access_token,
+            pb::GetUserRequest {
+                user_id: user.id.clone(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -111,7 +116,10 @@ async fn get_user_is_for_admins() {
 
     assert_error(
         app.client()
-            .get_user(authed(&user_tokens.access_token, pb::GetUserRequest { user_id: user.id }))
+            .get_user(authed(
+                &user_tokens.access_token,
+                pb::GetUserRequest { user_id: user.id },
+            ))
             .await,
         Code::PermissionDenied,
         "ADMIN_REQUIRED",
@@ -156,8 +164,15 @@ async fn update_user_changes_masked_fields_and_revokes_on_role_change() {
         .user
         .unwrap();
     assert_eq!(renamed.display_name, "Renamed");
-    assert_eq!(renamed.role, pb::Role::User as i32, "role was not in the mask");
-    assert!(app.validate(&user_tokens.access_token).await.is_ok(), "renaming revokes nothing");
+    assert_eq!(
+        renamed.role,
+        pb::Role::User as i32,
+        "role was not in the mask"
+    );
+    assert!(
+        app.validate(&user_tokens.access_token).await.is_ok(),
+        "renaming revokes nothing"
+    );
 
     let promoted = app
         .client()
@@ -211,7 +226,11 @@ async fn disabling_a_user_revokes_its_tokens_and_blocks_login() {
         .await
         .unwrap();
 
-    assert_error(app.validate(&tokens.access_token).await, Code::Unauthenticated, "TOKEN_REVOKED");
+    assert_error(
+        app.validate(&tokens.access_token).await,
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
     assert_error(
         app.try_login(&user.email, PASSWORD).await,
         Code::PermissionDenied,
@@ -287,17 +306,31 @@ async fn delete_user_removes_the_account_and_its_tokens() {
 
     assert_error(
         app.client()
-            .delete_user(authed(&plain.access_token, pb::DeleteUserRequest { user_id: user.id.clone() }))
+            .delete_user(authed(
+                &plain.access_token,
+                pb::DeleteUserRequest {
+                    user_id: user.id.clone(),
+                },
+            ))
             .await,
         Code::PermissionDenied,
         "ADMIN_REQUIRED",
     );
     app.client()
-        .delete_user(authed(&admin.access_token, pb::DeleteUserRequest { user_id: user.id.clone() }))
+        .delete_user(authed(
+            &admin.access_token,
+            pb::DeleteUserRequest {
+                user_id: user.id.clone(),
+            },
+        ))
         .await
         .unwrap();
 
-    assert_error(app.validate(&tokens.access_token).await, Code::Unauthenticated, "TOKEN_REVOKED");
+    assert_error(
+        app.validate(&tokens.access_token).await,
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
     assert_error(
         app.try_login(&user.email, PASSWORD).await,
         Code::Unauthenticated,
@@ -305,14 +338,22 @@ async fn delete_user_removes_the_account_and_its_tokens() {
     );
     assert_error(
         app.client()
-            .delete_user(authed(&admin.access_token, pb::DeleteUserRequest { user_id: user.id }))
+            .delete_user(authed(
+                &admin.access_token,
+                pb::DeleteUserRequest { user_id: user.id },
+            ))
             .await,
         Code::NotFound,
         "USER_NOT_FOUND",
     );
     assert_error(
         app.client()
-            .delete_user(authed(&admin.access_token, pb::DeleteUserRequest { user_id: admin_user.id }))
+            .delete_user(authed(
+                &admin.access_token,
+                pb::DeleteUserRequest {
+                    user_id: admin_user.id,
+                },
+            ))
             .await,
         Code::FailedPrecondition,
         "CANNOT_MODIFY_SELF",

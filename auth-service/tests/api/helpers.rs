@@ -71,7 +71,6 @@ impl TestApp {
             .await
             .expect("connect to auth-service");
         Self {
-
             client: AuthServiceClient::new(channel.clone()),
             channel,
             config,
@@ -109,7 +108,11 @@ impl TestApp {
             .expect("user")
     }
 
-    pub async fn try_login(&self, email: &str, password: &str) -> Result<pb::LoginResponse, Status> {
+    pub async fn try_login(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<pb::LoginResponse, Status> {
         self.client()
             .login(pb::LoginRequest {
                 email: email.into(),
@@ -188,11 +191,17 @@ pub fn authed<T>(token: &str, message: T) -> Request<T> {
 /// Asserts the code, the `ErrorInfo` reason and domain, and that a request id
 /// came back.
 #[track_caller]
-pub fn assert_error<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, reason: &str) -> Status {
+pub fn assert_error<T: std::fmt::Debug>(
+    result: Result<T, Status>,
+    code: Code,
+    reason: &str,
+) -> Status {
     let status = result.expect_err("expected an error");
     assert_eq!(status.code(), code, "{status:?}");
     let details = status.get_error_details();
-    let info = details.error_info().unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
+    let info = details
+        .error_info()
+        .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
     assert_eq!(info.reason, reason, "{status:?}");
     assert_eq!(info.domain, "auth.completionist");
     let request_info = details.request_info().expect("RequestInfo");

@@ -6,7 +6,9 @@ use std::{
 use completionist_proto::auth as pb;
 use tokio_stream::StreamExt;
 use tonic::{Code, Request};
-use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
 use tonic_reflection::pb::{v1, v1alpha};
 use tonic_types::StatusExt;
 
@@ -49,12 +51,17 @@ async fn health_reports_serving_then_not_serving_without_the_database() {
         })
         .await
         .unwrap_err();
-    assert!(matches!(status.code(), Code::Unavailable | Code::Internal), "{status:?}");
+    assert!(
+        matches!(status.code(), Code::Unavailable | Code::Internal),
+        "{status:?}"
+    );
 }
 
 async fn drop_database(name: &str) {
     use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-    let mut conn = AsyncPgConnection::establish(test_support::admin_url()).await.unwrap();
+    let mut conn = AsyncPgConnection::establish(test_support::admin_url())
+        .await
+        .unwrap();
     diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
         .execute(&mut conn)
         .await
@@ -94,8 +101,14 @@ async fn reflection_lists_the_service_over_v1_and_v1alpha() {
         panic!("expected a service list");
     };
     let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
-    assert!(names.contains(&auth_service::SERVICE_NAME.to_owned()), "{names:?}");
-    assert!(names.contains(&"grpc.health.v1.Health".to_owned()), "{names:?}");
+    assert!(
+        names.contains(&auth_service::SERVICE_NAME.to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"grpc.health.v1.Health".to_owned()),
+        "{names:?}"
+    );
 
     // grpcurl 1.8 speaks only v1alpha; `describe` fetches the service's
     // file, then each import by name.
@@ -119,7 +132,9 @@ async fn reflection_lists_the_service_over_v1_and_v1alpha() {
         assert!(
             matches!(
                 response,
-                Some(v1alpha::server_reflection_response::MessageResponse::FileDescriptorResponse(_))
+                Some(
+                    v1alpha::server_reflection_response::MessageResponse::FileDescriptorResponse(_)
+                )
             ),
             "{request:?} answered {response:?}"
         );
@@ -138,7 +153,10 @@ async fn the_request_id_is_kept_or_made_and_returned() {
         .metadata_mut()
         .insert("x-request-id", "my-trace-123".parse().unwrap());
     let status = app.client().login(request).await.unwrap_err();
-    assert_eq!(status.metadata().get("x-request-id").unwrap(), "my-trace-123");
+    assert_eq!(
+        status.metadata().get("x-request-id").unwrap(),
+        "my-trace-123"
+    );
     assert_eq!(
         status.get_details_request_info().unwrap().request_id,
         "my-trace-123"
@@ -153,7 +171,12 @@ async fn the_request_id_is_kept_or_made_and_returned() {
         })
         .await
         .unwrap();
-    let generated = response.metadata().get("x-request-id").unwrap().to_str().unwrap();
+    let generated = response
+        .metadata()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap();
     assert!(uuid::Uuid::parse_str(generated).is_ok(), "{generated}");
 }
 
@@ -161,7 +184,9 @@ async fn the_request_id_is_kept_or_made_and_returned() {
 async fn unauthenticated_errors_carry_details_too() {
     let app = TestApp::spawn().await;
     assert_error(
-        app.client().list_users(pb::ListUsersRequest::default()).await,
+        app.client()
+            .list_users(pb::ListUsersRequest::default())
+            .await,
         Code::Unauthenticated,
         "MISSING_TOKEN",
     );
@@ -169,7 +194,9 @@ async fn unauthenticated_errors_carry_details_too() {
 
 fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_auth-service"));
-    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     // No .env file is read from the test's working directory.
     command.current_dir(std::env::temp_dir());
     command
@@ -186,8 +213,16 @@ fn start_up_refuses_a_bad_configuration_naming_every_variable() {
 
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for variable in ["AUTH_LISTEN_ADDR", "AUTH_DATABASE_URL", "JWT_SECRET", "JWT_ACCESS_TTL_SECONDS"] {
-        assert!(stderr.contains(variable), "{variable} not named in: {stderr}");
+    for variable in [
+        "AUTH_LISTEN_ADDR",
+        "AUTH_DATABASE_URL",
+        "JWT_SECRET",
+        "JWT_ACCESS_TTL_SECONDS",
+    ] {
+        assert!(
+            stderr.contains(variable),
+            "{variable} not named in: {stderr}"
+        );
     }
     assert!(!stderr.contains("too short"), "the secret leaked: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -209,7 +244,11 @@ async fn grant_admin_subcommand_promotes_a_registered_account() {
             .unwrap()
     };
     let promoted = run(&address);
-    assert!(promoted.status.success(), "{}", String::from_utf8_lossy(&promoted.stderr));
+    assert!(
+        promoted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&promoted.stderr)
+    );
     let tokens = app.login(&address).await;
     assert_eq!(
         app.validate(&tokens.access_token).await.unwrap().role,

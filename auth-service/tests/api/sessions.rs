@@ -23,7 +23,10 @@ async fn refresh_rotates_the_token_pair() {
 
     assert_ne!(second.refresh_token, first.refresh_token);
     assert_ne!(second.access_token, first.access_token);
-    assert_eq!(app.validate(&second.access_token).await.unwrap().user_id, user.id);
+    assert_eq!(
+        app.validate(&second.access_token).await.unwrap().user_id,
+        user.id
+    );
     let third = refresh(&app, &second.refresh_token).await.unwrap();
     assert!(app.validate(&third.access_token).await.is_ok());
 }
@@ -42,9 +45,21 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_session() {
         "REFRESH_TOKEN_REUSED",
     );
 
-    assert_error(refresh(&app, &second.refresh_token).await, Code::Unauthenticated, "TOKEN_REVOKED");
-    assert_error(app.validate(&second.access_token).await, Code::Unauthenticated, "TOKEN_REVOKED");
-    assert_error(app.validate(&first.access_token).await, Code::Unauthenticated, "TOKEN_REVOKED");
+    assert_error(
+        refresh(&app, &second.refresh_token).await,
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
+    assert_error(
+        app.validate(&second.access_token).await,
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
+    assert_error(
+        app.validate(&first.access_token).await,
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
     // Another session of the same user is not touched.
     assert!(app.validate(&other_session.access_token).await.is_ok());
     assert!(refresh(&app, &other_session.refresh_token).await.is_ok());
@@ -53,8 +68,16 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_session() {
 #[tokio::test]
 async fn refresh_refuses_unknown_and_empty_tokens() {
     let app = TestApp::spawn().await;
-    assert_error(refresh(&app, "made-up").await, Code::Unauthenticated, "REFRESH_TOKEN_INVALID");
-    let status = assert_error(refresh(&app, "").await, Code::InvalidArgument, "INVALID_ARGUMENT");
+    assert_error(
+        refresh(&app, "made-up").await,
+        Code::Unauthenticated,
+        "REFRESH_TOKEN_INVALID",
+    );
+    let status = assert_error(
+        refresh(&app, "").await,
+        Code::InvalidArgument,
+        "INVALID_ARGUMENT",
+    );
     assert_eq!(violated_fields(&status), ["refresh_token"]);
 }
 
@@ -66,7 +89,13 @@ async fn concurrent_refreshes_with_one_token_let_exactly_one_win() {
     let attempts = (0..8).map(|_| {
         let mut client = app.client();
         let token = tokens.refresh_token.clone();
-        tokio::spawn(async move { client.refresh(pb::RefreshRequest { refresh_token: token }).await })
+        tokio::spawn(async move {
+            client
+                .refresh(pb::RefreshRequest {
+                    refresh_token: token,
+                })
+                .await
+        })
     });
     let results: Vec<_> = futures_util::future::join_all(attempts)
         .await
@@ -93,7 +122,11 @@ async fn short_lived_tokens_expire() {
 
     tokio::time::sleep(Duration::from_millis(2100)).await;
 
-    assert_error(app.validate(&tokens.access_token).await, Code::Unauthenticated, "TOKEN_EXPIRED");
+    assert_error(
+        app.validate(&tokens.access_token).await,
+        Code::Unauthenticated,
+        "TOKEN_EXPIRED",
+    );
     assert_error(
         refresh(&app, &tokens.refresh_token).await,
         Code::Unauthenticated,
@@ -104,8 +137,16 @@ async fn short_lived_tokens_expire() {
 #[tokio::test]
 async fn validate_token_refuses_garbage_and_empty_tokens() {
     let app = TestApp::spawn().await;
-    assert_error(app.validate("a.b.c").await, Code::Unauthenticated, "TOKEN_INVALID");
-    let status = assert_error(app.validate("").await, Code::InvalidArgument, "INVALID_ARGUMENT");
+    assert_error(
+        app.validate("a.b.c").await,
+        Code::Unauthenticated,
+        "TOKEN_INVALID",
+    );
+    let status = assert_error(
+        app.validate("").await,
+        Code::InvalidArgument,
+        "INVALID_ARGUMENT",
+    );
     assert_eq!(violated_fields(&status), ["access_token"]);
 }
 
@@ -121,13 +162,21 @@ async fn logout_revokes_the_access_token_and_its_session() {
         .await
         .unwrap();
 
-    assert_error(app.validate(&tokens.access_token).await, Code::Unauthenticated, "TOKEN_REVOKED");
+    assert_error(
+        app.validate(&tokens.access_token).await,
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
     assert_error(
         app.current_user(&tokens.access_token).await,
         Code::Unauthenticated,
         "TOKEN_REVOKED",
     );
-    assert_error(refresh(&app, &tokens.refresh_token).await, Code::Unauthenticated, "TOKEN_REVOKED");
+    assert_error(
+        refresh(&app, &tokens.refresh_token).await,
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
     assert!(app.validate(&other.access_token).await.is_ok());
     assert_error(
         app.client().logout(pb::LogoutRequest {}).await,
@@ -144,14 +193,25 @@ async fn revoking_your_own_tokens_leaves_new_logins_working() {
 
     let response = app
         .client()
-        .revoke_user_tokens(authed(&tokens.access_token, pb::RevokeUserTokensRequest::default()))
+        .revoke_user_tokens(authed(
+            &tokens.access_token,
+            pb::RevokeUserTokensRequest::default(),
+        ))
         .await
         .unwrap()
         .into_inner();
     assert!(response.revoke_time.is_some());
 
-    assert_error(app.validate(&tokens.access_token).await, Code::Unauthenticated, "TOKEN_REVOKED");
-    assert_error(refresh(&app, &tokens.refresh_token).await, Code::Unauthenticated, "TOKEN_REVOKED");
+    assert_error(
+        app.validate(&tokens.access_token).await,
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
+    assert_error(
+        refresh(&app, &tokens.refresh_token).await,
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
     let fresh = app.login(&address).await;
     assert!(app.validate(&fresh.access_token).await.is_ok());
 }
@@ -221,19 +281,29 @@ async fn revoke_all_tokens_is_for_admins_and_revokes_everyone() {
 
     assert_error(
         app.client()
-            .revoke_all_tokens(authed(&user_tokens.access_token, pb::RevokeAllTokensRequest {}))
+            .revoke_all_tokens(authed(
+                &user_tokens.access_token,
+                pb::RevokeAllTokensRequest {},
+            ))
             .await,
         Code::PermissionDenied,
         "ADMIN_REQUIRED",
     );
 
     app.client()
-        .revoke_all_tokens(authed(&admin_tokens.access_token, pb::RevokeAllTokensRequest {}))
+        .revoke_all_tokens(authed(
+            &admin_tokens.access_token,
+            pb::RevokeAllTokensRequest {},
+        ))
         .await
         .unwrap();
 
     for token in [&user_tokens.access_token, &admin_tokens.access_token] {
-        assert_error(app.validate(token).await, Code::Unauthenticated, "TOKEN_REVOKED");
+        assert_error(
+            app.validate(token).await,
+            Code::Unauthenticated,
+            "TOKEN_REVOKED",
+        );
     }
     assert_error(
         refresh(&app, &user_tokens.refresh_token).await,
@@ -259,7 +329,10 @@ async fn cleanup_removes_expired_records_and_keeps_live_ones() {
 
     assert_error(
         app.client()
-            .cleanup_revoked_tokens(authed(&old.access_token, pb::CleanupRevokedTokensRequest {}))
+            .cleanup_revoked_tokens(authed(
+                &old.access_token,
+                pb::CleanupRevokedTokensRequest {},
+            ))
             .await,
         Code::Unauthenticated,
         "TOKEN_REVOKED",
@@ -274,7 +347,10 @@ async fn cleanup_removes_expired_records_and_keeps_live_ones() {
 
     let deleted = app
         .client()
-        .cleanup_revoked_tokens(authed(&admin.access_token, pb::CleanupRevokedTokensRequest {}))
+        .cleanup_revoked_tokens(authed(
+            &admin.access_token,
+            pb::CleanupRevokedTokensRequest {},
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -283,12 +359,19 @@ async fn cleanup_removes_expired_records_and_keeps_live_ones() {
     // The old logout's token and session records, plus expired refresh
     // tokens; the live logout's records stay and still refuse its token.
     assert!(deleted >= 2, "deleted {deleted}");
-    assert_error(app.validate(&live.access_token).await, Code::Unauthenticated, "TOKEN_REVOKED");
+    assert_error(
+        app.validate(&live.access_token).await,
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
 
     let (_, user) = app.user(&email("not-admin")).await;
     assert_error(
         app.client()
-            .cleanup_revoked_tokens(authed(&user.access_token, pb::CleanupRevokedTokensRequest {}))
+            .cleanup_revoked_tokens(authed(
+                &user.access_token,
+                pb::CleanupRevokedTokensRequest {},
+            ))
             .await,
         Code::PermissionDenied,
         "ADMIN_REQUIRED",
@@ -316,7 +399,10 @@ async fn a_revocation_reaches_every_replica_within_a_second() {
                 break;
             }
             Ok(_) => {
-                assert!(revoked_at.elapsed() < Duration::from_secs(1), "replica still accepts the token");
+                assert!(
+                    revoked_at.elapsed() < Duration::from_secs(1),
+                    "replica still accepts the token"
+                );
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }

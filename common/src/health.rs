@@ -1,0 +1,28 @@
+//! The client side of `grpc.health.v1`: what `<binary> healthcheck` runs, for
+//! `make run` and container health checks.
+
+use std::{net::SocketAddr, time::Duration};
+
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+/// Whether the server listening on `addr` reports SERVING. An unspecified
+/// address (`0.0.0.0`) is reached through loopback.
+pub async fn check(addr: SocketAddr) -> anyhow::Result<bool> {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(2))
+        .connect()
+        .await?;
+    let status = HealthClient::new(channel)
+        .check(HealthCheckRequest::default())
+        .await?
+        .into_inner()
+        .status();
+    Ok(status == ServingStatus::Serving)
+}

@@ -1,0 +1,38 @@
+# Sourced by run.sh and test.sh: a private Postgres cluster unless database
+# URLs are given, and a development JWT secret unless one is given.
+# Sets STARTED_PG=1 when this shell started the cluster.
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STARTED_PG=0
+
+# Starts the private cluster (if not already running) and exports its admin URL.
+use_private_postgres() {
+  if ! "$root/scripts/pg.sh" url >/dev/null 2>&1; then
+    STARTED_PG=1
+  fi
+  PG_ADMIN_URL=$("$root/scripts/pg.sh" start)
+  export PG_ADMIN_URL
+}
+
+# The admin URL with another database.
+pg_url_for() {
+  echo "${PG_ADMIN_URL%/postgres}/$1"
+}
+
+stop_private_postgres_if_started() {
+  if [[ "$STARTED_PG" == 1 ]]; then
+    "$root/scripts/pg.sh" stop || true
+  fi
+}
+
+# A random JWT secret kept under .dev, so tokens survive restarts of `make run`.
+ensure_jwt_secret() {
+  if [[ -z "${JWT_SECRET:-}" ]]; then
+    mkdir -p "$root/.dev"
+    if [[ ! -s "$root/.dev/jwt-secret" ]]; then
+      (umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n' > "$root/.dev/jwt-secret")
+    fi
+    JWT_SECRET=$(cat "$root/.dev/jwt-secret")
+    export JWT_SECRET
+  fi
+}

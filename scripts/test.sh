@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `make test`: every test of the workspace against a real Postgres. Uses
+# TEST_DATABASE_URL (an admin URL that may create databases) when given;
+# otherwise the private cluster of scripts/pg.sh, stopped again afterwards
+# if this run started it.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
+cd "$root"
+
+if [[ -z "${TEST_DATABASE_URL:-}" ]]; then
+  use_private_postgres
+  trap stop_private_postgres_if_started EXIT
+  export TEST_DATABASE_URL="$PG_ADMIN_URL"
+fi
+
+cargo test --workspace --locked "$@"
