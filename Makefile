@@ -16,7 +16,9 @@ fmt:
 	cargo fmt --all
 
 node/node_modules/.bin/buf: node/package.json node/package-lock.json
-	npm ci --prefix node --no-audit --no-fund
+	# `npm ci` refuses lockfiles without the optional per-platform buf
+	# packages (an npm bug with optionalDependencies); install honours the lock.
+	npm install --prefix node --no-audit --no-fund
 	touch $@
 
 # Regenerates the Diesel schemas from the migrations (needs diesel_cli:

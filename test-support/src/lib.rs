@@ -52,6 +52,21 @@ impl TestDb {
         }
     }
 
+    /// A fresh database with no schema at all, for testing migrations.
+    pub async fn empty() -> Self {
+        let admin = admin_url();
+        let name = format!(
+            "t_{}_{}",
+            std::process::id(),
+            NEXT_ID.fetch_add(1, Ordering::Relaxed)
+        );
+        execute(admin, &format!("CREATE DATABASE {name}")).await;
+        Self {
+            url: with_database(admin, &name),
+            name,
+        }
+    }
+
     /// The URL to give the service under test.
     pub fn url(&self) -> &str {
         &self.url

@@ -259,3 +259,23 @@ async fn grant_admin_subcommand_promotes_a_registered_account() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("register it first"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_migrating_at_once_take_turns() {
+    let db = test_support::TestDb::empty().await;
+    let config = crate::helpers::test_config(db.url());
+
+    let (first, second) = tokio::join!(
+        auth_service::migrate(&config),
+        auth_service::migrate(&config)
+    );
+
+    first.unwrap();
+    second.unwrap();
+    // The schema is there and usable.
+    assert!(
+        !auth_service::grant_admin(&config, "nobody@example.com")
+            .await
+            .unwrap()
+    );
+}
