@@ -105,7 +105,7 @@ createdb() {
 dropdb() {
   local name=$1
   [[ "$name" =~ ^[a-z_][a-z0-9_]*$ ]] || die "bad database name: $name"
-  as_owner "$bindir/psql" -h "$socket" -p "$(cat "$dir/port")" -U postgres -d postgres -qc \
+  PGOPTIONS="-c client_min_messages=warning" as_owner "$bindir/psql" -h "$socket" -p "$(cat "$dir/port")" -U postgres -d postgres -qc \
     "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null
 }
 

@@ -7,7 +7,7 @@ cd "$root"
 command -v diesel >/dev/null || { echo "needs diesel_cli (see Makefile)" >&2; exit 1; }
 use_private_postgres
 trap stop_private_postgres_if_started EXIT
-for service in auth; do
+for service in auth media; do
   db="schema_${service}"
   "$root/scripts/pg.sh" dropdb "$db"
   "$root/scripts/pg.sh" createdb "$db"

@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use completionist_common::{
-    config::{ConfigError, Env, Secret, seconds},
+    config::{ConfigError, Env, Secret, postgres_url, seconds},
     db::PoolSize,
     telemetry::Telemetry,
 };
@@ -132,15 +132,6 @@ impl Config {
             health_interval: Duration::from_secs(2),
             telemetry,
         })
-    }
-}
-
-/// Accepts `postgres://` and `postgresql://` URLs.
-pub fn postgres_url(raw: &str) -> Result<Secret, String> {
-    if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-        Ok(Secret::new(raw))
-    } else {
-        Err("must be a postgres:// URL".into())
     }
 }
 

@@ -1,7 +1,9 @@
 //! The gRPC adapter: each handler turns the request into domain values,
 //! makes one call on [`App`], and turns the answer into protobuf.
 
-use completionist_common::{error::Violations, page_token, time::timestamp};
+use completionist_common::{
+    error::Violations, metadata::bearer_token, page_token, time::timestamp,
+};
 use completionist_proto::auth::{self as pb, auth_service_server::AuthService};
 use tonic::{Request, Response, Status, metadata::MetadataMap};
 
@@ -27,13 +29,6 @@ impl AuthApi {
         let token = bearer_token(metadata).ok_or(Error::MissingToken)?;
         self.app.authenticate(token).await
     }
-}
-
-/// The token of `authorization: Bearer <token>`.
-pub fn bearer_token(metadata: &MetadataMap) -> Option<&str> {
-    let value = metadata.get("authorization")?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
 }
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -316,23 +311,7 @@ fn tokens_to_proto(tokens: Tokens) -> pb::TokenPair {
 
 #[cfg(test)]
 mod tests {
-    use tonic::metadata::MetadataValue;
-
     use super::*;
-
-    #[test]
-    fn reads_bearer_tokens() {
-        let mut metadata = MetadataMap::new();
-        assert_eq!(bearer_token(&metadata), None);
-        metadata.insert("authorization", MetadataValue::from_static("Bearer abc"));
-        assert_eq!(bearer_token(&metadata), Some("abc"));
-        metadata.insert("authorization", MetadataValue::from_static("bearer  abc "));
-        assert_eq!(bearer_token(&metadata), Some("abc"));
-        metadata.insert("authorization", MetadataValue::from_static("Basic abc"));
-        assert_eq!(bearer_token(&metadata), None);
-        metadata.insert("authorization", MetadataValue::from_static("Bearer "));
-        assert_eq!(bearer_token(&metadata), None);
-    }
 
     #[test]
     fn register_reports_every_invalid_field() {

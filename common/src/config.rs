@@ -123,6 +123,16 @@ pub fn seconds(raw: &str) -> Result<std::time::Duration, String> {
         .map_err(|_| format!("expected a whole number of seconds, got {raw:?}"))
 }
 
+/// Accepts `postgres://` and `postgresql://` URLs, kept secret (they may
+/// carry a password).
+pub fn postgres_url(raw: &str) -> Result<Secret, String> {
+    if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+        Ok(Secret::new(raw))
+    } else {
+        Err("must be a postgres:// URL".into())
+    }
+}
+
 /// A secret (a signing key, an API key) that never shows in `Debug` output.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);

@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod metadata;
 pub mod page_token;
 pub mod request_id;
 pub mod server;

@@ -1,0 +1,126 @@
+//! Who is calling: the caller's bearer token checked by auth-service's
+//! ValidateToken over gRPC, carrying the request id and the caller's
+//! remaining deadline. Positive answers are reused for at most the time a
+//! revocation may take to be honoured (one second); refusals never are.
+//! auth-service unreachable means UNAVAILABLE — never a call let through.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use completionist_common::{metadata::bearer_token, request_id};
+use completionist_proto::auth::{ValidateTokenRequest, auth_service_client::AuthServiceClient};
+use moka::future::Cache;
+use tonic::{
+    Code, Request,
+    metadata::MetadataMap,
+    transport::{Channel, Endpoint},
+};
+use tonic_types::StatusExt;
+use uuid::Uuid;
+
+use crate::error::Error;
+
+/// How long a token check may take when the caller set no deadline.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// An authenticated caller.
+#[derive(Clone, Copy, Debug)]
+pub struct Caller {
+    pub user_id: Uuid,
+}
+
+#[derive(Clone)]
+pub struct AuthClient {
+    client: AuthServiceClient<Channel>,
+    cache: Cache<String, (Caller, DateTime<Utc>)>,
+    ttl: Duration,
+}
+
+impl AuthClient {
+    /// A client for auth-service at `url`; connects on first use and
+    /// reconnects by itself, so either service may start first.
+    pub fn new(url: &str, ttl: Duration) -> Result<Self, anyhow::Error> {
+        let channel = Endpoint::from_shared(url.to_owned())?
+            .connect_timeout(Duration::from_secs(1))
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .connect_lazy();
+        Ok(Self {
+            client: AuthServiceClient::new(channel),
+            cache: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl)
+                .build(),
+            ttl,
+        })
+    }
+
+    /// The caller behind the request's bearer token.
+    pub async fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, Error> {
+        let token = bearer_token(metadata).ok_or(Error::MissingToken)?;
+        if let Some((caller, expires)) = self.cache.get(token).await
+            && expires > Utc::now()
+        {
+            return Ok(caller);
+        }
+        let mut request = Request::new(ValidateTokenRequest {
+            access_token: token.to_owned(),
+        });
+        request_id::propagate(&mut request);
+        if request_id::remaining().is_none() {
+            request.set_timeout(DEFAULT_TIMEOUT);
+        }
+        let response = self
+            .client
+            .clone()
+            .validate_token(request)
+            .await
+            .map_err(refusal)?
+            .into_inner();
+        let user_id = Uuid::parse_str(&response.user_id)
+            .map_err(|e| anyhow::anyhow!("auth-service sent a bad user id: {e}"))?;
+        let expires = response
+            .expire_time
+            .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
+            .unwrap_or_else(Utc::now);
+        let caller = Caller { user_id };
+        // Only while the token lives: an entry must not outlast its token.
+        if expires > Utc::now() + self.ttl {
+            self.cache.insert(token.to_owned(), (caller, expires)).await;
+        }
+        Ok(caller)
+    }
+}
+
+/// What auth-service's refusal means for our caller.
+fn refusal(status: tonic::Status) -> Error {
+    match status.code() {
+        Code::Unauthenticated | Code::InvalidArgument => {
+            let reason = match status
+                .get_details_error_info()
+                .map(|info| info.reason)
+                .as_deref()
+            {
+                Some("TOKEN_EXPIRED") => "TOKEN_EXPIRED",
+                Some("TOKEN_REVOKED") => "TOKEN_REVOKED",
+                _ => "TOKEN_INVALID",
+            };
+            Error::Unauthenticated {
+                reason,
+                message: match reason {
+                    "TOKEN_EXPIRED" => "the access token has expired".into(),
+                    "TOKEN_REVOKED" => "the token has been revoked".into(),
+                    _ => "the access token is invalid".into(),
+                },
+            }
+        }
+        code => {
+            tracing::warn!(
+                ?code,
+                message = status.message(),
+                "auth-service could not validate a token"
+            );
+            Error::AuthUnavailable
+        }
+    }
+}

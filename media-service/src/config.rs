@@ -1,0 +1,161 @@
+//! media-service configuration, read from the environment.
+
+use std::{net::SocketAddr, time::Duration};
+
+use completionist_common::{
+    config::{ConfigError, Env, Secret, postgres_url, seconds},
+    db::PoolSize,
+    telemetry::Telemetry,
+};
+
+/// Everything media-service reads at start-up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen_addr: SocketAddr,
+    pub database_url: Secret,
+    pub pool: PoolSize,
+    /// Where auth-service answers ValidateToken.
+    pub auth_service_url: String,
+    /// How long a positive token check is reused; at most one second, the
+    /// time a revocation may take to be honoured.
+    pub auth_cache_ttl: Duration,
+    pub providers: ProvidersConfig,
+    pub health_interval: Duration,
+    pub telemetry: Telemetry,
+}
+
+/// The external providers: where they are, their keys, and how patiently to
+/// ask them.
+#[derive(Clone, Debug)]
+pub struct ProvidersConfig {
+    pub omdb_api_key: Option<Secret>,
+    pub omdb_base_url: String,
+    pub jikan_base_url: String,
+    pub openlibrary_base_url: String,
+    pub rawg_api_key: Option<Secret>,
+    pub rawg_base_url: String,
+    pub connect_timeout: Duration,
+    /// Per attempt.
+    pub request_timeout: Duration,
+    /// Retries after the first attempt, for 429, 5xx and transport errors.
+    pub max_retries: u32,
+    /// First backoff; doubles per retry (with jitter).
+    pub backoff: Duration,
+    /// How long search results are reused.
+    pub search_cache_ttl: Duration,
+}
+
+impl Config {
+    /// Reads the configuration, naming every bad variable at once.
+    pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let listen_addr = env.or(
+            "MEDIA_LISTEN_ADDR",
+            SocketAddr::from(([127, 0, 0, 1], 50052)),
+        );
+        let database_url = env.required("MEDIA_DATABASE_URL", postgres_url);
+        let auth_service_url = env.parse_or(
+            "AUTH_SERVICE_URL",
+            "http://127.0.0.1:50051".into(),
+            http_url,
+        );
+        let max_connections = env.or("MEDIA_DB_MAX_CONNECTIONS", 16u32);
+        let providers = ProvidersConfig {
+            omdb_api_key: env.get("OMDB_API_KEY").map(Secret::new),
+            omdb_base_url: env.parse_or(
+                "OMDB_BASE_URL",
+                "https://www.omdbapi.com".into(),
+                http_url,
+            ),
+            jikan_base_url: env.parse_or(
+                "JIKAN_BASE_URL",
+                "https://api.jikan.moe/v4".into(),
+                http_url,
+            ),
+            openlibrary_base_url: env.parse_or(
+                "OPENLIBRARY_BASE_URL",
+                "https://openlibrary.org".into(),
+                http_url,
+            ),
+            rawg_api_key: env.get("RAWG_API_KEY").map(Secret::new),
+            rawg_base_url: env.parse_or(
+                "RAWG_BASE_URL",
+                "https://api.rawg.io/api".into(),
+                http_url,
+            ),
+            connect_timeout: Duration::from_secs(3),
+            request_timeout: env.parse_or(
+                "PROVIDER_TIMEOUT_SECONDS",
+                Duration::from_secs(8),
+                seconds,
+            ),
+            max_retries: env.or("PROVIDER_MAX_RETRIES", 2u32),
+            backoff: Duration::from_millis(250),
+            search_cache_ttl: env.parse_or(
+                "SEARCH_CACHE_TTL_SECONDS",
+                Duration::from_secs(300),
+                seconds,
+            ),
+        };
+        let telemetry = Telemetry::from_env(&mut env);
+        env.finish(Self {
+            listen_addr,
+            database_url,
+            pool: PoolSize {
+                max_connections,
+                ..PoolSize::default()
+            },
+            auth_service_url,
+            auth_cache_ttl: Duration::from_secs(1),
+            providers,
+            health_interval: Duration::from_secs(2),
+            telemetry,
+        })
+    }
+}
+
+/// An http(s) URL, without a trailing slash.
+fn http_url(raw: &str) -> Result<String, String> {
+    match reqwest::Url::parse(raw) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => {
+            Ok(raw.trim_end_matches('/').to_owned())
+        }
+        _ => Err(format!("must be an http:// or https:// URL, got {raw:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let config = Config::from_env(Env::from_vars([(
+            "MEDIA_DATABASE_URL",
+            "postgres://h/media",
+        )]))
+        .unwrap();
+        assert_eq!(config.listen_addr.to_string(), "127.0.0.1:50052");
+        assert_eq!(config.auth_service_url, "http://127.0.0.1:50051");
+        assert_eq!(config.providers.jikan_base_url, "https://api.jikan.moe/v4");
+        assert!(config.providers.omdb_api_key.is_none());
+    }
+
+    #[test]
+    fn names_every_bad_variable() {
+        let err = Config::from_env(Env::from_vars([
+            ("MEDIA_LISTEN_ADDR", "x"),
+            ("AUTH_SERVICE_URL", "ftp://nope"),
+            ("RAWG_BASE_URL", "not a url"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        for name in [
+            "MEDIA_LISTEN_ADDR",
+            "MEDIA_DATABASE_URL",
+            "AUTH_SERVICE_URL",
+            "RAWG_BASE_URL",
+        ] {
+            assert!(err.contains(name), "{name} missing from {err}");
+        }
+    }
+}

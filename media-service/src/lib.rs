@@ -1,0 +1,73 @@
+//! media-service: the catalog of things to watch, read and play, each
+//! user's list of them, and the external providers they come from. Every
+//! call is authenticated by auth-service's ValidateToken.
+//!
+//! [`run`] serves on an already-bound listener until `shutdown` completes,
+//! so tests bind port 0 and start the real server in-process.
+
+mod app;
+mod auth;
+pub mod config;
+mod db;
+mod domain;
+mod error;
+mod providers;
+mod schema;
+mod service;
+
+use std::{future::Future, sync::Arc};
+
+use completionist_common::{
+    db as common_db,
+    server::{self, Readiness},
+};
+use completionist_proto::media::media_service_server::MediaServiceServer;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use tokio::net::TcpListener;
+use tonic::server::NamedService;
+
+pub use crate::config::Config;
+use crate::{app::App, auth::AuthClient, providers::Providers, service::MediaApi};
+
+/// The schema of the media database, applied at start-up.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/media");
+
+/// Advisory lock taken while migrating, so replicas starting together take
+/// turns.
+const MIGRATION_LOCK: i64 = 0x6d65_6469_61; // "media"
+
+/// The fully qualified name of the service, as health checks ask for it.
+pub const SERVICE_NAME: &str = <MediaServiceServer<MediaApi> as NamedService>::NAME;
+
+/// Applies pending migrations to the media database.
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    common_db::migrate(config.database_url.expose(), MIGRATIONS, MIGRATION_LOCK).await
+}
+
+/// Serves media-service on `listener` until `shutdown` completes.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let pool = common_db::pool(config.database_url.expose(), config.pool);
+    let providers = Arc::new(Providers::new(&config.providers)?);
+    let auth = AuthClient::new(&config.auth_service_url, config.auth_cache_ttl)?;
+    let api = MediaApi::new(App::new(pool.clone(), providers), auth);
+
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let routes = server::base_routes(health, &[completionist_proto::MEDIA_DESCRIPTOR_SET])?
+        .add_service(MediaServiceServer::new(api));
+    let probe_timeout = config.health_interval;
+    let readiness = Readiness {
+        reporter,
+        services: vec![SERVICE_NAME],
+        probe: move || {
+            let pool = pool.clone();
+            async move { common_db::ping(&pool, probe_timeout).await.is_ok() }
+        },
+        interval: config.health_interval,
+    };
+    server::serve(listener, routes, readiness, shutdown).await?;
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! HTTP to one provider: a descriptive User-Agent, connect and per-attempt
+//! timeouts, a client-side rate limit at the provider's published limit, and
+//! bounded retries with jittered exponential backoff that honour
+//! `Retry-After` — all within the caller's deadline. Only GETs are sent, so
+//! every retry is safe.
+
+use std::{
+    num::NonZeroU32,
+    time::{Duration, Instant},
+};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use rand::Rng;
+use reqwest::{StatusCode, header::RETRY_AFTER};
+use serde::de::DeserializeOwned;
+
+use super::ProviderError;
+use crate::config::ProvidersConfig;
+
+const USER_AGENT: &str = concat!(
+    "Completionist/",
+    env!("CARGO_PKG_VERSION"),
+    " (self-hosted media tracker; media-service)"
+);
+
+/// Longest a call may spend on a provider when its caller set no deadline.
+const DEFAULT_BUDGET: Duration = Duration::from_secs(20);
+
+/// A provider's HTTP client.
+pub struct HttpClient {
+    provider: &'static str,
+    client: reqwest::Client,
+    limits: Vec<DefaultDirectRateLimiter>,
+    attempt_timeout: Duration,
+    max_retries: u32,
+    backoff: Duration,
+}
+
+/// A rate: `count` requests per `per`.
+pub struct Rate {
+    pub count: u32,
+    pub per: Duration,
+}
+
+/// What came back: the status and the body.
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: bytes::Bytes,
+}
+
+impl Reply {
+    /// The body as JSON of type `T`.
+    pub fn json<T: DeserializeOwned>(&self, provider: &'static str) -> Result<T, ProviderError> {
+        serde_json::from_slice(&self.body).map_err(|e| ProviderError::BadResponse {
+            provider,
+            detail: format!("HTTP {}: {e}", self.status),
+        })
+    }
+}
+
+impl HttpClient {
+    pub fn new(
+        provider: &'static str,
+        config: &ProvidersConfig,
+        rates: &[Rate],
+    ) -> Result<Self, anyhow::Error> {
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()?;
+        let limits = rates
+            .iter()
+            .map(|rate| {
+                let count = NonZeroU32::new(rate.count).unwrap_or(NonZeroU32::MIN);
+                let quota = Quota::with_period(rate.per / count.get())
+                    .ok_or_else(|| anyhow::anyhow!("rate period of {provider} is zero"))?
+                    .allow_burst(count);
+                Ok(RateLimiter::direct(quota))
+            })
+            .collect::<Result<_, anyhow::Error>>()?;
+        Ok(Self {
+            provider,
+            client,
+            limits,
+            attempt_timeout: config.request_timeout,
+            max_retries: config.max_retries,
+            backoff: config.backoff,
+        })
+    }
+
+    /// GETs `url` with `query`, retrying 429s, 5xx and transport failures
+    /// until the caller's deadline. Other statuses are returned for the
+    /// provider to interpret.
+    pub async fn get(&self, url: &str, query: &[(&str, &str)]) -> Result<Reply, ProviderError> {
+        let budget = completionist_common::request_id::remaining().unwrap_or(DEFAULT_BUDGET);
+        let deadline = Instant::now() + budget;
+        let mut attempt = 0;
+        loop {
+            let failure = match self.attempt(url, query, deadline).await {
+                Ok(reply)
+                    if reply.status == StatusCode::TOO_MANY_REQUESTS
+                        || reply.status.is_server_error() =>
+                {
+                    Failure {
+                        detail: format!("HTTP {}", reply.status),
+                        retry_after: reply.retry_after,
+                    }
+                }
+                Ok(reply) => {
+                    return Ok(Reply {
+                        status: reply.status,
+                        body: reply.body,
+                    });
+                }
+                Err(failure) => failure,
+            };
+            let delay = failure
+                .retry_after
+                .unwrap_or_else(|| jittered(self.backoff * 2u32.saturating_pow(attempt)));
+            let fits = Instant::now() + delay < deadline;
+            if attempt >= self.max_retries || !fits {
+                tracing::warn!(provider = self.provider, detail = %failure.detail, attempt, "provider request failed");
+                return Err(ProviderError::Unavailable {
+                    provider: self.provider,
+                    detail: failure.detail,
+                    retry_after: failure.retry_after,
+                });
+            }
+            tracing::debug!(provider = self.provider, detail = %failure.detail, ?delay, "retrying provider request");
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        url: &str,
+        query: &[(&str, &str)],
+        deadline: Instant,
+    ) -> Result<Attempt, Failure> {
+        let deadline = tokio::time::Instant::from_std(deadline);
+        for limit in &self.limits {
+            tokio::time::timeout_at(deadline, limit.until_ready())
+                .await
+                .map_err(|_| Failure::new("client-side rate limit reached"))?;
+        }
+        let timeout = deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .min(self.attempt_timeout);
+        let exchange = async {
+            let response = self
+                .client
+                .get(url)
+                .query(query)
+                .send()
+                .await
+                .map_err(|e| Failure::new(e.without_url().to_string()))?;
+            let status = response.status();
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| Failure::new(e.without_url().to_string()))?;
+            Ok(Attempt {
+                status,
+                retry_after,
+                body,
+            })
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| Failure::new(format!("no answer within {timeout:?}")))?
+    }
+}
+
+struct Attempt {
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: bytes::Bytes,
+}
+
+struct Failure {
+    detail: String,
+    retry_after: Option<Duration>,
+}
+
+impl Failure {
+    fn new(detail: impl Into<String>) -> Self {
+        Self {
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
+}
+
+/// `base` ± 25%, so clients that failed together do not retry together.
+fn jittered(base: Duration) -> Duration {
+    base.mul_f64(rand::rng().random_range(0.75..1.25))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_retry_after_in_both_forms() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        let later = (chrono::Utc::now() + chrono::TimeDelta::seconds(30)).to_rfc2822();
+        let parsed = parse_retry_after(&later).unwrap();
+        assert!(parsed > Duration::from_secs(25) && parsed <= Duration::from_secs(30));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn jitter_stays_near_the_base() {
+        for _ in 0..100 {
+            let d = jittered(Duration::from_millis(100));
+            assert!(d >= Duration::from_millis(75) && d <= Duration::from_millis(125));
+        }
+    }
+}

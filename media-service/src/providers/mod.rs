@@ -1,0 +1,245 @@
+//! The external providers behind one trait, one module each, and the caches
+//! in front of them: search results are reused for a while, and concurrent
+//! requests for one item's details share one fetch.
+
+mod http;
+mod jikan;
+mod omdb;
+mod openlibrary;
+mod rawg;
+
+use std::{sync::Arc, time::Duration};
+
+use completionist_common::error::ApiError;
+use moka::future::Cache;
+use tonic::Code;
+
+use crate::{
+    config::ProvidersConfig,
+    domain::{MediaKind, Reference, Source},
+};
+
+/// One provider's item, in the catalog's terms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    pub reference: Reference,
+    pub title: String,
+    pub year: Option<i32>,
+    pub image_url: String,
+    pub summary: String,
+    /// Episodes, chapters, pages; 1 for movies and games.
+    pub total_units: Option<i32>,
+}
+
+/// One page of a provider's search results.
+#[derive(Clone, Debug, Default)]
+pub struct SearchPage {
+    pub items: Vec<Candidate>,
+    /// As the provider counts them.
+    pub total: i64,
+    pub has_more: bool,
+}
+
+/// A provider of one or two kinds of media.
+#[tonic::async_trait]
+pub trait Provider: Send + Sync {
+    /// A page (from 1) of candidates of `kind` matching `query`.
+    async fn search(
+        &self,
+        kind: MediaKind,
+        query: &str,
+        page: u32,
+    ) -> Result<SearchPage, ProviderError>;
+    /// The item `external_id` of `kind`.
+    async fn details(&self, kind: MediaKind, external_id: &str)
+    -> Result<Candidate, ProviderError>;
+}
+
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("{provider} is not configured: set {variable}")]
+    NotConfigured {
+        provider: &'static str,
+        variable: &'static str,
+    },
+    #[error("{provider} rejected the API key in {variable}")]
+    KeyRejected {
+        provider: &'static str,
+        variable: &'static str,
+    },
+    #[error("{provider} has no such item")]
+    NotFound { provider: &'static str },
+    #[error("{provider} refused the query: {detail}")]
+    QueryRejected {
+        provider: &'static str,
+        detail: String,
+    },
+    #[error("{provider} is unavailable ({detail}); try again later")]
+    Unavailable {
+        provider: &'static str,
+        detail: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("{provider} answered something unreadable; try again later")]
+    BadResponse {
+        provider: &'static str,
+        detail: String,
+    },
+}
+
+impl ApiError for ProviderError {
+    fn code(&self) -> Code {
+        match self {
+            Self::NotConfigured { .. } | Self::KeyRejected { .. } => Code::FailedPrecondition,
+            Self::NotFound { .. } => Code::NotFound,
+            Self::QueryRejected { .. } => Code::InvalidArgument,
+            Self::Unavailable { .. } | Self::BadResponse { .. } => Code::Unavailable,
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::NotConfigured { .. } => "PROVIDER_NOT_CONFIGURED",
+            Self::KeyRejected { .. } => "PROVIDER_KEY_REJECTED",
+            Self::NotFound { .. } => "EXTERNAL_MEDIA_NOT_FOUND",
+            Self::QueryRejected { .. } => "PROVIDER_REJECTED_QUERY",
+            Self::Unavailable { .. } | Self::BadResponse { .. } => "PROVIDER_UNAVAILABLE",
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Unavailable { retry_after, .. } => {
+                Some(retry_after.unwrap_or(Duration::from_secs(5)))
+            }
+            Self::BadResponse { .. } => Some(Duration::from_secs(30)),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct SearchKey {
+    kind: MediaKind,
+    query: String,
+    page: u32,
+}
+
+/// Every provider, behind the caches.
+pub struct Providers {
+    omdb: omdb::Omdb,
+    jikan: jikan::Jikan,
+    open_library: openlibrary::OpenLibrary,
+    rawg: rawg::Rawg,
+    searches: Cache<SearchKey, Arc<SearchPage>>,
+    details: Cache<Reference, Arc<Candidate>>,
+}
+
+impl Providers {
+    pub fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
+        Ok(Self {
+            omdb: omdb::Omdb::new(config)?,
+            jikan: jikan::Jikan::new(config)?,
+            open_library: openlibrary::OpenLibrary::new(config)?,
+            rawg: rawg::Rawg::new(config)?,
+            searches: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(config.search_cache_ttl)
+                .build(),
+            details: Cache::builder()
+                .max_capacity(1_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+        })
+    }
+
+    fn provider(&self, kind: MediaKind) -> &dyn Provider {
+        match kind.provider() {
+            Source::Omdb => &self.omdb,
+            Source::Jikan => &self.jikan,
+            Source::OpenLibrary => &self.open_library,
+            // No kind is served by Custom; `MediaKind::provider` never says so.
+            Source::Rawg | Source::Custom => &self.rawg,
+        }
+    }
+
+    /// Searches the provider of `kind`; the same query within the cache's
+    /// lifetime is answered without asking again.
+    pub async fn search(
+        &self,
+        kind: MediaKind,
+        query: &str,
+        page: u32,
+    ) -> Result<Arc<SearchPage>, ProviderError> {
+        let key = SearchKey {
+            kind,
+            query: query.to_lowercase(),
+            page,
+        };
+        self.searches
+            .try_get_with(key, async {
+                self.provider(kind)
+                    .search(kind, query, page)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .map_err(|e| (*e).clone())
+    }
+
+    /// The details of a provider item. Concurrent calls for one item share
+    /// one request.
+    pub async fn details(&self, reference: &Reference) -> Result<Arc<Candidate>, ProviderError> {
+        self.details
+            .try_get_with(reference.clone(), async {
+                self.provider(reference.kind)
+                    .details(reference.kind, &reference.external_id)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .map_err(|e| (*e).clone())
+    }
+}
+
+/// A provider's "missing" value (`"N/A"`, empty) as `None`.
+fn present(value: Option<&str>) -> Option<&str> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && *v != "N/A")
+}
+
+/// The year at the start of `"1999"`, `"1999–2007"`, `"2005–"` or
+/// `"2013-09-17"`.
+fn leading_year(value: Option<&str>) -> Option<i32> {
+    let value = present(value)?;
+    let digits: String = value.chars().take_while(char::is_ascii_digit).collect();
+    (digits.len() == 4).then(|| digits.parse().ok()).flatten()
+}
+
+/// Summaries are kept to a sensible size.
+fn clip(text: &str) -> String {
+    const MAX: usize = 4000;
+    let text = text.trim();
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_provider_years_and_missing_values() {
+        assert_eq!(leading_year(Some("1999")), Some(1999));
+        assert_eq!(leading_year(Some("1999–2007")), Some(1999));
+        assert_eq!(leading_year(Some("2005–")), Some(2005));
+        assert_eq!(leading_year(Some("2013-09-17")), Some(2013));
+        assert_eq!(leading_year(Some("N/A")), None);
+        assert_eq!(leading_year(None), None);
+        assert_eq!(present(Some("N/A")), None);
+        assert_eq!(clip(&"x".repeat(5000)).chars().count(), 4001);
+    }
+}

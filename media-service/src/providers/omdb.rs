@@ -1,0 +1,193 @@
+//! OMDb: movies and series. Answers are HTTP 200 even for misses
+//! (`{"Response":"False","Error":"Movie not found!"}`); a bad key or an
+//! exhausted quota are 401s with the same shape. Missing values are `"N/A"`,
+//! numbers come as strings, series years as `"1999–2007"`.
+
+use std::time::Duration;
+
+use completionist_common::config::Secret;
+use reqwest::StatusCode;
+use serde::Deserialize;
+
+use super::{
+    Candidate, Provider, ProviderError, SearchPage, clip,
+    http::{HttpClient, Rate},
+    leading_year, present,
+};
+use crate::{
+    config::ProvidersConfig,
+    domain::{MediaKind, Reference, Source},
+};
+
+const NAME: &str = "OMDb";
+const KEY_VARIABLE: &str = "OMDB_API_KEY";
+/// OMDb pages hold ten results.
+const PAGE_SIZE: i64 = 10;
+
+pub struct Omdb {
+    http: HttpClient,
+    base_url: String,
+    api_key: Option<Secret>,
+}
+
+/// Every OMDb answer: a success or `Response: "False"` with an `Error`.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Envelope {
+    response: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SearchBody {
+    #[serde(rename = "Search", default)]
+    search: Vec<Item>,
+    #[serde(rename = "totalResults")]
+    total_results: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Item {
+    title: String,
+    year: Option<String>,
+    #[serde(rename = "imdbID")]
+    imdb_id: String,
+    #[serde(rename = "Type")]
+    kind: String,
+    poster: Option<String>,
+    plot: Option<String>,
+}
+
+impl Omdb {
+    pub fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
+        Ok(Self {
+            http: HttpClient::new(
+                NAME,
+                config,
+                &[Rate {
+                    count: 10,
+                    per: Duration::from_secs(1),
+                }],
+            )?,
+            base_url: format!("{}/", config.omdb_base_url),
+            api_key: config.omdb_api_key.clone(),
+        })
+    }
+
+    /// Asks OMDb and sorts its answer into data or a provider error.
+    async fn ask<T: serde::de::DeserializeOwned>(
+        &self,
+        query: &[(&str, &str)],
+    ) -> Result<Option<T>, ProviderError> {
+        let key = self.api_key.as_ref().ok_or(ProviderError::NotConfigured {
+            provider: NAME,
+            variable: KEY_VARIABLE,
+        })?;
+        let mut params = vec![("apikey", key.expose())];
+        params.extend_from_slice(query);
+        let reply = self.http.get(&self.base_url, &params).await?;
+        let envelope: Envelope = reply.json(NAME)?;
+        if envelope.response == "True" {
+            return reply.json(NAME).map(Some);
+        }
+        let error = envelope.error.unwrap_or_default();
+        match (reply.status, error.as_str()) {
+            (_, "Request limit reached!") => Err(ProviderError::Unavailable {
+                provider: NAME,
+                detail: "daily request limit reached".into(),
+                retry_after: Some(Duration::from_secs(3600)),
+            }),
+            (StatusCode::UNAUTHORIZED, _) | (_, "Invalid API key!" | "No API key provided.") => {
+                Err(ProviderError::KeyRejected {
+                    provider: NAME,
+                    variable: KEY_VARIABLE,
+                })
+            }
+            (_, "Too many results.") => Err(ProviderError::QueryRejected {
+                provider: NAME,
+                detail: "too many results; use a longer query".into(),
+            }),
+            (status, _) if status.is_success() => Ok(None),
+            (status, _) => Err(ProviderError::BadResponse {
+                provider: NAME,
+                detail: format!("HTTP {status}: {error}"),
+            }),
+        }
+    }
+}
+
+fn omdb_type(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Series => "series",
+        _ => "movie",
+    }
+}
+
+impl Item {
+    fn into_candidate(self, kind: MediaKind) -> Candidate {
+        Candidate {
+            year: leading_year(self.year.as_deref()),
+            image_url: present(self.poster.as_deref())
+                .unwrap_or_default()
+                .to_owned(),
+            summary: clip(present(self.plot.as_deref()).unwrap_or_default()),
+            total_units: (kind == MediaKind::Movie).then_some(1),
+            reference: Reference {
+                source: Source::Omdb,
+                kind,
+                external_id: self.imdb_id,
+            },
+            title: self.title,
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl Provider for Omdb {
+    async fn search(
+        &self,
+        kind: MediaKind,
+        query: &str,
+        page: u32,
+    ) -> Result<SearchPage, ProviderError> {
+        let page_param = page.to_string();
+        let body: Option<SearchBody> = self
+            .ask(&[
+                ("s", query),
+                ("type", omdb_type(kind)),
+                ("page", &page_param),
+            ])
+            .await?;
+        let Some(body) = body else {
+            return Ok(SearchPage::default());
+        };
+        let total = body
+            .total_results
+            .as_deref()
+            .and_then(|t| t.parse::<i64>().ok())
+            .unwrap_or_default();
+        Ok(SearchPage {
+            items: body
+                .search
+                .into_iter()
+                .filter(|item| item.kind == omdb_type(kind))
+                .map(|item| item.into_candidate(kind))
+                .collect(),
+            total,
+            has_more: i64::from(page) * PAGE_SIZE < total,
+        })
+    }
+
+    async fn details(
+        &self,
+        kind: MediaKind,
+        external_id: &str,
+    ) -> Result<Candidate, ProviderError> {
+        let item: Option<Item> = self.ask(&[("i", external_id), ("plot", "short")]).await?;
+        match item {
+            Some(item) if item.kind == omdb_type(kind) => Ok(item.into_candidate(kind)),
+            _ => Err(ProviderError::NotFound { provider: NAME }),
+        }
+    }
+}

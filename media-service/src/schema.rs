@@ -1,0 +1,38 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    list_entries (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        media_item_id -> Uuid,
+        status -> Text,
+        rating -> Nullable<Int2>,
+        progress -> Int4,
+        notes -> Text,
+        start_date -> Nullable<Date>,
+        finish_date -> Nullable<Date>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    media_items (id) {
+        id -> Uuid,
+        kind -> Text,
+        source -> Text,
+        external_id -> Nullable<Text>,
+        title -> Text,
+        year -> Nullable<Int4>,
+        image_url -> Text,
+        summary -> Text,
+        total_units -> Nullable<Int4>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(list_entries -> media_items (media_item_id));
+
+diesel::allow_tables_to_appear_in_same_query!(list_entries, media_items,);
