@@ -34,7 +34,7 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/medi
 
 /// Advisory lock taken while migrating, so replicas starting together take
 /// turns.
-const MIGRATION_LOCK: i64 = 0x6d65_6469_61; // "media"
+const MIGRATION_LOCK: i64 = 0x006d_6564_6961; // "media"
 
 /// The fully qualified name of the service, as health checks ask for it.
 pub const SERVICE_NAME: &str = <MediaServiceServer<MediaApi> as NamedService>::NAME;

@@ -338,9 +338,8 @@ impl TryFrom<pb::CreateCustomMediaItemRequest> for NewCustomItem {
             v.add("year", format!("must be between 1000 and 2200, got {year}"));
         }
         let image_url = request.image_url.trim().to_owned();
-        if !image_url.is_empty()
-            && !(image_url.starts_with("https://") || image_url.starts_with("http://"))
-        {
+        let is_web_url = image_url.starts_with("https://") || image_url.starts_with("http://");
+        if !image_url.is_empty() && !is_web_url {
             v.add("image_url", "must be an http:// or https:// URL");
         }
         if request.summary.chars().count() > 4000 {

@@ -1,0 +1,370 @@
+//! A real auth-service and a real media-service on port 0, each on its own
+//! database, with the providers pointed at a local HTTP server.
+
+use std::{sync::Arc, time::Duration};
+
+use completionist_common::config::{Env, Secret};
+use completionist_proto::{
+    auth::{self as auth_pb, auth_service_client::AuthServiceClient},
+    media::{self as pb, media_service_client::MediaServiceClient},
+};
+use media_service::Config;
+use test_support::TestDb;
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tonic::{
+    Code, Request, Status,
+    transport::{Channel, Endpoint},
+};
+use tonic_types::StatusExt;
+use wiremock::MockServer;
+
+pub const OMDB_KEY: &str = "omdb-test-key";
+pub const RAWG_KEY: &str = "rawg-test-key";
+
+/// A running server and the means to stop it.
+pub struct Running {
+    pub channel: Channel,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Running {
+    async fn start<F>(
+        listener: TcpListener,
+        run: impl FnOnce(TcpListener, oneshot::Receiver<()>) -> F,
+    ) -> Self
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(run(listener, stopped));
+        let channel = Endpoint::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect_timeout(Duration::from_secs(5))
+            .connect_lazy();
+        Self {
+            channel,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server and waits until it has.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub media: Running,
+    pub auth: Running,
+    pub providers: MockServer,
+    _media_db: Arc<TestDb>,
+    _auth_db: TestDb,
+}
+
+pub struct Options {
+    pub omdb_key: bool,
+    pub rawg_key: bool,
+    pub request_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            omdb_key: true,
+            rawg_key: true,
+            request_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> Self {
+        let providers = MockServer::start().await;
+        let auth_db = TestDb::new("auth", auth_service::MIGRATIONS).await;
+        let media_db = Arc::new(TestDb::new("media", media_service::MIGRATIONS).await);
+
+        let auth_config = auth_service::Config::from_env(Env::from_vars([
+            ("AUTH_DATABASE_URL", auth_db.url()),
+            ("JWT_SECRET", "test secret that is long enough to sign with"),
+            ("JWT_LEEWAY_SECONDS", "0"),
+        ]))
+        .unwrap();
+        let auth_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let auth_addr = auth_listener.local_addr().unwrap();
+        let auth = Running::start(auth_listener, move |listener, stopped| {
+            auth_service::run(listener, auth_config, async {
+                let _ = stopped.await;
+            })
+        })
+        .await;
+
+        let mut config = media_config(
+            media_db.url(),
+            &format!("http://{auth_addr}"),
+            &providers.uri(),
+        );
+        if !options.omdb_key {
+            config.providers.omdb_api_key = None;
+        }
+        if !options.rawg_key {
+            config.providers.rawg_api_key = None;
+        }
+        config.providers.request_timeout = options.request_timeout;
+        let media = Running::start(
+            TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            move |listener, stopped| {
+                media_service::run(listener, config, async {
+                    let _ = stopped.await;
+                })
+            },
+        )
+        .await;
+
+        Self {
+            media,
+            auth,
+            providers,
+            _media_db: media_db,
+            _auth_db: auth_db,
+        }
+    }
+
+    pub fn client(&self) -> MediaServiceClient<Channel> {
+        MediaServiceClient::new(self.media.channel.clone())
+    }
+
+    pub fn auth_client(&self) -> AuthServiceClient<Channel> {
+        AuthServiceClient::new(self.auth.channel.clone())
+    }
+
+    /// Registers and logs in a new user; returns its access token.
+    pub async fn user(&self) -> String {
+        self.login_pair().await.access_token
+    }
+
+    pub async fn login_pair(&self) -> auth_pb::TokenPair {
+        let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
+        let password = "long enough password";
+        self.auth_client()
+            .register(auth_pb::RegisterRequest {
+                email: email.clone(),
+                password: password.into(),
+                display_name: "Reader".into(),
+            })
+            .await
+            .unwrap();
+        self.auth_client()
+            .login(auth_pb::LoginRequest {
+                email,
+                password: password.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .tokens
+            .unwrap()
+    }
+
+    pub async fn search(
+        &self,
+        token: &str,
+        kind: pb::MediaKind,
+        query: &str,
+    ) -> Result<pb::SearchMediaResponse, Status> {
+        self.client()
+            .search_media(authed(
+                token,
+                pb::SearchMediaRequest {
+                    kind: kind as i32,
+                    query: query.into(),
+                    page_token: String::new(),
+                },
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn import(
+        &self,
+        token: &str,
+        reference: pb::MediaReference,
+    ) -> Result<pb::ImportMediaResponse, Status> {
+        self.client()
+            .import_media(authed(
+                token,
+                pb::ImportMediaRequest {
+                    reference: Some(reference),
+                },
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// A custom catalog item with `total_units`.
+    pub async fn custom_item(
+        &self,
+        token: &str,
+        kind: pb::MediaKind,
+        title: &str,
+        total_units: Option<i32>,
+    ) -> pb::MediaItem {
+        self.client()
+            .create_custom_media_item(authed(
+                token,
+                pb::CreateCustomMediaItemRequest {
+                    kind: kind as i32,
+                    title: title.into(),
+                    year: Some(2001),
+                    image_url: String::new(),
+                    summary: String::new(),
+                    total_units,
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .media_item
+            .unwrap()
+    }
+
+    pub async fn add(
+        &self,
+        token: &str,
+        item_id: &str,
+        status: pb::ListStatus,
+        rating: Option<i32>,
+    ) -> pb::ListEntry {
+        self.try_add(token, item_id, status, rating).await.unwrap()
+    }
+
+    pub async fn try_add(
+        &self,
+        token: &str,
+        item_id: &str,
+        status: pb::ListStatus,
+        rating: Option<i32>,
+    ) -> Result<pb::ListEntry, Status> {
+        self.client()
+            .add_list_entry(authed(
+                token,
+                pb::AddListEntryRequest {
+                    media: Some(pb::add_list_entry_request::Media::MediaItemId(
+                        item_id.into(),
+                    )),
+                    status: status as i32,
+                    rating,
+                    progress: 0,
+                    notes: String::new(),
+                },
+            ))
+            .await
+            .map(|r| r.into_inner().list_entry.unwrap())
+    }
+}
+
+/// media-service's configuration for tests: providers at `providers`, fast
+/// retries.
+pub fn media_config(database_url: &str, auth_url: &str, providers: &str) -> Config {
+    let mut config = Config::from_env(Env::from_vars([
+        ("MEDIA_DATABASE_URL", database_url),
+        ("AUTH_SERVICE_URL", auth_url),
+    ]))
+    .unwrap();
+    let p = &mut config.providers;
+    p.omdb_api_key = Some(Secret::new(OMDB_KEY));
+    p.rawg_api_key = Some(Secret::new(RAWG_KEY));
+    p.omdb_base_url = format!("{providers}/omdb");
+    p.jikan_base_url = format!("{providers}/jikan/v4");
+    p.openlibrary_base_url = format!("{providers}/openlibrary");
+    p.rawg_base_url = format!("{providers}/rawg/api");
+    p.backoff = Duration::from_millis(20);
+    p.max_retries = 2;
+    config.health_interval = Duration::from_millis(100);
+    config
+}
+
+/// A request with `authorization: Bearer <token>`.
+pub fn authed<T>(token: &str, message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+/// A fixture's text.
+pub fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/api/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A fixture as a JSON response.
+pub fn json_fixture(name: &str) -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(200).set_body_raw(fixture(name), "application/json")
+}
+
+pub fn reference(
+    source: pb::MediaSource,
+    kind: pb::MediaKind,
+    external_id: &str,
+) -> pb::MediaReference {
+    pb::MediaReference {
+        source: source as i32,
+        kind: kind as i32,
+        external_id: external_id.into(),
+    }
+}
+
+/// Asserts the code, the `ErrorInfo` reason and domain, and a request id.
+#[track_caller]
+pub fn assert_error<T: std::fmt::Debug>(
+    result: Result<T, Status>,
+    code: Code,
+    reason: &str,
+) -> Status {
+    let status = result.expect_err("expected an error");
+    assert_eq!(status.code(), code, "{status:?}");
+    let details = status.get_error_details();
+    let info = details
+        .error_info()
+        .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
+    assert_eq!(info.reason, reason, "{status:?}");
+    assert_eq!(info.domain, "media.completionist");
+    assert!(
+        !details
+            .request_info()
+            .expect("RequestInfo")
+            .request_id
+            .is_empty()
+    );
+    status
+}
+
+/// The fields named in a status's `BadRequest`.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}

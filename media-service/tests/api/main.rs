@@ -1,0 +1,11 @@
+//! media-service end to end: a real auth-service and media-service on port
+//! 0, real Postgres databases, providers played by a local HTTP server
+//! serving payloads shaped like the real APIs.
+#![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+
+mod auth;
+mod catalog;
+mod helpers;
+mod list;
+mod platform;
+mod providers;
