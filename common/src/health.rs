@@ -7,6 +7,20 @@ use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
 
+/// Whether the server behind `channel` reports SERVING, asked with
+/// `timeout`.
+pub async fn serving(channel: tonic::transport::Channel, timeout: Duration) -> bool {
+    let mut request = tonic::Request::new(HealthCheckRequest::default());
+    request.set_timeout(timeout);
+    matches!(
+        HealthClient::new(channel)
+            .check(request)
+            .await
+            .map(|r| r.into_inner().status()),
+        Ok(ServingStatus::Serving)
+    )
+}
+
 /// Whether the server listening on `addr` reports SERVING. An unspecified
 /// address (`0.0.0.0`) is reached through loopback.
 pub async fn check(addr: SocketAddr) -> anyhow::Result<bool> {

@@ -1,0 +1,144 @@
+//! gateway configuration, read from the environment.
+
+use std::{net::SocketAddr, time::Duration};
+
+use completionist_common::{
+    config::{ConfigError, Env},
+    telemetry::Telemetry,
+};
+use http::HeaderValue;
+
+/// Everything the gateway reads at start-up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen_addr: SocketAddr,
+    pub auth_service_url: String,
+    pub media_service_url: String,
+    /// Browser origins allowed to call (CORS); empty allows none.
+    pub cors_allowed_origins: Vec<HeaderValue>,
+    pub limits: Limits,
+    pub health_interval: Duration,
+    pub telemetry: Telemetry,
+}
+
+/// What one client may ask of the gateway.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest request body (all messages of a call), in bytes.
+    pub max_request_bytes: usize,
+    /// Largest response body, in bytes.
+    pub max_response_bytes: usize,
+    /// Calls in flight at once, over all clients; more are refused with
+    /// RESOURCE_EXHAUSTED rather than queued.
+    pub max_concurrent_requests: usize,
+}
+
+impl Config {
+    /// Reads the configuration, naming every bad variable at once.
+    pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let listen_addr = env.or(
+            "GATEWAY_LISTEN_ADDR",
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+        );
+        let auth_service_url = env.parse_or(
+            "AUTH_SERVICE_URL",
+            "http://127.0.0.1:50051".into(),
+            http_url,
+        );
+        let media_service_url = env.parse_or(
+            "MEDIA_SERVICE_URL",
+            "http://127.0.0.1:50052".into(),
+            http_url,
+        );
+        let cors_allowed_origins =
+            env.parse_or("GATEWAY_CORS_ALLOWED_ORIGINS", Vec::new(), origins);
+        let limits = Limits {
+            max_request_bytes: env.or("GATEWAY_MAX_REQUEST_BYTES", 4 * 1024 * 1024),
+            max_response_bytes: env.or("GATEWAY_MAX_RESPONSE_BYTES", 16 * 1024 * 1024),
+            max_concurrent_requests: env.or("GATEWAY_MAX_CONCURRENT_REQUESTS", 1024),
+        };
+        if limits.max_concurrent_requests == 0 {
+            env.problem("GATEWAY_MAX_CONCURRENT_REQUESTS", "must be at least 1");
+        }
+        let telemetry = Telemetry::from_env(&mut env);
+        env.finish(Self {
+            listen_addr,
+            auth_service_url,
+            media_service_url,
+            cors_allowed_origins,
+            limits,
+            health_interval: Duration::from_secs(2),
+            telemetry,
+        })
+    }
+}
+
+fn http_url(raw: &str) -> Result<String, String> {
+    match http::Uri::try_from(raw) {
+        Ok(uri)
+            if matches!(uri.scheme_str(), Some("http" | "https")) && uri.authority().is_some() =>
+        {
+            Ok(raw.trim_end_matches('/').to_owned())
+        }
+        _ => Err(format!("must be an http:// or https:// URL, got {raw:?}")),
+    }
+}
+
+/// A comma list of origins such as `https://app.example.com`. A wildcard is
+/// refused: the gateway answers with bearer tokens' data, so origins are
+/// named one by one.
+fn origins(raw: &str) -> Result<Vec<HeaderValue>, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let uri =
+                http::Uri::try_from(origin).map_err(|_| format!("{origin:?} is not an origin"))?;
+            let plain = matches!(uri.scheme_str(), Some("http" | "https"))
+                && uri.authority().is_some()
+                && uri
+                    .path_and_query()
+                    .is_none_or(|p| p.as_str() == "/" || p.as_str().is_empty())
+                && !origin.ends_with('/');
+            if !plain {
+                return Err(format!(
+                    "{origin:?} is not an origin like https://app.example.com"
+                ));
+            }
+            HeaderValue::from_str(origin).map_err(|_| format!("{origin:?} is not an origin"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let config = Config::from_env(Env::from_vars::<&str, &str>([])).unwrap();
+        assert_eq!(config.listen_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.media_service_url, "http://127.0.0.1:50052");
+        assert!(config.cors_allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn reads_origin_lists_and_refuses_wildcards() {
+        let config = Config::from_env(Env::from_vars([(
+            "GATEWAY_CORS_ALLOWED_ORIGINS",
+            "https://app.example.com, http://localhost:5173",
+        )]))
+        .unwrap();
+        assert_eq!(config.cors_allowed_origins.len(), 2);
+        let err = Config::from_env(Env::from_vars([
+            ("GATEWAY_CORS_ALLOWED_ORIGINS", "*"),
+            ("MEDIA_SERVICE_URL", "nope"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("GATEWAY_CORS_ALLOWED_ORIGINS") && err.contains("MEDIA_SERVICE_URL"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! A whole backend service forwarded as it is: every method of the service,
+//! present and future, reaches the backend with its metadata (authorization,
+//! request id, `grpc-timeout`), and the answer comes back with its trailers
+//! and error details untouched. Nothing here knows a method but the few a
+//! backend keeps for other services.
+
+use std::{
+    convert::Infallible,
+    marker::PhantomData,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use completionist_common::error::{ApiError, to_status};
+use futures_util::future::BoxFuture;
+use http::{Request, Response, header};
+use http_body_util::Limited;
+use tokio::sync::Semaphore;
+use tonic::{Code, body::Body, server::NamedService, transport::Channel};
+use tower::{Service, ServiceExt};
+
+use crate::config::Limits;
+
+/// The `ErrorInfo` domain of the gateway's own errors.
+pub const DOMAIN: &str = "gateway.completionist";
+
+/// A backend service: its name and the methods only services may call.
+pub trait Backend: Send + Sync + 'static {
+    /// The fully qualified service name.
+    const NAME: &'static str;
+    /// Methods not served to the outside.
+    const PRIVATE_METHODS: &'static [&'static str];
+}
+
+/// `completionist.auth.v1.AuthService`, less ValidateToken.
+pub struct Auth;
+
+impl Backend for Auth {
+    const NAME: &'static str = "completionist.auth.v1.AuthService";
+    const PRIVATE_METHODS: &'static [&'static str] = &["ValidateToken"];
+}
+
+/// `completionist.media.v1.MediaService`.
+pub struct Media;
+
+impl Backend for Media {
+    const NAME: &'static str = "completionist.media.v1.MediaService";
+    const PRIVATE_METHODS: &'static [&'static str] = &[];
+}
+
+/// Forwards every call of backend `B` over `channel`.
+pub struct Forward<B> {
+    channel: Channel,
+    limits: Limits,
+    /// Shared by every backend: calls in flight through the gateway.
+    in_flight: Arc<Semaphore>,
+    backend: PhantomData<fn() -> B>,
+}
+
+impl<B> Clone for Forward<B> {
+    fn clone(&self) -> Self {
+        Self {
+            channel: self.channel.clone(),
+            limits: self.limits,
+            in_flight: self.in_flight.clone(),
+            backend: PhantomData,
+        }
+    }
+}
+
+impl<B: Backend> Forward<B> {
+    pub fn new(channel: Channel, limits: Limits, in_flight: Arc<Semaphore>) -> Self {
+        Self {
+            channel,
+            limits,
+            in_flight,
+            backend: PhantomData,
+        }
+    }
+}
+
+impl<B: Backend> NamedService for Forward<B> {
+    const NAME: &'static str = B::NAME;
+}
+
+/// Why the gateway itself refused or failed a call.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0} is for services only and is not served to the outside")]
+    NotPublic(String),
+    #[error("the gateway is at its limit of calls in flight; try again shortly")]
+    Overloaded,
+    #[error("the request is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("{0} is unavailable; try again shortly")]
+    BackendUnavailable(&'static str),
+}
+
+impl ApiError for Error {
+    fn code(&self) -> Code {
+        match self {
+            Self::NotPublic(_) => Code::PermissionDenied,
+            Self::Overloaded | Self::TooLarge(_) => Code::ResourceExhausted,
+            Self::BackendUnavailable(_) => Code::Unavailable,
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::NotPublic(_) => "RPC_NOT_PUBLIC",
+            Self::Overloaded => "GATEWAY_OVERLOADED",
+            Self::TooLarge(_) => "REQUEST_TOO_LARGE",
+            Self::BackendUnavailable(_) => "BACKEND_UNAVAILABLE",
+        }
+    }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        matches!(self, Self::Overloaded | Self::BackendUnavailable(_))
+            .then_some(std::time::Duration::from_secs(1))
+    }
+}
+
+impl Error {
+    fn into_response(self) -> Response<Body> {
+        to_status(DOMAIN, &self).into_http()
+    }
+}
+
+/// Connection-specific headers: fine on an HTTP/1.1 request from a browser,
+/// forbidden on the HTTP/2 request to the backend.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "host",
+    "keep-alive",
+    "proxy-authorization",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+];
+
+impl<B: Backend> Service<Request<Body>> for Forward<B> {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // Readiness is awaited per call, on a clone of the channel.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            Ok(this
+                .forward(request)
+                .await
+                .unwrap_or_else(Error::into_response))
+        })
+    }
+}
+
+impl<B: Backend> Forward<B> {
+    async fn forward(self, mut request: Request<Body>) -> Result<Response<Body>, Error> {
+        let method = request.uri().path().rsplit('/').next().unwrap_or_default();
+        if B::PRIVATE_METHODS.contains(&method) {
+            return Err(Error::NotPublic(format!("{}/{method}", B::NAME)));
+        }
+        let _permit = self
+            .in_flight
+            .try_acquire()
+            .map_err(|_| Error::Overloaded)?;
+
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|length| length > self.limits.max_request_bytes) {
+            return Err(Error::TooLarge(self.limits.max_request_bytes));
+        }
+        let headers = request.headers_mut();
+        for name in HOP_BY_HOP {
+            headers.remove(*name);
+        }
+        if headers.get(header::TE).is_some_and(|te| te != "trailers") {
+            headers.remove(header::TE);
+        }
+        let request =
+            request.map(|body| Body::new(Limited::new(body, self.limits.max_request_bytes)));
+
+        let mut channel = self.channel;
+        let response = async {
+            channel.ready().await?;
+            channel.call(request).await
+        }
+        .await
+        .map_err(|error| {
+            if is_too_large(&error) {
+                return Error::TooLarge(self.limits.max_request_bytes);
+            }
+            tracing::warn!(backend = B::NAME, error = %completionist_common::error::Chain(&error), "backend unreachable");
+            Error::BackendUnavailable(B::NAME)
+        })?;
+        let max_response = self.limits.max_response_bytes;
+        Ok(response.map(|body| Body::new(Limited::new(body, max_response))))
+    }
+}
+
+fn is_too_large(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(error);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}

@@ -1,0 +1,146 @@
+//! gateway: gRPC-Web (binary and text, over HTTP/1.1 and HTTP/2) and plain
+//! gRPC on one port, in front of auth-service and media-service, with CORS
+//! for the configured browser origins.
+//!
+//! Each backend service is forwarded whole ([`forward::Forward`]), so a new
+//! RPC reaches browsers without gateway code. The gateway serves its own
+//! health (SERVING while both backends serve) and reflection for the union
+//! of both APIs.
+
+pub mod config;
+mod forward;
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use completionist_common::{
+    health,
+    server::{self, Readiness},
+};
+use http::{HeaderName, Method};
+use tokio::{net::TcpListener, sync::Semaphore};
+use tonic::{
+    service::Routes,
+    transport::{Channel, Endpoint},
+};
+use tonic_web::GrpcWebLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use crate::config::Config;
+use crate::forward::{Auth, Forward, Media};
+
+/// The name the gateway's own health is reported under.
+pub const SERVICE_NAME: &str = "completionist.gateway";
+
+/// Request headers a gRPC-Web client sends.
+const ALLOWED_HEADERS: &[&str] = &[
+    "content-type",
+    "authorization",
+    "x-grpc-web",
+    "x-user-agent",
+    "grpc-timeout",
+    "x-request-id",
+];
+
+/// Response headers a browser may read: without them, errors (sent as
+/// trailers-only responses, in ordinary headers) would be invisible.
+const EXPOSED_HEADERS: &[&str] = &[
+    "grpc-status",
+    "grpc-message",
+    "grpc-status-details-bin",
+    "x-request-id",
+];
+
+/// Serves the gateway on `listener` until `shutdown` completes.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let auth = backend(&config.auth_service_url)?;
+    let media = backend(&config.media_service_url)?;
+    let in_flight = Arc::new(Semaphore::new(config.limits.max_concurrent_requests));
+
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let routes = server::base_routes(
+        health,
+        &[
+            completionist_proto::AUTH_DESCRIPTOR_SET,
+            completionist_proto::MEDIA_DESCRIPTOR_SET,
+        ],
+    )?
+    .add_service(Forward::<Auth>::new(
+        auth.clone(),
+        config.limits,
+        in_flight.clone(),
+    ))
+    .add_service(Forward::<Media>::new(
+        media.clone(),
+        config.limits,
+        in_flight,
+    ));
+    // CORS outside gRPC-Web: tonic-web answers 400 to any other HTTP/1
+    // request, a preflight included.
+    let routes = Routes::from(
+        routes
+            .into_axum_router()
+            .layer(GrpcWebLayer::new())
+            .layer(cors(&config)),
+    );
+
+    let probe_timeout = config.health_interval;
+    let readiness = Readiness {
+        reporter,
+        services: vec![SERVICE_NAME],
+        probe: move || {
+            let (auth, media) = (auth.clone(), media.clone());
+            async move {
+                let (auth, media) = tokio::join!(
+                    health::serving(auth, probe_timeout),
+                    health::serving(media, probe_timeout)
+                );
+                auth && media
+            }
+        },
+        interval: config.health_interval,
+    };
+    server::serve_with(
+        server::builder().accept_http1(true),
+        listener,
+        routes,
+        readiness,
+        shutdown,
+    )
+    .await?;
+    Ok(())
+}
+
+/// A channel to a backend: connects on first use and reconnects by itself,
+/// so a backend that comes back is used again without a restart; a backend
+/// that is down fails fast.
+fn backend(url: &str) -> anyhow::Result<Channel> {
+    Ok(Endpoint::from_shared(url.to_owned())?
+        .connect_timeout(Duration::from_secs(1))
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_timeout(Duration::from_secs(10))
+        .connect_lazy())
+}
+
+fn cors(config: &Config) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(config.cors_allowed_origins.clone()))
+        .allow_methods([Method::POST])
+        .allow_headers(
+            ALLOWED_HEADERS
+                .iter()
+                .map(|h| HeaderName::from_static(h))
+                .collect::<Vec<_>>(),
+        )
+        .expose_headers(
+            EXPOSED_HEADERS
+                .iter()
+                .map(|h| HeaderName::from_static(h))
+                .collect::<Vec<_>>(),
+        )
+        .max_age(Duration::from_secs(24 * 3600))
+}
