@@ -4,7 +4,7 @@
 run:
 	scripts/run.sh
 
-test:
+test: node/node_modules/.bin/buf
 	scripts/test.sh
 
 lint: node/node_modules/.bin/buf

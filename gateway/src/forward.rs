@@ -14,7 +14,7 @@ use std::{
 use completionist_common::error::{ApiError, to_status};
 use futures_util::future::BoxFuture;
 use http::{Request, Response, header};
-use http_body_util::Limited;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use tokio::sync::Semaphore;
 use tonic::{Code, body::Body, server::NamedService, transport::Channel};
 use tower::{Service, ServiceExt};
@@ -92,6 +92,8 @@ pub enum Error {
     Overloaded,
     #[error("the request is larger than {0} bytes")]
     TooLarge(usize),
+    #[error("the request body could not be read")]
+    UnreadableBody,
     #[error("{0} is unavailable; try again shortly")]
     BackendUnavailable(&'static str),
 }
@@ -101,6 +103,7 @@ impl ApiError for Error {
         match self {
             Self::NotPublic(_) => Code::PermissionDenied,
             Self::Overloaded | Self::TooLarge(_) => Code::ResourceExhausted,
+            Self::UnreadableBody => Code::InvalidArgument,
             Self::BackendUnavailable(_) => Code::Unavailable,
         }
     }
@@ -110,6 +113,7 @@ impl ApiError for Error {
             Self::NotPublic(_) => "RPC_NOT_PUBLIC",
             Self::Overloaded => "GATEWAY_OVERLOADED",
             Self::TooLarge(_) => "REQUEST_TOO_LARGE",
+            Self::UnreadableBody => "UNREADABLE_BODY",
             Self::BackendUnavailable(_) => "BACKEND_UNAVAILABLE",
         }
     }
@@ -160,7 +164,7 @@ impl<B: Backend> Service<Request<Body>> for Forward<B> {
 }
 
 impl<B: Backend> Forward<B> {
-    async fn forward(self, mut request: Request<Body>) -> Result<Response<Body>, Error> {
+    async fn forward(self, request: Request<Body>) -> Result<Response<Body>, Error> {
         let method = request.uri().path().rsplit('/').next().unwrap_or_default();
         if B::PRIVATE_METHODS.contains(&method) {
             return Err(Error::NotPublic(format!("{}/{method}", B::NAME)));
@@ -170,22 +174,39 @@ impl<B: Backend> Forward<B> {
             .try_acquire()
             .map_err(|_| Error::Overloaded)?;
 
+        let max = self.limits.max_request_bytes;
         let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-        if declared.is_some_and(|length| length > self.limits.max_request_bytes) {
-            return Err(Error::TooLarge(self.limits.max_request_bytes));
+        if declared.is_some_and(|length| length > max) {
+            return Err(Error::TooLarge(max));
         }
-        let headers = request.headers_mut();
+        // Every RPC here is unary, so the request is read whole, within the
+        // limit, before it goes on: an oversized one is refused with a clear
+        // status instead of failing half-sent.
+        let (mut parts, body) = request.into_parts();
+        let body = Limited::new(body, max).collect().await.map_err(|error| {
+            if error.is::<LengthLimitError>() {
+                Error::TooLarge(max)
+            } else {
+                Error::UnreadableBody
+            }
+        })?;
         for name in HOP_BY_HOP {
-            headers.remove(*name);
+            parts.headers.remove(*name);
         }
-        if headers.get(header::TE).is_some_and(|te| te != "trailers") {
-            headers.remove(header::TE);
+        if parts
+            .headers
+            .get(header::TE)
+            .is_some_and(|te| te != "trailers")
+        {
+            parts.headers.remove(header::TE);
         }
-        let request =
-            request.map(|body| Body::new(Limited::new(body, self.limits.max_request_bytes)));
+        // gRPC-Web text arrives base64-encoded; its length is not the length
+        // of what goes on.
+        parts.headers.remove(header::CONTENT_LENGTH);
+        let request = Request::from_parts(parts, Body::new(Full::new(body.to_bytes())));
 
         let mut channel = self.channel;
         let response = async {
@@ -194,24 +215,10 @@ impl<B: Backend> Forward<B> {
         }
         .await
         .map_err(|error| {
-            if is_too_large(&error) {
-                return Error::TooLarge(self.limits.max_request_bytes);
-            }
             tracing::warn!(backend = B::NAME, error = %completionist_common::error::Chain(&error), "backend unreachable");
             Error::BackendUnavailable(B::NAME)
         })?;
         let max_response = self.limits.max_response_bytes;
         Ok(response.map(|body| Body::new(Limited::new(body, max_response))))
     }
-}
-
-fn is_too_large(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut source = Some(error);
-    while let Some(e) = source {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = e.source();
-    }
-    false
 }

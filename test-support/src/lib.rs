@@ -5,6 +5,12 @@
 //! `make test` exports); without it, the private cluster of `scripts/pg.sh`
 //! is started. Databases are named after the test process, dropped when the
 //! [`TestDb`] is dropped, and leftovers of crashed runs are swept on the next.
+//!
+//! [`Server`] runs a service in-process on port 0 for end-to-end tests.
+
+mod server;
+
+pub use server::{Server, Shutdown};
 
 use std::{
     collections::HashSet,

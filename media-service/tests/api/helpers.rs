@@ -9,69 +9,17 @@ use completionist_proto::{
     media::{self as pb, media_service_client::MediaServiceClient},
 };
 use media_service::Config;
-use test_support::TestDb;
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
-use tonic::{
-    Code, Request, Status,
-    transport::{Channel, Endpoint},
-};
+use test_support::{Server, TestDb};
+use tonic::{Code, Request, Status, transport::Channel};
 use tonic_types::StatusExt;
 use wiremock::MockServer;
 
 pub const OMDB_KEY: &str = "omdb-test-key";
 pub const RAWG_KEY: &str = "rawg-test-key";
 
-/// A running server and the means to stop it.
-pub struct Running {
-    pub channel: Channel,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<anyhow::Result<()>>>,
-}
-
-impl Running {
-    async fn start<F>(
-        listener: TcpListener,
-        run: impl FnOnce(TcpListener, oneshot::Receiver<()>) -> F,
-    ) -> Self
-    where
-        F: Future<Output = anyhow::Result<()>> + Send + 'static,
-    {
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(run(listener, stopped));
-        let channel = Endpoint::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect_timeout(Duration::from_secs(5))
-            .connect_lazy();
-        Self {
-            channel,
-            stop: Some(stop),
-            task: Some(task),
-        }
-    }
-
-    /// Stops the server and waits until it has.
-    pub async fn stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.unwrap().unwrap();
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
-    }
-}
-
 pub struct TestApp {
-    pub media: Running,
-    pub auth: Running,
+    pub media: Server,
+    pub auth: Server,
     pub providers: MockServer,
     _media_db: Arc<TestDb>,
     _auth_db: TestDb,
@@ -109,18 +57,14 @@ impl TestApp {
             ("JWT_LEEWAY_SECONDS", "0"),
         ]))
         .unwrap();
-        let auth_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let auth_addr = auth_listener.local_addr().unwrap();
-        let auth = Running::start(auth_listener, move |listener, stopped| {
-            auth_service::run(listener, auth_config, async {
-                let _ = stopped.await;
-            })
+        let auth = Server::start(move |listener, shutdown| {
+            auth_service::run(listener, auth_config, shutdown.wait())
         })
         .await;
 
         let mut config = media_config(
             media_db.url(),
-            &format!("http://{auth_addr}"),
+            &format!("http://{}", auth.addr),
             &providers.uri(),
         );
         if !options.omdb_key {
@@ -130,14 +74,9 @@ impl TestApp {
             config.providers.rawg_api_key = None;
         }
         config.providers.request_timeout = options.request_timeout;
-        let media = Running::start(
-            TcpListener::bind("127.0.0.1:0").await.unwrap(),
-            move |listener, stopped| {
-                media_service::run(listener, config, async {
-                    let _ = stopped.await;
-                })
-            },
-        )
+        let media = Server::start(move |listener, shutdown| {
+            media_service::run(listener, config, shutdown.wait())
+        })
         .await;
 
         Self {
