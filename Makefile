@@ -1,5 +1,5 @@
 # Completionist. `make run` starts everything; `make test` tests everything.
-.PHONY: run test lint fmt schema
+.PHONY: run test lint fmt schema bench bench-quick release
 
 run:
 	scripts/run.sh
@@ -14,6 +14,19 @@ lint: node/node_modules/.bin/buf
 
 fmt:
 	cargo fmt --all
+
+release:
+	cargo build --release --locked -p auth-service -p media-service -p gateway -p bench
+
+# Measures the whole stack (release binaries, private Postgres, seeded data)
+# and writes bench/results/latest.md and latest.json. Minutes; by hand.
+bench: release
+	target/release/loadgen
+
+# The same harness for a few seconds per case (CI runs it so it cannot rot);
+# writes bench/results/quick.md.
+bench-quick: release
+	target/release/loadgen --quick
 
 node/node_modules/.bin/buf: node/package.json node/package-lock.json
 	# `npm ci` refuses lockfiles without the optional per-platform buf

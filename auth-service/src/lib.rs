@@ -17,10 +17,7 @@ mod token;
 
 use std::{future::Future, sync::Arc};
 
-use completionist_common::{
-    db as common_db,
-    server::{self, Readiness},
-};
+use completionist_common::{db as common_db, server};
 use completionist_proto::auth::auth_service_server::AuthServiceServer;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use tokio::{net::TcpListener, task::JoinSet};
@@ -80,16 +77,8 @@ pub async fn run(
     let (reporter, health) = tonic_health::server::health_reporter();
     let routes = server::base_routes(health, &[completionist_proto::AUTH_DESCRIPTOR_SET])?
         .add_service(AuthServiceServer::new(AuthApi::new(app)));
-    let probe_timeout = config.health_interval;
-    let readiness = Readiness {
-        reporter,
-        services: vec![SERVICE_NAME],
-        probe: move || {
-            let pool = pool.clone();
-            async move { common_db::ping(&pool, probe_timeout).await.is_ok() }
-        },
-        interval: config.health_interval,
-    };
+    let readiness =
+        server::database_readiness(reporter, SERVICE_NAME, pool, config.health_interval);
     // Dropping `background` (also when this future is dropped) stops the
     // listener and the cleanup loop.
     server::serve(listener, routes, readiness, shutdown).await?;

@@ -47,6 +47,26 @@ pub fn base_routes(
         .add_service(reflection().build_v1alpha()?))
 }
 
+/// Readiness of a service whose every call needs its database: SERVING
+/// while the database answers.
+pub fn database_readiness(
+    reporter: HealthReporter,
+    service: &'static str,
+    pool: crate::db::Pool,
+    interval: Duration,
+) -> Readiness<impl FnMut() -> futures_util::future::BoxFuture<'static, bool> + Send> {
+    Readiness {
+        reporter,
+        services: vec![service],
+        probe: move || {
+            let pool = pool.clone();
+            Box::pin(async move { crate::db::ping(&pool, interval).await.is_ok() })
+                as futures_util::future::BoxFuture<'static, bool>
+        },
+        interval,
+    }
+}
+
 /// What a server reports on `grpc.health.v1.Health`.
 pub struct Readiness<P> {
     pub reporter: HealthReporter,

@@ -33,6 +33,20 @@ pub struct Limits {
     pub max_concurrent_requests: usize,
 }
 
+impl completionist_common::cli::Configured for Config {
+    fn from_env(env: Env) -> Result<Self, ConfigError> {
+        Self::from_env(env)
+    }
+
+    fn telemetry(&self) -> &Telemetry {
+        &self.telemetry
+    }
+
+    fn listen_addr(&self) -> SocketAddr {
+        self.listen_addr
+    }
+}
+
 impl Config {
     /// Reads the configuration, naming every bad variable at once.
     pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {

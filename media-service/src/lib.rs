@@ -17,10 +17,7 @@ mod service;
 
 use std::{future::Future, sync::Arc};
 
-use completionist_common::{
-    db as common_db,
-    server::{self, Readiness},
-};
+use completionist_common::{db as common_db, server};
 use completionist_proto::media::media_service_server::MediaServiceServer;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use tokio::net::TcpListener;
@@ -58,16 +55,8 @@ pub async fn run(
     let (reporter, health) = tonic_health::server::health_reporter();
     let routes = server::base_routes(health, &[completionist_proto::MEDIA_DESCRIPTOR_SET])?
         .add_service(MediaServiceServer::new(api));
-    let probe_timeout = config.health_interval;
-    let readiness = Readiness {
-        reporter,
-        services: vec![SERVICE_NAME],
-        probe: move || {
-            let pool = pool.clone();
-            async move { common_db::ping(&pool, probe_timeout).await.is_ok() }
-        },
-        interval: config.health_interval,
-    };
+    let readiness =
+        server::database_readiness(reporter, SERVICE_NAME, pool, config.health_interval);
     server::serve(listener, routes, readiness, shutdown).await?;
     Ok(())
 }

@@ -9,8 +9,10 @@
 //! [`Server`] runs a service in-process on port 0 for end-to-end tests.
 
 mod server;
+mod status;
 
 pub use server::{Server, Shutdown};
+pub use status::{assert_error, violated_fields};
 
 use std::{
     collections::HashSet,

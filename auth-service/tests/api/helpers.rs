@@ -11,7 +11,6 @@ use tonic::{
     Code, Request, Status,
     transport::{Channel, Endpoint},
 };
-use tonic_types::StatusExt;
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -188,35 +187,18 @@ pub fn authed<T>(token: &str, message: T) -> Request<T> {
     request
 }
 
-/// Asserts the code, the `ErrorInfo` reason and domain, and that a request id
-/// came back.
+/// Asserts the code, the `ErrorInfo` reason (in this service's domain) and
+/// a request id.
 #[track_caller]
 pub fn assert_error<T: std::fmt::Debug>(
     result: Result<T, Status>,
     code: Code,
     reason: &str,
 ) -> Status {
-    let status = result.expect_err("expected an error");
-    assert_eq!(status.code(), code, "{status:?}");
-    let details = status.get_error_details();
-    let info = details
-        .error_info()
-        .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
-    assert_eq!(info.reason, reason, "{status:?}");
-    assert_eq!(info.domain, "auth.completionist");
-    let request_info = details.request_info().expect("RequestInfo");
-    assert!(!request_info.request_id.is_empty());
-    status
+    test_support::assert_error(result, code, reason, "auth.completionist")
 }
 
-/// The fields named in a status's `BadRequest`.
-pub fn violated_fields(status: &Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default()
-}
+pub use test_support::violated_fields;
 
 /// A unique email per call.
 pub fn email(name: &str) -> String {

@@ -11,7 +11,6 @@ use completionist_proto::{
 use media_service::Config;
 use test_support::{Server, TestDb};
 use tonic::{Code, Request, Status, transport::Channel};
-use tonic_types::StatusExt;
 use wiremock::MockServer;
 
 pub const OMDB_KEY: &str = "omdb-test-key";
@@ -274,36 +273,15 @@ pub fn reference(
     }
 }
 
-/// Asserts the code, the `ErrorInfo` reason and domain, and a request id.
+/// Asserts the code, the `ErrorInfo` reason (in this service's domain) and
+/// a request id.
 #[track_caller]
 pub fn assert_error<T: std::fmt::Debug>(
     result: Result<T, Status>,
     code: Code,
     reason: &str,
 ) -> Status {
-    let status = result.expect_err("expected an error");
-    assert_eq!(status.code(), code, "{status:?}");
-    let details = status.get_error_details();
-    let info = details
-        .error_info()
-        .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
-    assert_eq!(info.reason, reason, "{status:?}");
-    assert_eq!(info.domain, "media.completionist");
-    assert!(
-        !details
-            .request_info()
-            .expect("RequestInfo")
-            .request_id
-            .is_empty()
-    );
-    status
+    test_support::assert_error(result, code, reason, "media.completionist")
 }
 
-/// The fields named in a status's `BadRequest`.
-pub fn violated_fields(status: &Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default()
-}
+pub use test_support::violated_fields;
