@@ -274,7 +274,7 @@ fn shape(concurrency: usize, warmup_secs: u64, secs: u64) -> Shape {
         concurrency,
         warmup: Duration::from_secs(warmup_secs),
         duration: Duration::from_secs(secs),
-        latency_load: 0.8,
+        latency_load: 0.5,
     }
 }
 

@@ -150,10 +150,14 @@ fn private_postgres(root: &Path) -> anyhow::Result<String> {
 /// Drops and creates `name`; returns its URL.
 async fn fresh_database(admin: &str, name: &str) -> anyhow::Result<String> {
     let mut conn = AsyncPgConnection::establish(admin).await?;
-    conn.batch_execute(&format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-    ))
-    .await?;
+    // One statement each: DROP DATABASE refuses to run in a transaction,
+    // which a multi-statement batch is.
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await?;
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await?;
     Ok(format!("{}/{name}", admin.trim_end_matches("/postgres")))
 }
 

@@ -320,7 +320,7 @@ impl App {
     ) -> Result<(EntryRow, ItemRow), Error> {
         common_db::transaction::<_, Error, _>(&self.pool, move |conn| {
             Box::pin(async move {
-                let (old, item) = db::find_entry(conn, caller.user_id, id, true)
+                let (old, item) = db::find_entry_for_update(conn, caller.user_id, id)
                     .await?
                     .ok_or(Error::ListEntryNotFound)?;
                 let before = fields_of(&old)?;
@@ -365,7 +365,7 @@ impl App {
 
     pub async fn get_entry(&self, caller: Caller, id: Uuid) -> Result<(EntryRow, ItemRow), Error> {
         let mut conn = common_db::conn(&self.pool).await?;
-        db::find_entry(&mut conn, caller.user_id, id, false)
+        db::find_entry(&mut conn, caller.user_id, id)
             .await?
             .ok_or(Error::ListEntryNotFound)
     }

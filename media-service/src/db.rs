@@ -208,25 +208,38 @@ pub async fn insert_entry(conn: &mut Conn, entry: NewEntry<'_>) -> QueryResult<E
         .await
 }
 
-/// One of `user`'s entries with its item; `lock` takes a row lock for an
-/// update in the same transaction.
+/// One of `user`'s entries with its item, in one round trip.
 pub async fn find_entry(
     conn: &mut Conn,
     user: Uuid,
     id: Uuid,
-    lock: bool,
 ) -> QueryResult<Option<(EntryRow, ItemRow)>> {
-    let query = list_entries::table
+    list_entries::table
+        .inner_join(media_items::table)
         .filter(list_entries::id.eq(id))
         .filter(list_entries::user_id.eq(user))
-        .select(EntryRow::as_select());
-    // Only the entry is locked: other users' entries of the same item stay
-    // free to change.
-    let entry = if lock {
-        query.for_update().first(conn).await.optional()?
-    } else {
-        query.first(conn).await.optional()?
-    };
+        .select((EntryRow::as_select(), ItemRow::as_select()))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Like [`find_entry`], with the entry locked for an update in the same
+/// transaction. Only the entry is locked: other users' entries of the same
+/// item stay free to change.
+pub async fn find_entry_for_update(
+    conn: &mut Conn,
+    user: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<(EntryRow, ItemRow)>> {
+    let entry = list_entries::table
+        .filter(list_entries::id.eq(id))
+        .filter(list_entries::user_id.eq(user))
+        .select(EntryRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
     let Some(entry) = entry else {
         return Ok(None);
     };

@@ -293,3 +293,19 @@ fn start_up_refuses_a_bad_configuration() {
         );
     }
 }
+
+#[tokio::test]
+async fn oversized_responses_are_cut_off() {
+    let stack = Stack::spawn_with(|c| c.limits.max_response_bytes = 64).await;
+    // A registration answer (the user, with ids and times) is larger than
+    // 64 bytes: the client gets an error, never a truncated message.
+    let result = stack
+        .auth_client()
+        .register(auth_pb::RegisterRequest {
+            email: "long@example.com".into(),
+            password: "correct horse".into(),
+            display_name: "A name long enough to pass sixty-four bytes".into(),
+        })
+        .await;
+    assert!(result.is_err(), "{result:?}");
+}
