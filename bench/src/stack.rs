@@ -79,18 +79,20 @@ impl Stack {
         let common = [("RUST_LOG", "warn"), ("LOG_FORMAT", "json")];
 
         let auth_addr = free_addr()?;
-        let auth = spawn(
-            bin_dir,
-            "auth-service",
-            auth_addr,
-            &[
-                ("AUTH_LISTEN_ADDR", &auth_addr.to_string()),
-                ("AUTH_DATABASE_URL", &auth_db),
-                ("JWT_SECRET", secret),
-                ("AUTH_LOGIN_MAX_FAILURES", "1000000"),
-            ],
-            &common,
-        )?;
+        // BENCH_HASHING_CONCURRENCY tries other argon2 concurrencies (the
+        // service defaults to the core count).
+        let hashing = std::env::var("BENCH_HASHING_CONCURRENCY").unwrap_or_default();
+        let mut auth_env = vec![
+            ("AUTH_LISTEN_ADDR", auth_addr.to_string()),
+            ("AUTH_DATABASE_URL", auth_db.clone()),
+            ("JWT_SECRET", secret.to_owned()),
+            ("AUTH_LOGIN_MAX_FAILURES", "1000000".to_owned()),
+        ];
+        if !hashing.is_empty() {
+            auth_env.push(("AUTH_HASHING_CONCURRENCY", hashing));
+        }
+        let auth_env: Vec<(&str, &str)> = auth_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let auth = spawn(bin_dir, "auth-service", auth_addr, &auth_env, &common)?;
         let media_addr = free_addr()?;
         let media = spawn(
             bin_dir,
