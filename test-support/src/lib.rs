@@ -8,6 +8,7 @@
 //!
 //! [`Server`] runs a service in-process on port 0 for end-to-end tests.
 
+pub mod reflection;
 mod server;
 mod status;
 

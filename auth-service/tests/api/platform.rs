@@ -9,7 +9,7 @@ use tonic::{Code, Request};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
-use tonic_reflection::pb::{v1, v1alpha};
+use tonic_reflection::pb::v1alpha;
 use tonic_types::StatusExt;
 
 use crate::helpers::{TestApp, assert_error, email};
@@ -84,23 +84,7 @@ async fn shutdown_reports_not_serving_and_stops() {
 async fn reflection_lists_the_service_over_v1_and_v1alpha() {
     let app = TestApp::spawn().await;
 
-    let request = v1::ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
-            String::new(),
-        )),
-    };
-    let mut stream = v1::server_reflection_client::ServerReflectionClient::new(app.channel.clone())
-        .server_reflection_info(tokio_stream::once(request))
-        .await
-        .unwrap()
-        .into_inner();
-    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
-        stream.next().await.unwrap().unwrap().message_response
-    else {
-        panic!("expected a service list");
-    };
-    let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
+    let names = test_support::reflection::list_services(app.channel.clone()).await;
     assert!(
         names.contains(&auth_service::SERVICE_NAME.to_owned()),
         "{names:?}"

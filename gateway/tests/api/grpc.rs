@@ -6,7 +6,7 @@ use tonic::{Code, Request};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
-use tonic_reflection::pb::{v1, v1alpha};
+use tonic_reflection::pb::v1alpha;
 use tonic_types::StatusExt;
 
 use crate::helpers::Stack;
@@ -166,24 +166,7 @@ async fn a_stopped_backend_is_unavailable_quickly_and_used_again_when_back() {
 #[tokio::test]
 async fn reflection_lists_both_services_over_v1_and_v1alpha() {
     let stack = Stack::spawn().await;
-    let list = v1::ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
-            String::new(),
-        )),
-    };
-    let mut stream =
-        v1::server_reflection_client::ServerReflectionClient::new(stack.gateway.channel.clone())
-            .server_reflection_info(tokio_stream::once(list))
-            .await
-            .unwrap()
-            .into_inner();
-    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(services)) =
-        stream.next().await.unwrap().unwrap().message_response
-    else {
-        panic!("expected a service list");
-    };
-    let names: Vec<_> = services.service.into_iter().map(|s| s.name).collect();
+    let names = test_support::reflection::list_services(stack.gateway.channel.clone()).await;
     for name in [
         "completionist.auth.v1.AuthService",
         "completionist.media.v1.MediaService",

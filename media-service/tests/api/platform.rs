@@ -1,10 +1,8 @@
 use std::process::Command;
 
-use tokio_stream::StreamExt;
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
-use tonic_reflection::pb::v1;
 
 use crate::helpers::TestApp;
 
@@ -29,24 +27,7 @@ async fn health_and_reflection() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
-    let request = v1::ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
-            String::new(),
-        )),
-    };
-    let mut stream =
-        v1::server_reflection_client::ServerReflectionClient::new(app.media.channel.clone())
-            .server_reflection_info(tokio_stream::once(request))
-            .await
-            .unwrap()
-            .into_inner();
-    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
-        stream.next().await.unwrap().unwrap().message_response
-    else {
-        panic!("expected a service list");
-    };
-    let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
+    let names = test_support::reflection::list_services(app.media.channel.clone()).await;
     assert!(
         names.contains(&media_service::SERVICE_NAME.to_owned()),
         "{names:?}"
