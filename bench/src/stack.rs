@@ -259,11 +259,17 @@ async fn seed_data(auth_db: &str, media_db: &str, seed: Seed) -> anyhow::Result<
                     0, now() - (k || ' minutes')::interval
              FROM unnest('{{{ids}}}'::uuid[]) WITH ORDINALITY AS u(id, n)
              CROSS JOIN generate_series(0, {per_user} - 1) k
-             JOIN numbered i ON i.n = ((u.n - 1) * {per_user} + k) % {items};
-             ANALYZE",
+             JOIN numbered i ON i.n = ((u.n - 1) * {per_user} + k) % {items}",
             items = seed.items,
             per_user = seed.entries_per_user,
         ))
         .await?;
+    // Settle the seed's write burst before measuring: vacuum (so autovacuum
+    // does not start mid-case) and flush it (so a checkpoint does not).
+    for conn in [&mut auth, &mut media] {
+        for statement in ["VACUUM ANALYZE", "CHECKPOINT"] {
+            diesel::sql_query(statement).execute(conn).await?;
+        }
+    }
     Ok(())
 }
