@@ -133,6 +133,18 @@ pub fn postgres_url(raw: &str) -> Result<Secret, String> {
     }
 }
 
+/// An `http://` or `https://` URL with a host, without its trailing slash.
+pub fn http_url(raw: &str) -> Result<String, String> {
+    match http::Uri::try_from(raw) {
+        Ok(uri)
+            if matches!(uri.scheme_str(), Some("http" | "https")) && uri.authority().is_some() =>
+        {
+            Ok(raw.trim_end_matches('/').to_owned())
+        }
+        _ => Err(format!("must be an http:// or https:// URL, got {raw:?}")),
+    }
+}
+
 /// A secret (a signing key, an API key) that never shows in `Debug` output.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
@@ -175,6 +187,14 @@ mod tests {
         assert_eq!(env.or("EMPTY", 7u16), 7);
         assert_eq!(env.or("UNSET", 8u16), 8);
         assert!(env.finish(()).is_ok());
+    }
+
+    #[test]
+    fn http_urls() {
+        assert_eq!(http_url("http://h:1/").as_deref(), Ok("http://h:1"));
+        assert!(http_url("https://api.example.com/v4").is_ok());
+        assert!(http_url("ftp://h").is_err());
+        assert!(http_url("not a url").is_err());
     }
 
     #[test]

@@ -4,10 +4,7 @@
 
 use std::time::Duration;
 
-use diesel::{
-    ConnectionError,
-    result::{DatabaseErrorKind, Error as DieselError},
-};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{
     AsyncConnection, AsyncPgConnection, RunQueryDsl,
     async_connection_wrapper::AsyncConnectionWrapper,
@@ -138,12 +135,6 @@ impl From<DieselError> for DbError {
 
 impl From<bb8::RunError> for DbError {
     fn from(error: bb8::RunError) -> Self {
-        Self::Unavailable(error.to_string())
-    }
-}
-
-impl From<ConnectionError> for DbError {
-    fn from(error: ConnectionError) -> Self {
         Self::Unavailable(error.to_string())
     }
 }

@@ -2,6 +2,7 @@
 //! environment, telemetry, request ids, the mapping of errors to
 //! `google.rpc.Status`, database plumbing and the gRPC server start-up.
 
+pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use completionist_common::{
-    config::{ConfigError, Env},
+    config::{ConfigError, Env, http_url},
     telemetry::Telemetry,
 };
 use http::HeaderValue;
@@ -84,17 +84,6 @@ impl Config {
             health_interval: Duration::from_secs(2),
             telemetry,
         })
-    }
-}
-
-fn http_url(raw: &str) -> Result<String, String> {
-    match http::Uri::try_from(raw) {
-        Ok(uri)
-            if matches!(uri.scheme_str(), Some("http" | "https")) && uri.authority().is_some() =>
-        {
-            Ok(raw.trim_end_matches('/').to_owned())
-        }
-        _ => Err(format!("must be an http:// or https:// URL, got {raw:?}")),
     }
 }
 

@@ -13,15 +13,12 @@ mod forward;
 use std::{future::Future, sync::Arc, time::Duration};
 
 use completionist_common::{
-    health,
+    channel, health,
     server::{self, Readiness},
 };
 use http::{HeaderName, Method};
 use tokio::{net::TcpListener, sync::Semaphore};
-use tonic::{
-    service::Routes,
-    transport::{Channel, Endpoint},
-};
+use tonic::service::Routes;
 use tonic_web::GrpcWebLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -56,8 +53,8 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let auth = backend(&config.auth_service_url)?;
-    let media = backend(&config.media_service_url)?;
+    let auth = channel::internal(&config.auth_service_url)?;
+    let media = channel::internal(&config.media_service_url)?;
     let in_flight = Arc::new(Semaphore::new(config.limits.max_concurrent_requests));
 
     let (reporter, health) = tonic_health::server::health_reporter();
@@ -112,18 +109,6 @@ pub async fn run(
     )
     .await?;
     Ok(())
-}
-
-/// A channel to a backend: connects on first use and reconnects by itself,
-/// so a backend that comes back is used again without a restart; a backend
-/// that is down fails fast.
-fn backend(url: &str) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(url.to_owned())?
-        .connect_timeout(Duration::from_secs(1))
-        .tcp_nodelay(true)
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .keep_alive_timeout(Duration::from_secs(10))
-        .connect_lazy())
 }
 
 fn cors(config: &Config) -> CorsLayer {

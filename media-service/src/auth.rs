@@ -7,14 +7,10 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use completionist_common::{metadata::bearer_token, request_id};
+use completionist_common::{channel, metadata::bearer_token, request_id};
 use completionist_proto::auth::{ValidateTokenRequest, auth_service_client::AuthServiceClient};
 use moka::future::Cache;
-use tonic::{
-    Code, Request,
-    metadata::MetadataMap,
-    transport::{Channel, Endpoint},
-};
+use tonic::{Code, Request, metadata::MetadataMap, transport::Channel};
 use tonic_types::StatusExt;
 use uuid::Uuid;
 
@@ -40,13 +36,8 @@ impl AuthClient {
     /// A client for auth-service at `url`; connects on first use and
     /// reconnects by itself, so either service may start first.
     pub fn new(url: &str, ttl: Duration) -> Result<Self, anyhow::Error> {
-        let channel = Endpoint::from_shared(url.to_owned())?
-            .connect_timeout(Duration::from_secs(1))
-            .tcp_nodelay(true)
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .connect_lazy();
         Ok(Self {
-            client: AuthServiceClient::new(channel),
+            client: AuthServiceClient::new(channel::internal(url)?),
             cache: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(ttl)

@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use completionist_common::{
-    config::{ConfigError, Env, Secret, postgres_url, seconds},
+    config::{ConfigError, Env, Secret, http_url, postgres_url, seconds},
     db::PoolSize,
     telemetry::Telemetry,
 };
@@ -124,16 +124,6 @@ impl Config {
             health_interval: Duration::from_secs(2),
             telemetry,
         })
-    }
-}
-
-/// An http(s) URL, without a trailing slash.
-fn http_url(raw: &str) -> Result<String, String> {
-    match reqwest::Url::parse(raw) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => {
-            Ok(raw.trim_end_matches('/').to_owned())
-        }
-        _ => Err(format!("must be an http:// or https:// URL, got {raw:?}")),
     }
 }
 

@@ -5,23 +5,16 @@ use std::time::Duration;
 use auth_service::Config;
 use completionist_common::config::Env;
 use completionist_proto::auth::{self as pb, auth_service_client::AuthServiceClient};
-use test_support::TestDb;
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
-use tonic::{
-    Code, Request, Status,
-    transport::{Channel, Endpoint},
-};
+use test_support::{Server, TestDb};
+use tonic::{Code, Request, Status, transport::Channel};
 
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
-    pub client: AuthServiceClient<Channel>,
-    pub channel: Channel,
+    pub server: Server,
     pub config: Config,
     /// Kept so the database lives as long as the app.
     pub db: std::sync::Arc<TestDb>,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 /// A configuration for tests: short intervals, no leeway.
@@ -57,40 +50,16 @@ impl TestApp {
     async fn spawn_on(db: std::sync::Arc<TestDb>, configure: impl FnOnce(&mut Config)) -> Self {
         let mut config = test_config(db.url());
         configure(&mut config);
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(auth_service::run(listener, config.clone(), async {
-            let _ = stopped.await;
-        }));
-        let channel = Endpoint::from_shared(format!("http://{addr}"))
-            .expect("endpoint")
-            .connect_timeout(Duration::from_secs(5))
-            .connect()
-            .await
-            .expect("connect to auth-service");
-        Self {
-            client: AuthServiceClient::new(channel.clone()),
-            channel,
-            config,
-            db,
-            stop: Some(stop),
-            server: Some(server),
-        }
-    }
-
-    /// Stops the server and waits for it to finish.
-    pub async fn stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.expect("server task").expect("server result");
-        }
+        let server = {
+            let config = config.clone();
+            Server::start(|listener, shutdown| auth_service::run(listener, config, shutdown.wait()))
+                .await
+        };
+        Self { server, config, db }
     }
 
     pub fn client(&self) -> AuthServiceClient<Channel> {
-        self.client.clone()
+        AuthServiceClient::new(self.server.channel.clone())
     }
 
     pub async fn register(&self, email: &str) -> pb::User {
@@ -163,17 +132,6 @@ impl TestApp {
             .get_current_user(authed(access_token, pb::GetCurrentUserRequest {}))
             .await
             .map(|r| r.into_inner().user.expect("user"))
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.abort();
-        }
     }
 }
 

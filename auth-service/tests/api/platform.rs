@@ -15,7 +15,7 @@ use tonic_types::StatusExt;
 use crate::helpers::{TestApp, assert_error, email};
 
 async fn health(app: &TestApp, service: &str) -> ServingStatus {
-    HealthClient::new(app.channel.clone())
+    HealthClient::new(app.server.channel.clone())
         .check(HealthCheckRequest {
             service: service.into(),
         })
@@ -71,9 +71,9 @@ async fn drop_database(name: &str) {
 #[tokio::test]
 async fn shutdown_reports_not_serving_and_stops() {
     let mut app = TestApp::spawn().await;
-    app.stop().await;
+    app.server.stop().await;
     assert!(
-        HealthClient::new(app.channel.clone())
+        HealthClient::new(app.server.channel.clone())
             .check(HealthCheckRequest::default())
             .await
             .is_err()
@@ -84,7 +84,7 @@ async fn shutdown_reports_not_serving_and_stops() {
 async fn reflection_lists_the_service_over_v1_and_v1alpha() {
     let app = TestApp::spawn().await;
 
-    let names = test_support::reflection::list_services(app.channel.clone()).await;
+    let names = test_support::reflection::list_services(app.server.channel.clone()).await;
     assert!(
         names.contains(&auth_service::SERVICE_NAME.to_owned()),
         "{names:?}"
@@ -106,12 +106,13 @@ async fn reflection_lists_the_service_over_v1_and_v1alpha() {
             host: String::new(),
             message_request: Some(request),
         };
-        let mut stream =
-            v1alpha::server_reflection_client::ServerReflectionClient::new(app.channel.clone())
-                .server_reflection_info(tokio_stream::once(request.clone()))
-                .await
-                .unwrap()
-                .into_inner();
+        let mut stream = v1alpha::server_reflection_client::ServerReflectionClient::new(
+            app.server.channel.clone(),
+        )
+        .server_reflection_info(tokio_stream::once(request.clone()))
+        .await
+        .unwrap()
+        .into_inner();
         let response = stream.next().await.unwrap().unwrap().message_response;
         assert!(
             matches!(
