@@ -14,6 +14,7 @@ use crate::{
     error::Error,
     password::Hasher,
     revocation::Revocations,
+    slots::Activity,
     token::{AccessToken, Claims, Keys, hash_refresh_token, new_refresh_token},
 };
 
@@ -79,11 +80,12 @@ impl App {
         config: &Config,
         pool: Pool,
         revocations: Arc<Revocations>,
+        activity: Arc<Activity>,
     ) -> Result<Self, anyhow::Error> {
         Ok(Self {
             pool,
             keys: Arc::new(Keys::new(config.jwt.clone())),
-            hasher: Hasher::new(config.hashing_concurrency)?,
+            hasher: Hasher::new(config.hashing_concurrency, activity)?,
             revocations,
             login: config.login,
         })

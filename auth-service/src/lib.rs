@@ -13,6 +13,7 @@ mod password;
 mod revocation;
 mod schema;
 mod service;
+mod slots;
 mod token;
 
 use std::{future::Future, sync::Arc};
@@ -24,7 +25,12 @@ use tokio::{net::TcpListener, task::JoinSet};
 use tonic::server::NamedService;
 
 pub use crate::config::Config;
-use crate::{app::App, revocation::Revocations, service::AuthApi};
+use crate::{
+    app::App,
+    revocation::Revocations,
+    service::AuthApi,
+    slots::{Activity, MarkActivity},
+};
 
 /// The schema of the auth database, applied at start-up.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/auth");
@@ -35,6 +41,11 @@ const MIGRATION_LOCK: i64 = 0x6175_7468; // "auth"
 
 /// The fully qualified name of the service, as health checks ask for it.
 pub const SERVICE_NAME: &str = <AuthServiceServer<AuthApi> as NamedService>::NAME;
+
+/// The methods that hash a password: every other call to the service marks
+/// it busy, and a busy service leaves a core free of hashing (see
+/// [`slots`]).
+const HASHING_METHODS: &[&str] = &["Register", "Login", "ChangePassword"];
 
 /// Applies pending migrations to the auth database.
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
@@ -57,7 +68,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let pool = common_db::pool(config.database_url.expose(), config.pool);
     let revocations = Arc::new(Revocations::default());
-    let app = App::new(&config, pool.clone(), revocations.clone())?;
+    let activity = Arc::new(Activity::default());
+    let app = App::new(&config, pool.clone(), revocations.clone(), activity.clone())?;
 
     let database_url = config.database_url.clone();
     let mut background = JoinSet::new();
@@ -76,7 +88,11 @@ pub async fn run(
 
     let (reporter, health) = tonic_health::server::health_reporter();
     let routes = server::base_routes(health, &[completionist_proto::AUTH_DESCRIPTOR_SET])?
-        .add_service(AuthServiceServer::new(AuthApi::new(app)));
+        .add_service(MarkActivity::new(
+            AuthServiceServer::new(AuthApi::new(app)),
+            activity,
+            HASHING_METHODS,
+        ));
     let readiness =
         server::database_readiness(reporter, SERVICE_NAME, pool, config.health_interval);
     // Dropping `background` (also when this future is dropped) stops the
@@ -84,4 +100,38 @@ pub async fn run(
     server::serve(listener, routes, readiness, shutdown).await?;
     drop(background);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+    use prost_types::FileDescriptorSet;
+
+    use super::*;
+
+    #[test]
+    fn hashing_methods_are_methods_of_the_service() {
+        let set = FileDescriptorSet::decode(completionist_proto::AUTH_DESCRIPTOR_SET).unwrap();
+        let methods: Vec<String> = set
+            .file
+            .iter()
+            .flat_map(|file| {
+                let package = file.package().to_owned();
+                file.service
+                    .iter()
+                    .filter(move |service| format!("{package}.{}", service.name()) == SERVICE_NAME)
+            })
+            .flat_map(|service| service.method.iter().map(|m| m.name().to_owned()))
+            .collect();
+        assert!(
+            !methods.is_empty(),
+            "{SERVICE_NAME} not in the descriptor set"
+        );
+        for method in HASHING_METHODS {
+            assert!(
+                methods.iter().any(|m| m == method),
+                "{method} not in {methods:?}"
+            );
+        }
+    }
 }

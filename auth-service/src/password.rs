@@ -1,18 +1,21 @@
 //! argon2id hashing off the async runtime, a few at a time.
 //!
 //! Each hash or verify costs tens of milliseconds of CPU: it runs on the
-//! blocking pool behind a semaphore about the size of the core count, so a
-//! flood of logins queues here instead of starving every other RPC.
+//! blocking pool in a limited number of [`Slots`] (about the core count, one
+//! fewer while the service has other calls to answer), so a flood of logins
+//! queues here instead of starving every other RPC.
 
 use std::sync::{Arc, Mutex};
 
+use crate::{
+    domain::Password,
+    error::Error,
+    slots::{Activity, Slots},
+};
 use argon2::{
     Algorithm, Argon2, Block, Params, Version,
     password_hash::phc::{Output, ParamsString, PasswordHash, Salt},
 };
-use tokio::sync::Semaphore;
-
-use crate::{domain::Password, error::Error};
 
 /// OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane.
 const MEMORY_KIB: u32 = 19 * 1024;
@@ -22,11 +25,11 @@ const OUTPUT_LEN: usize = 32;
 
 #[derive(Clone)]
 pub struct Hasher {
-    permits: Arc<Semaphore>,
-    /// argon2's working memory, one block array per permit, kept for reuse.
+    slots: Arc<Slots>,
+    /// argon2's working memory, one block array per slot, kept for reuse.
     /// Allocating 19 MiB per hash and freeing it hands it to glibc, whose
     /// growing mmap threshold then keeps every freed copy: hundreds of MiB
-    /// after a login flood. Reused arrays bound it at permits × 19 MiB.
+    /// after a login flood. Reused arrays bound it at slots × 19 MiB.
     memory: Arc<Mutex<Vec<Vec<Block>>>>,
     /// Verified when an email is unknown, so that answer takes as long as a
     /// wrong password and timing does not reveal who has an account.
@@ -34,11 +37,14 @@ pub struct Hasher {
 }
 
 impl Hasher {
-    pub fn new(concurrency: usize) -> Result<Self, anyhow::Error> {
+    /// At most `concurrency` computations at once, one fewer while
+    /// `activity` shows other calls being answered.
+    pub fn new(concurrency: usize, activity: Arc<Activity>) -> Result<Self, anyhow::Error> {
         let mut memory = vec![Block::default(); params()?.block_count()];
         let dummy_hash = hash_blocking(b"a password nobody has", &mut memory)?;
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Ok(Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            slots: Arc::new(Slots::new(concurrency, cores, activity)),
             memory: Arc::new(Mutex::new(vec![memory])),
             dummy_hash: dummy_hash.into(),
         })
@@ -62,13 +68,13 @@ impl Hasher {
         Ok(known && matches)
     }
 
-    /// Runs `work` on the blocking pool with a permit and a block array.
+    /// Runs `work` on the blocking pool in a slot, with a block array.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> Result<T, anyhow::Error> + Send + 'static,
     ) -> Result<T, Error> {
-        let _permit = self
-            .permits
+        let _slot = self
+            .slots
             .acquire()
             .await
             .map_err(|e| anyhow::anyhow!("hashing semaphore closed: {e}"))?;
@@ -88,11 +94,15 @@ impl Hasher {
 }
 
 /// Puts the calling (blocking-pool) thread in Linux's `SCHED_IDLE` class,
-/// once. Hashing then takes every idle cycle — logins still run at full
-/// speed on an otherwise quiet machine — but never holds a core that an
-/// async worker wants, so a login flood does not stretch the latency of
-/// cheap calls such as ValidateToken. (A nice value alone was not enough:
-/// the scheduler lets a niced thread finish its slice first.)
+/// once. Hashing then takes the idle cycles — logins still run at full
+/// speed on an otherwise quiet machine — and gives way to the async workers,
+/// so a login flood stretches the latency of cheap calls such as
+/// ValidateToken far less. Not entirely: a waking worker preempts it at
+/// once, but a worker already waiting in the run queue may sit behind it
+/// until the next scheduler tick (the EEVDF scheduler still counts an idle
+/// thread as eligible), which is one more reason for [`Slots`] to keep a core
+/// free of hashing while other calls come in. (A nice value alone helped
+/// less: the scheduler lets a niced thread finish its slice first.)
 fn yield_to_async_workers() {
     thread_local! {
         static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -180,7 +190,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_with_owasp_parameters_and_verifies() {
-        let hasher = Hasher::new(1).unwrap();
+        let hasher = Hasher::new(1, Arc::default()).unwrap();
         let hash = hasher
             .hash(Password::parse("correct horse", None).unwrap())
             .await
@@ -202,7 +212,7 @@ mod tests {
             .hash_password(b"from elsewhere")
             .unwrap()
             .to_string();
-        let hasher = Hasher::new(1).unwrap();
+        let hasher = Hasher::new(1, Arc::default()).unwrap();
         assert!(hasher.verify("from elsewhere", Some(&other)).await.unwrap());
         assert!(!hasher.verify("from nowhere", Some(&other)).await.unwrap());
         assert!(hasher.verify("x", Some("not a phc string")).await.is_err());

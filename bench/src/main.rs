@@ -2,7 +2,12 @@
 //! starts its own stack, seeds it, measures each case and writes
 //! `bench/results/latest.md` and `latest.json`.
 //!
-//!     loadgen [--quick]
+//!     loadgen [--quick] [--cases validate,login,...]
+//!
+//! `--cases` measures only the named cases (and always the floor, which the
+//! others are compared with): validate, get, list, update, gateway, login,
+//! flood (compared with validate). Such a run writes `partial.md`, not
+//! `latest.md`.
 
 mod load;
 mod report;
@@ -32,7 +37,17 @@ const CONNECTIONS: usize = 32;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let only: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--cases")
+        .and_then(|i| args.get(i + 1))
+        .map(|list| list.split(',').map(str::to_owned).collect());
+    let wanted = |key: &str| {
+        only.as_ref()
+            .is_none_or(|keys| keys.iter().any(|k| k == key))
+    };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .canonicalize()?;
@@ -62,8 +77,6 @@ async fn main() -> anyhow::Result<()> {
     let media = channels(&stack.media_url).await?;
     let users = Arc::new(log_in(&auth[0], &media[0], logins).await?);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    eprintln!("measuring argon2id on {cores} cores...");
-    let argon2_rps = argon2_capacity(cores, shape.duration.min(Duration::from_secs(5)));
 
     let mut cases = Vec::new();
 
@@ -101,78 +114,86 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     };
-    cases.push(case(&stack, "ValidateToken", shape, validate.clone()).await);
+    if wanted("validate") {
+        cases.push(case(&stack, "ValidateToken", shape, validate.clone()).await);
+    }
     // 3. GetListEntry, direct.
-    cases.push(
-        case(&stack, "GetListEntry", shape, {
-            let (media, users) = (media.clone(), users.clone());
-            move |i| {
-                let channel = media[pick(i)].clone();
-                let (token, id) = users.entry(i);
-                async move {
-                    MediaServiceClient::new(channel)
-                        .get_list_entry(authed(&token, pb::GetListEntryRequest { id }))
-                        .await
-                        .map(drop)
-                        .map_err(|s| format!("{:?}", s.code()))
+    if wanted("get") {
+        cases.push(
+            case(&stack, "GetListEntry", shape, {
+                let (media, users) = (media.clone(), users.clone());
+                move |i| {
+                    let channel = media[pick(i)].clone();
+                    let (token, id) = users.entry(i);
+                    async move {
+                        MediaServiceClient::new(channel)
+                            .get_list_entry(authed(&token, pb::GetListEntryRequest { id }))
+                            .await
+                            .map(drop)
+                            .map_err(|s| format!("{:?}", s.code()))
+                    }
                 }
-            }
-        })
-        .await,
-    );
+            })
+            .await,
+        );
+    }
     // 4. ListListEntries, a page of 50.
-    cases.push(
-        case(&stack, "ListListEntries (50)", shape, {
-            let (media, users) = (media.clone(), users.clone());
-            move |i| {
-                let channel = media[pick(i)].clone();
-                let token = users.user(i).token.clone();
-                async move {
-                    MediaServiceClient::new(channel)
-                        .list_list_entries(authed(
-                            &token,
-                            pb::ListListEntriesRequest {
-                                page_size: 50,
-                                ..Default::default()
-                            },
-                        ))
-                        .await
-                        .map(drop)
-                        .map_err(|s| format!("{:?}", s.code()))
-                }
-            }
-        })
-        .await,
-    );
-    // 5. UpdateListEntry, a write in a transaction.
-    cases.push(
-        case(&stack, "UpdateListEntry", shape, {
-            let (media, users) = (media.clone(), users.clone());
-            move |i| {
-                let channel = media[pick(i)].clone();
-                let (token, id) = users.entry(i);
-                async move {
-                    let rating = i32::try_from(1 + i % 10).unwrap_or(1);
-                    MediaServiceClient::new(channel)
-                        .update_list_entry(authed(
-                            &token,
-                            pb::UpdateListEntryRequest {
-                                list_entry: Some(pb::ListEntry {
-                                    id,
-                                    rating: Some(rating),
+    if wanted("list") {
+        cases.push(
+            case(&stack, "ListListEntries (50)", shape, {
+                let (media, users) = (media.clone(), users.clone());
+                move |i| {
+                    let channel = media[pick(i)].clone();
+                    let token = users.user(i).token.clone();
+                    async move {
+                        MediaServiceClient::new(channel)
+                            .list_list_entries(authed(
+                                &token,
+                                pb::ListListEntriesRequest {
+                                    page_size: 50,
                                     ..Default::default()
-                                }),
-                                update_mask: Some(prost_types_mask(&["rating"])),
-                            },
-                        ))
-                        .await
-                        .map(drop)
-                        .map_err(|s| format!("{:?}", s.code()))
+                                },
+                            ))
+                            .await
+                            .map(drop)
+                            .map_err(|s| format!("{:?}", s.code()))
+                    }
                 }
-            }
-        })
-        .await,
-    );
+            })
+            .await,
+        );
+    }
+    // 5. UpdateListEntry, a write in a transaction.
+    if wanted("update") {
+        cases.push(
+            case(&stack, "UpdateListEntry", shape, {
+                let (media, users) = (media.clone(), users.clone());
+                move |i| {
+                    let channel = media[pick(i)].clone();
+                    let (token, id) = users.entry(i);
+                    async move {
+                        let rating = i32::try_from(1 + i % 10).unwrap_or(1);
+                        MediaServiceClient::new(channel)
+                            .update_list_entry(authed(
+                                &token,
+                                pb::UpdateListEntryRequest {
+                                    list_entry: Some(pb::ListEntry {
+                                        id,
+                                        rating: Some(rating),
+                                        ..Default::default()
+                                    }),
+                                    update_mask: Some(prost_types_mask(&["rating"])),
+                                },
+                            ))
+                            .await
+                            .map(drop)
+                            .map_err(|s| format!("{:?}", s.code()))
+                    }
+                }
+            })
+            .await,
+        );
+    }
     // 6. GetListEntry through the gateway, gRPC-Web over HTTP/1.1.
     let web = reqwest::Client::builder()
         .http1_only()
@@ -182,30 +203,32 @@ async fn main() -> anyhow::Result<()> {
         "{}/completionist.media.v1.MediaService/GetListEntry",
         stack.gateway.url()
     );
-    cases.push(
-        case(
-            &stack,
-            "GetListEntry via gateway (gRPC-Web, HTTP/1.1)",
-            Shape {
-                concurrency: CONNECTIONS,
-                ..shape
-            },
-            {
-                let users = users.clone();
-                move |i| {
-                    let (token, id) = users.entry(i);
-                    let request = web
-                        .post(&web_url)
-                        .header("content-type", "application/grpc-web+proto")
-                        .header("x-grpc-web", "1")
-                        .header("authorization", format!("Bearer {token}"))
-                        .body(frame(&pb::GetListEntryRequest { id }));
-                    async move { grpc_web_call(request).await }
-                }
-            },
-        )
-        .await,
-    );
+    if wanted("gateway") {
+        cases.push(
+            case(
+                &stack,
+                "GetListEntry via gateway (gRPC-Web, HTTP/1.1)",
+                Shape {
+                    concurrency: CONNECTIONS,
+                    ..shape
+                },
+                {
+                    let users = users.clone();
+                    move |i| {
+                        let (token, id) = users.entry(i);
+                        let request = web
+                            .post(&web_url)
+                            .header("content-type", "application/grpc-web+proto")
+                            .header("x-grpc-web", "1")
+                            .header("authorization", format!("Bearer {token}"))
+                            .body(frame(&pb::GetListEntryRequest { id }));
+                        async move { grpc_web_call(request).await }
+                    }
+                },
+            )
+            .await,
+        );
+    }
     // 7. Login alone, then ValidateToken beside a login flood.
     let login = {
         let auth = auth.clone();
@@ -224,43 +247,61 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     };
-    cases.push(
-        case(
-            &stack,
-            "Login",
-            Shape {
-                concurrency: CONNECTIONS,
-                ..shape
-            },
-            login.clone(),
-        )
-        .await,
-    );
-    let flood_for = shape.warmup + shape.duration * 3;
-    let flood = tokio::spawn(load::closed_loop(
-        CONNECTIONS,
-        flood_for,
-        login,
-        Arc::default(),
-    ));
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    cases.push(
-        case(
-            &stack,
-            "ValidateToken during a login flood",
-            shape,
-            validate,
-        )
-        .await,
-    );
-    let _ = flood.await;
+    // argon2's ceiling is measured right before the logins it bounds: this
+    // machine's memory bandwidth (shared with its neighbours) moves it from
+    // minute to minute.
+    let mut argon2_rps = None;
+    if wanted("login") {
+        eprintln!("measuring argon2id on {cores} cores...");
+        argon2_rps = Some(argon2_capacity(
+            cores,
+            shape.duration.min(Duration::from_secs(5)),
+        ));
+        cases.push(
+            case(
+                &stack,
+                "Login",
+                Shape {
+                    concurrency: CONNECTIONS,
+                    ..shape
+                },
+                login.clone(),
+            )
+            .await,
+        );
+    }
+    if wanted("flood") {
+        let flood_for = shape.warmup + shape.duration * 3;
+        let flood = tokio::spawn(load::closed_loop(
+            CONNECTIONS,
+            flood_for,
+            login,
+            Arc::default(),
+        ));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        cases.push(
+            case(
+                &stack,
+                "ValidateToken during a login flood",
+                shape,
+                validate,
+            )
+            .await,
+        );
+        let _ = flood.await;
+    }
 
     let report = Report::new(cases, cores, argon2_rps, seed, shape, quick);
     let text = report.markdown();
     println!("{text}");
     let out = root.join("bench/results");
     std::fs::create_dir_all(&out)?;
-    let name = if quick { "quick" } else { "latest" };
+    // Only a full run of every case is the figure of record.
+    let name = match (quick, &only) {
+        (true, _) => "quick",
+        (false, Some(_)) => "partial",
+        (false, None) => "latest",
+    };
     std::fs::write(out.join(format!("{name}.md")), &text)?;
     std::fs::write(
         out.join(format!("{name}.json")),
