@@ -270,7 +270,10 @@ mod tests {
         service.call(call("ValidateToken")).await.unwrap();
         assert!(!activity.is_quiet());
         tokio::time::sleep(QUIET).await;
-        assert!(activity.is_quiet(), "quiet again {QUIET:?} after the last call");
+        assert!(
+            activity.is_quiet(),
+            "quiet again {QUIET:?} after the last call"
+        );
     }
 
     #[test]

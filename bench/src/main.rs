@@ -2,7 +2,12 @@
 //! starts its own stack, seeds it, measures each case and writes
 //! `bench/results/latest.md` and `latest.json`.
 //!
-//!     loadgen [--quick] [--cases validate,login,...]
+//!     loadgen [--quick] [--rounds N] [--cases validate,login,...]
+//!
+//! Every case is measured in each of `--rounds` rounds (3, or 1 with
+//! `--quick`), one round after the other, and the report gives the median of
+//! each figure with its spread: on a shared machine a single run's tail
+//! swings with the neighbours.
 //!
 //! `--cases` measures only the named cases (and always the floor, which the
 //! others are compared with): validate, get, list, update, gateway, login,
@@ -55,6 +60,15 @@ async fn main() -> anyhow::Result<()> {
         .parent()
         .ok_or_else(|| anyhow::anyhow!("no binary directory"))?
         .to_path_buf();
+    let rounds_wanted: usize = match args.iter().position(|a| a == "--rounds") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|n| n.parse().ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| anyhow::anyhow!("--rounds takes a positive number"))?,
+        None if quick => 1,
+        None => 3,
+    };
     let (seed, shape, logins) = if quick {
         let seed = Seed {
             users: 200,
@@ -78,11 +92,82 @@ async fn main() -> anyhow::Result<()> {
     let users = Arc::new(log_in(&auth[0], &media[0], logins).await?);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
 
+    let ctx = Ctx {
+        stack,
+        auth,
+        media,
+        users,
+        shape,
+        seed,
+        cores,
+    };
+    let mut rounds = Vec::new();
+    for n in 1..=rounds_wanted {
+        eprintln!("round {n} of {rounds_wanted}");
+        rounds.push(round(&ctx, &wanted).await?);
+    }
+    let (cases, argon2_rps) = report::median_of(rounds);
+
+    let report = Report::new(
+        cases,
+        ctx.cores,
+        argon2_rps,
+        ctx.seed,
+        ctx.shape,
+        quick,
+        rounds_wanted,
+    );
+    let text = report.markdown();
+    println!("{text}");
+    let out = root.join("bench/results");
+    std::fs::create_dir_all(&out)?;
+    // Only a full run of every case is the figure of record.
+    let name = match (quick, &only) {
+        (true, _) => "quick",
+        (false, Some(_)) => "partial",
+        (false, None) => "latest",
+    };
+    std::fs::write(out.join(format!("{name}.md")), &text)?;
+    std::fs::write(
+        out.join(format!("{name}.json")),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    eprintln!("written to bench/results/{name}.md and {name}.json");
+    Ok(())
+}
+
+/// What every round measures with.
+struct Ctx {
+    stack: Stack,
+    auth: Vec<Channel>,
+    media: Vec<Channel>,
+    users: Arc<Users>,
+    shape: Shape,
+    seed: Seed,
+    cores: usize,
+}
+
+/// One round: each wanted case once, in order; with argon2's ceiling when
+/// Login was measured.
+async fn round(
+    ctx: &Ctx,
+    wanted: &dyn Fn(&str) -> bool,
+) -> anyhow::Result<(Vec<Case>, Option<f64>)> {
+    let Ctx {
+        auth,
+        media,
+        users,
+        shape,
+        seed,
+        cores,
+        ..
+    } = ctx;
+    let (shape, seed, cores) = (*shape, *seed, *cores);
     let mut cases = Vec::new();
 
     // 1. The floor: a call that does nothing.
     cases.push(
-        case(&stack, "health check (auth-service)", shape, {
+        case(&ctx.stack, "health check (auth-service)", shape, {
             let auth = auth.clone();
             move |i| {
                 let channel = auth[pick(i)].clone();
@@ -115,12 +200,12 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     if wanted("validate") {
-        cases.push(case(&stack, "ValidateToken", shape, validate.clone()).await);
+        cases.push(case(&ctx.stack, "ValidateToken", shape, validate.clone()).await);
     }
     // 3. GetListEntry, direct.
     if wanted("get") {
         cases.push(
-            case(&stack, "GetListEntry", shape, {
+            case(&ctx.stack, "GetListEntry", shape, {
                 let (media, users) = (media.clone(), users.clone());
                 move |i| {
                     let channel = media[pick(i)].clone();
@@ -140,7 +225,7 @@ async fn main() -> anyhow::Result<()> {
     // 4. ListListEntries, a page of 50.
     if wanted("list") {
         cases.push(
-            case(&stack, "ListListEntries (50)", shape, {
+            case(&ctx.stack, "ListListEntries (50)", shape, {
                 let (media, users) = (media.clone(), users.clone());
                 move |i| {
                     let channel = media[pick(i)].clone();
@@ -166,7 +251,7 @@ async fn main() -> anyhow::Result<()> {
     // 5. UpdateListEntry, a write in a transaction.
     if wanted("update") {
         cases.push(
-            case(&stack, "UpdateListEntry", shape, {
+            case(&ctx.stack, "UpdateListEntry", shape, {
                 let (media, users) = (media.clone(), users.clone());
                 move |i| {
                     let channel = media[pick(i)].clone();
@@ -201,12 +286,12 @@ async fn main() -> anyhow::Result<()> {
         .build()?;
     let web_url = format!(
         "{}/completionist.media.v1.MediaService/GetListEntry",
-        stack.gateway.url()
+        ctx.stack.gateway.url()
     );
     if wanted("gateway") {
         cases.push(
             case(
-                &stack,
+                &ctx.stack,
                 "GetListEntry via gateway (gRPC-Web, HTTP/1.1)",
                 Shape {
                     concurrency: CONNECTIONS,
@@ -259,7 +344,7 @@ async fn main() -> anyhow::Result<()> {
         ));
         cases.push(
             case(
-                &stack,
+                &ctx.stack,
                 "Login",
                 Shape {
                     concurrency: CONNECTIONS,
@@ -281,7 +366,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(500)).await;
         cases.push(
             case(
-                &stack,
+                &ctx.stack,
                 "ValidateToken during a login flood",
                 shape,
                 validate,
@@ -290,25 +375,7 @@ async fn main() -> anyhow::Result<()> {
         );
         let _ = flood.await;
     }
-
-    let report = Report::new(cases, cores, argon2_rps, seed, shape, quick);
-    let text = report.markdown();
-    println!("{text}");
-    let out = root.join("bench/results");
-    std::fs::create_dir_all(&out)?;
-    // Only a full run of every case is the figure of record.
-    let name = match (quick, &only) {
-        (true, _) => "quick",
-        (false, Some(_)) => "partial",
-        (false, None) => "latest",
-    };
-    std::fs::write(out.join(format!("{name}.md")), &text)?;
-    std::fs::write(
-        out.join(format!("{name}.json")),
-        serde_json::to_string_pretty(&report)?,
-    )?;
-    eprintln!("written to bench/results/{name}.md and {name}.json");
-    Ok(())
+    Ok((cases, argon2_rps))
 }
 
 fn shape(concurrency: usize, warmup_secs: u64, secs: u64) -> Shape {
@@ -340,6 +407,7 @@ where
         name,
         measured,
         peak_memory_mib: memory,
+        rounds: Vec::new(),
     }
 }
 

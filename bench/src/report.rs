@@ -7,13 +7,81 @@ use crate::{
     stack::Seed,
 };
 
-/// One measured case.
+/// One measured case: in a round, or (in the report) the median over rounds.
 #[derive(serde::Serialize)]
 pub struct Case {
     pub name: &'static str,
     pub measured: Measured,
     /// Peak resident memory of each process during the case.
     pub peak_memory_mib: BTreeMap<String, f64>,
+    /// What each round measured (empty within a round).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<Measured>,
+}
+
+/// The cases of several rounds as one: per case, the median of each figure
+/// (req/s and every percentile separately), the worst maximum, all calls
+/// and errors, the highest peak memory; argon2's ceiling as its median.
+pub fn median_of(rounds: Vec<(Vec<Case>, Option<f64>)>) -> (Vec<Case>, Option<f64>) {
+    let argon2 = median(rounds.iter().filter_map(|(_, a)| *a).collect());
+    let mut merged: Vec<Case> = Vec::new();
+    for case in rounds.into_iter().flat_map(|(cases, _)| cases) {
+        match merged.iter_mut().find(|c| c.name == case.name) {
+            Some(into) => {
+                for (process, mib) in case.peak_memory_mib {
+                    let peak = into.peak_memory_mib.entry(process).or_default();
+                    *peak = peak.max(mib);
+                }
+                into.rounds.push(case.measured);
+            }
+            None => merged.push(Case {
+                rounds: vec![case.measured.clone()],
+                ..case
+            }),
+        }
+    }
+    for case in &mut merged {
+        let all = &case.rounds;
+        let of = |figure: fn(&Measured) -> f64| {
+            median(all.iter().map(figure).collect()).unwrap_or_default()
+        };
+        let mut errors = BTreeMap::new();
+        for (code, n) in all.iter().flat_map(|m| &m.errors) {
+            *errors.entry(code.clone()).or_default() += n;
+        }
+        case.measured = Measured {
+            rps: of(|m| m.rps),
+            latency_rps: of(|m| m.latency_rps),
+            p50_ms: of(|m| m.p50_ms),
+            p90_ms: of(|m| m.p90_ms),
+            p99_ms: of(|m| m.p99_ms),
+            max_ms: all.iter().map(|m| m.max_ms).fold(0.0, f64::max),
+            calls: all.iter().map(|m| m.calls).sum(),
+            errors,
+        };
+    }
+    (merged, argon2)
+}
+
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some(f64::midpoint(values[n / 2 - 1], values[n / 2])),
+    }
+}
+
+/// `min–max` of a figure over the rounds, or nothing for a single round.
+fn spread(case: &Case, figure: fn(&Measured) -> f64, decimals: usize) -> String {
+    if case.rounds.len() < 2 {
+        return String::new();
+    }
+    let values = case.rounds.iter().map(figure);
+    let low = values.clone().fold(f64::INFINITY, f64::min);
+    let high = values.fold(f64::NEG_INFINITY, f64::max);
+    format!(" ({low:.decimals$}–{high:.decimals$})")
 }
 
 /// A target and whether this run met it.
@@ -34,6 +102,8 @@ pub struct Report {
     pub concurrency: usize,
     pub duration_secs: u64,
     pub latency_load: f64,
+    /// Rounds each case was measured in; figures are medians over them.
+    pub rounds: usize,
     /// argon2id verifies per second at the service's parameters with every
     /// core verifying, measured right before the Login case.
     pub argon2_verifies_per_second: Option<f64>,
@@ -49,6 +119,7 @@ impl Report {
         seed: Seed,
         shape: Shape,
         quick: bool,
+        rounds: usize,
     ) -> Self {
         let commit = std::process::Command::new("git")
             .args(["rev-parse", "--short", "HEAD"])
@@ -65,6 +136,7 @@ impl Report {
             concurrency: shape.concurrency,
             duration_secs: shape.duration.as_secs(),
             latency_load: shape.latency_load,
+            rounds,
             argon2_verifies_per_second: argon2_rps,
             cases,
             targets,
@@ -77,7 +149,7 @@ impl Report {
             out,
             "# Completionist benchmark{}\n\ncommit `{}`, {}, {} cores, seed {} users / {} items / {} entries per user; \
              {} s per case after warm-up; latency measured open-loop at {:.0}% of the closed-loop rate, \
-             from when each call was due.\n",
+             from when each call was due. {}\n",
             if self.quick { " (quick)" } else { "" },
             self.commit,
             self.date,
@@ -87,6 +159,14 @@ impl Report {
             self.seed.entries_per_user,
             self.duration_secs,
             self.latency_load * 100.0,
+            if self.rounds > 1 {
+                format!(
+                    "Each case ran in {} rounds; figures are medians, with the rounds' range in brackets.",
+                    self.rounds
+                )
+            } else {
+                "One round.".to_owned()
+            },
         );
         let floor = self.cases.first().map_or(1.0, |c| c.measured.rps);
         out.push_str("| case | req/s | × floor | p50 ms | p90 ms | p99 ms | max ms | errors | peak MiB auth / media / gateway |\n");
@@ -105,13 +185,15 @@ impl Report {
             let mem = |name: &str| case.peak_memory_mib.get(name).copied().unwrap_or_default();
             let _ = writeln!(
                 out,
-                "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.0} / {:.0} / {:.0} |",
+                "| {} | {:.0}{} | {:.2} | {:.2} | {:.2} | {:.2}{} | {:.2} | {} | {:.0} / {:.0} / {:.0} |",
                 case.name,
                 m.rps,
+                spread(case, |m| m.rps, 0),
                 m.rps / floor,
                 m.p50_ms,
                 m.p90_ms,
                 m.p99_ms,
+                spread(case, |m| m.p99_ms, 2),
                 m.max_ms,
                 errors,
                 mem("auth-service"),
@@ -213,4 +295,72 @@ fn targets(cases: &[Case], cores: usize, argon2_rps: Option<f64>) -> Vec<Target>
         });
     }
     targets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured(rps: f64, p99_ms: f64, max_ms: f64) -> Measured {
+        Measured {
+            rps,
+            latency_rps: rps / 2.0,
+            p50_ms: 1.0,
+            p90_ms: 2.0,
+            p99_ms,
+            max_ms,
+            calls: 10,
+            errors: BTreeMap::from([("Unavailable".to_owned(), 1)]),
+        }
+    }
+
+    fn case(name: &'static str, measured: Measured, auth_mib: f64) -> Case {
+        Case {
+            name,
+            measured,
+            peak_memory_mib: BTreeMap::from([("auth-service".to_owned(), auth_mib)]),
+            rounds: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn medians_of_odd_and_even_counts() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), Some(2.5));
+    }
+
+    #[test]
+    fn rounds_merge_into_medians_per_case() {
+        let rounds = vec![
+            (
+                vec![case("a", measured(100.0, 9.0, 20.0), 30.0)],
+                Some(120.0),
+            ),
+            (
+                vec![case("a", measured(300.0, 3.0, 5.0), 50.0)],
+                Some(140.0),
+            ),
+            (
+                vec![case("a", measured(200.0, 4.0, 7.0), 40.0)],
+                Some(130.0),
+            ),
+        ];
+        let (cases, argon2) = median_of(rounds);
+        assert_eq!(argon2, Some(130.0));
+        let [a] = cases.as_slice() else {
+            panic!("one case expected, got {}", cases.len())
+        };
+        assert_eq!(a.rounds.len(), 3);
+        assert_eq!(a.measured.rps, 200.0);
+        assert_eq!(
+            a.measured.p99_ms, 4.0,
+            "the median p99, not the one of the median-rps round"
+        );
+        assert_eq!(a.measured.max_ms, 20.0);
+        assert_eq!(a.measured.calls, 30);
+        assert_eq!(a.measured.errors["Unavailable"], 3);
+        assert_eq!(a.peak_memory_mib["auth-service"], 50.0);
+        assert_eq!(spread(a, |m| m.p99_ms, 1), " (3.0–9.0)");
+    }
 }
