@@ -7,14 +7,15 @@
 
 use std::sync::{Arc, Mutex};
 
+use argon2::{
+    Algorithm, Argon2, Block, Params, Version,
+    password_hash::phc::{Output, ParamsString, PasswordHash, Salt},
+};
+
 use crate::{
     domain::Password,
     error::Error,
     slots::{Activity, Slots},
-};
-use argon2::{
-    Algorithm, Argon2, Block, Params, Version,
-    password_hash::phc::{Output, ParamsString, PasswordHash, Salt},
 };
 
 /// OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane.
