@@ -106,10 +106,7 @@ impl Config {
             );
         }
         let max_connections = env.or("AUTH_DB_MAX_CONNECTIONS", 16u32);
-        let hashing_concurrency = env.or(
-            "AUTH_HASHING_CONCURRENCY",
-            std::thread::available_parallelism().map_or(2, usize::from),
-        );
+        let hashing_concurrency = env.or("AUTH_HASHING_CONCURRENCY", cores());
         if hashing_concurrency == 0 {
             env.problem("AUTH_HASHING_CONCURRENCY", "must be at least 1");
         }
@@ -154,6 +151,11 @@ fn positive_seconds(raw: &str) -> Result<Duration, String> {
         Duration::ZERO => Err("must be at least 1 second".into()),
         duration => Ok(duration),
     }
+}
+
+/// The cores this process may run on (2 when the platform cannot say).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use argon2::{
 };
 
 use crate::{
+    config,
     domain::Password,
     error::Error,
     slots::{Activity, Slots},
@@ -43,9 +44,8 @@ impl Hasher {
     pub fn new(concurrency: usize, activity: Arc<Activity>) -> Result<Self, anyhow::Error> {
         let mut memory = vec![Block::default(); params()?.block_count()];
         let dummy_hash = hash_blocking(b"a password nobody has", &mut memory)?;
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Ok(Self {
-            slots: Arc::new(Slots::new(concurrency, cores, activity)),
+            slots: Arc::new(Slots::new(concurrency, config::cores(), activity)),
             memory: Arc::new(Mutex::new(vec![memory])),
             dummy_hash: dummy_hash.into(),
         })

@@ -37,6 +37,11 @@ use crate::{
     stack::{Seed, Stack},
 };
 
+/// The names `--cases` takes (the floor always runs).
+const CASES: &[&str] = &[
+    "validate", "get", "list", "update", "gateway", "login", "flood",
+];
+
 /// Connections from the load generator to each server.
 const CONNECTIONS: usize = 32;
 
@@ -47,8 +52,18 @@ async fn main() -> anyhow::Result<()> {
     let only: Option<Vec<String>> = args
         .iter()
         .position(|a| a == "--cases")
-        .and_then(|i| args.get(i + 1))
+        .map(|i| args.get(i + 1).map_or("", String::as_str))
         .map(|list| list.split(',').map(str::to_owned).collect());
+    if let Some(unknown) = only
+        .iter()
+        .flatten()
+        .find(|key| !CASES.contains(&key.as_str()))
+    {
+        anyhow::bail!(
+            "--cases: no case {unknown:?}; the cases are {}",
+            CASES.join(",")
+        );
+    }
     let wanted = |key: &str| {
         only.as_ref()
             .is_none_or(|keys| keys.iter().any(|k| k == key))
