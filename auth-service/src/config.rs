@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use completionist_common::{
-    config::{ConfigError, Env, Secret, postgres_url, seconds},
+    config::{ConfigError, Env, SecretString, postgres_url, seconds},
     db::PoolSize,
     telemetry::Telemetry,
 };
@@ -12,7 +12,7 @@ use completionist_common::{
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen_addr: SocketAddr,
-    pub database_url: Secret,
+    pub database_url: SecretString,
     pub pool: PoolSize,
     pub jwt: JwtConfig,
     pub login: LoginPolicy,
@@ -30,7 +30,7 @@ pub struct Config {
 #[derive(Clone, Debug)]
 pub struct JwtConfig {
     /// HS256 key; at least 32 bytes.
-    pub secret: Secret,
+    pub secret: SecretString,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
     /// Clock skew tolerated on `exp`.
@@ -67,10 +67,6 @@ impl completionist_common::cli::Configured for Config {
     fn telemetry(&self) -> &Telemetry {
         &self.telemetry
     }
-
-    fn listen_addr(&self) -> SocketAddr {
-        self.listen_addr
-    }
 }
 
 impl Config {
@@ -81,11 +77,43 @@ impl Config {
             SocketAddr::from(([127, 0, 0, 1], 50051)),
         );
         let database_url = env.required("AUTH_DATABASE_URL", postgres_url);
+        let jwt = JwtConfig::from_env(&mut env);
+        let max_connections = env.or("AUTH_DB_MAX_CONNECTIONS", 16u32);
+        let hashing_concurrency = env.or("AUTH_HASHING_CONCURRENCY", cores());
+        if hashing_concurrency == 0 {
+            env.problem("AUTH_HASHING_CONCURRENCY", "must be at least 1");
+        }
+        let login = LoginPolicy::from_env(&mut env);
+        let cleanup_interval = env.parse_or(
+            "AUTH_CLEANUP_INTERVAL_SECONDS",
+            Duration::from_secs(3600),
+            positive_seconds,
+        );
+        let telemetry = Telemetry::from_env(&mut env);
+        env.finish(Self {
+            listen_addr,
+            database_url,
+            pool: PoolSize {
+                max_connections,
+                ..PoolSize::default()
+            },
+            jwt,
+            login,
+            hashing_concurrency,
+            cleanup_interval,
+            health_interval: Duration::from_secs(2),
+            telemetry,
+        })
+    }
+}
+
+impl JwtConfig {
+    fn from_env(env: &mut Env) -> Self {
         let secret = env.required("JWT_SECRET", |raw| {
             if raw.len() < 32 {
                 Err("must be at least 32 bytes (e.g. `openssl rand -base64 48`)".into())
             } else {
-                Ok(Secret::new(raw))
+                Ok(SecretString::from(raw))
             }
         });
         let access_ttl = env.parse_or(
@@ -105,44 +133,25 @@ impl Config {
                 "must not be shorter than JWT_ACCESS_TTL_SECONDS",
             );
         }
-        let max_connections = env.or("AUTH_DB_MAX_CONNECTIONS", 16u32);
-        let hashing_concurrency = env.or("AUTH_HASHING_CONCURRENCY", cores());
-        if hashing_concurrency == 0 {
-            env.problem("AUTH_HASHING_CONCURRENCY", "must be at least 1");
+        Self {
+            secret,
+            access_ttl,
+            refresh_ttl,
+            leeway,
+            issuer: "completionist-auth".into(),
+            audience: "completionist".into(),
         }
-        let defaults = LoginPolicy::default();
-        let login = LoginPolicy {
+    }
+}
+
+impl LoginPolicy {
+    fn from_env(env: &mut Env) -> Self {
+        let defaults = Self::default();
+        Self {
             max_failures: env.or("AUTH_LOGIN_MAX_FAILURES", defaults.max_failures),
             lockout: env.parse_or("AUTH_LOGIN_LOCKOUT_SECONDS", defaults.lockout, seconds),
             max_lockout: defaults.max_lockout,
-        };
-        let cleanup_interval = env.parse_or(
-            "AUTH_CLEANUP_INTERVAL_SECONDS",
-            Duration::from_secs(3600),
-            positive_seconds,
-        );
-        let telemetry = Telemetry::from_env(&mut env);
-        env.finish(Self {
-            listen_addr,
-            database_url,
-            pool: PoolSize {
-                max_connections,
-                ..PoolSize::default()
-            },
-            jwt: JwtConfig {
-                secret,
-                access_ttl,
-                refresh_ttl,
-                leeway,
-                issuer: "completionist-auth".into(),
-                audience: "completionist".into(),
-            },
-            login,
-            hashing_concurrency,
-            cleanup_interval,
-            health_interval: Duration::from_secs(2),
-            telemetry,
-        })
+        }
     }
 }
 

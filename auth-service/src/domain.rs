@@ -1,17 +1,30 @@
 //! Account values parsed once at the edge and trusted after: an [`Email`] is
-//! normalized and valid, a [`Password`] meets the policy, and so on.
+//! normalized and valid, a [`Password`] meets the policy, and so on; and
+//! [`User`], an account as every use case sees it (never with its hash).
 
-use std::{fmt, str::FromStr};
+use std::fmt;
 
-use completionist_proto::auth as pb;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
+
+/// An account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct User {
+    pub(crate) id: Uuid,
+    pub(crate) email: String,
+    pub(crate) display_name: String,
+    pub(crate) role: Role,
+    pub(crate) disabled: bool,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
+}
 
 /// A trimmed, lower-cased, syntactically valid email address.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Email(String);
+pub(crate) struct Email(String);
 
 impl Email {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         let email = Self::normalize(raw);
         if email.is_empty() {
             return Err("must not be empty".into());
@@ -27,24 +40,24 @@ impl Email {
 
     /// The form emails are stored and compared in, without validation: what a
     /// login looks up.
-    pub fn normalize(raw: &str) -> String {
+    pub(crate) fn normalize(raw: &str) -> String {
         raw.trim().to_lowercase()
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// A new password that meets the policy: 8 to 128 characters, not the email.
 #[derive(Clone)]
-pub struct Password(String);
+pub(crate) struct Password(String);
 
 impl Password {
-    pub const MIN_CHARS: usize = 8;
-    pub const MAX_CHARS: usize = 128;
+    pub(crate) const MIN_CHARS: usize = 8;
+    pub(crate) const MAX_CHARS: usize = 128;
 
-    pub fn parse(raw: &str, email: Option<&str>) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str, email: Option<&str>) -> Result<Self, String> {
         let chars = raw.chars().count();
         if chars < Self::MIN_CHARS {
             return Err(format!("must be at least {} characters", Self::MIN_CHARS));
@@ -58,7 +71,7 @@ impl Password {
         Ok(Self(raw.to_owned()))
     }
 
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -71,10 +84,10 @@ impl fmt::Debug for Password {
 
 /// A display name: trimmed, 1 to 100 characters, no control characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DisplayName(String);
+pub(crate) struct DisplayName(String);
 
 impl DisplayName {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         let name = raw.trim();
         if name.is_empty() {
             return Err("must not be empty".into());
@@ -88,17 +101,17 @@ impl DisplayName {
         Ok(Self(name.to_owned()))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// The id of an account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct UserId(pub Uuid);
+pub(crate) struct UserId(pub(crate) Uuid);
 
 impl UserId {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         Uuid::parse_str(raw.trim())
             .map(Self)
             .map_err(|_| "must be a UUID".into())
@@ -111,55 +124,13 @@ impl fmt::Display for UserId {
     }
 }
 
-/// What an account may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    User,
-    Admin,
-}
-
-impl Role {
-    /// The name stored in the database and in tokens.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::Admin => "admin",
-        }
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "user" => Ok(Self::User),
-            "admin" => Ok(Self::Admin),
-            other => Err(format!("unknown role {other:?}")),
-        }
-    }
-}
-
-impl TryFrom<i32> for Role {
-    type Error = String;
-
-    fn try_from(value: i32) -> Result<Self, Self::Error> {
-        match pb::Role::try_from(value) {
-            Ok(pb::Role::User) => Ok(Self::User),
-            Ok(pb::Role::Admin) => Ok(Self::Admin),
-            Ok(pb::Role::Unspecified) => Err("must be ROLE_USER or ROLE_ADMIN".into()),
-            Err(_) => Err(format!("unknown role {value}")),
-        }
-    }
-}
-
-impl From<Role> for pb::Role {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::User => Self::User,
-            Role::Admin => Self::Admin,
-        }
+completionist_common::text_enum! {
+    /// What an account may do; stored, and carried in tokens, by name.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub(crate) enum Role {
+        User = "user",
+        Admin = "admin",
     }
 }
 
@@ -203,9 +174,9 @@ mod tests {
     }
 
     #[test]
-    fn roles_round_trip() {
-        assert_eq!("admin".parse::<Role>(), Ok(Role::Admin));
-        assert!(Role::try_from(0).is_err());
-        assert_eq!(Role::try_from(pb::Role::User as i32), Ok(Role::User));
+    fn roles_have_stored_names() {
+        assert_eq!("admin".parse::<Role>().unwrap(), Role::Admin);
+        assert!("root".parse::<Role>().is_err());
+        assert_eq!(Role::User.as_str(), "user");
     }
 }

@@ -3,20 +3,17 @@
 
 use std::time::Duration;
 
-use completionist_common::{
-    db::DbError,
-    error::{ApiError, to_status},
-};
-use tonic::{Code, Status};
+use completionist_common::error::{ApiError, CommonError};
+use tonic::Code;
 use tonic_types::FieldViolation;
 
 /// The `ErrorInfo` domain of this service.
-pub const DOMAIN: &str = "auth.completionist";
+pub(crate) const DOMAIN: &str = "auth.completionist";
 
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("the request has invalid fields")]
-    InvalidArgument(Vec<FieldViolation>),
+pub(crate) enum Error {
+    #[error(transparent)]
+    Common(CommonError),
     #[error("an account with this email already exists")]
     EmailTaken,
     #[error("invalid email or password")]
@@ -25,8 +22,6 @@ pub enum Error {
     TooManyAttempts { retry_after: Duration },
     #[error("this account is disabled")]
     AccountDisabled,
-    #[error("missing `authorization: Bearer <token>` metadata")]
-    MissingToken,
     #[error("the access token is invalid")]
     InvalidToken,
     #[error("the access token has expired")]
@@ -47,38 +42,16 @@ pub enum Error {
     UserNotFound,
     #[error("admins cannot disable, demote or delete their own account")]
     CannotModifySelf,
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error("internal error")]
-    Internal(#[from] anyhow::Error),
 }
 
-impl Error {
-    /// One invalid field.
-    pub fn invalid(field: &str, why: impl Into<String>) -> Self {
-        Self::InvalidArgument(vec![FieldViolation::new(field, why)])
-    }
-}
-
-impl From<diesel::result::Error> for Error {
-    fn from(error: diesel::result::Error) -> Self {
-        Self::Db(error.into())
-    }
-}
-
-impl From<Vec<FieldViolation>> for Error {
-    fn from(violations: Vec<FieldViolation>) -> Self {
-        Self::InvalidArgument(violations)
-    }
-}
+completionist_common::service_error!(Error, DOMAIN);
 
 impl ApiError for Error {
     fn code(&self) -> Code {
         match self {
-            Self::InvalidArgument(_) => Code::InvalidArgument,
+            Self::Common(common) => common.code(),
             Self::EmailTaken => Code::AlreadyExists,
             Self::InvalidCredentials
-            | Self::MissingToken
             | Self::InvalidToken
             | Self::TokenExpired
             | Self::TokenRevoked
@@ -91,19 +64,16 @@ impl ApiError for Error {
             }
             Self::UserNotFound => Code::NotFound,
             Self::CannotModifySelf => Code::FailedPrecondition,
-            Self::Db(db) => db.code(),
-            Self::Internal(_) => Code::Internal,
         }
     }
 
     fn reason(&self) -> &'static str {
         match self {
-            Self::InvalidArgument(_) => "INVALID_ARGUMENT",
+            Self::Common(common) => common.reason(),
             Self::EmailTaken => "EMAIL_TAKEN",
             Self::InvalidCredentials => "INVALID_CREDENTIALS",
             Self::TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
             Self::AccountDisabled => "ACCOUNT_DISABLED",
-            Self::MissingToken => "MISSING_TOKEN",
             Self::InvalidToken => "TOKEN_INVALID",
             Self::TokenExpired => "TOKEN_EXPIRED",
             Self::TokenRevoked => "TOKEN_REVOKED",
@@ -114,14 +84,12 @@ impl ApiError for Error {
             Self::WrongPassword => "WRONG_PASSWORD",
             Self::UserNotFound => "USER_NOT_FOUND",
             Self::CannotModifySelf => "CANNOT_MODIFY_SELF",
-            Self::Db(db) => db.reason(),
-            Self::Internal(_) => "INTERNAL",
         }
     }
 
     fn violations(&self) -> &[FieldViolation] {
         match self {
-            Self::InvalidArgument(violations) => violations,
+            Self::Common(common) => common.violations(),
             _ => &[],
         }
     }
@@ -129,14 +97,8 @@ impl ApiError for Error {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::TooManyAttempts { retry_after } => Some(*retry_after),
-            Self::Db(db) => db.retry_after(),
+            Self::Common(common) => common.retry_after(),
             _ => None,
         }
-    }
-}
-
-impl From<Error> for Status {
-    fn from(error: Error) -> Self {
-        to_status(DOMAIN, &error)
     }
 }

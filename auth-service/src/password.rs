@@ -1,9 +1,6 @@
-//! argon2id hashing off the async runtime, a few at a time.
-//!
-//! Each hash or verify costs tens of milliseconds of CPU: it runs on the
-//! blocking pool in a limited number of [`Slots`] (about the core count, one
-//! fewer while the service has other calls to answer), so a flood of logins
-//! queues here instead of starving every other RPC.
+//! argon2id hashing off the async runtime, in a limited number of
+//! [`Slots`], so a flood of logins queues here instead of starving every
+//! other RPC (figures in `bench/README.md`).
 
 use std::sync::{Arc, Mutex};
 
@@ -26,12 +23,10 @@ const LANES: u32 = 1;
 const OUTPUT_LEN: usize = 32;
 
 #[derive(Clone)]
-pub struct Hasher {
+pub(crate) struct Hasher {
     slots: Arc<Slots>,
-    /// argon2's working memory, one block array per slot, kept for reuse.
-    /// Allocating 19 MiB per hash and freeing it hands it to glibc, whose
-    /// growing mmap threshold then keeps every freed copy: hundreds of MiB
-    /// after a login flood. Reused arrays bound it at slots × 19 MiB.
+    /// argon2's working memory, one block array per slot, reused: freed
+    /// 19 MiB arrays piled up in glibc (`bench/README.md`, peak memory).
     memory: Arc<Mutex<Vec<Vec<Block>>>>,
     /// Verified when an email is unknown, so that answer takes as long as a
     /// wrong password and timing does not reveal who has an account.
@@ -41,7 +36,7 @@ pub struct Hasher {
 impl Hasher {
     /// At most `concurrency` computations at once, one fewer while
     /// `activity` shows other calls being answered.
-    pub fn new(concurrency: usize, activity: Arc<Activity>) -> Result<Self, anyhow::Error> {
+    pub(crate) fn new(concurrency: usize, activity: Arc<Activity>) -> Result<Self, anyhow::Error> {
         let mut memory = vec![Block::default(); params()?.block_count()];
         let dummy_hash = hash_blocking(b"a password nobody has", &mut memory)?;
         Ok(Self {
@@ -52,14 +47,14 @@ impl Hasher {
     }
 
     /// The PHC string of a new password.
-    pub async fn hash(&self, password: Password) -> Result<String, Error> {
+    pub(crate) async fn hash(&self, password: Password) -> Result<String, Error> {
         self.run(move |memory| hash_blocking(password.expose().as_bytes(), memory))
             .await
     }
 
     /// Whether `password` matches `hash`; with no hash (unknown account), a
     /// dummy is verified and the answer is `false`.
-    pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, Error> {
+    pub(crate) async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, Error> {
         let known = hash.is_some();
         let hash = hash.map_or_else(|| self.dummy_hash.to_string(), str::to_owned);
         let password = password.to_owned();
@@ -80,7 +75,9 @@ impl Hasher {
             .await
             .map_err(|e| anyhow::anyhow!("hashing semaphore closed: {e}"))?;
         let pool = self.memory.clone();
+        let span = tracing::Span::current();
         let result = tokio::task::spawn_blocking(move || {
+            let _request = span.enter();
             yield_to_async_workers();
             let taken = pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
             let mut memory = taken.unwrap_or_default();
@@ -94,16 +91,8 @@ impl Hasher {
     }
 }
 
-/// Puts the calling (blocking-pool) thread in Linux's `SCHED_IDLE` class,
-/// once. Hashing then takes the idle cycles — logins still run at full
-/// speed on an otherwise quiet machine — and gives way to the async workers,
-/// so a login flood stretches the latency of cheap calls such as
-/// ValidateToken far less. Not entirely: a waking worker preempts it at
-/// once, but a worker already waiting in the run queue may sit behind it
-/// until the next scheduler tick (the EEVDF scheduler still counts an idle
-/// thread as eligible), which is one more reason for [`Slots`] to keep a core
-/// free of hashing while other calls come in. (A nice value alone helped
-/// less: the scheduler lets a niced thread finish its slice first.)
+/// Puts the calling blocking-pool thread in Linux's `SCHED_IDLE` class,
+/// once, so hashing gives way to the async workers (`bench/README.md`).
 fn yield_to_async_workers() {
     thread_local! {
         static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };

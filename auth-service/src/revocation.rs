@@ -22,15 +22,29 @@ use futures_util::StreamExt;
 use uuid::Uuid;
 
 use crate::{
-    db::{self, RevocationRow},
+    db::{self, revocations::RevocationRow},
     token::Claims,
 };
 
 const CHANNEL: &str = "auth_revocations";
 
+completionist_common::text_enum! {
+    /// What a revocation record covers.
+    pub(crate) enum RevocationKind {
+        /// One access token, by its id.
+        Token = "token",
+        /// One session (refresh token family), by its id.
+        Family = "family",
+        /// Every token of a user issued before a time.
+        User = "user",
+        /// Every token issued before a time.
+        All = "all",
+    }
+}
+
 /// The revocations a replica knows of.
 #[derive(Default)]
-pub struct Revocations {
+pub(crate) struct Revocations {
     state: RwLock<State>,
     /// The listener is connected and has caught up since connecting.
     current: AtomicBool,
@@ -51,7 +65,7 @@ struct State {
 
 impl Revocations {
     /// Whether the token is revoked by anything this replica knows of.
-    pub fn is_revoked(&self, claims: &Claims) -> bool {
+    pub(crate) fn is_revoked(&self, claims: &Claims) -> bool {
         let state = self.state.read().unwrap_or_else(|e| e.into_inner());
         let issued = claims.issued_at_millis();
         state.tokens.contains_key(&claims.jti)
@@ -65,20 +79,20 @@ impl Revocations {
 
     /// Whether the listener is up to date; if not, call
     /// [`Revocations::catch_up`] before trusting [`Revocations::is_revoked`].
-    pub fn is_current(&self) -> bool {
+    pub(crate) fn is_current(&self) -> bool {
         AtomicBool::load(&self.current, Ordering::Acquire)
     }
 
     /// Reads the revocations recorded since the last one seen.
-    pub async fn catch_up(
+    pub(crate) async fn catch_up(
         &self,
         conn: &mut AsyncPgConnection,
     ) -> Result<(), diesel::result::Error> {
         let after = self.state.read().unwrap_or_else(|e| e.into_inner()).last_id;
-        let rows = db::revocations_since(conn, after).await?;
+        let rows = db::revocations::since(conn, after).await?;
         let last = if rows.is_empty() {
             // Expired rows are not loaded; remember how far we have read.
-            db::last_revocation_id(conn).await?
+            db::revocations::last_id(conn).await?
         } else {
             rows.last().map_or(after, |row| row.id)
         };
@@ -90,18 +104,18 @@ impl Revocations {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         for row in rows {
             let before = row.issued_before.map(|t| t.timestamp_millis());
-            match (row.kind.as_str(), row.subject, before) {
-                ("token", Some(id), _) => {
+            match (row.kind, row.subject, before) {
+                (RevocationKind::Token, Some(id), _) => {
                     state.tokens.insert(id, row.expires_at);
                 }
-                ("family", Some(id), _) => {
+                (RevocationKind::Family, Some(id), _) => {
                     state.families.insert(id, row.expires_at);
                 }
-                ("user", Some(id), Some(before)) => {
+                (RevocationKind::User, Some(id), Some(before)) => {
                     let entry = state.users.entry(id).or_insert((before, row.expires_at));
                     *entry = (entry.0.max(before), entry.1.max(row.expires_at));
                 }
-                ("all", None, Some(before)) => {
+                (RevocationKind::All, None, Some(before)) => {
                     let (b, e) = state.all.unwrap_or((before, row.expires_at));
                     state.all = Some((b.max(before), e.max(row.expires_at)));
                 }
@@ -114,7 +128,7 @@ impl Revocations {
     }
 
     /// Forgets records whose tokens have all expired; returns how many.
-    pub fn prune(&self, now: DateTime<Utc>) -> usize {
+    pub(crate) fn prune(&self, now: DateTime<Utc>) -> usize {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         let before = state.tokens.len() + state.families.len() + state.users.len();
         state.tokens.retain(|_, expires| *expires > now);
@@ -129,7 +143,7 @@ impl Revocations {
     /// Keeps this replica in step with every other: listens for
     /// announcements and reads new rows on each. Reconnects after failures;
     /// runs until the task is dropped.
-    pub async fn listen(&self, database_url: &str) {
+    pub(crate) async fn listen(&self, database_url: &str) {
         let mut backoff = Duration::from_millis(100);
         loop {
             match self.listen_once(database_url).await {
@@ -174,7 +188,6 @@ mod tests {
     use crate::domain::Role;
 
     fn claims(iat_millis: i64) -> Claims {
-        #[allow(clippy::cast_precision_loss)]
         let iat = iat_millis as f64 / 1000.0;
         Claims {
             sub: Uuid::now_v7(),
@@ -190,13 +203,13 @@ mod tests {
 
     fn row(
         id: i64,
-        kind: &str,
+        kind: RevocationKind,
         subject: Option<Uuid>,
         before: Option<DateTime<Utc>>,
     ) -> RevocationRow {
         RevocationRow {
             id,
-            kind: kind.into(),
+            kind,
             subject,
             issued_before: before,
             expires_at: Utc::now() + TimeDelta::hours(1),
@@ -211,23 +224,23 @@ mod tests {
         let new = claims(now.timestamp_millis());
         assert!(!set.is_revoked(&old));
 
-        set.apply(&[row(1, "token", Some(old.jti), None)], 1);
+        set.apply(&[row(1, RevocationKind::Token, Some(old.jti), None)], 1);
         assert!(set.is_revoked(&old));
         assert!(!set.is_revoked(&new));
 
         let other = claims(now.timestamp_millis() - 1000);
-        set.apply(&[row(2, "family", Some(other.sid), None)], 2);
+        set.apply(&[row(2, RevocationKind::Family, Some(other.sid), None)], 2);
         assert!(set.is_revoked(&other));
 
         let mut user_old = claims(now.timestamp_millis() - 1);
         let mut user_new = claims(now.timestamp_millis());
         user_new.sub = user_old.sub;
-        set.apply(&[row(3, "user", Some(user_old.sub), Some(now))], 3);
+        set.apply(&[row(3, RevocationKind::User, Some(user_old.sub), Some(now))], 3);
         assert!(set.is_revoked(&user_old), "issued before the cutoff");
         assert!(!set.is_revoked(&user_new), "issued at the cutoff");
 
         user_old.sub = Uuid::now_v7();
-        set.apply(&[row(4, "all", None, Some(now))], 4);
+        set.apply(&[row(4, RevocationKind::All, None, Some(now))], 4);
         assert!(set.is_revoked(&user_old));
         assert!(!set.is_revoked(&new));
     }
@@ -236,9 +249,9 @@ mod tests {
     fn prune_forgets_only_expired_records() {
         let set = Revocations::default();
         let live = claims(0);
-        let mut dead = row(1, "token", Some(Uuid::now_v7()), None);
+        let mut dead = row(1, RevocationKind::Token, Some(Uuid::now_v7()), None);
         dead.expires_at = Utc::now() - TimeDelta::seconds(1);
-        set.apply(&[dead, row(2, "token", Some(live.jti), None)], 2);
+        set.apply(&[dead, row(2, RevocationKind::Token, Some(live.jti), None)], 2);
         assert_eq!(set.prune(Utc::now()), 1);
         assert!(set.is_revoked(&live));
     }

@@ -1,15 +1,7 @@
-//! How many argon2 computations may run at once, and why that depends on
-//! what else the service is doing.
-//!
-//! Hashing threads run in Linux's `SCHED_IDLE` class, so any other thread
-//! takes a core from them at once. That is not enough on its own: while every
-//! core runs a hash, the scheduler sees no idle core when it places a waking
-//! thread, so the async workers (and whatever else runs on the machine) pile
-//! onto one core until the periodic load balancer spreads them out, tens of
-//! milliseconds later. `perf sched` showed exactly that during a login flood
-//! on two cores, and ValidateToken's p99 latency tripled. So while the service
-//! answers other calls, hashing leaves one core alone; while it does nothing
-//! but hash (a burst of logins), it uses them all.
+//! How many argon2 computations may run at once: every core while the
+//! service only hashes, one fewer while it answers other calls, so waking
+//! workers always find a core free of hashing. The measurements behind
+//! this (`perf sched` traces of a login flood) are in `bench/README.md`.
 
 use std::{
     sync::{
@@ -34,7 +26,7 @@ const QUIET: Duration = Duration::from_millis(100);
 
 /// When the service last took a call that does not hash a password.
 #[derive(Debug)]
-pub struct Activity {
+pub(crate) struct Activity {
     origin: Instant,
     /// Milliseconds from `origin` to the last such call, plus one; zero
     /// before the first.
@@ -52,7 +44,7 @@ impl Default for Activity {
 
 impl Activity {
     /// Notes a call that does not hash.
-    pub fn touch(&self) {
+    pub(crate) fn touch(&self) {
         let millis = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
         self.last.store(millis + 1, Ordering::Relaxed);
     }
@@ -73,7 +65,7 @@ impl Activity {
 /// Permits to hash: some always open, the rest only while the service is
 /// quiet.
 #[derive(Debug)]
-pub struct Slots {
+pub(crate) struct Slots {
     steady: Semaphore,
     spare: Option<Semaphore>,
     activity: Arc<Activity>,
@@ -82,7 +74,7 @@ pub struct Slots {
 impl Slots {
     /// `concurrency` slots, of which all but one (and never fewer than one)
     /// stay open while the service answers other calls on `cores` cores.
-    pub fn new(concurrency: usize, cores: usize, activity: Arc<Activity>) -> Self {
+    pub(crate) fn new(concurrency: usize, cores: usize, activity: Arc<Activity>) -> Self {
         let concurrency = concurrency.max(1);
         let steady = concurrency.min(cores.saturating_sub(1)).max(1);
         let spare = concurrency - steady;
@@ -95,7 +87,7 @@ impl Slots {
 
     /// Waits for a slot: a steady one, or a spare one while the service is
     /// quiet. Waiters keep their place in the steady queue throughout.
-    pub async fn acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+    pub(crate) async fn acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
         let steady = self.steady.acquire();
         let Some(spare) = &self.spare else {
             return steady.await;
@@ -129,14 +121,14 @@ impl Slots {
 /// A gRPC service whose calls mark [`Activity`], except those to the
 /// methods named in `hashing`.
 #[derive(Clone)]
-pub struct MarkActivity<S> {
+pub(crate) struct MarkActivity<S> {
     inner: S,
     activity: Arc<Activity>,
     hashing: &'static [&'static str],
 }
 
 impl<S> MarkActivity<S> {
-    pub fn new(inner: S, activity: Arc<Activity>, hashing: &'static [&'static str]) -> Self {
+    pub(crate) fn new(inner: S, activity: Arc<Activity>, hashing: &'static [&'static str]) -> Self {
         Self {
             inner,
             activity,

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use completionist_common::config::ExposeSecret;
+
 use crate::{config::JwtConfig, domain::Role, error::Error};
 
 /// The `typ` header of access tokens (RFC 9068). jsonwebtoken does not check
@@ -17,38 +19,36 @@ const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
 /// The claims of an access token.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Claims {
+pub(crate) struct Claims {
     /// The user id.
-    pub sub: Uuid,
+    pub(crate) sub: Uuid,
     /// The token id; what Logout revokes.
-    pub jti: Uuid,
+    pub(crate) jti: Uuid,
     /// The session (refresh token family) the token was issued in.
-    pub sid: Uuid,
+    pub(crate) sid: Uuid,
     /// Issue time in seconds with millisecond precision, so a revocation
     /// "before now" does not also catch a token issued right after it.
-    pub iat: f64,
-    pub exp: i64,
-    pub iss: String,
-    pub aud: String,
-    pub role: Role,
+    pub(crate) iat: f64,
+    pub(crate) exp: i64,
+    pub(crate) iss: String,
+    pub(crate) aud: String,
+    pub(crate) role: Role,
 }
 
 impl Claims {
     /// Issue time in whole milliseconds since the epoch.
-    pub fn issued_at_millis(&self) -> i64 {
+    pub(crate) fn issued_at_millis(&self) -> i64 {
         // Issue times are ~1.7e12 ms: exact in an f64.
-        #[allow(clippy::cast_possible_truncation)]
-        let millis = (self.iat * 1000.0).round() as i64;
-        millis
+        (self.iat * 1000.0).round() as i64
     }
 
-    pub fn expires_at(&self) -> DateTime<Utc> {
+    pub(crate) fn expires_at(&self) -> DateTime<Utc> {
         DateTime::from_timestamp(self.exp, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 }
 
 /// Signs and checks access tokens.
-pub struct Keys {
+pub(crate) struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -56,14 +56,14 @@ pub struct Keys {
 }
 
 /// A freshly signed access token.
-pub struct AccessToken {
-    pub token: String,
-    pub claims: Claims,
+pub(crate) struct AccessToken {
+    pub(crate) token: String,
+    pub(crate) claims: Claims,
 }
 
 impl Keys {
-    pub fn new(config: JwtConfig) -> Self {
-        let secret = config.secret.expose().as_bytes();
+    pub(crate) fn new(config: JwtConfig) -> Self {
+        let secret = config.secret.expose_secret().as_bytes();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = config.leeway.as_secs();
         validation.set_issuer(&[&config.issuer]);
@@ -77,16 +77,15 @@ impl Keys {
         }
     }
 
-    pub fn config(&self) -> &JwtConfig {
+    pub(crate) fn config(&self) -> &JwtConfig {
         &self.config
     }
 
     /// Signs an access token for `user` in session `session`.
-    pub fn issue(&self, user: Uuid, role: Role, session: Uuid) -> Result<AccessToken, Error> {
+    pub(crate) fn issue(&self, user: Uuid, role: Role, session: Uuid) -> Result<AccessToken, Error> {
         let now = Utc::now();
         let ttl = TimeDelta::from_std(self.config.access_ttl)
             .map_err(|e| anyhow::anyhow!("access TTL out of range: {e}"))?;
-        #[allow(clippy::cast_precision_loss)]
         let iat = now.timestamp_millis() as f64 / 1000.0;
         let claims = Claims {
             sub: user,
@@ -107,7 +106,7 @@ impl Keys {
 
     /// Checks signature, type, expiry (with leeway), issuer and audience.
     /// Revocation is the caller's next step.
-    pub fn decode(&self, token: &str) -> Result<Claims, Error> {
+    pub(crate) fn decode(&self, token: &str) -> Result<Claims, Error> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => Error::TokenExpired,
@@ -121,14 +120,14 @@ impl Keys {
 }
 
 /// A new opaque refresh token: 256 random bits, base64url.
-pub fn new_refresh_token() -> String {
+pub(crate) fn new_refresh_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// What the database stores of a refresh token.
-pub fn hash_refresh_token(token: &str) -> Vec<u8> {
+pub(crate) fn hash_refresh_token(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
@@ -136,13 +135,13 @@ pub fn hash_refresh_token(token: &str) -> Vec<u8> {
 mod tests {
     use std::time::Duration;
 
-    use completionist_common::config::Secret;
+    use completionist_common::config::SecretString;
 
     use super::*;
 
     fn config(secret: &str, ttl: Duration) -> JwtConfig {
         JwtConfig {
-            secret: Secret::new(secret),
+            secret: SecretString::from(secret),
             access_ttl: ttl,
             refresh_ttl: ttl,
             leeway: Duration::ZERO,

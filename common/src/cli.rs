@@ -1,51 +1,49 @@
 //! What each binary's `main` does the same way: read the configuration (or
 //! stop with every bad variable named and exit code 2), start telemetry,
-//! dispatch the subcommand, and turn the outcome into an exit code.
+//! serve or check health, and turn the outcome into an exit code. The
+//! subcommands themselves are each binary's own clap `Subcommand`, with
+//! [`Common`] flattened in.
 
-use std::{future::Future, net::SocketAddr, process::ExitCode};
+use std::{net::SocketAddr, process::ExitCode};
 
 use tokio::net::TcpListener;
 
 use crate::config::{ConfigError, Env};
 
-/// A binary's configuration, as [`main`] needs it.
+/// A binary's configuration, as [`configure`] needs it.
 pub trait Configured: Sized {
     /// Reads every variable, naming each bad one.
     fn from_env(env: Env) -> Result<Self, ConfigError>;
     fn telemetry(&self) -> &crate::telemetry::Telemetry;
-    fn listen_addr(&self) -> SocketAddr;
 }
 
-/// Runs a binary: `name serve` (the default), `name healthcheck`, or one of
-/// the binary's own subcommands handled by `other` (`None`: unknown).
-pub async fn main<C, S, O, F>(name: &str, usage: &str, serve: S, other: O) -> ExitCode
-where
-    C: Configured,
-    S: AsyncFnOnce(C) -> anyhow::Result<()>,
-    O: FnOnce(C, &[&str]) -> Option<F>,
-    F: Future<Output = anyhow::Result<()>>,
-{
-    let config = match C::from_env(Env::from_process()) {
-        Ok(config) => config,
+/// The subcommands every binary has.
+#[derive(Clone, Debug, Default, clap::Subcommand)]
+pub enum Common {
+    /// Serve until Ctrl-C or SIGTERM (the default).
+    #[default]
+    Serve,
+    /// Exit 0 when the instance at the configured address reports SERVING.
+    Healthcheck,
+}
+
+/// The configuration from the environment, with telemetry started; or the
+/// exit code after every bad variable was named.
+pub fn configure<C: Configured>(name: &str) -> Result<C, ExitCode> {
+    match C::from_env(Env::from_process()) {
+        Ok(config) => {
+            config.telemetry().init();
+            Ok(config)
+        }
         Err(error) => {
             eprintln!("{name}: {error}");
-            return ExitCode::from(2);
+            Err(ExitCode::from(2))
         }
-    };
-    config.telemetry().init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let result = match args[..] {
-        [] | ["serve"] => serve(config).await,
-        ["healthcheck"] => healthcheck(config.listen_addr()).await,
-        _ => match other(config, &args) {
-            Some(command) => command.await,
-            None => {
-                eprintln!("usage: {name} {usage}");
-                return ExitCode::from(2);
-            }
-        },
-    };
+    }
+}
+
+/// The exit code of a command's outcome; a failure is logged and printed.
+pub fn exit(name: &str, result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -63,8 +61,8 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
 }
 
-/// Exit 0 when the instance on `addr` reports SERVING.
-async fn healthcheck(addr: SocketAddr) -> anyhow::Result<()> {
+/// Succeeds when the instance on `addr` reports SERVING.
+pub async fn healthcheck(addr: SocketAddr) -> anyhow::Result<()> {
     if crate::health::check(addr).await? {
         Ok(())
     } else {

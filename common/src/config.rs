@@ -4,6 +4,8 @@
 
 use std::{collections::HashMap, fmt, str::FromStr};
 
+pub use secrecy::{ExposeSecret, SecretString};
+
 /// The variables a process sees: a `.env` file in the working directory,
 /// overridden by the real environment.
 pub struct Env {
@@ -125,9 +127,9 @@ pub fn seconds(raw: &str) -> Result<std::time::Duration, String> {
 
 /// Accepts `postgres://` and `postgresql://` URLs, kept secret (they may
 /// carry a password).
-pub fn postgres_url(raw: &str) -> Result<Secret, String> {
+pub fn postgres_url(raw: &str) -> Result<SecretString, String> {
     if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-        Ok(Secret::new(raw))
+        Ok(SecretString::from(raw))
     } else {
         Err("must be a postgres:// URL".into())
     }
@@ -145,26 +147,6 @@ pub fn http_url(raw: &str) -> Result<String, String> {
     }
 }
 
-/// A secret (a signing key, an API key) that never shows in `Debug` output.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,7 +156,7 @@ mod tests {
         let mut env = Env::from_vars([("PORT", "x"), ("TTL", "-3")]);
         let _: u16 = env.or("PORT", 1);
         let _ = env.parse_or("TTL", std::time::Duration::ZERO, seconds);
-        let _: Secret = env.required("KEY", |v| Ok(Secret::new(v)));
+        let _: SecretString = env.required("KEY", |v| Ok(SecretString::from(v)));
         let err = env.finish(()).unwrap_err().to_string();
         assert!(err.contains("PORT: cannot parse \"x\""), "{err}");
         assert!(err.contains("TTL: expected a whole number"), "{err}");
@@ -195,13 +177,5 @@ mod tests {
         assert!(http_url("https://api.example.com/v4").is_ok());
         assert!(http_url("ftp://h").is_err());
         assert!(http_url("not a url").is_err());
-    }
-
-    #[test]
-    fn secrets_do_not_debug_print() {
-        assert_eq!(
-            format!("{:?}", Secret::new("hunter2")),
-            "Secret(<redacted>)"
-        );
     }
 }

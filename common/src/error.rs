@@ -9,7 +9,7 @@ use std::{error::Error as StdError, fmt::Display, time::Duration};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
-use crate::request_id;
+use crate::{db::DbError, paging::PageTokenError, request_id};
 
 /// What a service error must say about itself to become a `Status`.
 pub trait ApiError: StdError {
@@ -46,6 +46,137 @@ pub fn to_status<E: ApiError + ?Sized>(domain: &str, error: &E) -> Status {
         details.set_retry_info(Some(delay));
     }
     Status::with_error_details(code, error.to_string(), details)
+}
+
+/// The failures every service shares: invalid fields, a missing
+/// credential, the database, and internal faults. Each service's error enum
+/// holds it as one variant and adds its own (see [`service_error!`]).
+#[derive(Debug, thiserror::Error)]
+pub enum CommonError {
+    #[error("the request has invalid fields")]
+    InvalidArgument(Vec<FieldViolation>),
+    #[error("missing `authorization: Bearer <token>` metadata")]
+    MissingToken,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl CommonError {
+    /// One invalid field.
+    pub fn invalid(field: &str, why: impl Into<String>) -> Self {
+        Self::InvalidArgument(vec![FieldViolation::new(field, why)])
+    }
+}
+
+impl From<diesel::result::Error> for CommonError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Db(error.into())
+    }
+}
+
+impl From<Vec<FieldViolation>> for CommonError {
+    fn from(violations: Vec<FieldViolation>) -> Self {
+        Self::InvalidArgument(violations)
+    }
+}
+
+impl From<PageTokenError> for CommonError {
+    fn from(error: PageTokenError) -> Self {
+        Self::invalid("page_token", error.to_string())
+    }
+}
+
+impl ApiError for CommonError {
+    fn code(&self) -> Code {
+        match self {
+            Self::InvalidArgument(_) => Code::InvalidArgument,
+            Self::MissingToken => Code::Unauthenticated,
+            Self::Db(db) => db.code(),
+            Self::Internal(_) => Code::Internal,
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::InvalidArgument(_) => "INVALID_ARGUMENT",
+            Self::MissingToken => "MISSING_TOKEN",
+            Self::Db(db) => db.reason(),
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    fn violations(&self) -> &[FieldViolation] {
+        match self {
+            Self::InvalidArgument(violations) => violations,
+            _ => &[],
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Db(db) => db.retry_after(),
+            _ => None,
+        }
+    }
+}
+
+/// The conversions of a service error enum whose `Common` variant holds a
+/// [`CommonError`]: from each shared failure, `invalid(field, why)`, and
+/// into a `Status` of the service's `ErrorInfo` domain.
+#[macro_export]
+macro_rules! service_error {
+    ($error:ident, $domain:expr) => {
+        impl $error {
+            /// One invalid field.
+            pub(crate) fn invalid(field: &str, why: impl Into<String>) -> Self {
+                Self::Common($crate::error::CommonError::invalid(field, why))
+            }
+        }
+
+        impl From<$crate::error::CommonError> for $error {
+            fn from(error: $crate::error::CommonError) -> Self {
+                Self::Common(error)
+            }
+        }
+
+        impl From<$crate::db::DbError> for $error {
+            fn from(error: $crate::db::DbError) -> Self {
+                Self::Common(error.into())
+            }
+        }
+
+        impl From<::diesel::result::Error> for $error {
+            fn from(error: ::diesel::result::Error) -> Self {
+                Self::Common(error.into())
+            }
+        }
+
+        impl From<::anyhow::Error> for $error {
+            fn from(error: ::anyhow::Error) -> Self {
+                Self::Common(error.into())
+            }
+        }
+
+        impl From<Vec<::tonic_types::FieldViolation>> for $error {
+            fn from(violations: Vec<::tonic_types::FieldViolation>) -> Self {
+                Self::Common(violations.into())
+            }
+        }
+
+        impl From<$crate::paging::PageTokenError> for $error {
+            fn from(error: $crate::paging::PageTokenError) -> Self {
+                Self::Common(error.into())
+            }
+        }
+
+        impl From<$error> for ::tonic::Status {
+            fn from(error: $error) -> Self {
+                $crate::error::to_status($domain, &error)
+            }
+        }
+    };
 }
 
 /// Displays an error with its sources: `outer: inner: root`.
@@ -111,7 +242,7 @@ macro_rules! all_some {
     ($($t:ident),+) => {
         impl<$($t),+> AllSome for ($(Option<$t>,)+) {
             type Output = ($($t,)+);
-            #[allow(non_snake_case)]
+            #[expect(non_snake_case, reason = "the type parameters name the bindings")]
             fn all_some(self) -> Option<Self::Output> {
                 let ($($t,)+) = self;
                 Some(($($t?,)+))

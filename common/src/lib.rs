@@ -1,15 +1,18 @@
 //! What every Completionist binary needs the same way: configuration from the
-//! environment, telemetry, request ids, the mapping of errors to
-//! `google.rpc.Status`, database plumbing and the gRPC server start-up.
+//! environment, telemetry, request ids, authentication, the mapping of errors
+//! to `google.rpc.Status`, paging and update masks, database plumbing and
+//! the gRPC server start-up.
 
+pub mod authn;
 pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod field_mask;
 pub mod health;
-pub mod metadata;
-pub mod page_token;
+pub mod paging;
+pub mod pg_enum;
 pub mod request_id;
 pub mod server;
 pub mod shutdown;

@@ -146,25 +146,10 @@ where
     tokio::pin!(server);
     tracing::info!(address = ?local_addr, "serving");
 
-    let watch = async {
-        let mut last = None;
-        loop {
-            let status = if (readiness.probe)().await {
-                ServingStatus::Serving
-            } else {
-                ServingStatus::NotServing
-            };
-            if last != Some(status) {
-                set_status(&readiness.reporter, &readiness.services, status).await;
-                last = Some(status);
-            }
-            tokio::time::sleep(readiness.interval).await;
-        }
-    };
     tokio::select! {
         result = &mut server => return result,
         () = shutdown => {}
-        () = watch => {}
+        () = watch(&mut readiness) => {}
     }
 
     set_status(
@@ -180,6 +165,27 @@ where
             tracing::warn!("calls still in flight after the drain timeout; stopping anyway");
             Ok(())
         }
+    }
+}
+
+/// Reports the probe's verdict whenever it changes; runs until dropped.
+async fn watch<P, F>(readiness: &mut Readiness<P>)
+where
+    P: FnMut() -> F,
+    F: Future<Output = bool>,
+{
+    let mut last = None;
+    loop {
+        let status = if (readiness.probe)().await {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        if last != Some(status) {
+            set_status(&readiness.reporter, &readiness.services, status).await;
+            last = Some(status);
+        }
+        tokio::time::sleep(readiness.interval).await;
     }
 }
 

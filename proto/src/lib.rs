@@ -4,11 +4,23 @@
 mod redact;
 
 /// `completionist.auth.v1`: accounts, sessions and tokens.
+#[expect(
+    clippy::allow_attributes,
+    clippy::allow_attributes_without_reason,
+    clippy::too_many_lines,
+    reason = "tonic's generated code allows lints of its own"
+)]
 pub mod auth {
     tonic::include_proto!("completionist.auth.v1");
 }
 
 /// `completionist.media.v1`: the catalog, each user's list, the providers.
+#[expect(
+    clippy::allow_attributes,
+    clippy::allow_attributes_without_reason,
+    clippy::too_many_lines,
+    reason = "tonic's generated code allows lints of its own"
+)]
 pub mod media {
     tonic::include_proto!("completionist.media.v1");
 }

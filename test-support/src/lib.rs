@@ -6,13 +6,17 @@
 //! is started. Databases are named after the test process, dropped when the
 //! [`TestDb`] is dropped, and leftovers of crashed runs are swept on the next.
 //!
-//! [`Server`] runs a service in-process on port 0 for end-to-end tests.
+//! [`Server`] runs a service in-process on port 0 for end-to-end tests;
+//! `TEST_LOG=1` shows its logs.
 
+mod grpc;
 pub mod reflection;
 mod server;
 mod status;
 
+pub use grpc::{authed, health, init_logs, wait_for_health};
 pub use server::{Server, Shutdown};
+pub use tonic_health::pb::health_check_response::ServingStatus;
 pub use status::{assert_error, violated_fields};
 
 use std::{

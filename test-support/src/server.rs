@@ -29,6 +29,7 @@ impl Server {
     where
         F: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
+        crate::init_logs();
         let addr = listener.local_addr().expect("local address");
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(run(listener, Shutdown(stopped)));

@@ -6,11 +6,11 @@ use auth_service::Config;
 use completionist_common::config::Env;
 use completionist_proto::auth::{self as pb, auth_service_client::AuthServiceClient};
 use test_support::{Server, TestDb};
-use tonic::{Code, Request, Status, transport::Channel};
+use tonic::{Code, Status, transport::Channel};
 
-pub const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub server: Server,
     pub config: Config,
     /// Kept so the database lives as long as the app.
@@ -18,7 +18,7 @@ pub struct TestApp {
 }
 
 /// A configuration for tests: short intervals, no leeway.
-pub fn test_config(database_url: &str) -> Config {
+pub(crate) fn test_config(database_url: &str) -> Config {
     let mut config = Config::from_env(Env::from_vars([
         ("AUTH_DATABASE_URL", database_url),
         ("JWT_SECRET", "test secret that is long enough to sign with"),
@@ -31,18 +31,18 @@ pub fn test_config(database_url: &str) -> Config {
 }
 
 impl TestApp {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }
 
     /// Spawns with a configuration changed by `configure`.
-    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+    pub(crate) async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
         let db = TestDb::new("auth", auth_service::MIGRATIONS).await;
         Self::spawn_on(std::sync::Arc::new(db), configure).await
     }
 
     /// A second replica on the same database.
-    pub async fn replica(&self) -> Self {
+    pub(crate) async fn replica(&self) -> Self {
         let config = self.config.clone();
         Self::spawn_on(self.db.clone(), move |c| *c = config).await
     }
@@ -58,11 +58,11 @@ impl TestApp {
         Self { server, config, db }
     }
 
-    pub fn client(&self) -> AuthServiceClient<Channel> {
+    pub(crate) fn client(&self) -> AuthServiceClient<Channel> {
         AuthServiceClient::new(self.server.channel.clone())
     }
 
-    pub async fn register(&self, email: &str) -> pb::User {
+    pub(crate) async fn register(&self, email: &str) -> pb::User {
         self.client()
             .register(pb::RegisterRequest {
                 email: email.into(),
@@ -76,7 +76,7 @@ impl TestApp {
             .expect("user")
     }
 
-    pub async fn try_login(
+    pub(crate) async fn try_login(
         &self,
         email: &str,
         password: &str,
@@ -90,7 +90,7 @@ impl TestApp {
             .map(tonic::Response::into_inner)
     }
 
-    pub async fn login(&self, email: &str) -> pb::TokenPair {
+    pub(crate) async fn login(&self, email: &str) -> pb::TokenPair {
         self.try_login(email, PASSWORD)
             .await
             .expect("login")
@@ -99,7 +99,7 @@ impl TestApp {
     }
 
     /// Registers and logs in; returns the user and its tokens.
-    pub async fn user(&self, email: &str) -> (pb::User, pb::TokenPair) {
+    pub(crate) async fn user(&self, email: &str) -> (pb::User, pb::TokenPair) {
         let user = self.register(email).await;
         let tokens = self.login(email).await;
         (user, tokens)
@@ -107,7 +107,7 @@ impl TestApp {
 
     /// Registers an admin (through `grant_admin`, as the subcommand does)
     /// and logs it in.
-    pub async fn admin(&self, email: &str) -> (pb::User, pb::TokenPair) {
+    pub(crate) async fn admin(&self, email: &str) -> (pb::User, pb::TokenPair) {
         let user = self.register(email).await;
         assert!(
             auth_service::grant_admin(&self.config, email)
@@ -118,7 +118,7 @@ impl TestApp {
         (user, tokens)
     }
 
-    pub async fn validate(&self, access_token: &str) -> Result<pb::ValidateTokenResponse, Status> {
+    pub(crate) async fn validate(&self, access_token: &str) -> Result<pb::ValidateTokenResponse, Status> {
         self.client()
             .validate_token(pb::ValidateTokenRequest {
                 access_token: access_token.into(),
@@ -127,7 +127,7 @@ impl TestApp {
             .map(tonic::Response::into_inner)
     }
 
-    pub async fn current_user(&self, access_token: &str) -> Result<pb::User, Status> {
+    pub(crate) async fn current_user(&self, access_token: &str) -> Result<pb::User, Status> {
         self.client()
             .get_current_user(authed(access_token, pb::GetCurrentUserRequest {}))
             .await
@@ -135,20 +135,10 @@ impl TestApp {
     }
 }
 
-/// A request with `authorization: Bearer <token>`.
-pub fn authed<T>(token: &str, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {token}").parse().expect("metadata value"),
-    );
-    request
-}
-
 /// Asserts the code, the `ErrorInfo` reason (in this service's domain) and
 /// a request id.
 #[track_caller]
-pub fn assert_error<T: std::fmt::Debug>(
+pub(crate) fn assert_error<T: std::fmt::Debug>(
     result: Result<T, Status>,
     code: Code,
     reason: &str,
@@ -156,9 +146,9 @@ pub fn assert_error<T: std::fmt::Debug>(
     test_support::assert_error(result, code, reason, "auth.completionist")
 }
 
-pub use test_support::violated_fields;
+pub(crate) use test_support::{authed, violated_fields};
 
 /// A unique email per call.
-pub fn email(name: &str) -> String {
+pub(crate) fn email(name: &str) -> String {
     format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple())
 }

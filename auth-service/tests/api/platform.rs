@@ -1,7 +1,4 @@
-use std::{
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::process::Command;
 
 use completionist_proto::auth as pb;
 use tokio_stream::StreamExt;
@@ -12,35 +9,20 @@ use tonic_health::pb::{
 use tonic_reflection::pb::v1alpha;
 use tonic_types::StatusExt;
 
-use crate::helpers::{TestApp, assert_error, email};
+use test_support::{health, wait_for_health};
 
-async fn health(app: &TestApp, service: &str) -> ServingStatus {
-    HealthClient::new(app.server.channel.clone())
-        .check(HealthCheckRequest {
-            service: service.into(),
-        })
-        .await
-        .map(|r| r.into_inner().status())
-        .unwrap_or(ServingStatus::Unknown)
-}
+use crate::helpers::{TestApp, assert_error, email};
 
 #[tokio::test]
 async fn health_reports_serving_then_not_serving_without_the_database() {
     let app = TestApp::spawn().await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while health(&app, auth_service::SERVICE_NAME).await != ServingStatus::Serving {
-        assert!(Instant::now() < deadline, "never became SERVING");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(health(&app, "").await, ServingStatus::Serving);
+    let channel = &app.server.channel;
+    wait_for_health(channel, auth_service::SERVICE_NAME, ServingStatus::Serving).await;
+    assert_eq!(health(channel, "").await, ServingStatus::Serving);
 
     drop_database(app.db.name()).await;
 
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while health(&app, auth_service::SERVICE_NAME).await != ServingStatus::NotServing {
-        assert!(Instant::now() < deadline, "never became NOT_SERVING");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_health(channel, auth_service::SERVICE_NAME, ServingStatus::NotServing).await;
     // A call that needs the database says so, retryably.
     let status = app
         .client()

@@ -1,0 +1,65 @@
+//! Revocation records, which every replica also keeps in memory
+//! (`crate::revocation`).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::{Conn, QueryResult};
+use crate::{revocation::RevocationKind, schema::revocations};
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = revocations, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct RevocationRow {
+    pub(crate) id: i64,
+    pub(crate) kind: RevocationKind,
+    pub(crate) subject: Option<Uuid>,
+    pub(crate) issued_before: Option<DateTime<Utc>>,
+    pub(crate) expires_at: DateTime<Utc>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = revocations)]
+pub(crate) struct NewRevocation {
+    pub(crate) kind: RevocationKind,
+    pub(crate) subject: Option<Uuid>,
+    pub(crate) issued_before: Option<DateTime<Utc>>,
+    pub(crate) expires_at: DateTime<Utc>,
+}
+
+/// Records a revocation; a trigger announces it to every replica.
+pub(crate) async fn insert(conn: &mut Conn, revocation: NewRevocation) -> QueryResult<()> {
+    diesel::insert_into(revocations::table)
+        .values(revocation)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Live revocations recorded after `after_id`, oldest first.
+pub(crate) async fn since(conn: &mut Conn, after_id: i64) -> QueryResult<Vec<RevocationRow>> {
+    revocations::table
+        .filter(revocations::id.gt(after_id))
+        .filter(revocations::expires_at.gt(Utc::now()))
+        .order(revocations::id)
+        .select(RevocationRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// The newest revocation id, live or not.
+pub(crate) async fn last_id(conn: &mut Conn) -> QueryResult<i64> {
+    revocations::table
+        .select(diesel::dsl::max(revocations::id))
+        .first::<Option<i64>>(conn)
+        .await
+        .map(Option::unwrap_or_default)
+}
+
+pub(crate) async fn delete_expired(conn: &mut Conn) -> QueryResult<usize> {
+    diesel::delete(revocations::table.filter(revocations::expires_at.lt(Utc::now())))
+        .execute(conn)
+        .await
+}
+

@@ -1,0 +1,174 @@
+//! Refresh tokens (stored as hashes, one family per session) and the
+//! failed-login counts that throttle guessing.
+
+use chrono::{DateTime, Utc};
+use diesel::{prelude::*, upsert::excluded};
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::{Conn, QueryResult};
+use crate::schema::{login_failures, refresh_tokens};
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct RefreshRow {
+    pub(crate) family_id: Uuid,
+    pub(crate) user_id: Uuid,
+    pub(crate) superseded_at: Option<DateTime<Utc>>,
+    pub(crate) revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub(crate) struct NewRefreshToken<'a> {
+    pub(crate) id: Uuid,
+    pub(crate) family_id: Uuid,
+    pub(crate) user_id: Uuid,
+    pub(crate) token_hash: &'a [u8],
+    pub(crate) expires_at: DateTime<Utc>,
+}
+
+pub(crate) async fn insert_refresh_token(conn: &mut Conn, token: NewRefreshToken<'_>) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values(token)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Marks a live refresh token superseded and returns it; `None` when the
+/// token is unknown, expired, revoked or already superseded. The condition is
+/// in the UPDATE, so of two concurrent refreshes only one gets the row.
+pub(crate) async fn supersede_refresh_token(
+    conn: &mut Conn,
+    token_hash: &[u8],
+) -> QueryResult<Option<RefreshRow>> {
+    let now = Utc::now();
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(token_hash))
+            .filter(refresh_tokens::superseded_at.is_null())
+            .filter(refresh_tokens::revoked_at.is_null())
+            .filter(refresh_tokens::expires_at.gt(now)),
+    )
+    .set(refresh_tokens::superseded_at.eq(now))
+    .returning(RefreshRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+pub(crate) async fn find_refresh_token(
+    conn: &mut Conn,
+    token_hash: &[u8],
+) -> QueryResult<Option<RefreshRow>> {
+    refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select(RefreshRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub(crate) async fn revoke_family_refresh_tokens(conn: &mut Conn, family: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Utc::now()))
+    .execute(conn)
+    .await
+}
+
+pub(crate) async fn revoke_user_refresh_tokens(conn: &mut Conn, user: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Utc::now()))
+    .execute(conn)
+    .await
+}
+
+pub(crate) async fn revoke_all_refresh_tokens(conn: &mut Conn) -> QueryResult<usize> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::revoked_at.is_null()))
+        .set(refresh_tokens::revoked_at.eq(Utc::now()))
+        .execute(conn)
+        .await
+}
+
+pub(crate) async fn delete_expired_refresh_tokens(conn: &mut Conn) -> QueryResult<usize> {
+    diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(Utc::now())))
+        .execute(conn)
+        .await
+}
+
+/// The time an email is locked until, if it is.
+pub(crate) async fn login_locked_until(
+    conn: &mut Conn,
+    email: &str,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    login_failures::table
+        .find(email)
+        .select(login_failures::locked_until)
+        .first::<Option<DateTime<Utc>>>(conn)
+        .await
+        .optional()
+        .map(Option::flatten)
+}
+
+/// Counts one more failure for `email`; returns the consecutive count.
+pub(crate) async fn record_login_failure(conn: &mut Conn, email: &str) -> QueryResult<i32> {
+    diesel::insert_into(login_failures::table)
+        .values((
+            login_failures::email.eq(email),
+            login_failures::failures.eq(1),
+            login_failures::updated_at.eq(Utc::now()),
+        ))
+        .on_conflict(login_failures::email)
+        .do_update()
+        .set((
+            login_failures::failures
+                .eq(login_failures::failures + excluded(login_failures::failures)),
+            login_failures::updated_at.eq(excluded(login_failures::updated_at)),
+        ))
+        .returning(login_failures::failures)
+        .get_result(conn)
+        .await
+}
+
+pub(crate) async fn lock_login(conn: &mut Conn, email: &str, until: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(login_failures::table.find(email))
+        .set(login_failures::locked_until.eq(until))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+pub(crate) async fn clear_login_failures(conn: &mut Conn, email: &str) -> QueryResult<()> {
+    diesel::delete(login_failures::table.find(email))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Forgets failures not repeated for `older_than` and no longer locking.
+pub(crate) async fn delete_stale_login_failures(
+    conn: &mut Conn,
+    older_than: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let now = Utc::now();
+    diesel::delete(
+        login_failures::table
+            .filter(login_failures::updated_at.lt(older_than))
+            .filter(
+                login_failures::locked_until
+                    .is_null()
+                    .or(login_failures::locked_until.lt(now)),
+            ),
+    )
+    .execute(conn)
+    .await
+}

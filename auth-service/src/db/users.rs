@@ -1,0 +1,180 @@
+//! Accounts.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::{Conn, QueryResult};
+use crate::{
+    domain::{Role, User},
+    schema::users,
+};
+
+/// The unique constraint on `users.email`.
+pub(crate) const USERS_EMAIL_KEY: &str = "users_email_key";
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+struct UserRow {
+    id: Uuid,
+    email: String,
+    display_name: String,
+    role: Role,
+    disabled: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        let UserRow {
+            id,
+            email,
+            display_name,
+            role,
+            disabled,
+            created_at,
+            updated_at,
+        } = row;
+        Self {
+            id,
+            email,
+            display_name,
+            role,
+            disabled,
+            created_at,
+            updated_at,
+        }
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+struct CredentialsRow {
+    #[diesel(embed)]
+    user: UserRow,
+    password_hash: String,
+}
+
+/// An account with its password hash: what a login checks.
+pub(crate) struct Credentials {
+    pub(crate) user: User,
+    pub(crate) password_hash: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+pub(crate) struct NewUser<'a> {
+    pub(crate) id: Uuid,
+    pub(crate) email: &'a str,
+    pub(crate) display_name: &'a str,
+    pub(crate) password_hash: &'a str,
+    pub(crate) role: Role,
+}
+
+/// The changes UpdateUser may make; `None` leaves a column alone.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = users)]
+pub(crate) struct UserChanges<'a> {
+    pub(crate) display_name: Option<&'a str>,
+    pub(crate) role: Option<Role>,
+    pub(crate) disabled: Option<bool>,
+    pub(crate) updated_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) async fn insert(conn: &mut Conn, user: NewUser<'_>) -> QueryResult<User> {
+    diesel::insert_into(users::table)
+        .values(user)
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await
+        .map(User::from)
+}
+
+pub(crate) async fn find(conn: &mut Conn, id: Uuid) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+        .map(|row| row.map(User::from))
+}
+
+pub(crate) async fn find_credentials(
+    conn: &mut Conn,
+    email: &str,
+) -> QueryResult<Option<Credentials>> {
+    let row = users::table
+        .filter(users::email.eq(email))
+        .select(CredentialsRow::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|row| Credentials {
+        user: row.user.into(),
+        password_hash: row.password_hash,
+    }))
+}
+
+/// A page of users in (created_at, id) order, after the given position.
+pub(crate) async fn list(
+    conn: &mut Conn,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<User>> {
+    let mut query = users::table
+        .select(UserRow::as_select())
+        .order((users::created_at, users::id))
+        .limit(limit)
+        .into_boxed();
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            users::created_at
+                .gt(created_at)
+                .or(users::created_at.eq(created_at).and(users::id.gt(id))),
+        );
+    }
+    let rows = query.load(conn).await?;
+    Ok(rows.into_iter().map(User::from).collect())
+}
+
+pub(crate) async fn update(
+    conn: &mut Conn,
+    id: Uuid,
+    changes: UserChanges<'_>,
+) -> QueryResult<Option<User>> {
+    diesel::update(users::table.find(id))
+        .set(changes)
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+        .map(|row| row.map(User::from))
+}
+
+pub(crate) async fn set_password(conn: &mut Conn, id: Uuid, hash: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(hash),
+            users::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .await
+}
+
+pub(crate) async fn set_role_by_email(
+    conn: &mut Conn,
+    email: &str,
+    role: Role,
+) -> QueryResult<usize> {
+    diesel::update(users::table.filter(users::email.eq(email)))
+        .set((users::role.eq(role), users::updated_at.eq(Utc::now())))
+        .execute(conn)
+        .await
+}
+
+pub(crate) async fn delete(conn: &mut Conn, id: Uuid) -> QueryResult<bool> {
+    Ok(diesel::delete(users::table.find(id)).execute(conn).await? > 0)
+}

@@ -1,0 +1,256 @@
+//! Sessions: Login (with its throttle), Refresh (rotation, and reuse
+//! detection that ends the session), Logout, and ValidateToken for the
+//! other services. A session is a refresh token family.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use completionist_common::db as common_db;
+use completionist_proto::auth as pb;
+use tonic::Request;
+use uuid::Uuid;
+
+use crate::{
+    app::{App, Caller, revoke_family},
+    config::LoginPolicy,
+    db::{
+        self,
+        revocations::NewRevocation,
+        tokens::NewRefreshToken,
+        users::Credentials,
+    },
+    domain::{Email, Role, User},
+    error::Error,
+    revocation::RevocationKind,
+    token::{AccessToken, Keys, hash_refresh_token, new_refresh_token},
+};
+
+/// A fresh access token and the refresh token of the same session.
+pub(crate) struct Tokens {
+    pub(crate) access: AccessToken,
+    pub(crate) refresh: String,
+    pub(crate) refresh_expires_at: DateTime<Utc>,
+}
+
+/// What a login presents; the email as typed.
+pub(crate) struct LoginAttempt {
+    pub(crate) email: String,
+    pub(crate) password: String,
+}
+
+pub(crate) async fn login(
+    app: &App,
+    request: Request<pb::LoginRequest>,
+) -> Result<pb::LoginResponse, Error> {
+    let attempt = LoginAttempt::try_from(request.into_inner())?;
+    let user = check_password(app, &attempt.email, &attempt.password).await?;
+    if user.disabled {
+        return Err(Error::AccountDisabled);
+    }
+    let tokens = issue_in_new_session(app, user.id, user.role).await?;
+    Ok(pb::LoginResponse {
+        user: Some(user.into()),
+        tokens: Some(tokens.into()),
+    })
+}
+
+pub(crate) async fn refresh(
+    app: &App,
+    request: Request<pb::RefreshRequest>,
+) -> Result<pb::RefreshResponse, Error> {
+    let pb::RefreshRequest { refresh_token } = request.into_inner();
+    if refresh_token.is_empty() {
+        return Err(Error::invalid("refresh_token", "must not be empty"));
+    }
+    let tokens = rotate(app, hash_refresh_token(&refresh_token)).await?;
+    Ok(pb::RefreshResponse {
+        tokens: Some(tokens.into()),
+    })
+}
+
+pub(crate) async fn logout(
+    app: &App,
+    request: Request<pb::LogoutRequest>,
+) -> Result<pb::LogoutResponse, Error> {
+    let pb::LogoutRequest {} = request.get_ref();
+    let claims = Caller::of(&request)?.0;
+    let ttl = app.revocation_ttl();
+    common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+        Box::pin(async move {
+            db::revocations::insert(
+                conn,
+                NewRevocation {
+                    kind: RevocationKind::Token,
+                    subject: Some(claims.jti),
+                    issued_before: None,
+                    expires_at: claims.expires_at() + ttl,
+                },
+            )
+            .await?;
+            revoke_family(conn, claims.sid, ttl).await
+        })
+    })
+    .await?;
+    app.sync_revocations().await?;
+    Ok(pb::LogoutResponse {})
+}
+
+/// For services only (the gateway does not forward it): who a token
+/// belongs to, if it is valid.
+pub(crate) async fn validate_token(
+    app: &App,
+    request: Request<pb::ValidateTokenRequest>,
+) -> Result<pb::ValidateTokenResponse, Error> {
+    let pb::ValidateTokenRequest { access_token } = request.into_inner();
+    if access_token.is_empty() {
+        return Err(Error::invalid("access_token", "must not be empty"));
+    }
+    Ok(app.validate(&access_token).await?.into())
+}
+
+/// Checks a password against an account, throttling repeated failures
+/// per email (known or not, so the lock does not reveal who exists).
+pub(crate) async fn check_password(app: &App, email: &str, password: &str) -> Result<User, Error> {
+    let email = Email::normalize(email);
+    let mut conn = common_db::conn(&app.pool).await?;
+    let now = Utc::now();
+    if let Some(until) = db::tokens::login_locked_until(&mut conn, &email).await?
+        && until > now
+    {
+        return Err(Error::TooManyAttempts {
+            retry_after: (until - now).to_std().unwrap_or_default(),
+        });
+    }
+    let found = db::users::find_credentials(&mut conn, &email).await?;
+    // Return the connection while argon2 runs.
+    drop(conn);
+    let hash = found.as_ref().map(|c| c.password_hash.as_str());
+    let matches = app.hasher.verify(password, hash).await?;
+    let mut conn = common_db::conn(&app.pool).await?;
+    match found {
+        Some(Credentials { user, .. }) if matches => {
+            db::tokens::clear_login_failures(&mut conn, &email).await?;
+            Ok(user)
+        }
+        _ => {
+            let failures = db::tokens::record_login_failure(&mut conn, &email).await?;
+            if let Some(lock) = lockout(app.login, failures) {
+                db::tokens::lock_login(&mut conn, &email, Utc::now() + lock).await?;
+            }
+            Err(Error::InvalidCredentials)
+        }
+    }
+}
+
+/// Starts a session: a new refresh token family and its first tokens.
+async fn issue_in_new_session(app: &App, user: Uuid, role: Role) -> Result<Tokens, Error> {
+    let keys = app.keys.clone();
+    common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+        Box::pin(async move { issue(conn, &keys, user, role, Uuid::now_v7()).await })
+    })
+    .await
+}
+
+/// Supersedes a live refresh token with the next of its family. A token
+/// presented again after it was superseded ends the whole session.
+async fn rotate(app: &App, hash: Vec<u8>) -> Result<Tokens, Error> {
+    let keys = app.keys.clone();
+    let ttl = app.revocation_ttl();
+    let outcome = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+        Box::pin(async move {
+            if let Some(old) = db::tokens::supersede_refresh_token(conn, &hash).await? {
+                let user = db::users::find(conn, old.user_id)
+                    .await?
+                    .ok_or(Error::RefreshTokenInvalid)?;
+                if user.disabled {
+                    return Err(Error::AccountDisabled);
+                }
+                return issue(conn, &keys, user.id, user.role, old.family_id)
+                    .await
+                    .map(Ok);
+            }
+            let Some(row) = db::tokens::find_refresh_token(conn, &hash).await? else {
+                return Err(Error::RefreshTokenInvalid);
+            };
+            if row.revoked_at.is_some() {
+                Err(Error::TokenRevoked)
+            } else if row.superseded_at.is_some() {
+                // The token leaked, or a client replayed it.
+                revoke_family(conn, row.family_id, ttl).await?;
+                Ok(Err(Error::RefreshTokenReused))
+            } else {
+                Err(Error::RefreshTokenExpired)
+            }
+        })
+    })
+    .await?;
+    // The reuse verdict is returned as a value so its revocation commits.
+    if matches!(outcome, Err(Error::RefreshTokenReused)) {
+        app.sync_revocations().await?;
+    }
+    outcome
+}
+
+/// Signs an access token and stores a new refresh token in `family`.
+pub(crate) async fn issue(
+    conn: &mut db::Conn,
+    keys: &Keys,
+    user: Uuid,
+    role: Role,
+    family: Uuid,
+) -> Result<Tokens, Error> {
+    let refresh = new_refresh_token();
+    let refresh_expires_at = Utc::now()
+        + TimeDelta::from_std(keys.config().refresh_ttl)
+            .map_err(|e| anyhow::anyhow!("refresh TTL out of range: {e}"))?;
+    db::tokens::insert_refresh_token(
+        conn,
+        NewRefreshToken {
+            id: Uuid::now_v7(),
+            family_id: family,
+            user_id: user,
+            token_hash: &hash_refresh_token(&refresh),
+            expires_at: refresh_expires_at,
+        },
+    )
+    .await?;
+    let access = keys.issue(user, role, family)?;
+    Ok(Tokens {
+        access,
+        refresh,
+        refresh_expires_at,
+    })
+}
+
+/// How long to lock an email after `failures` consecutive failures: nothing
+/// up to the allowance, then `lockout`, doubling per further failure.
+fn lockout(policy: LoginPolicy, failures: i32) -> Option<TimeDelta> {
+    let over = u32::try_from(failures)
+        .ok()?
+        .checked_sub(policy.max_failures)?;
+    let lock = policy
+        .lockout
+        .checked_mul(1u32.checked_shl(over.min(16))?)
+        .unwrap_or(policy.max_lockout)
+        .min(policy.max_lockout);
+    TimeDelta::from_std(lock).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn lockout_doubles_up_to_the_cap() {
+        let policy = LoginPolicy {
+            max_failures: 3,
+            lockout: Duration::from_secs(10),
+            max_lockout: Duration::from_secs(60),
+        };
+        assert_eq!(lockout(policy, 2), None);
+        assert_eq!(lockout(policy, 3), Some(TimeDelta::seconds(10)));
+        assert_eq!(lockout(policy, 4), Some(TimeDelta::seconds(20)));
+        assert_eq!(lockout(policy, 6), Some(TimeDelta::seconds(60)));
+        assert_eq!(lockout(policy, 500), Some(TimeDelta::seconds(60)));
+    }
+}

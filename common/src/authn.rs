@@ -1,0 +1,191 @@
+//! Authentication as a layer: every call but an explicit list of public
+//! methods must carry a bearer token, checked before any handler runs. The
+//! caller then rides in the request's extensions, where [`caller`] reads
+//! it; a request the layer did not authenticate has no caller, so a handler
+//! cannot fail open.
+
+use std::{
+    future::Future,
+    task::{Context, Poll},
+};
+
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
+use tonic::{Status, service::Routes};
+use tower::{Layer, Service};
+
+use crate::error::{CommonError, to_status};
+
+/// The methods of health checks and server reflection: public everywhere.
+pub const PLATFORM_METHODS: &[&str] = &[
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
+/// Turns a bearer token into a caller.
+pub trait Authenticate: Clone + Send + Sync + 'static {
+    /// Who is calling, as the handlers need it.
+    type Caller: Clone + Send + Sync + 'static;
+    /// The `ErrorInfo` domain of the refusals.
+    const DOMAIN: &'static str;
+
+    /// The caller behind `token`, or the status that refuses it.
+    fn authenticate(&self, token: &str) -> impl Future<Output = Result<Self::Caller, Status>> + Send;
+}
+
+/// `routes` with every call authenticated by `authenticator`, except the
+/// [`PLATFORM_METHODS`] and `public` (full paths: `/package.Service/Method`).
+pub fn protect<A: Authenticate>(
+    routes: Routes,
+    authenticator: A,
+    public: &'static [&'static str],
+) -> Routes {
+    Routes::from(routes.into_axum_router().layer(AuthLayer {
+        authenticator,
+        public,
+    }))
+}
+
+/// The caller the layer authenticated.
+pub fn caller<C: Clone + Send + Sync + 'static, T>(
+    request: &tonic::Request<T>,
+) -> Result<C, CommonError> {
+    request
+        .extensions()
+        .get::<Authenticated<C>>()
+        .map(|authenticated| authenticated.0.clone())
+        .ok_or(CommonError::MissingToken)
+}
+
+/// The token of `authorization: Bearer <token>` (scheme in any case).
+pub fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The extension a checked caller travels in; only this module makes one.
+#[derive(Clone)]
+struct Authenticated<C>(C);
+
+/// See [`protect`].
+#[derive(Clone)]
+struct AuthLayer<A> {
+    authenticator: A,
+    public: &'static [&'static str],
+}
+
+impl<S, A: Clone> Layer<S> for AuthLayer<A> {
+    type Service = AuthService<S, A>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService {
+            inner,
+            authenticator: self.authenticator.clone(),
+            public: self.public,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AuthService<S, A> {
+    inner: S,
+    authenticator: A,
+    public: &'static [&'static str],
+}
+
+impl<S, A, B, R> Service<Request<B>> for AuthService<S, A>
+where
+    S: Service<Request<B>, Response = Response<R>> + Clone + Send + 'static,
+    S::Future: Send,
+    A: Authenticate,
+    B: Send + 'static,
+    R: Default,
+{
+    type Response = Response<R>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Response<R>, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let path = request.uri().path();
+        if PLATFORM_METHODS.contains(&path) || self.public.contains(&path) {
+            return Box::pin(self.inner.call(request));
+        }
+        // The inner service was made ready for this call; keep that one.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let authenticator = self.authenticator.clone();
+        Box::pin(async move {
+            let Some(token) = bearer_token(request.headers()) else {
+                return Ok(to_status(A::DOMAIN, &CommonError::MissingToken).into_http());
+            };
+            match authenticator.authenticate(token).await {
+                Ok(caller) => {
+                    request.extensions_mut().insert(Authenticated(caller));
+                    inner.call(request).await
+                }
+                Err(status) => Ok(status.into_http()),
+            }
+        })
+    }
+}
+
+/// The full paths (`/package.Service/Method`) of every method of `service`
+/// in an encoded `FileDescriptorSet`: what tests hold method lists to.
+pub fn methods_of(descriptor_set: &[u8], service: &str) -> Vec<String> {
+    use prost::Message;
+    let Ok(set) = prost_types::FileDescriptorSet::decode(descriptor_set) else {
+        return Vec::new();
+    };
+    set.file
+        .iter()
+        .flat_map(|file| {
+            file.service
+                .iter()
+                .filter(move |s| format!("{}.{}", file.package(), s.name()) == service)
+        })
+        .flat_map(|s| s.method.iter().map(move |m| format!("/{service}/{}", m.name())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_methods_exist() {
+        let mut known = methods_of(tonic_health::pb::FILE_DESCRIPTOR_SET, "grpc.health.v1.Health");
+        known.extend(methods_of(
+            tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+            "grpc.reflection.v1.ServerReflection",
+        ));
+        known.extend(methods_of(
+            tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+            "grpc.reflection.v1alpha.ServerReflection",
+        ));
+        for method in PLATFORM_METHODS {
+            assert!(known.iter().any(|m| m == method), "{method} not in {known:?}");
+        }
+    }
+
+    #[test]
+    fn reads_bearer_tokens() {
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(bearer_token(&headers), None);
+        let mut set = |value: &'static str| {
+            headers.insert("authorization", http::HeaderValue::from_static(value));
+            bearer_token(&headers).map(str::to_owned)
+        };
+        assert_eq!(set("Bearer abc").as_deref(), Some("abc"));
+        assert_eq!(set("bearer  abc ").as_deref(), Some("abc"));
+        assert_eq!(set("Basic abc"), None);
+        assert_eq!(set("Bearer "), None);
+    }
+}
