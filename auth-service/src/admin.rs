@@ -90,7 +90,9 @@ pub(crate) async fn update_user(
     let user = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
             let id = update.id.0;
-            let before = db::users::find(conn, id).await?.ok_or(Error::UserNotFound)?;
+            let before = db::users::find(conn, id)
+                .await?
+                .ok_or(Error::UserNotFound)?;
             let changes = UserChanges {
                 display_name: update.display_name.as_ref().map(DisplayName::as_str),
                 role: update.role,

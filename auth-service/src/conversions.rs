@@ -57,8 +57,8 @@ impl TryFrom<pb::ChangePasswordRequest> for PasswordChange {
             current_password,
             new_password,
         } = request;
-        let current = non_empty(current_password)
-            .map_err(|why| Error::invalid("current_password", why))?;
+        let current =
+            non_empty(current_password).map_err(|why| Error::invalid("current_password", why))?;
         Ok(Self {
             current,
             new: new_password,
@@ -74,7 +74,8 @@ impl TryFrom<pb::ListUsersRequest> for UserPage {
             page_size,
             page_token,
         } = request;
-        let size = PageSize::parse(page_size, 20, 100).map_err(|why| Error::invalid("page_size", why))?;
+        let size =
+            PageSize::parse(page_size, 20, 100).map_err(|why| Error::invalid("page_size", why))?;
         Ok(Self {
             size,
             token: page_token,
@@ -235,12 +236,13 @@ mod tests {
 
     #[test]
     fn register_reports_every_invalid_field() {
-        let Err(Error::Common(completionist_common::error::CommonError::InvalidArgument(violations))) =
-            NewAccount::try_from(pb::RegisterRequest {
-                email: "nope".into(),
-                password: "short".into(),
-                display_name: " ".into(),
-            })
+        let Err(Error::Common(completionist_common::error::CommonError::InvalidArgument(
+            violations,
+        ))) = NewAccount::try_from(pb::RegisterRequest {
+            email: "nope".into(),
+            password: "short".into(),
+            display_name: " ".into(),
+        })
         else {
             panic!("expected InvalidArgument");
         };
@@ -259,8 +261,9 @@ mod tests {
                 paths: vec!["email".into(), "role".into()],
             }),
         };
-        let Err(Error::Common(completionist_common::error::CommonError::InvalidArgument(violations))) =
-            UserUpdate::try_from(request)
+        let Err(Error::Common(completionist_common::error::CommonError::InvalidArgument(
+            violations,
+        ))) = UserUpdate::try_from(request)
         else {
             panic!("expected InvalidArgument");
         };

@@ -133,9 +133,15 @@ mod tests {
     #[test]
     fn public_methods_are_methods_of_the_service() {
         let methods = methods();
-        assert!(!methods.is_empty(), "{SERVICE_NAME} not in the descriptor set");
+        assert!(
+            !methods.is_empty(),
+            "{SERVICE_NAME} not in the descriptor set"
+        );
         for method in PUBLIC_METHODS {
-            assert!(methods.iter().any(|m| m == method), "{method} not in {methods:?}");
+            assert!(
+                methods.iter().any(|m| m == method),
+                "{method} not in {methods:?}"
+            );
         }
     }
 

@@ -8,7 +8,10 @@ use clap::{Parser, Subcommand};
 use completionist_common::{cli, shutdown};
 
 #[derive(Parser)]
-#[command(version, about = "Completionist accounts, sessions and tokens over gRPC")]
+#[command(
+    version,
+    about = "Completionist accounts, sessions and tokens over gRPC"
+)]
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
@@ -24,7 +27,9 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let command = Args::parse().command.unwrap_or(Command::Common(cli::Common::Serve));
+    let command = Args::parse()
+        .command
+        .unwrap_or(Command::Common(cli::Common::Serve));
     let config = match cli::configure::<Config>("auth-service") {
         Ok(config) => config,
         Err(code) => return code,

@@ -235,7 +235,10 @@ mod tests {
         let mut user_old = claims(now.timestamp_millis() - 1);
         let mut user_new = claims(now.timestamp_millis());
         user_new.sub = user_old.sub;
-        set.apply(&[row(3, RevocationKind::User, Some(user_old.sub), Some(now))], 3);
+        set.apply(
+            &[row(3, RevocationKind::User, Some(user_old.sub), Some(now))],
+            3,
+        );
         assert!(set.is_revoked(&user_old), "issued before the cutoff");
         assert!(!set.is_revoked(&user_new), "issued at the cutoff");
 
@@ -251,7 +254,10 @@ mod tests {
         let live = claims(0);
         let mut dead = row(1, RevocationKind::Token, Some(Uuid::now_v7()), None);
         dead.expires_at = Utc::now() - TimeDelta::seconds(1);
-        set.apply(&[dead, row(2, RevocationKind::Token, Some(live.jti), None)], 2);
+        set.apply(
+            &[dead, row(2, RevocationKind::Token, Some(live.jti), None)],
+            2,
+        );
         assert_eq!(set.prune(Utc::now()), 1);
         assert!(set.is_revoked(&live));
     }

@@ -11,12 +11,7 @@ use uuid::Uuid;
 use crate::{
     app::{App, Caller, revoke_family},
     config::LoginPolicy,
-    db::{
-        self,
-        revocations::NewRevocation,
-        tokens::NewRefreshToken,
-        users::Credentials,
-    },
+    db::{self, revocations::NewRevocation, tokens::NewRefreshToken, users::Credentials},
     domain::{Email, Role, User},
     error::Error,
     revocation::RevocationKind,

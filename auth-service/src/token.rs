@@ -82,7 +82,12 @@ impl Keys {
     }
 
     /// Signs an access token for `user` in session `session`.
-    pub(crate) fn issue(&self, user: Uuid, role: Role, session: Uuid) -> Result<AccessToken, Error> {
+    pub(crate) fn issue(
+        &self,
+        user: Uuid,
+        role: Role,
+        session: Uuid,
+    ) -> Result<AccessToken, Error> {
         let now = Utc::now();
         let ttl = TimeDelta::from_std(self.config.access_ttl)
             .map_err(|e| anyhow::anyhow!("access TTL out of range: {e}"))?;

@@ -22,7 +22,7 @@ use hdrhistogram::Histogram;
 
 /// How hard and how long to push.
 #[derive(Clone, Copy, Debug)]
-pub struct Shape {
+pub(crate) struct Shape {
     /// Calls in flight at once.
     pub concurrency: usize,
     pub warmup: Duration,
@@ -33,7 +33,7 @@ pub struct Shape {
 
 /// What a case measured.
 #[derive(Clone, Debug, serde::Serialize)]
-pub struct Measured {
+pub(crate) struct Measured {
     /// Closed-loop throughput.
     pub rps: f64,
     /// The open-loop rate latencies were measured at.
@@ -48,10 +48,10 @@ pub struct Measured {
 }
 
 /// The outcome of one call: `Err` holds the status code's name.
-pub type CallResult = Result<(), String>;
+pub(crate) type CallResult = Result<(), String>;
 
 /// Runs `call(i)` closed-loop, then open-loop, as [`Shape`] says.
-pub async fn measure<F, Fut>(shape: Shape, call: F) -> Measured
+pub(crate) async fn measure<F, Fut>(shape: Shape, call: F) -> Measured
 where
     F: Fn(u64) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = CallResult> + Send + 'static,
@@ -72,7 +72,6 @@ where
         errors.clone(),
     )
     .await;
-    #[allow(clippy::cast_precision_loss)]
     let rps = calls as f64 / elapsed.as_secs_f64();
 
     let rate = (rps * shape.latency_load).max(1.0);
@@ -92,7 +91,6 @@ where
         p50_ms: ms(0.5),
         p90_ms: ms(0.9),
         p99_ms: ms(0.99),
-        #[allow(clippy::cast_precision_loss)]
         max_ms: histogram.max() as f64 / 1000.0,
         calls: calls + histogram.len(),
         errors,
@@ -101,7 +99,7 @@ where
 
 /// `concurrency` workers calling back to back for `duration`; returns the
 /// number of calls completed and the time taken.
-pub async fn closed_loop<F, Fut>(
+pub(crate) async fn closed_loop<F, Fut>(
     concurrency: usize,
     duration: Duration,
     call: F,
@@ -156,7 +154,6 @@ where
 {
     let start = tokio::time::Instant::now() + Duration::from_millis(10);
     let interval = Duration::from_secs_f64(1.0 / rate);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let total = (duration.as_secs_f64() * rate) as u64;
     let next = Arc::new(AtomicU64::new(0));
     // A few more workers than the closed loop had, so a slow call does not
@@ -172,7 +169,6 @@ where
                     if i >= total {
                         return histogram;
                     }
-                    #[allow(clippy::cast_possible_truncation)]
                     let due = start + interval * (i as u32);
                     tokio::time::sleep_until(due).await;
                     if let Err(code) = call(i).await {
@@ -182,7 +178,6 @@ where
                             .entry(code)
                             .or_default() += 1;
                     }
-                    #[allow(clippy::cast_possible_truncation)]
                     let micros = due.elapsed().as_micros().clamp(1, 60_000_000) as u64;
                     histogram.saturating_record(micros);
                 }

@@ -9,7 +9,7 @@ use crate::{
 
 /// One measured case: in a round, or (in the report) the median over rounds.
 #[derive(serde::Serialize)]
-pub struct Case {
+pub(crate) struct Case {
     pub name: &'static str,
     pub measured: Measured,
     /// Peak resident memory of each process during the case.
@@ -22,7 +22,7 @@ pub struct Case {
 /// The cases of several rounds as one: per case, the median of each figure
 /// (req/s and every percentile separately), the worst maximum, all calls
 /// and errors, the highest peak memory; argon2's ceiling as its median.
-pub fn median_of(rounds: Vec<(Vec<Case>, Option<f64>)>) -> (Vec<Case>, Option<f64>) {
+pub(crate) fn median_of(rounds: Vec<(Vec<Case>, Option<f64>)>) -> (Vec<Case>, Option<f64>) {
     let argon2 = median(rounds.iter().filter_map(|(_, a)| *a).collect());
     let mut merged: Vec<Case> = Vec::new();
     for case in rounds.into_iter().flat_map(|(cases, _)| cases) {
@@ -86,14 +86,14 @@ fn spread(case: &Case, figure: fn(&Measured) -> f64, decimals: usize) -> String 
 
 /// A target and whether this run met it.
 #[derive(serde::Serialize)]
-pub struct Target {
+pub(crate) struct Target {
     pub what: String,
     pub measured: String,
     pub met: bool,
 }
 
 #[derive(serde::Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub commit: String,
     pub date: String,
     pub cores: usize,
@@ -112,7 +112,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(
+    pub(crate) fn new(
         cases: Vec<Case>,
         cores: usize,
         argon2_rps: Option<f64>,
@@ -143,7 +143,7 @@ impl Report {
         }
     }
 
-    pub fn markdown(&self) -> String {
+    pub(crate) fn markdown(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,

@@ -14,10 +14,10 @@ use anyhow::{Context, bail};
 use diesel::{QueryableByName, sql_types::Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
-pub const PASSWORD: &str = "bench password 123";
+pub(crate) const PASSWORD: &str = "bench password 123";
 
 /// The three services, running.
-pub struct Stack {
+pub(crate) struct Stack {
     pub auth: Process,
     pub media: Process,
     pub gateway: Process,
@@ -25,24 +25,24 @@ pub struct Stack {
 }
 
 /// One spawned binary.
-pub struct Process {
+pub(crate) struct Process {
     pub name: &'static str,
     pub addr: SocketAddr,
     child: Child,
 }
 
 impl Process {
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// Forgets the peak resident memory so far (Linux `clear_refs` 5).
-    pub fn reset_peak_memory(&self) {
+    pub(crate) fn reset_peak_memory(&self) {
         let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
     }
 
     /// Peak resident memory since the last reset, in MiB.
-    pub fn peak_memory_mib(&self) -> f64 {
+    pub(crate) fn peak_memory_mib(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
         status
@@ -62,16 +62,26 @@ impl Drop for Process {
 
 /// Seed sizes.
 #[derive(Clone, Copy, Debug, serde::Serialize)]
-pub struct Seed {
+pub(crate) struct Seed {
     pub users: u32,
     pub items: u32,
     pub entries_per_user: u32,
 }
 
+impl Seed {
+    pub(crate) fn new(users: u32, items: u32, entries_per_user: u32) -> Self {
+        Self {
+            users,
+            items,
+            entries_per_user,
+        }
+    }
+}
+
 impl Stack {
     /// Fresh databases on the private cluster, seeded, and the three binaries
     /// from `bin_dir` started on them.
-    pub async fn start(root: &Path, bin_dir: &Path, seed: Seed) -> anyhow::Result<Self> {
+    pub(crate) async fn start(root: &Path, bin_dir: &Path, seed: Seed) -> anyhow::Result<Self> {
         let admin = private_postgres(root)?;
         let auth_db = fresh_database(&admin, "bench_auth").await?;
         let media_db = fresh_database(&admin, "bench_media").await?;
@@ -129,7 +139,7 @@ impl Stack {
         })
     }
 
-    pub fn processes(&self) -> [&Process; 3] {
+    pub(crate) fn processes(&self) -> [&Process; 3] {
         [&self.auth, &self.media, &self.gateway]
     }
 }

@@ -32,7 +32,10 @@ pub trait Authenticate: Clone + Send + Sync + 'static {
     const DOMAIN: &'static str;
 
     /// The caller behind `token`, or the status that refuses it.
-    fn authenticate(&self, token: &str) -> impl Future<Output = Result<Self::Caller, Status>> + Send;
+    fn authenticate(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Self::Caller, Status>> + Send;
 }
 
 /// `routes` with every call authenticated by `authenticator`, except the
@@ -151,7 +154,11 @@ pub fn methods_of(descriptor_set: &[u8], service: &str) -> Vec<String> {
                 .iter()
                 .filter(move |s| format!("{}.{}", file.package(), s.name()) == service)
         })
-        .flat_map(|s| s.method.iter().map(move |m| format!("/{service}/{}", m.name())))
+        .flat_map(|s| {
+            s.method
+                .iter()
+                .map(move |m| format!("/{service}/{}", m.name()))
+        })
         .collect()
 }
 
@@ -161,7 +168,10 @@ mod tests {
 
     #[test]
     fn platform_methods_exist() {
-        let mut known = methods_of(tonic_health::pb::FILE_DESCRIPTOR_SET, "grpc.health.v1.Health");
+        let mut known = methods_of(
+            tonic_health::pb::FILE_DESCRIPTOR_SET,
+            "grpc.health.v1.Health",
+        );
         known.extend(methods_of(
             tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
             "grpc.reflection.v1.ServerReflection",
@@ -171,7 +181,10 @@ mod tests {
             "grpc.reflection.v1alpha.ServerReflection",
         ));
         for method in PLATFORM_METHODS {
-            assert!(known.iter().any(|m| m == method), "{method} not in {known:?}");
+            assert!(
+                known.iter().any(|m| m == method),
+                "{method} not in {known:?}"
+            );
         }
     }
 

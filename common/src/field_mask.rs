@@ -31,10 +31,7 @@ pub fn apply(
             Some((name, _)) => apply(name, v),
             None => v.add(
                 "update_mask",
-                format!(
-                    "unknown or immutable field {path:?}; use {}",
-                    names(fields)
-                ),
+                format!("unknown or immutable field {path:?}; use {}", names(fields)),
             ),
         }
     }
@@ -54,7 +51,10 @@ fn names(fields: &[(&'static str, bool)]) -> String {
 mod tests {
     use super::*;
 
-    fn applied(mask: Option<Vec<&str>>, fields: &[(&'static str, bool)]) -> (Vec<&'static str>, Vec<String>) {
+    fn applied(
+        mask: Option<Vec<&str>>,
+        fields: &[(&'static str, bool)],
+    ) -> (Vec<&'static str>, Vec<String>) {
         let mask = mask.map(|paths| FieldMask {
             paths: paths.into_iter().map(str::to_owned).collect(),
         });
@@ -82,7 +82,10 @@ mod tests {
 
     #[test]
     fn unknown_paths_are_refused_by_name() {
-        let (seen, problems) = applied(Some(vec!["a", "id"]), &[("a", false), ("b", false), ("c", false)]);
+        let (seen, problems) = applied(
+            Some(vec!["a", "id"]),
+            &[("a", false), ("b", false), ("c", false)],
+        );
         assert_eq!(seen, ["a"]);
         assert_eq!(
             problems,

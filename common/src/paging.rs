@@ -95,8 +95,7 @@ where
     let json = URL_SAFE_NO_PAD
         .decode(token)
         .map_err(|_| PageTokenError::NotOurs)?;
-    let token: Token<Q, P> =
-        serde_json::from_slice(&json).map_err(|_| PageTokenError::NotOurs)?;
+    let token: Token<Q, P> = serde_json::from_slice(&json).map_err(|_| PageTokenError::NotOurs)?;
     if token.query != *query {
         return Err(PageTokenError::OtherQuery);
     }

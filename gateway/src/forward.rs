@@ -22,10 +22,10 @@ use tower::{Service, ServiceExt};
 use crate::config::Limits;
 
 /// The `ErrorInfo` domain of the gateway's own errors.
-pub const DOMAIN: &str = "gateway.completionist";
+pub(crate) const DOMAIN: &str = "gateway.completionist";
 
 /// A backend service: its name and the methods only services may call.
-pub trait Backend: Send + Sync + 'static {
+pub(crate) trait Backend: Send + Sync + 'static {
     /// The fully qualified service name.
     const NAME: &'static str;
     /// Methods not served to the outside.
@@ -33,23 +33,23 @@ pub trait Backend: Send + Sync + 'static {
 }
 
 /// `completionist.auth.v1.AuthService`, less ValidateToken.
-pub struct Auth;
+pub(crate) struct Auth;
 
 impl Backend for Auth {
-    const NAME: &'static str = "completionist.auth.v1.AuthService";
+    const NAME: &'static str = completionist_proto::auth::auth_service_server::SERVICE_NAME;
     const PRIVATE_METHODS: &'static [&'static str] = &["ValidateToken"];
 }
 
 /// `completionist.media.v1.MediaService`.
-pub struct Media;
+pub(crate) struct Media;
 
 impl Backend for Media {
-    const NAME: &'static str = "completionist.media.v1.MediaService";
+    const NAME: &'static str = completionist_proto::media::media_service_server::SERVICE_NAME;
     const PRIVATE_METHODS: &'static [&'static str] = &[];
 }
 
 /// Forwards every call of backend `B` over `channel`.
-pub struct Forward<B> {
+pub(crate) struct Forward<B> {
     channel: Channel,
     limits: Limits,
     /// Shared by every backend: calls in flight through the gateway.
@@ -69,7 +69,7 @@ impl<B> Clone for Forward<B> {
 }
 
 impl<B: Backend> Forward<B> {
-    pub fn new(channel: Channel, limits: Limits, in_flight: Arc<Semaphore>) -> Self {
+    pub(crate) fn new(channel: Channel, limits: Limits, in_flight: Arc<Semaphore>) -> Self {
         Self {
             channel,
             limits,
@@ -85,7 +85,7 @@ impl<B: Backend> NamedService for Forward<B> {
 
 /// Why the gateway itself refused or failed a call.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     #[error("{0} is for services only and is not served to the outside")]
     NotPublic(String),
     #[error("the gateway is at its limit of calls in flight; try again shortly")]

@@ -7,26 +7,24 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use completionist_common::{channel, metadata::bearer_token, request_id};
+use completionist_common::{authn::Authenticate, channel, request_id};
 use completionist_proto::auth::{ValidateTokenRequest, auth_service_client::AuthServiceClient};
 use moka::future::Cache;
-use tonic::{Code, Request, metadata::MetadataMap, transport::Channel};
+use tonic::{Code, Request, Status, transport::Channel};
 use tonic_types::StatusExt;
 use uuid::Uuid;
 
-use crate::error::Error;
+use crate::{
+    app::Caller,
+    error::{self, Error},
+};
 
 /// How long a token check may take when the caller set no deadline.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// An authenticated caller.
-#[derive(Clone, Copy, Debug)]
-pub struct Caller {
-    pub user_id: Uuid,
-}
-
+/// auth-service's ValidateToken, with a short cache of positive answers.
 #[derive(Clone)]
-pub struct AuthClient {
+pub(crate) struct AuthClient {
     client: AuthServiceClient<Channel>,
     cache: Cache<String, (Caller, DateTime<Utc>)>,
     ttl: Duration,
@@ -35,7 +33,7 @@ pub struct AuthClient {
 impl AuthClient {
     /// A client for auth-service at `url`; connects on first use and
     /// reconnects by itself, so either service may start first.
-    pub fn new(url: &str, ttl: Duration) -> Result<Self, anyhow::Error> {
+    pub(crate) fn new(url: &str, ttl: Duration) -> Result<Self, anyhow::Error> {
         Ok(Self {
             client: AuthServiceClient::new(channel::internal(url)?),
             cache: Cache::builder()
@@ -46,9 +44,8 @@ impl AuthClient {
         })
     }
 
-    /// The caller behind the request's bearer token.
-    pub async fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, Error> {
-        let token = bearer_token(metadata).ok_or(Error::MissingToken)?;
+    /// The caller behind a bearer token.
+    async fn validate(&self, token: &str) -> Result<Caller, Error> {
         if let Some((caller, expires)) = self.cache.get(token).await
             && expires > Utc::now()
         {
@@ -80,6 +77,15 @@ impl AuthClient {
             self.cache.insert(token.to_owned(), (caller, expires)).await;
         }
         Ok(caller)
+    }
+}
+
+impl Authenticate for AuthClient {
+    type Caller = Caller;
+    const DOMAIN: &'static str = error::DOMAIN;
+
+    async fn authenticate(&self, token: &str) -> Result<Caller, Status> {
+        Ok(self.validate(token).await?)
     }
 }
 

@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use completionist_common::{
-    config::{ConfigError, Env, Secret, http_url, postgres_url, seconds},
+    config::{ConfigError, Env, SecretString, http_url, postgres_url, seconds},
     db::PoolSize,
     telemetry::Telemetry,
 };
@@ -12,7 +12,7 @@ use completionist_common::{
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen_addr: SocketAddr,
-    pub database_url: Secret,
+    pub database_url: SecretString,
     pub pool: PoolSize,
     /// Where auth-service answers ValidateToken.
     pub auth_service_url: String,
@@ -28,11 +28,11 @@ pub struct Config {
 /// ask them.
 #[derive(Clone, Debug)]
 pub struct ProvidersConfig {
-    pub omdb_api_key: Option<Secret>,
+    pub omdb_api_key: Option<SecretString>,
     pub omdb_base_url: String,
     pub jikan_base_url: String,
     pub openlibrary_base_url: String,
-    pub rawg_api_key: Option<Secret>,
+    pub rawg_api_key: Option<SecretString>,
     pub rawg_base_url: String,
     pub connect_timeout: Duration,
     /// Per attempt.
@@ -53,10 +53,6 @@ impl completionist_common::cli::Configured for Config {
     fn telemetry(&self) -> &Telemetry {
         &self.telemetry
     }
-
-    fn listen_addr(&self) -> SocketAddr {
-        self.listen_addr
-    }
 }
 
 impl Config {
@@ -73,8 +69,28 @@ impl Config {
             http_url,
         );
         let max_connections = env.or("MEDIA_DB_MAX_CONNECTIONS", 16u32);
-        let providers = ProvidersConfig {
-            omdb_api_key: env.get("OMDB_API_KEY").map(Secret::new),
+        let providers = ProvidersConfig::from_env(&mut env);
+        let telemetry = Telemetry::from_env(&mut env);
+        env.finish(Self {
+            listen_addr,
+            database_url,
+            pool: PoolSize {
+                max_connections,
+                ..PoolSize::default()
+            },
+            auth_service_url,
+            auth_cache_ttl: Duration::from_secs(1),
+            providers,
+            health_interval: Duration::from_secs(2),
+            telemetry,
+        })
+    }
+}
+
+impl ProvidersConfig {
+    fn from_env(env: &mut Env) -> Self {
+        Self {
+            omdb_api_key: env.get("OMDB_API_KEY").map(SecretString::from),
             omdb_base_url: env.parse_or(
                 "OMDB_BASE_URL",
                 "https://www.omdbapi.com".into(),
@@ -90,7 +106,7 @@ impl Config {
                 "https://openlibrary.org".into(),
                 http_url,
             ),
-            rawg_api_key: env.get("RAWG_API_KEY").map(Secret::new),
+            rawg_api_key: env.get("RAWG_API_KEY").map(SecretString::from),
             rawg_base_url: env.parse_or(
                 "RAWG_BASE_URL",
                 "https://api.rawg.io/api".into(),
@@ -109,21 +125,7 @@ impl Config {
                 Duration::from_secs(300),
                 seconds,
             ),
-        };
-        let telemetry = Telemetry::from_env(&mut env);
-        env.finish(Self {
-            listen_addr,
-            database_url,
-            pool: PoolSize {
-                max_connections,
-                ..PoolSize::default()
-            },
-            auth_service_url,
-            auth_cache_ttl: Duration::from_secs(1),
-            providers,
-            health_interval: Duration::from_secs(2),
-            telemetry,
-        })
+        }
     }
 }
 

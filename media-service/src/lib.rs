@@ -1,30 +1,36 @@
 //! media-service: the catalog of things to watch, read and play, each
 //! user's list of them, and the external providers they come from. Every
-//! call is authenticated by auth-service's ValidateToken.
+//! call is authenticated by auth-service's ValidateToken, in a layer before
+//! any handler runs.
 //!
-//! [`run`] serves on an already-bound listener until `shutdown` completes,
-//! so tests bind port 0 and start the real server in-process.
+//! One module per concept, each holding its RPCs end to end: `catalog` and
+//! `list`; `api` is the tonic trait, one line per method, and
+//! `conversions` every protobuf ↔ domain conversion. [`run`] serves on an
+//! already-bound listener until `shutdown` completes, so tests bind port 0
+//! and start the real server in-process.
 
+mod api;
 mod app;
 mod auth;
+mod catalog;
 pub mod config;
+mod conversions;
 mod db;
 mod domain;
 mod error;
+mod list;
 mod providers;
 mod schema;
-mod service;
 
 use std::{future::Future, sync::Arc};
 
-use completionist_common::{db as common_db, server};
-use completionist_proto::media::media_service_server::MediaServiceServer;
+use completionist_common::{authn, config::ExposeSecret, db as common_db, server};
+use completionist_proto::media::media_service_server::{self, MediaServiceServer};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use tokio::net::TcpListener;
-use tonic::server::NamedService;
 
 pub use crate::config::Config;
-use crate::{app::App, auth::AuthClient, providers::Providers, service::MediaApi};
+use crate::{api::Api, app::App, auth::AuthClient, providers::Providers};
 
 /// The schema of the media database, applied at start-up.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/media");
@@ -34,11 +40,15 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/medi
 const MIGRATION_LOCK: i64 = 0x006d_6564_6961; // "media"
 
 /// The fully qualified name of the service, as health checks ask for it.
-pub const SERVICE_NAME: &str = <MediaServiceServer<MediaApi> as NamedService>::NAME;
+pub const SERVICE_NAME: &str = media_service_server::SERVICE_NAME;
+
+/// Every call needs an access token.
+const PUBLIC_METHODS: &[&str] = &[];
 
 /// Applies pending migrations to the media database.
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    common_db::migrate(config.database_url.expose(), MIGRATIONS, MIGRATION_LOCK).await
+    let url = config.database_url.expose_secret();
+    common_db::migrate(url, MIGRATIONS, MIGRATION_LOCK).await
 }
 
 /// Serves media-service on `listener` until `shutdown` completes.
@@ -47,14 +57,18 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let pool = common_db::pool(config.database_url.expose(), config.pool);
+    let pool = common_db::pool(config.database_url.expose_secret(), config.pool);
     let providers = Arc::new(Providers::new(&config.providers)?);
     let auth = AuthClient::new(&config.auth_service_url, config.auth_cache_ttl)?;
-    let api = MediaApi::new(App::new(pool.clone(), providers), auth);
+    let app = App {
+        pool: pool.clone(),
+        providers,
+    };
 
     let (reporter, health) = tonic_health::server::health_reporter();
     let routes = server::base_routes(health, &[completionist_proto::MEDIA_DESCRIPTOR_SET])?
-        .add_service(MediaServiceServer::new(api));
+        .add_service(MediaServiceServer::new(Api(app)));
+    let routes = authn::protect(routes, auth, PUBLIC_METHODS);
     let readiness =
         server::database_readiness(reporter, SERVICE_NAME, pool, config.health_interval);
     server::serve(listener, routes, readiness, shutdown).await?;

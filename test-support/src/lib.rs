@@ -16,8 +16,8 @@ mod status;
 
 pub use grpc::{authed, health, init_logs, wait_for_health};
 pub use server::{Server, Shutdown};
-pub use tonic_health::pb::health_check_response::ServingStatus;
 pub use status::{assert_error, violated_fields};
+pub use tonic_health::pb::health_check_response::ServingStatus;
 
 use std::{
     collections::HashSet,

@@ -62,4 +62,3 @@ pub(crate) async fn delete_expired(conn: &mut Conn) -> QueryResult<usize> {
         .execute(conn)
         .await
 }
-

@@ -28,7 +28,10 @@ pub(crate) struct NewRefreshToken<'a> {
     pub(crate) expires_at: DateTime<Utc>,
 }
 
-pub(crate) async fn insert_refresh_token(conn: &mut Conn, token: NewRefreshToken<'_>) -> QueryResult<()> {
+pub(crate) async fn insert_refresh_token(
+    conn: &mut Conn,
+    token: NewRefreshToken<'_>,
+) -> QueryResult<()> {
     diesel::insert_into(refresh_tokens::table)
         .values(token)
         .execute(conn)
@@ -70,7 +73,10 @@ pub(crate) async fn find_refresh_token(
         .optional()
 }
 
-pub(crate) async fn revoke_family_refresh_tokens(conn: &mut Conn, family: Uuid) -> QueryResult<usize> {
+pub(crate) async fn revoke_family_refresh_tokens(
+    conn: &mut Conn,
+    family: Uuid,
+) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family))
@@ -139,7 +145,11 @@ pub(crate) async fn record_login_failure(conn: &mut Conn, email: &str) -> QueryR
         .await
 }
 
-pub(crate) async fn lock_login(conn: &mut Conn, email: &str, until: DateTime<Utc>) -> QueryResult<()> {
+pub(crate) async fn lock_login(
+    conn: &mut Conn,
+    email: &str,
+    until: DateTime<Utc>,
+) -> QueryResult<()> {
     diesel::update(login_failures::table.find(email))
         .set(login_failures::locked_until.eq(until))
         .execute(conn)

@@ -118,7 +118,10 @@ impl TestApp {
         (user, tokens)
     }
 
-    pub(crate) async fn validate(&self, access_token: &str) -> Result<pb::ValidateTokenResponse, Status> {
+    pub(crate) async fn validate(
+        &self,
+        access_token: &str,
+    ) -> Result<pb::ValidateTokenResponse, Status> {
         self.client()
             .validate_token(pb::ValidateTokenRequest {
                 access_token: access_token.into(),

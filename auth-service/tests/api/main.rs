@@ -1,7 +1,7 @@
 //! auth-service end to end: a real server on port 0, a real Postgres
 //! database per test, real gRPC clients.
 
-#![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+#![expect(clippy::unwrap_used, reason = "a test fails by panicking")]
 
 mod accounts;
 mod admin;

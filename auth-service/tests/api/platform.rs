@@ -22,7 +22,12 @@ async fn health_reports_serving_then_not_serving_without_the_database() {
 
     drop_database(app.db.name()).await;
 
-    wait_for_health(channel, auth_service::SERVICE_NAME, ServingStatus::NotServing).await;
+    wait_for_health(
+        channel,
+        auth_service::SERVICE_NAME,
+        ServingStatus::NotServing,
+    )
+    .await;
     // A call that needs the database says so, retryably.
     let status = app
         .client()

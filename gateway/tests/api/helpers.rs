@@ -9,9 +9,9 @@ use test_support::{Server, TestDb};
 use tonic::transport::Channel;
 use wiremock::MockServer;
 
-pub const ORIGIN: &str = "http://app.example.test";
+pub(crate) const ORIGIN: &str = "http://app.example.test";
 
-pub struct Stack {
+pub(crate) struct Stack {
     pub gateway: Server,
     _auth: Server,
     pub media: Server,
@@ -21,11 +21,11 @@ pub struct Stack {
 }
 
 impl Stack {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }
 
-    pub async fn spawn_with(configure: impl FnOnce(&mut gateway::Config)) -> Self {
+    pub(crate) async fn spawn_with(configure: impl FnOnce(&mut gateway::Config)) -> Self {
         let providers = MockServer::start().await;
         let auth_db = TestDb::new("auth", auth_service::MIGRATIONS).await;
         let media_db = TestDb::new("media", media_service::MIGRATIONS).await;
@@ -75,7 +75,7 @@ impl Stack {
     }
 
     /// Starts media-service again on the address it had.
-    pub async fn restart_media(&mut self) {
+    pub(crate) async fn restart_media(&mut self) {
         let listener = tokio::net::TcpListener::bind(self.media.addr)
             .await
             .unwrap();
@@ -85,26 +85,26 @@ impl Stack {
         });
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.gateway.addr)
     }
 
     /// Plain gRPC clients through the gateway.
-    pub fn auth_client(&self) -> AuthServiceClient<Channel> {
+    pub(crate) fn auth_client(&self) -> AuthServiceClient<Channel> {
         AuthServiceClient::new(self.gateway.channel.clone())
     }
 
-    pub fn media_client(&self) -> MediaServiceClient<Channel> {
+    pub(crate) fn media_client(&self) -> MediaServiceClient<Channel> {
         MediaServiceClient::new(self.gateway.channel.clone())
     }
 }
 
 /// What `buf curl` printed: the response message, or the error.
-pub type Answer = Result<Value, Value>;
+pub(crate) type Answer = Result<Value, Value>;
 
 /// Calls `method` through the gateway with `buf curl --protocol grpcweb`
 /// over HTTP/1.1, the way a browser's gRPC-Web client does.
-pub async fn buf_curl(
+pub(crate) async fn buf_curl(
     gateway: SocketAddr,
     method: &str,
     body: Value,
@@ -148,7 +148,7 @@ fn buf() -> PathBuf {
     path
 }
 
-pub fn fixture(name: &str) -> String {
+pub(crate) fn fixture(name: &str) -> String {
     let path = format!(
         "{}/../media-service/tests/api/fixtures/{name}",
         env!("CARGO_MANIFEST_DIR")

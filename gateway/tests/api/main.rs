@@ -3,7 +3,7 @@
 //! clients nobody here wrote: `buf curl --protocol grpcweb` over HTTP/1.1
 //! as a browser sends it, reqwest for CORS and gRPC-Web text, and tonic
 //! for plain gRPC.
-#![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+#![expect(clippy::unwrap_used, reason = "a test fails by panicking")]
 
 mod browser;
 mod grpc;

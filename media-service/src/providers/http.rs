@@ -27,7 +27,7 @@ const USER_AGENT: &str = concat!(
 const DEFAULT_BUDGET: Duration = Duration::from_secs(20);
 
 /// A provider's HTTP client.
-pub struct HttpClient {
+pub(super) struct HttpClient {
     provider: &'static str,
     client: reqwest::Client,
     limits: Vec<DefaultDirectRateLimiter>,
@@ -37,20 +37,23 @@ pub struct HttpClient {
 }
 
 /// A rate: `count` requests per `per`.
-pub struct Rate {
+pub(super) struct Rate {
     pub count: u32,
     pub per: Duration,
 }
 
 /// What came back: the status and the body.
-pub struct Reply {
+pub(super) struct Reply {
     pub status: StatusCode,
     pub body: bytes::Bytes,
 }
 
 impl Reply {
     /// The body as JSON of type `T`.
-    pub fn json<T: DeserializeOwned>(&self, provider: &'static str) -> Result<T, ProviderError> {
+    pub(super) fn json<T: DeserializeOwned>(
+        &self,
+        provider: &'static str,
+    ) -> Result<T, ProviderError> {
         serde_json::from_slice(&self.body).map_err(|e| ProviderError::BadResponse {
             provider,
             detail: format!("HTTP {}: {e}", self.status),
@@ -59,7 +62,7 @@ impl Reply {
 }
 
 impl HttpClient {
-    pub fn new(
+    pub(super) fn new(
         provider: &'static str,
         config: &ProvidersConfig,
         rates: &[Rate],
@@ -92,7 +95,11 @@ impl HttpClient {
     /// GETs `url` with `query`, retrying 429s, 5xx and transport failures
     /// until the caller's deadline. Other statuses are returned for the
     /// provider to interpret.
-    pub async fn get(&self, url: &str, query: &[(&str, &str)]) -> Result<Reply, ProviderError> {
+    pub(super) async fn get(
+        &self,
+        url: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Reply, ProviderError> {
         let budget = completionist_common::request_id::remaining().unwrap_or(DEFAULT_BUDGET);
         let deadline = Instant::now() + budget;
         let mut attempt = 0;

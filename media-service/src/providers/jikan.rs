@@ -20,7 +20,7 @@ use crate::{
 const NAME: &str = "Jikan";
 const PAGE_SIZE: &str = "20";
 
-pub struct Jikan {
+pub(super) struct Jikan {
     http: HttpClient,
     base_url: String,
 }
@@ -76,7 +76,7 @@ struct Period {
 }
 
 impl Jikan {
-    pub fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
+    pub(super) fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
         Ok(Self {
             http: HttpClient::new(
                 NAME,

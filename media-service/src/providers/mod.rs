@@ -21,7 +21,7 @@ use crate::{
 
 /// One provider's item, in the catalog's terms.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     pub reference: Reference,
     pub title: String,
     pub year: Option<i32>,
@@ -33,7 +33,7 @@ pub struct Candidate {
 
 /// One page of a provider's search results.
 #[derive(Clone, Debug, Default)]
-pub struct SearchPage {
+pub(crate) struct SearchPage {
     pub items: Vec<Candidate>,
     /// As the provider counts them.
     pub total: i64,
@@ -42,7 +42,7 @@ pub struct SearchPage {
 
 /// A provider of one or two kinds of media.
 #[tonic::async_trait]
-pub trait Provider: Send + Sync {
+pub(crate) trait Provider: Send + Sync {
     /// A page (from 1) of candidates of `kind` matching `query`.
     async fn search(
         &self,
@@ -56,7 +56,7 @@ pub trait Provider: Send + Sync {
 }
 
 #[derive(Clone, Debug, thiserror::Error)]
-pub enum ProviderError {
+pub(crate) enum ProviderError {
     #[error("{provider} is not configured: set {variable}")]
     NotConfigured {
         provider: &'static str,
@@ -126,7 +126,7 @@ struct SearchKey {
 }
 
 /// Every provider, behind the caches.
-pub struct Providers {
+pub(crate) struct Providers {
     omdb: omdb::Omdb,
     jikan: jikan::Jikan,
     open_library: openlibrary::OpenLibrary,
@@ -136,7 +136,7 @@ pub struct Providers {
 }
 
 impl Providers {
-    pub fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
+    pub(crate) fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
         Ok(Self {
             omdb: omdb::Omdb::new(config)?,
             jikan: jikan::Jikan::new(config)?,
@@ -165,7 +165,7 @@ impl Providers {
 
     /// Searches the provider of `kind`; the same query within the cache's
     /// lifetime is answered without asking again.
-    pub async fn search(
+    pub(crate) async fn search(
         &self,
         kind: MediaKind,
         query: &str,
@@ -189,7 +189,10 @@ impl Providers {
 
     /// The details of a provider item. Concurrent calls for one item share
     /// one request.
-    pub async fn details(&self, reference: &Reference) -> Result<Arc<Candidate>, ProviderError> {
+    pub(crate) async fn details(
+        &self,
+        reference: &Reference,
+    ) -> Result<Arc<Candidate>, ProviderError> {
         self.details
             .try_get_with(reference.clone(), async {
                 self.provider(reference.kind)

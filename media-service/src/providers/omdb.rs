@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use completionist_common::config::Secret;
+use completionist_common::config::{ExposeSecret, SecretString};
 use reqwest::StatusCode;
 use serde::Deserialize;
 
@@ -24,10 +24,10 @@ const KEY_VARIABLE: &str = "OMDB_API_KEY";
 /// OMDb pages hold ten results.
 const PAGE_SIZE: i64 = 10;
 
-pub struct Omdb {
+pub(super) struct Omdb {
     http: HttpClient,
     base_url: String,
-    api_key: Option<Secret>,
+    api_key: Option<SecretString>,
 }
 
 /// Every OMDb answer: a success or `Response: "False"` with an `Error`.
@@ -60,7 +60,7 @@ struct Item {
 }
 
 impl Omdb {
-    pub fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
+    pub(super) fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
         Ok(Self {
             http: HttpClient::new(
                 NAME,
@@ -84,7 +84,7 @@ impl Omdb {
             provider: NAME,
             variable: KEY_VARIABLE,
         })?;
-        let mut params = vec![("apikey", key.expose())];
+        let mut params = vec![("apikey", key.expose_secret())];
         params.extend_from_slice(query);
         let reply = self.http.get(&self.base_url, &params).await?;
         let envelope: Envelope = reply.json(NAME)?;

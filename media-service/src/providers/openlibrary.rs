@@ -22,7 +22,7 @@ const FIELDS: &str = "key,title,author_name,cover_i,first_publish_year,number_of
 const PAGE_SIZE: u32 = 20;
 const COVERS: &str = "https://covers.openlibrary.org/b/id";
 
-pub struct OpenLibrary {
+pub(super) struct OpenLibrary {
     http: HttpClient,
     base_url: String,
 }
@@ -63,7 +63,7 @@ enum Description {
 }
 
 impl OpenLibrary {
-    pub fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
+    pub(super) fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
         Ok(Self {
             http: HttpClient::new(
                 NAME,

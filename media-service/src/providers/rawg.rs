@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use completionist_common::config::Secret;
+use completionist_common::config::{ExposeSecret, SecretString};
 use reqwest::StatusCode;
 use serde::Deserialize;
 
@@ -21,10 +21,10 @@ const NAME: &str = "RAWG";
 const KEY_VARIABLE: &str = "RAWG_API_KEY";
 const PAGE_SIZE: &str = "20";
 
-pub struct Rawg {
+pub(super) struct Rawg {
     http: HttpClient,
     base_url: String,
-    api_key: Option<Secret>,
+    api_key: Option<SecretString>,
 }
 
 #[derive(Deserialize)]
@@ -52,7 +52,7 @@ struct Genre {
 }
 
 impl Rawg {
-    pub fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
+    pub(super) fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
         Ok(Self {
             http: HttpClient::new(
                 NAME,
@@ -70,7 +70,7 @@ impl Rawg {
     fn key(&self) -> Result<&str, ProviderError> {
         self.api_key
             .as_ref()
-            .map(Secret::expose)
+            .map(ExposeSecret::expose_secret)
             .ok_or(ProviderError::NotConfigured {
                 provider: NAME,
                 variable: KEY_VARIABLE,

@@ -3,20 +3,20 @@
 
 use std::{sync::Arc, time::Duration};
 
-use completionist_common::config::{Env, Secret};
+use completionist_common::config::{Env, SecretString};
 use completionist_proto::{
     auth::{self as auth_pb, auth_service_client::AuthServiceClient},
     media::{self as pb, media_service_client::MediaServiceClient},
 };
 use media_service::Config;
 use test_support::{Server, TestDb};
-use tonic::{Code, Request, Status, transport::Channel};
+use tonic::{Code, Status, transport::Channel};
 use wiremock::MockServer;
 
-pub const OMDB_KEY: &str = "omdb-test-key";
-pub const RAWG_KEY: &str = "rawg-test-key";
+pub(crate) const OMDB_KEY: &str = "omdb-test-key";
+pub(crate) const RAWG_KEY: &str = "rawg-test-key";
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub media: Server,
     pub auth: Server,
     pub providers: MockServer,
@@ -24,7 +24,7 @@ pub struct TestApp {
     _auth_db: TestDb,
 }
 
-pub struct Options {
+pub(crate) struct Options {
     pub omdb_key: bool,
     pub rawg_key: bool,
     pub request_timeout: Duration,
@@ -41,11 +41,11 @@ impl Default for Options {
 }
 
 impl TestApp {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         Self::spawn_with(Options::default()).await
     }
 
-    pub async fn spawn_with(options: Options) -> Self {
+    pub(crate) async fn spawn_with(options: Options) -> Self {
         let providers = MockServer::start().await;
         let auth_db = TestDb::new("auth", auth_service::MIGRATIONS).await;
         let media_db = Arc::new(TestDb::new("media", media_service::MIGRATIONS).await);
@@ -87,20 +87,20 @@ impl TestApp {
         }
     }
 
-    pub fn client(&self) -> MediaServiceClient<Channel> {
+    pub(crate) fn client(&self) -> MediaServiceClient<Channel> {
         MediaServiceClient::new(self.media.channel.clone())
     }
 
-    pub fn auth_client(&self) -> AuthServiceClient<Channel> {
+    pub(crate) fn auth_client(&self) -> AuthServiceClient<Channel> {
         AuthServiceClient::new(self.auth.channel.clone())
     }
 
     /// Registers and logs in a new user; returns its access token.
-    pub async fn user(&self) -> String {
+    pub(crate) async fn user(&self) -> String {
         self.login_pair().await.access_token
     }
 
-    pub async fn login_pair(&self) -> auth_pb::TokenPair {
+    pub(crate) async fn login_pair(&self) -> auth_pb::TokenPair {
         let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
         let password = "long enough password";
         self.auth_client()
@@ -123,7 +123,7 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn search(
+    pub(crate) async fn search(
         &self,
         token: &str,
         kind: pb::MediaKind,
@@ -142,7 +142,7 @@ impl TestApp {
             .map(tonic::Response::into_inner)
     }
 
-    pub async fn import(
+    pub(crate) async fn import(
         &self,
         token: &str,
         reference: pb::MediaReference,
@@ -159,7 +159,7 @@ impl TestApp {
     }
 
     /// A custom catalog item with `total_units`.
-    pub async fn custom_item(
+    pub(crate) async fn custom_item(
         &self,
         token: &str,
         kind: pb::MediaKind,
@@ -185,7 +185,7 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn add(
+    pub(crate) async fn add(
         &self,
         token: &str,
         item_id: &str,
@@ -195,7 +195,7 @@ impl TestApp {
         self.try_add(token, item_id, status, rating).await.unwrap()
     }
 
-    pub async fn try_add(
+    pub(crate) async fn try_add(
         &self,
         token: &str,
         item_id: &str,
@@ -222,15 +222,15 @@ impl TestApp {
 
 /// media-service's configuration for tests: providers at `providers`, fast
 /// retries.
-pub fn media_config(database_url: &str, auth_url: &str, providers: &str) -> Config {
+pub(crate) fn media_config(database_url: &str, auth_url: &str, providers: &str) -> Config {
     let mut config = Config::from_env(Env::from_vars([
         ("MEDIA_DATABASE_URL", database_url),
         ("AUTH_SERVICE_URL", auth_url),
     ]))
     .unwrap();
     let p = &mut config.providers;
-    p.omdb_api_key = Some(Secret::new(OMDB_KEY));
-    p.rawg_api_key = Some(Secret::new(RAWG_KEY));
+    p.omdb_api_key = Some(SecretString::from(OMDB_KEY));
+    p.rawg_api_key = Some(SecretString::from(RAWG_KEY));
     p.omdb_base_url = format!("{providers}/omdb");
     p.jikan_base_url = format!("{providers}/jikan/v4");
     p.openlibrary_base_url = format!("{providers}/openlibrary");
@@ -241,27 +241,18 @@ pub fn media_config(database_url: &str, auth_url: &str, providers: &str) -> Conf
     config
 }
 
-/// A request with `authorization: Bearer <token>`.
-pub fn authed<T>(token: &str, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
-}
-
 /// A fixture's text.
-pub fn fixture(name: &str) -> String {
+pub(crate) fn fixture(name: &str) -> String {
     let path = format!("{}/tests/api/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// A fixture as a JSON response.
-pub fn json_fixture(name: &str) -> wiremock::ResponseTemplate {
+pub(crate) fn json_fixture(name: &str) -> wiremock::ResponseTemplate {
     wiremock::ResponseTemplate::new(200).set_body_raw(fixture(name), "application/json")
 }
 
-pub fn reference(
+pub(crate) fn reference(
     source: pb::MediaSource,
     kind: pb::MediaKind,
     external_id: &str,
@@ -276,7 +267,7 @@ pub fn reference(
 /// Asserts the code, the `ErrorInfo` reason (in this service's domain) and
 /// a request id.
 #[track_caller]
-pub fn assert_error<T: std::fmt::Debug>(
+pub(crate) fn assert_error<T: std::fmt::Debug>(
     result: Result<T, Status>,
     code: Code,
     reason: &str,
@@ -284,4 +275,4 @@ pub fn assert_error<T: std::fmt::Debug>(
     test_support::assert_error(result, code, reason, "media.completionist")
 }
 
-pub use test_support::violated_fields;
+pub(crate) use test_support::{authed, violated_fields};

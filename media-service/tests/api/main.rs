@@ -1,7 +1,7 @@
 //! media-service end to end: a real auth-service and media-service on port
 //! 0, real Postgres databases, providers played by a local HTTP server
 //! serving payloads shaped like the real APIs.
-#![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+#![expect(clippy::unwrap_used, reason = "a test fails by panicking")]
 
 mod auth;
 mod catalog;

@@ -1,31 +1,18 @@
 use std::process::Command;
 
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
+use test_support::{ServingStatus, wait_for_health};
 
 use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn health_and_reflection() {
     let app = TestApp::spawn().await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
-        let status = HealthClient::new(app.media.channel.clone())
-            .check(HealthCheckRequest {
-                service: media_service::SERVICE_NAME.into(),
-            })
-            .await
-            .map(|r| r.into_inner().status());
-        if matches!(status, Ok(ServingStatus::Serving)) {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never SERVING: {status:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    wait_for_health(
+        &app.media.channel,
+        media_service::SERVICE_NAME,
+        ServingStatus::Serving,
+    )
+    .await;
 
     let names = test_support::reflection::list_services(app.media.channel.clone()).await;
     assert!(

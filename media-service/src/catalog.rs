@@ -1,0 +1,204 @@
+//! The catalog: SearchMedia (a provider's results, with the catalog ids of
+//! those already imported), ImportMedia, GetMediaItem, ListMediaItems and
+//! CreateCustomMediaItem.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use completionist_common::{
+    db as common_db,
+    paging::{self, Page, PageSize},
+};
+use completionist_proto::media as pb;
+use tonic::Request;
+use uuid::Uuid;
+
+use crate::{
+    app::{App, Caller},
+    db::{self, items::NewItem},
+    domain::{
+        ImageUrl, Item, MediaKind, Reference, SearchQuery, Source, Summary, Title, TitleQuery,
+        Units, Year,
+    },
+    error::Error,
+    providers::Candidate,
+};
+
+/// OMDb serves at most 100 pages; nobody reads further.
+const MAX_SEARCH_PAGE: u32 = 100;
+
+/// A SearchMedia request.
+pub(crate) struct Search {
+    pub(crate) kind: MediaKind,
+    pub(crate) query: SearchQuery,
+    pub(crate) page_token: String,
+}
+
+/// A provider's item, with its catalog id if it is imported.
+pub(crate) struct Found {
+    pub(crate) candidate: Candidate,
+    pub(crate) media_item_id: Option<Uuid>,
+}
+
+/// A ListMediaItems request.
+pub(crate) struct ItemListing {
+    pub(crate) size: PageSize,
+    pub(crate) page_token: String,
+    pub(crate) kind: Option<MediaKind>,
+    pub(crate) title: Option<TitleQuery>,
+}
+
+/// A custom catalog item, validated.
+#[derive(Debug)]
+pub(crate) struct NewCustomItem {
+    pub(crate) kind: MediaKind,
+    pub(crate) title: Title,
+    pub(crate) year: Option<Year>,
+    pub(crate) image_url: ImageUrl,
+    pub(crate) summary: Summary,
+    pub(crate) total_units: Option<Units>,
+}
+
+pub(crate) async fn search_media(
+    app: &App,
+    request: Request<pb::SearchMediaRequest>,
+) -> Result<pb::SearchMediaResponse, Error> {
+    let Search {
+        kind,
+        query,
+        page_token,
+    } = Search::try_from(request.into_inner())?;
+    let search = (kind, query.as_str().to_owned());
+    let page = paging::decode(&page_token, &search)?.unwrap_or(1);
+    let found = app.providers.search(kind, query.as_str(), page).await?;
+    let ids: Vec<&str> = found
+        .items
+        .iter()
+        .map(|c| c.reference.external_id.as_str())
+        .collect();
+    let imported: HashMap<String, Uuid> = {
+        let mut conn = common_db::conn(&app.pool).await?;
+        db::items::imported_ids(&mut conn, kind.provider(), kind, &ids)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let next_page_token = if found.has_more && page < MAX_SEARCH_PAGE {
+        paging::encode(&search, &(page + 1))
+    } else {
+        String::new()
+    };
+    let results = found.items.iter().map(|candidate| Found {
+        media_item_id: imported.get(&candidate.reference.external_id).copied(),
+        candidate: candidate.clone(),
+    });
+    Ok(pb::SearchMediaResponse {
+        results: results.map(Into::into).collect(),
+        next_page_token,
+        total_size: i32::try_from(found.total).unwrap_or(i32::MAX),
+    })
+}
+
+pub(crate) async fn import_media(
+    app: &App,
+    request: Request<pb::ImportMediaRequest>,
+) -> Result<pb::ImportMediaResponse, Error> {
+    let reference = Reference::try_from(request.into_inner())?;
+    let (item, created) = match find_imported(app, &reference).await? {
+        Some(item) => (item, false),
+        None => {
+            let candidate = app.providers.details(&reference).await?;
+            let mut conn = common_db::conn(&app.pool).await?;
+            db::items::find_or_insert(&mut conn, new_item(&candidate)).await?
+        }
+    };
+    Ok(pb::ImportMediaResponse {
+        media_item: Some(item.into()),
+        created,
+    })
+}
+
+pub(crate) async fn get_media_item(
+    app: &App,
+    request: Request<pb::GetMediaItemRequest>,
+) -> Result<pb::GetMediaItemResponse, Error> {
+    let pb::GetMediaItemRequest { id } = request.into_inner();
+    let id = crate::domain::parse_id(&id).map_err(|why| Error::invalid("id", why))?;
+    let mut conn = common_db::conn(&app.pool).await?;
+    let item = db::items::find(&mut conn, id)
+        .await?
+        .ok_or(Error::MediaNotFound)?;
+    Ok(pb::GetMediaItemResponse {
+        media_item: Some(item.into()),
+    })
+}
+
+pub(crate) async fn list_media_items(
+    app: &App,
+    request: Request<pb::ListMediaItemsRequest>,
+) -> Result<pb::ListMediaItemsResponse, Error> {
+    let listing = ItemListing::try_from(request.into_inner())?;
+    let filter = (
+        listing.kind,
+        listing.title.as_ref().map(|t| t.as_str().to_owned()),
+    );
+    let after = paging::decode::<_, (DateTime<Utc>, Uuid)>(&listing.page_token, &filter)?;
+    let mut conn = common_db::conn(&app.pool).await?;
+    let title = listing.title.as_ref().map(TitleQuery::as_str);
+    let items =
+        db::items::list(&mut conn, listing.kind, title, after, listing.size.limit()).await?;
+    let page = Page::from_rows(items, listing.size, &filter, |i: &Item| {
+        (i.created_at, i.id)
+    });
+    Ok(pb::ListMediaItemsResponse {
+        media_items: page.items.into_iter().map(Into::into).collect(),
+        next_page_token: page.next_page_token,
+    })
+}
+
+pub(crate) async fn create_custom_media_item(
+    app: &App,
+    request: Request<pb::CreateCustomMediaItemRequest>,
+) -> Result<pb::CreateCustomMediaItemResponse, Error> {
+    let caller = Caller::of(&request)?;
+    let item = NewCustomItem::try_from(request.into_inner())?;
+    let mut conn = common_db::conn(&app.pool).await?;
+    let new = NewItem {
+        id: Uuid::now_v7(),
+        kind: item.kind,
+        source: Source::Custom,
+        external_id: None,
+        title: item.title.as_str(),
+        year: item.year.map(Year::get),
+        image_url: item.image_url.as_str(),
+        summary: item.summary.as_str(),
+        total_units: item.total_units.map(Units::get),
+        created_by: Some(caller.user_id),
+    };
+    let item = db::items::insert(&mut conn, new).await?;
+    Ok(pb::CreateCustomMediaItemResponse {
+        media_item: Some(item.into()),
+    })
+}
+
+/// The catalog item of a provider item, if it was imported.
+pub(crate) async fn find_imported(app: &App, reference: &Reference) -> Result<Option<Item>, Error> {
+    let mut conn = common_db::conn(&app.pool).await?;
+    Ok(db::items::find_by_reference(&mut conn, reference).await?)
+}
+
+/// The catalog row of a provider's item.
+pub(crate) fn new_item(candidate: &Candidate) -> NewItem<'_> {
+    NewItem {
+        id: Uuid::now_v7(),
+        kind: candidate.reference.kind,
+        source: candidate.reference.source,
+        external_id: Some(&candidate.reference.external_id),
+        title: &candidate.title,
+        year: candidate.year,
+        image_url: &candidate.image_url,
+        summary: &candidate.summary,
+        total_units: candidate.total_units,
+        created_by: None,
+    }
+}

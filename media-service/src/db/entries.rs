@@ -1,0 +1,297 @@
+//! Users' list entries, each read with its catalog item.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{dsl::count_star, prelude::*};
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::{Conn, QueryResult, items::ItemRow};
+use crate::{
+    domain::{Entry, EntryFields, Item, ListStatus, MediaKind, Notes, Progress, Rating},
+    schema::{list_entries, media_items},
+};
+
+// GetListStats groups entries by their status and their item's kind.
+diesel::allow_columns_to_appear_in_same_group_by_clause!(list_entries::status, media_items::kind);
+
+/// The unique constraint on one entry per user and item.
+pub(crate) const USER_ITEM_KEY: &str = "list_entries_user_id_media_item_id_key";
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = list_entries, check_for_backend(diesel::pg::Pg))]
+struct EntryRow {
+    id: Uuid,
+    status: ListStatus,
+    rating: Option<Rating>,
+    progress: Progress,
+    notes: String,
+    start_date: Option<NaiveDate>,
+    finish_date: Option<NaiveDate>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl EntryRow {
+    fn with(self, item: Item) -> Entry {
+        let Self {
+            id,
+            status,
+            rating,
+            progress,
+            notes,
+            start_date,
+            finish_date,
+            created_at,
+            updated_at,
+        } = self;
+        Entry {
+            id,
+            fields: EntryFields {
+                status,
+                rating,
+                progress,
+                notes: Notes::stored(notes),
+                start_date,
+                finish_date,
+            },
+            item,
+            created_at,
+            updated_at,
+        }
+    }
+}
+
+fn entry((row, item): (EntryRow, ItemRow)) -> Entry {
+    row.with(item.into())
+}
+
+/// The columns an entry's fields are written to.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = list_entries, treat_none_as_null = true)]
+struct FieldColumns<'a> {
+    status: ListStatus,
+    rating: Option<Rating>,
+    progress: Progress,
+    notes: &'a str,
+    start_date: Option<NaiveDate>,
+    finish_date: Option<NaiveDate>,
+}
+
+impl<'a> From<&'a EntryFields> for FieldColumns<'a> {
+    fn from(fields: &'a EntryFields) -> Self {
+        Self {
+            status: fields.status,
+            rating: fields.rating,
+            progress: fields.progress,
+            notes: fields.notes.as_str(),
+            start_date: fields.start_date,
+            finish_date: fields.finish_date,
+        }
+    }
+}
+
+/// Puts `item` on `user`'s list with `fields`.
+pub(crate) async fn insert(
+    conn: &mut Conn,
+    user: Uuid,
+    item: Item,
+    fields: &EntryFields,
+) -> QueryResult<Entry> {
+    let row = diesel::insert_into(list_entries::table)
+        .values((
+            list_entries::id.eq(Uuid::now_v7()),
+            list_entries::user_id.eq(user),
+            list_entries::media_item_id.eq(item.id),
+            FieldColumns::from(fields),
+        ))
+        .returning(EntryRow::as_returning())
+        .get_result(conn)
+        .await?;
+    Ok(row.with(item))
+}
+
+/// One of `user`'s entries with its item, in one round trip.
+pub(crate) async fn find(conn: &mut Conn, user: Uuid, id: Uuid) -> QueryResult<Option<Entry>> {
+    list_entries::table
+        .inner_join(media_items::table)
+        .filter(list_entries::id.eq(id))
+        .filter(list_entries::user_id.eq(user))
+        .select((EntryRow::as_select(), ItemRow::as_select()))
+        .first(conn)
+        .await
+        .optional()
+        .map(|found| found.map(entry))
+}
+
+/// Like [`find`], with the entry locked for an update in the same
+/// transaction. Only the entry is locked: other users' entries of the same
+/// item stay free to change.
+pub(crate) async fn find_for_update(
+    conn: &mut Conn,
+    user: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Entry>> {
+    let found = list_entries::table
+        .filter(list_entries::id.eq(id))
+        .filter(list_entries::user_id.eq(user))
+        .select((EntryRow::as_select(), list_entries::media_item_id))
+        .for_update()
+        .first::<(EntryRow, Uuid)>(conn)
+        .await
+        .optional()?;
+    let Some((row, item_id)) = found else {
+        return Ok(None);
+    };
+    let item = media_items::table
+        .find(item_id)
+        .select(ItemRow::as_select())
+        .first(conn)
+        .await?;
+    Ok(Some(row.with(item.into())))
+}
+
+/// Writes every field of entry `id` (of `item`).
+pub(crate) async fn update(
+    conn: &mut Conn,
+    id: Uuid,
+    item: Item,
+    fields: &EntryFields,
+) -> QueryResult<Entry> {
+    let row = diesel::update(list_entries::table.find(id))
+        .set((
+            FieldColumns::from(fields),
+            list_entries::updated_at.eq(Utc::now()),
+        ))
+        .returning(EntryRow::as_returning())
+        .get_result(conn)
+        .await?;
+    Ok(row.with(item))
+}
+
+pub(crate) async fn delete(conn: &mut Conn, user: Uuid, id: Uuid) -> QueryResult<bool> {
+    let deleted = diesel::delete(
+        list_entries::table
+            .filter(list_entries::id.eq(id))
+            .filter(list_entries::user_id.eq(user)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(deleted > 0)
+}
+
+/// How ListListEntries orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum EntryOrder {
+    /// Most recently updated first.
+    Updated,
+    /// Title A to Z.
+    Title,
+    /// Best rated first, unrated last.
+    Rating,
+}
+
+/// Where a page of ListListEntries resumes: after this entry, in the
+/// listing's order.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum EntryPosition {
+    Updated(DateTime<Utc>, Uuid),
+    Title(String, Uuid),
+    Rating(Option<i16>, Uuid),
+}
+
+impl EntryPosition {
+    /// The position of `entry` in a listing in `order`.
+    pub(crate) fn of(entry: &Entry, order: EntryOrder) -> Self {
+        match order {
+            EntryOrder::Updated => Self::Updated(entry.updated_at, entry.id),
+            EntryOrder::Title => Self::Title(entry.item.title.clone(), entry.id),
+            EntryOrder::Rating => Self::Rating(entry.fields.rating.map(Rating::get), entry.id),
+        }
+    }
+}
+
+/// Which entries a listing shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct EntryFilter {
+    pub(crate) status: Option<ListStatus>,
+    pub(crate) kind: Option<MediaKind>,
+    pub(crate) order: EntryOrder,
+}
+
+/// A page of `user`'s entries with their items.
+pub(crate) async fn list(
+    conn: &mut Conn,
+    user: Uuid,
+    filter: EntryFilter,
+    after: Option<EntryPosition>,
+    limit: i64,
+) -> QueryResult<Vec<Entry>> {
+    use list_entries::dsl as e;
+    use media_items::dsl as m;
+    let mut query = list_entries::table
+        .inner_join(media_items::table)
+        .filter(e::user_id.eq(user))
+        .select((EntryRow::as_select(), ItemRow::as_select()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(e::status.eq(status));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(m::kind.eq(kind));
+    }
+    query = match filter.order {
+        EntryOrder::Updated => query.order((e::updated_at.desc(), e::id.desc())),
+        EntryOrder::Title => query.order((m::title.asc(), e::id.asc())),
+        EntryOrder::Rating => query.order((e::rating.desc().nulls_last(), e::id.asc())),
+    };
+    query = match after {
+        None => query,
+        Some(EntryPosition::Updated(at, id)) => query.filter(
+            e::updated_at
+                .lt(at)
+                .or(e::updated_at.eq(at).and(e::id.lt(id))),
+        ),
+        Some(EntryPosition::Title(title, id)) => query.filter(
+            m::title
+                .gt(title.clone())
+                .or(m::title.eq(title).and(e::id.gt(id))),
+        ),
+        Some(EntryPosition::Rating(Some(rating), id)) => query.filter(
+            e::rating
+                .lt(rating)
+                .or(e::rating.eq(rating).and(e::id.gt(id)))
+                .or(e::rating.is_null()),
+        ),
+        Some(EntryPosition::Rating(None, id)) => {
+            query.filter(e::rating.is_null().and(e::id.gt(id)))
+        }
+    };
+    let rows = query.load(conn).await?;
+    Ok(rows.into_iter().map(entry).collect())
+}
+
+/// How many of `user`'s entries there are per (status, kind).
+pub(crate) async fn counts(
+    conn: &mut Conn,
+    user: Uuid,
+) -> QueryResult<Vec<(ListStatus, MediaKind, i64)>> {
+    list_entries::table
+        .inner_join(media_items::table)
+        .filter(list_entries::user_id.eq(user))
+        .group_by((list_entries::status, media_items::kind))
+        .select((list_entries::status, media_items::kind, count_star()))
+        .load(conn)
+        .await
+}
+
+/// The mean of `user`'s ratings, if any.
+pub(crate) async fn mean_rating(conn: &mut Conn, user: Uuid) -> QueryResult<Option<f64>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Double, Nullable};
+    list_entries::table
+        .filter(list_entries::user_id.eq(user))
+        .select(sql::<Nullable<Double>>("avg(rating)::float8"))
+        .first(conn)
+        .await
+}

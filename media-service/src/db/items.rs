@@ -1,0 +1,190 @@
+//! The catalog.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::{Conn, QueryResult};
+use crate::{
+    domain::{Item, MediaKind, Reference, Source},
+    schema::media_items,
+};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = media_items, check_for_backend(diesel::pg::Pg))]
+pub(super) struct ItemRow {
+    id: Uuid,
+    kind: MediaKind,
+    source: Source,
+    external_id: Option<String>,
+    title: String,
+    year: Option<i32>,
+    image_url: String,
+    summary: String,
+    total_units: Option<i32>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<ItemRow> for Item {
+    fn from(row: ItemRow) -> Self {
+        let ItemRow {
+            id,
+            kind,
+            source,
+            external_id,
+            title,
+            year,
+            image_url,
+            summary,
+            total_units,
+            created_at,
+            updated_at,
+        } = row;
+        Self {
+            id,
+            kind,
+            source,
+            external_id,
+            title,
+            year,
+            image_url,
+            summary,
+            total_units,
+            created_at,
+            updated_at,
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = media_items)]
+pub(crate) struct NewItem<'a> {
+    pub(crate) id: Uuid,
+    pub(crate) kind: MediaKind,
+    pub(crate) source: Source,
+    pub(crate) external_id: Option<&'a str>,
+    pub(crate) title: &'a str,
+    pub(crate) year: Option<i32>,
+    pub(crate) image_url: &'a str,
+    pub(crate) summary: &'a str,
+    pub(crate) total_units: Option<i32>,
+    pub(crate) created_by: Option<Uuid>,
+}
+
+pub(crate) async fn find(conn: &mut Conn, id: Uuid) -> QueryResult<Option<Item>> {
+    media_items::table
+        .find(id)
+        .select(ItemRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+        .map(|row| row.map(Item::from))
+}
+
+pub(crate) async fn find_by_reference(
+    conn: &mut Conn,
+    reference: &Reference,
+) -> QueryResult<Option<Item>> {
+    media_items::table
+        .filter(media_items::source.eq(reference.source))
+        .filter(media_items::kind.eq(reference.kind))
+        .filter(media_items::external_id.eq(&reference.external_id))
+        .select(ItemRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+        .map(|row| row.map(Item::from))
+}
+
+/// Catalog ids of the given provider items that are already imported.
+pub(crate) async fn imported_ids(
+    conn: &mut Conn,
+    source: Source,
+    kind: MediaKind,
+    external_ids: &[&str],
+) -> QueryResult<Vec<(String, Uuid)>> {
+    media_items::table
+        .filter(media_items::source.eq(source))
+        .filter(media_items::kind.eq(kind))
+        .filter(media_items::external_id.eq_any(external_ids))
+        .select((media_items::external_id.assume_not_null(), media_items::id))
+        .load(conn)
+        .await
+}
+
+/// Inserts a provider item unless it is there already; returns the item and
+/// whether this call created it. Safe under concurrent imports: the unique
+/// key decides, and the loser reads the winner's row.
+pub(crate) async fn find_or_insert(
+    conn: &mut Conn,
+    item: NewItem<'_>,
+) -> QueryResult<(Item, bool)> {
+    let inserted = diesel::insert_into(media_items::table)
+        .values(&item)
+        .on_conflict_do_nothing()
+        .returning(ItemRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?;
+    if let Some(row) = inserted {
+        return Ok((row.into(), true));
+    }
+    let existing = media_items::table
+        .filter(media_items::source.eq(item.source))
+        .filter(media_items::kind.eq(item.kind))
+        .filter(media_items::external_id.eq(item.external_id))
+        .select(ItemRow::as_select())
+        .first(conn)
+        .await?;
+    Ok((existing.into(), false))
+}
+
+pub(crate) async fn insert(conn: &mut Conn, item: NewItem<'_>) -> QueryResult<Item> {
+    diesel::insert_into(media_items::table)
+        .values(&item)
+        .returning(ItemRow::as_returning())
+        .get_result(conn)
+        .await
+        .map(Item::from)
+}
+
+/// A page of the catalog in (created_at, id) order.
+pub(crate) async fn list(
+    conn: &mut Conn,
+    kind: Option<MediaKind>,
+    title_query: Option<&str>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<Item>> {
+    let mut query = media_items::table
+        .select(ItemRow::as_select())
+        .order((media_items::created_at, media_items::id))
+        .limit(limit)
+        .into_boxed();
+    if let Some(kind) = kind {
+        query = query.filter(media_items::kind.eq(kind));
+    }
+    if let Some(title) = title_query {
+        query = query.filter(media_items::title.ilike(format!("%{}%", escape_like(title))));
+    }
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            media_items::created_at
+                .gt(created_at)
+                .or(media_items::created_at
+                    .eq(created_at)
+                    .and(media_items::id.gt(id))),
+        );
+    }
+    let rows = query.load(conn).await?;
+    Ok(rows.into_iter().map(Item::from).collect())
+}
+
+/// `text` with LIKE's wildcards escaped.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

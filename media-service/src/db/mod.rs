@@ -1,0 +1,8 @@
+//! The media database: rows and queries as small async functions over one
+//! connection. Rows stay in here; what leaves is a domain record.
+
+pub(crate) mod entries;
+pub(crate) mod items;
+
+pub(crate) type Conn = diesel_async::AsyncPgConnection;
+type QueryResult<T> = Result<T, diesel::result::Error>;

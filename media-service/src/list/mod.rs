@@ -1,0 +1,186 @@
+//! Each user's list: AddListEntry, UpdateListEntry, RemoveListEntry,
+//! GetListEntry, ListListEntries, and GetListStats (`stats`); the rule of
+//! what completing an entry fills in lives in `rules`.
+
+mod rules;
+mod stats;
+
+use chrono::NaiveDate;
+use completionist_common::{
+    db as common_db,
+    paging::{self, Page, PageSize},
+};
+use completionist_proto::media as pb;
+use tonic::Request;
+use uuid::Uuid;
+
+pub(crate) use self::stats::{Stats, get_list_stats};
+use crate::{
+    app::{App, Caller},
+    catalog::{find_imported, new_item},
+    db::{
+        self,
+        entries::{EntryFilter, EntryPosition},
+    },
+    domain::{Entry, EntryFields, ListStatus, Notes, Progress, Rating, Reference},
+    error::Error,
+};
+
+/// What AddListEntry adds.
+#[derive(Debug)]
+pub(crate) enum Target {
+    Item(Uuid),
+    Reference(Reference),
+}
+
+/// An AddListEntry request.
+pub(crate) struct NewEntry {
+    pub(crate) target: Target,
+    pub(crate) fields: EntryFields,
+}
+
+/// UpdateListEntry's target and masked changes; `None` leaves a field
+/// alone.
+#[derive(Debug, Default)]
+pub(crate) struct EntryUpdate {
+    pub(crate) id: Uuid,
+    pub(crate) status: Option<ListStatus>,
+    pub(crate) rating: Option<Option<Rating>>,
+    pub(crate) progress: Option<Progress>,
+    pub(crate) notes: Option<Notes>,
+    pub(crate) start_date: Option<Option<NaiveDate>>,
+    pub(crate) finish_date: Option<Option<NaiveDate>>,
+}
+
+/// A ListListEntries request.
+pub(crate) struct EntryListing {
+    pub(crate) size: PageSize,
+    pub(crate) page_token: String,
+    pub(crate) filter: EntryFilter,
+}
+
+/// Puts an item on the caller's list; a provider item is imported on the
+/// way, in the same transaction, so a refused entry leaves no item.
+pub(crate) async fn add_list_entry(
+    app: &App,
+    request: Request<pb::AddListEntryRequest>,
+) -> Result<pb::AddListEntryResponse, Error> {
+    let caller = Caller::of(&request)?;
+    let NewEntry { target, fields } = NewEntry::try_from(request.into_inner())?;
+    let candidate = match &target {
+        Target::Reference(reference) if find_imported(app, reference).await?.is_none() => {
+            Some(app.providers.details(reference).await?)
+        }
+        _ => None,
+    };
+    let entry = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+        Box::pin(async move {
+            let item = match (&target, &candidate) {
+                (_, Some(candidate)) => Some(
+                    db::items::find_or_insert(conn, new_item(candidate))
+                        .await?
+                        .0,
+                ),
+                (Target::Item(id), None) => db::items::find(conn, *id).await?,
+                (Target::Reference(reference), None) => {
+                    db::items::find_by_reference(conn, reference).await?
+                }
+            }
+            .ok_or(Error::MediaNotFound)?;
+            let fields = rules::complete(fields, None, &item);
+            rules::check_progress(&fields, &item, "progress")?;
+            db::entries::insert(conn, caller.user_id, item, &fields)
+                .await
+                .map_err(|e| {
+                    if common_db::is_unique_violation(&e, db::entries::USER_ITEM_KEY) {
+                        Error::ListEntryExists
+                    } else {
+                        e.into()
+                    }
+                })
+        })
+    })
+    .await?;
+    Ok(pb::AddListEntryResponse {
+        list_entry: Some(entry.into()),
+    })
+}
+
+/// Applies the masked changes to one of the caller's entries under a row
+/// lock. Completing fills progress and the finish date when absent.
+pub(crate) async fn update_list_entry(
+    app: &App,
+    request: Request<pb::UpdateListEntryRequest>,
+) -> Result<pb::UpdateListEntryResponse, Error> {
+    let caller = Caller::of(&request)?;
+    let update = EntryUpdate::try_from(request.into_inner())?;
+    let entry = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+        Box::pin(async move {
+            let Entry {
+                id, fields, item, ..
+            } = db::entries::find_for_update(conn, caller.user_id, update.id)
+                .await?
+                .ok_or(Error::ListEntryNotFound)?;
+            let changed = rules::apply(&fields, &update);
+            let changed = rules::complete(changed, Some((&fields, &update)), &item);
+            rules::check_progress(&changed, &item, "list_entry.progress")?;
+            Ok(db::entries::update(conn, id, item, &changed).await?)
+        })
+    })
+    .await?;
+    Ok(pb::UpdateListEntryResponse {
+        list_entry: Some(entry.into()),
+    })
+}
+
+pub(crate) async fn remove_list_entry(
+    app: &App,
+    request: Request<pb::RemoveListEntryRequest>,
+) -> Result<pb::RemoveListEntryResponse, Error> {
+    let caller = Caller::of(&request)?;
+    let pb::RemoveListEntryRequest { id } = request.into_inner();
+    let id = crate::domain::parse_id(&id).map_err(|why| Error::invalid("id", why))?;
+    let mut conn = common_db::conn(&app.pool).await?;
+    if !db::entries::delete(&mut conn, caller.user_id, id).await? {
+        return Err(Error::ListEntryNotFound);
+    }
+    Ok(pb::RemoveListEntryResponse {})
+}
+
+pub(crate) async fn get_list_entry(
+    app: &App,
+    request: Request<pb::GetListEntryRequest>,
+) -> Result<pb::GetListEntryResponse, Error> {
+    let caller = Caller::of(&request)?;
+    let pb::GetListEntryRequest { id } = request.into_inner();
+    let id = crate::domain::parse_id(&id).map_err(|why| Error::invalid("id", why))?;
+    let mut conn = common_db::conn(&app.pool).await?;
+    let entry = db::entries::find(&mut conn, caller.user_id, id)
+        .await?
+        .ok_or(Error::ListEntryNotFound)?;
+    Ok(pb::GetListEntryResponse {
+        list_entry: Some(entry.into()),
+    })
+}
+
+pub(crate) async fn list_list_entries(
+    app: &App,
+    request: Request<pb::ListListEntriesRequest>,
+) -> Result<pb::ListListEntriesResponse, Error> {
+    let caller = Caller::of(&request)?;
+    let EntryListing {
+        size,
+        page_token,
+        filter,
+    } = EntryListing::try_from(request.into_inner())?;
+    let after = paging::decode::<_, EntryPosition>(&page_token, &filter)?;
+    let mut conn = common_db::conn(&app.pool).await?;
+    let entries = db::entries::list(&mut conn, caller.user_id, filter, after, size.limit()).await?;
+    let page = Page::from_rows(entries, size, &filter, |entry| {
+        EntryPosition::of(entry, filter.order)
+    });
+    Ok(pb::ListListEntriesResponse {
+        list_entries: page.items.into_iter().map(Into::into).collect(),
+        next_page_token: page.next_page_token,
+    })
+}

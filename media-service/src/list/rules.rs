@@ -1,0 +1,158 @@
+//! What an entry's fields become: an update applied to the stored fields,
+//! and the completion rule — completing fills the progress (to the item's
+//! total, where known) and the finish date (today), unless the same change
+//! sets them — and progress never past the item's total.
+
+use chrono::Utc;
+
+use super::EntryUpdate;
+use crate::{
+    domain::{EntryFields, Item, ListStatus, Progress},
+    error::Error,
+};
+
+/// `before` with the masked changes of `update`.
+pub(super) fn apply(before: &EntryFields, update: &EntryUpdate) -> EntryFields {
+    EntryFields {
+        status: update.status.unwrap_or(before.status),
+        rating: update.rating.unwrap_or(before.rating),
+        progress: update.progress.unwrap_or(before.progress),
+        notes: update.notes.clone().unwrap_or_else(|| before.notes.clone()),
+        start_date: update.start_date.unwrap_or(before.start_date),
+        finish_date: update.finish_date.unwrap_or(before.finish_date),
+    }
+}
+
+/// `fields` with what completing fills in, when they complete an entry
+/// that was not complete (`previous`: the stored fields and the update, or
+/// `None` for a new entry).
+pub(super) fn complete(
+    mut fields: EntryFields,
+    previous: Option<(&EntryFields, &EntryUpdate)>,
+    item: &Item,
+) -> EntryFields {
+    let was_completed = previous.is_some_and(|(before, _)| before.status == ListStatus::Completed);
+    if fields.status != ListStatus::Completed || was_completed {
+        return fields;
+    }
+    let (progress_given, finish_given) = match previous {
+        Some((_, update)) => (update.progress.is_some(), update.finish_date.is_some()),
+        None => (
+            fields.progress != Progress::default(),
+            fields.finish_date.is_some(),
+        ),
+    };
+    if !progress_given && let Some(total) = item.total_units.and_then(|t| Progress::parse(t).ok()) {
+        fields.progress = fields.progress.max(total);
+    }
+    if !finish_given && fields.finish_date.is_none() {
+        fields.finish_date = Some(Utc::now().date_naive());
+    }
+    fields
+}
+
+/// Refuses progress past the item's total, naming `field`.
+pub(super) fn check_progress(fields: &EntryFields, item: &Item, field: &str) -> Result<(), Error> {
+    match item.total_units {
+        Some(total) if fields.progress.get() > total => Err(Error::invalid(
+            field,
+            format!("must not exceed the item's {total} units"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::domain::{MediaKind, Notes, Source};
+
+    fn item(total_units: Option<i32>) -> Item {
+        Item {
+            id: Uuid::now_v7(),
+            kind: MediaKind::Anime,
+            source: Source::Jikan,
+            external_id: Some("1".into()),
+            title: "Cowboy Bebop".into(),
+            year: Some(1998),
+            image_url: String::new(),
+            summary: String::new(),
+            total_units,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn fields(status: ListStatus, progress: i32) -> EntryFields {
+        EntryFields {
+            status,
+            rating: None,
+            progress: Progress::parse(progress).unwrap(),
+            notes: Notes::default(),
+            start_date: None,
+            finish_date: None,
+        }
+    }
+
+    fn completing() -> EntryUpdate {
+        EntryUpdate {
+            status: Some(ListStatus::Completed),
+            ..EntryUpdate::default()
+        }
+    }
+
+    #[test]
+    fn completing_fills_progress_and_finish_date() {
+        let before = fields(ListStatus::InProgress, 3);
+        let update = completing();
+        let done = complete(
+            apply(&before, &update),
+            Some((&before, &update)),
+            &item(Some(26)),
+        );
+        assert_eq!(done.progress.get(), 26);
+        assert_eq!(done.finish_date, Some(Utc::now().date_naive()));
+    }
+
+    #[test]
+    fn completing_keeps_what_the_same_change_sets() {
+        let before = fields(ListStatus::InProgress, 3);
+        let day = NaiveDate::from_ymd_opt(2020, 1, 2);
+        let update = EntryUpdate {
+            progress: Some(Progress::parse(20).unwrap()),
+            finish_date: Some(day),
+            ..completing()
+        };
+        let done = complete(
+            apply(&before, &update),
+            Some((&before, &update)),
+            &item(Some(26)),
+        );
+        assert_eq!(done.progress.get(), 20);
+        assert_eq!(done.finish_date, day);
+    }
+
+    #[test]
+    fn unknown_totals_leave_progress_alone() {
+        let done = complete(fields(ListStatus::Completed, 0), None, &item(None));
+        assert_eq!(done.progress.get(), 0);
+        assert!(done.finish_date.is_some());
+    }
+
+    #[test]
+    fn progress_cannot_pass_the_total() {
+        let check = |progress, total| {
+            check_progress(
+                &fields(ListStatus::InProgress, progress),
+                &item(total),
+                "progress",
+            )
+        };
+        assert!(check(27, Some(26)).is_err());
+        assert!(check(26, Some(26)).is_ok());
+        assert!(check(9999, None).is_ok());
+    }
+}
