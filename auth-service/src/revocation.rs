@@ -120,7 +120,8 @@ impl Revocations {
                     state.all = Some((b.max(before), e.max(row.expires_at)));
                 }
                 _ => {
-                    tracing::warn!(id = row.id, kind = %row.kind, "malformed revocation row ignored")
+                    let (id, kind) = (row.id, row.kind);
+                    tracing::warn!(id, %kind, "malformed revocation row ignored");
                 }
             }
         }

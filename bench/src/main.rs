@@ -14,6 +14,7 @@ mod client;
 mod load;
 mod report;
 mod stack;
+mod targets;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
@@ -43,7 +44,11 @@ struct Args {
     rounds: Option<u32>,
     /// Only these cases (comma list): validate, get, list, update, gateway,
     /// login, flood.
-    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(CASES))]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_parser = clap::builder::PossibleValuesParser::new(CASES)
+    )]
     cases: Option<Vec<String>>,
 }
 

@@ -126,7 +126,7 @@ impl Report {
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
             .unwrap_or_default();
-        let targets = targets(&cases, cores, argon2_rps);
+        let targets = crate::targets::targets(&cases, cores, argon2_rps);
         Self {
             commit,
             date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -144,12 +144,22 @@ impl Report {
     }
 
     pub(crate) fn markdown(&self) -> String {
+        let mut out = self.header();
+        self.write_cases(&mut out);
+        self.write_targets(&mut out);
+        out
+    }
+
+    fn header(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "# Completionist benchmark{}\n\ncommit `{}`, {}, {} cores, seed {} users / {} items / {} entries per user; \
-             {} s per case after warm-up; latency measured open-loop at {:.0}% of the closed-loop rate, \
-             from when each call was due. {}\n",
+            concat!(
+                "# Completionist benchmark{}\n\n",
+                "commit `{}`, {}, {} cores, seed {} users / {} items / {} entries per user; ",
+                "{} s per case after warm-up; latency measured open-loop at {:.0}% of the ",
+                "closed-loop rate, from when each call was due. {}\n",
+            ),
             if self.quick { " (quick)" } else { "" },
             self.commit,
             self.date,
@@ -161,15 +171,23 @@ impl Report {
             self.latency_load * 100.0,
             if self.rounds > 1 {
                 format!(
-                    "Each case ran in {} rounds; figures are medians, with the rounds' range in brackets.",
-                    self.rounds
+                    "Each case ran in {} rounds; figures are medians, {}",
+                    self.rounds, "with the rounds' range in brackets."
                 )
             } else {
                 "One round.".to_owned()
             },
         );
+        out
+    }
+
+    /// The table of cases.
+    fn write_cases(&self, out: &mut String) {
         let floor = self.cases.first().map_or(1.0, |c| c.measured.rps);
-        out.push_str("| case | req/s | × floor | p50 ms | p90 ms | p99 ms | max ms | errors | peak MiB auth / media / gateway |\n");
+        out.push_str(concat!(
+            "| case | req/s | × floor | p50 ms | p90 ms | p99 ms | max ms | errors ",
+            "| peak MiB auth / media / gateway |\n",
+        ));
         out.push_str("|---|---:|---:|---:|---:|---:|---:|---|---|\n");
         for case in &self.cases {
             let m = &case.measured;
@@ -185,7 +203,10 @@ impl Report {
             let mem = |name: &str| case.peak_memory_mib.get(name).copied().unwrap_or_default();
             let _ = writeln!(
                 out,
-                "| {} | {:.0}{} | {:.2} | {:.2} | {:.2} | {:.2}{} | {:.2} | {} | {:.0} / {:.0} / {:.0} |",
+                concat!(
+                    "| {} | {:.0}{} | {:.2} | {:.2} | {:.2} | {:.2}{} | {:.2} | {} ",
+                    "| {:.0} / {:.0} / {:.0} |",
+                ),
                 case.name,
                 m.rps,
                 spread(case, |m| m.rps, 0),
@@ -201,6 +222,10 @@ impl Report {
                 mem("gateway"),
             );
         }
+    }
+
+    /// argon2's ceiling and the table of targets.
+    fn write_targets(&self, out: &mut String) {
         if let Some(argon2) = self.argon2_verifies_per_second {
             let _ = writeln!(
                 out,
@@ -218,83 +243,7 @@ impl Report {
                 if target.met { "yes" } else { "**no**" }
             );
         }
-        out
     }
-}
-
-/// The targets whose cases were measured (`--cases` may leave some out).
-fn targets(cases: &[Case], cores: usize, argon2_rps: Option<f64>) -> Vec<Target> {
-    let find = |name: &str| cases.iter().find(|c| c.name == name).map(|c| &c.measured);
-    let floor = find("health check (auth-service)");
-    let validate = find("ValidateToken");
-    let get = find("GetListEntry");
-    let web = find("GetListEntry via gateway (gRPC-Web, HTTP/1.1)");
-    let login = find("Login");
-    let flooded = find("ValidateToken during a login flood");
-    let peak = |name: &str| {
-        cases
-            .iter()
-            .filter_map(|c| c.peak_memory_mib.get(name))
-            .fold(0.0_f64, |a, b| a.max(*b))
-    };
-    let ratio = |what: &str, value: f64, min: f64| Target {
-        what: what.to_owned(),
-        measured: format!("{:.0}%", value * 100.0),
-        met: value >= min,
-    };
-    let mut targets = Vec::new();
-    if let (Some(floor), Some(validate)) = (floor, validate) {
-        targets.push(ratio(
-            "ValidateToken ≥ 60% of the floor",
-            validate.rps / floor.rps,
-            0.6,
-        ));
-    }
-    if let (Some(floor), Some(get)) = (floor, get) {
-        targets.push(ratio(
-            "GetListEntry ≥ 25% of the floor",
-            get.rps / floor.rps,
-            0.25,
-        ));
-        targets.push(Target {
-            what: "GetListEntry p99 < 5 ms".into(),
-            measured: format!("{:.2} ms", get.p99_ms),
-            met: get.p99_ms < 5.0,
-        });
-    }
-    if let (Some(get), Some(web)) = (get, web) {
-        targets.push(ratio(
-            "gateway GetListEntry ≥ 60% of direct",
-            web.rps / get.rps,
-            0.6,
-        ));
-    }
-    if let (Some(login), Some(argon2)) = (login, argon2_rps) {
-        targets.push(ratio(
-            &format!("Login ≥ 80% of argon2's {argon2:.0}/s on {cores} cores"),
-            login.rps / argon2,
-            0.8,
-        ));
-    }
-    if let (Some(validate), Some(flooded)) = (validate, flooded) {
-        targets.push(Target {
-            what: "ValidateToken p99 in a login flood ≤ 2× without".into(),
-            measured: format!("{:.2} ms vs {:.2} ms", flooded.p99_ms, validate.p99_ms),
-            met: flooded.p99_ms <= 2.0 * validate.p99_ms,
-        });
-    }
-    for (name, limit) in [
-        ("auth-service", 96.0),
-        ("media-service", 48.0),
-        ("gateway", 48.0),
-    ] {
-        targets.push(Target {
-            what: format!("peak memory: {name} < {limit:.0} MiB"),
-            measured: format!("{:.0} MiB", peak(name)),
-            met: peak(name) < limit,
-        });
-    }
-    targets
 }
 
 #[cfg(test)]

@@ -215,7 +215,8 @@ impl<B: Backend> Forward<B> {
         }
         .await
         .map_err(|error| {
-            tracing::warn!(backend = B::NAME, error = %completionist_common::error::Chain(&error), "backend unreachable");
+            let error = completionist_common::error::Chain(&error);
+            tracing::warn!(backend = B::NAME, %error, "backend unreachable");
             Error::BackendUnavailable(B::NAME)
         })?;
         let max_response = self.limits.max_response_bytes;

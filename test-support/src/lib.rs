@@ -186,9 +186,10 @@ fn sweep_leftovers() {
             let mut conn = AsyncPgConnection::establish(admin)
                 .await
                 .expect("connect to the test server");
-            let databases: Vec<Database> = diesel::sql_query(
-                "SELECT datname FROM pg_database WHERE datname LIKE 't\\_%' OR datname LIKE 'tmpl\\_%'",
-            )
+            let databases: Vec<Database> = diesel::sql_query(concat!(
+                "SELECT datname FROM pg_database ",
+                "WHERE datname LIKE 't\\_%' OR datname LIKE 'tmpl\\_%'",
+            ))
             .load(&mut conn)
             .await
             .expect("list databases");
@@ -197,7 +198,8 @@ fn sweep_leftovers() {
                     Some(rest) => rest.split('_').next(),
                     None => db.datname.rsplit('_').next(),
                 };
-                let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+                let alive =
+                    pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
                 if !alive {
                     let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db.datname);
                     let _ = diesel::sql_query(sql).execute(&mut conn).await;

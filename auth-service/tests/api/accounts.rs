@@ -218,6 +218,24 @@ async fn get_current_user_needs_a_token() {
     );
 }
 
+async fn change_password(
+    app: &TestApp,
+    token: &str,
+    current: &str,
+    new: &str,
+) -> Result<pb::ChangePasswordResponse, tonic::Status> {
+    app.client()
+        .change_password(authed(
+            token,
+            pb::ChangePasswordRequest {
+                current_password: current.into(),
+                new_password: new.into(),
+            },
+        ))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
 #[tokio::test]
 async fn change_password_checks_the_current_one_and_revokes_old_sessions() {
     let app = TestApp::spawn().await;
@@ -226,45 +244,26 @@ async fn change_password_checks_the_current_one_and_revokes_old_sessions() {
     let second = app.login(&address).await;
 
     assert_error(
-        app.client()
-            .change_password(authed(
-                &first.access_token,
-                pb::ChangePasswordRequest {
-                    current_password: "not my password".into(),
-                    new_password: "a brand new secret".into(),
-                },
-            ))
-            .await,
+        change_password(
+            &app,
+            &first.access_token,
+            "not my password",
+            "a brand new secret",
+        )
+        .await,
         Code::PermissionDenied,
         "WRONG_PASSWORD",
     );
     let weak = assert_error(
-        app.client()
-            .change_password(authed(
-                &first.access_token,
-                pb::ChangePasswordRequest {
-                    current_password: PASSWORD.into(),
-                    new_password: "short".into(),
-                },
-            ))
-            .await,
+        change_password(&app, &first.access_token, PASSWORD, "short").await,
         Code::InvalidArgument,
         "INVALID_ARGUMENT",
     );
     assert_eq!(violated_fields(&weak), ["new_password"]);
 
-    let fresh = app
-        .client()
-        .change_password(authed(
-            &first.access_token,
-            pb::ChangePasswordRequest {
-                current_password: PASSWORD.into(),
-                new_password: "a brand new secret".into(),
-            },
-        ))
+    let fresh = change_password(&app, &first.access_token, PASSWORD, "a brand new secret")
         .await
         .unwrap()
-        .into_inner()
         .tokens
         .unwrap();
 
@@ -277,11 +276,7 @@ async fn change_password_checks_the_current_one_and_revokes_old_sessions() {
         );
     }
     assert_error(
-        app.client()
-            .refresh(pb::RefreshRequest {
-                refresh_token: second.refresh_token.clone(),
-            })
-            .await,
+        app.refresh(&second.refresh_token).await,
         Code::Unauthenticated,
         "TOKEN_REVOKED",
     );

@@ -118,6 +118,15 @@ impl TestApp {
         (user, tokens)
     }
 
+    pub(crate) async fn refresh(&self, token: &str) -> Result<pb::TokenPair, Status> {
+        self.client()
+            .refresh(pb::RefreshRequest {
+                refresh_token: token.into(),
+            })
+            .await
+            .map(|r| r.into_inner().tokens.expect("tokens"))
+    }
+
     pub(crate) async fn validate(
         &self,
         access_token: &str,
@@ -136,6 +145,13 @@ impl TestApp {
             .await
             .map(|r| r.into_inner().user.expect("user"))
     }
+}
+
+/// An update mask naming `paths`.
+pub(crate) fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
+    Some(prost_types::FieldMask {
+        paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+    })
 }
 
 /// Asserts the code, the `ErrorInfo` reason (in this service's domain) and

@@ -5,6 +5,8 @@
 
 mod accounts;
 mod admin;
+mod admin_updates;
 mod helpers;
 mod platform;
+mod revocations;
 mod sessions;

@@ -1,4 +1,7 @@
-use std::time::{Duration, Instant};
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use completionist_proto::auth as auth_pb;
@@ -9,118 +12,93 @@ use wiremock::{Mock, matchers::path};
 
 use crate::helpers::{ORIGIN, Stack, buf_curl, fixture};
 
-fn ok(answer: Result<Value, Value>) -> Value {
-    answer.unwrap_or_else(|error| panic!("call failed: {error}"))
+const AUTH: &str = "completionist.auth.v1.AuthService";
+const MEDIA: &str = "completionist.media.v1.MediaService";
+
+/// A successful gRPC-Web call's answer as JSON.
+async fn call(gw: SocketAddr, method: &str, body: Value, token: Option<&str>) -> Value {
+    buf_curl(gw, method, body, token)
+        .await
+        .unwrap_or_else(|error| panic!("{method} failed: {error}"))
+}
+
+async fn mount_jikan(stack: &Stack) {
+    for (route, body) in [
+        ("/jikan/v4/anime", "jikan_anime_search.json"),
+        ("/jikan/v4/anime/1", "jikan_anime_1.json"),
+    ] {
+        Mock::given(path(route))
+            .respond_with(
+                wiremock::ResponseTemplate::new(200)
+                    .set_body_raw(fixture(body), "application/json"),
+            )
+            .mount(&stack.providers)
+            .await;
+    }
+}
+
+/// Registers and logs in; the access and refresh tokens.
+async fn sign_up(gw: SocketAddr) -> (String, String) {
+    let account = json!({"email": "web@example.com", "password": "correct horse"});
+    let mut register = account.clone();
+    register["display_name"] = json!("Web");
+    let user = call(gw, &format!("{AUTH}/Register"), register, None).await;
+    assert_eq!(user["user"]["email"], "web@example.com");
+    let login = call(gw, &format!("{AUTH}/Login"), account, None).await;
+    let token = |name: &str| login["tokens"][name].as_str().unwrap().to_owned();
+    (token("accessToken"), token("refreshToken"))
 }
 
 #[tokio::test]
 async fn a_browser_client_goes_from_register_to_logout() {
     let stack = Stack::spawn().await;
-    Mock::given(path("/jikan/v4/anime"))
-        .respond_with(
-            wiremock::ResponseTemplate::new(200)
-                .set_body_raw(fixture("jikan_anime_search.json"), "application/json"),
-        )
-        .mount(&stack.providers)
-        .await;
-    Mock::given(path("/jikan/v4/anime/1"))
-        .respond_with(
-            wiremock::ResponseTemplate::new(200)
-                .set_body_raw(fixture("jikan_anime_1.json"), "application/json"),
-        )
-        .mount(&stack.providers)
-        .await;
+    mount_jikan(&stack).await;
     let gw = stack.gateway.addr;
-    let auth = "completionist.auth.v1.AuthService";
-    let media = "completionist.media.v1.MediaService";
-
-    let user = ok(buf_curl(
-        gw,
-        &format!("{auth}/Register"),
-        json!({"email": "web@example.com", "password": "correct horse", "display_name": "Web"}),
-        None,
-    )
-    .await);
-    assert_eq!(user["user"]["email"], "web@example.com");
-    let login = ok(buf_curl(
-        gw,
-        &format!("{auth}/Login"),
-        json!({"email": "web@example.com", "password": "correct horse"}),
-        None,
-    )
-    .await);
-    let token = login["tokens"]["accessToken"].as_str().unwrap().to_owned();
-    let refresh = login["tokens"]["refreshToken"].as_str().unwrap().to_owned();
+    let (token, refresh) = sign_up(gw).await;
     let t = Some(token.as_str());
 
-    let found = ok(buf_curl(
-        gw,
-        &format!("{media}/SearchMedia"),
-        json!({"kind": "MEDIA_KIND_ANIME", "query": "bebop"}),
-        t,
-    )
-    .await);
+    let search = json!({"kind": "MEDIA_KIND_ANIME", "query": "bebop"});
+    let found = call(gw, &format!("{MEDIA}/SearchMedia"), search, t).await;
     assert_eq!(found["results"][0]["title"], "Cowboy Bebop");
-    let reference = found["results"][0]["reference"].clone();
-
-    let imported = ok(buf_curl(
-        gw,
-        &format!("{media}/ImportMedia"),
-        json!({"reference": reference}),
-        t,
-    )
-    .await);
+    let reference = json!({"reference": found["results"][0]["reference"].clone()});
+    let imported = call(gw, &format!("{MEDIA}/ImportMedia"), reference, t).await;
     assert_eq!(imported["created"], true);
     let item_id = imported["mediaItem"]["id"].as_str().unwrap().to_owned();
 
-    let added = ok(buf_curl(
-        gw,
-        &format!("{media}/AddListEntry"),
-        json!({"media_item_id": item_id, "status": "LIST_STATUS_IN_PROGRESS", "progress": 4}),
-        t,
-    )
-    .await);
+    let entry =
+        json!({"media_item_id": item_id, "status": "LIST_STATUS_IN_PROGRESS", "progress": 4});
+    let added = call(gw, &format!("{MEDIA}/AddListEntry"), entry, t).await;
     let entry_id = added["listEntry"]["id"].as_str().unwrap().to_owned();
-
-    let updated = ok(buf_curl(
-        gw,
-        &format!("{media}/UpdateListEntry"),
-        json!({"list_entry": {"id": entry_id, "status": "LIST_STATUS_COMPLETED", "rating": 10}, "update_mask": "status,rating"}),
-        t,
-    )
-    .await);
+    let update = json!({
+        "list_entry": {"id": entry_id, "status": "LIST_STATUS_COMPLETED", "rating": 10},
+        "update_mask": "status,rating",
+    });
+    let updated = call(gw, &format!("{MEDIA}/UpdateListEntry"), update, t).await;
     assert_eq!(updated["listEntry"]["progress"], 26);
     assert_eq!(updated["listEntry"]["rating"], 10);
 
-    let listed = ok(buf_curl(gw, &format!("{media}/ListListEntries"), json!({}), t).await);
+    let listed = call(gw, &format!("{MEDIA}/ListListEntries"), json!({}), t).await;
     assert_eq!(listed["listEntries"].as_array().unwrap().len(), 1);
-    let stats = ok(buf_curl(gw, &format!("{media}/GetListStats"), json!({}), t).await);
+    let stats = call(gw, &format!("{MEDIA}/GetListStats"), json!({}), t).await;
     assert_eq!(stats["totalCount"], "1");
     assert_eq!(stats["completedFraction"], 1.0);
 
-    let refreshed = ok(buf_curl(
-        gw,
-        &format!("{auth}/Refresh"),
-        json!({"refresh_token": refresh}),
-        None,
-    )
-    .await);
+    let rotate = json!({"refresh_token": refresh});
+    let refreshed = call(gw, &format!("{AUTH}/Refresh"), rotate, None).await;
     let fresh = refreshed["tokens"]["accessToken"]
         .as_str()
         .unwrap()
         .to_owned();
+    call(gw, &format!("{AUTH}/Logout"), json!({}), Some(&fresh)).await;
+    logged_out_within_a_second(gw, &fresh).await;
+}
 
-    ok(buf_curl(gw, &format!("{auth}/Logout"), json!({}), Some(&fresh)).await);
+/// Waits (up to a second) until `token` is refused, with readable details.
+async fn logged_out_within_a_second(gw: SocketAddr, token: &str) {
     let logged_out = Instant::now();
+    let method = format!("{MEDIA}/GetListStats");
     let refusal = loop {
-        match buf_curl(
-            gw,
-            &format!("{media}/GetListStats"),
-            json!({}),
-            Some(&fresh),
-        )
-        .await
-        {
+        match buf_curl(gw, &method, json!({}), Some(token)).await {
             Err(error) => break error,
             Ok(_) => {
                 assert!(

@@ -127,14 +127,24 @@ impl HttpClient {
                 .unwrap_or_else(|| jittered(self.backoff * 2u32.saturating_pow(attempt)));
             let fits = Instant::now() + delay < deadline;
             if attempt >= self.max_retries || !fits {
-                tracing::warn!(provider = self.provider, detail = %failure.detail, attempt, "provider request failed");
+                tracing::warn!(
+                    provider = self.provider,
+                    detail = %failure.detail,
+                    attempt,
+                    "provider request failed"
+                );
                 return Err(ProviderError::Unavailable {
                     provider: self.provider,
                     detail: failure.detail,
                     retry_after: failure.retry_after,
                 });
             }
-            tracing::debug!(provider = self.provider, detail = %failure.detail, ?delay, "retrying provider request");
+            tracing::debug!(
+                provider = self.provider,
+                detail = %failure.detail,
+                ?delay,
+                "retrying provider request"
+            );
             tokio::time::sleep(delay).await;
             attempt += 1;
         }

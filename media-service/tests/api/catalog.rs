@@ -222,6 +222,26 @@ async fn create_custom_item_validates_every_field() {
     );
 }
 
+async fn list_items(
+    app: &TestApp,
+    token: &str,
+    request: pb::ListMediaItemsRequest,
+) -> Result<pb::ListMediaItemsResponse, tonic::Status> {
+    app.client()
+        .list_media_items(authed(token, request))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+fn books(page_size: i32, page_token: String) -> pb::ListMediaItemsRequest {
+    pb::ListMediaItemsRequest {
+        page_size,
+        page_token,
+        kind: MediaKind::Book as i32,
+        title_query: String::new(),
+    }
+}
+
 #[tokio::test]
 async fn list_media_items_filters_and_pages() {
     let app = TestApp::spawn().await;
@@ -238,20 +258,9 @@ async fn list_media_items_filters_and_pages() {
     let mut titles = Vec::new();
     let mut page_token = String::new();
     loop {
-        let page = app
-            .client()
-            .list_media_items(authed(
-                &token,
-                pb::ListMediaItemsRequest {
-                    page_size: 2,
-                    page_token: page_token.clone(),
-                    kind: MediaKind::Book as i32,
-                    title_query: String::new(),
-                },
-            ))
+        let page = list_items(&app, &token, books(2, page_token))
             .await
-            .unwrap()
-            .into_inner();
+            .unwrap();
         titles.extend(page.media_items.into_iter().map(|i| i.title));
         if page.next_page_token.is_empty() {
             break;
@@ -260,50 +269,24 @@ async fn list_media_items_filters_and_pages() {
     }
     assert_eq!(titles, ["Book 0", "Book 1", "Book 2", "Book 3", "Book 4"]);
 
-    let by_title = app
-        .client()
-        .list_media_items(authed(
-            &token,
-            pb::ListMediaItemsRequest {
-                page_size: 0,
-                page_token: String::new(),
-                kind: 0,
-                title_query: "book c".into(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let by_title = pb::ListMediaItemsRequest {
+        title_query: "book c".into(),
+        ..Default::default()
+    };
+    let by_title = list_items(&app, &token, by_title).await.unwrap();
     let titles: Vec<_> = by_title.media_items.into_iter().map(|i| i.title).collect();
     assert_eq!(titles, ["Book Club: The Movie"]);
 
     // A token belongs to the filters it was issued for.
-    let first = app
-        .client()
-        .list_media_items(authed(
-            &token,
-            pb::ListMediaItemsRequest {
-                page_size: 1,
-                page_token: String::new(),
-                kind: MediaKind::Book as i32,
-                title_query: String::new(),
-            },
-        ))
+    let first = list_items(&app, &token, books(1, String::new()))
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
+    let games = pb::ListMediaItemsRequest {
+        kind: MediaKind::Game as i32,
+        ..books(1, first.next_page_token)
+    };
     let status = assert_error(
-        app.client()
-            .list_media_items(authed(
-                &token,
-                pb::ListMediaItemsRequest {
-                    page_size: 1,
-                    page_token: first.next_page_token,
-                    kind: MediaKind::Game as i32,
-                    title_query: String::new(),
-                },
-            ))
-            .await,
+        list_items(&app, &token, games).await,
         Code::InvalidArgument,
         "INVALID_ARGUMENT",
     );

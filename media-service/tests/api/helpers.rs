@@ -195,6 +195,43 @@ impl TestApp {
         self.try_add(token, item_id, status, rating).await.unwrap()
     }
 
+    pub(crate) async fn update(
+        &self,
+        token: &str,
+        entry: pb::ListEntry,
+        paths: &[&str],
+    ) -> Result<pb::ListEntry, Status> {
+        self.client()
+            .update_list_entry(authed(
+                token,
+                pb::UpdateListEntryRequest {
+                    list_entry: Some(entry),
+                    update_mask: mask(paths),
+                },
+            ))
+            .await
+            .map(|r| r.into_inner().list_entry.unwrap())
+    }
+
+    pub(crate) async fn get_entry(&self, token: &str, id: &str) -> Result<pb::ListEntry, Status> {
+        self.client()
+            .get_list_entry(authed(token, pb::GetListEntryRequest { id: id.into() }))
+            .await
+            .map(|r| r.into_inner().list_entry.unwrap())
+    }
+
+    pub(crate) async fn list(
+        &self,
+        token: &str,
+        request: pb::ListListEntriesRequest,
+    ) -> pb::ListListEntriesResponse {
+        self.client()
+            .list_list_entries(authed(token, request))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
     pub(crate) async fn try_add(
         &self,
         token: &str,
@@ -239,6 +276,24 @@ pub(crate) fn media_config(database_url: &str, auth_url: &str, providers: &str) 
     p.max_retries = 2;
     config.health_interval = Duration::from_millis(100);
     config
+}
+
+/// An update mask naming `paths`.
+pub(crate) fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
+    Some(prost_types::FieldMask {
+        paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+    })
+}
+
+/// Today (UTC) as a protobuf date.
+pub(crate) fn today() -> pb::Date {
+    use chrono::Datelike;
+    let today = chrono::Utc::now().date_naive();
+    pb::Date {
+        year: today.year(),
+        month: i32::try_from(today.month()).unwrap(),
+        day: i32::try_from(today.day()).unwrap(),
+    }
 }
 
 /// A fixture's text.

@@ -1,0 +1,83 @@
+//! What the figures are held to: each target judged when its cases ran.
+
+use crate::report::{Case, Target};
+
+/// The targets whose cases were measured (`--cases` may leave some out).
+pub(crate) fn targets(cases: &[Case], cores: usize, argon2_rps: Option<f64>) -> Vec<Target> {
+    let find = |name: &str| cases.iter().find(|c| c.name == name).map(|c| &c.measured);
+    let floor = find("health check (auth-service)");
+    let validate = find("ValidateToken");
+    let get = find("GetListEntry");
+    let web = find("GetListEntry via gateway (gRPC-Web, HTTP/1.1)");
+    let login = find("Login");
+    let flooded = find("ValidateToken during a login flood");
+    let ratio = |what: &str, value: f64, min: f64| Target {
+        what: what.to_owned(),
+        measured: format!("{:.0}%", value * 100.0),
+        met: value >= min,
+    };
+    let mut targets = Vec::new();
+    if let (Some(floor), Some(validate)) = (floor, validate) {
+        targets.push(ratio(
+            "ValidateToken ≥ 60% of the floor",
+            validate.rps / floor.rps,
+            0.6,
+        ));
+    }
+    if let (Some(floor), Some(get)) = (floor, get) {
+        targets.push(ratio(
+            "GetListEntry ≥ 25% of the floor",
+            get.rps / floor.rps,
+            0.25,
+        ));
+        targets.push(Target {
+            what: "GetListEntry p99 < 5 ms".into(),
+            measured: format!("{:.2} ms", get.p99_ms),
+            met: get.p99_ms < 5.0,
+        });
+    }
+    if let (Some(get), Some(web)) = (get, web) {
+        targets.push(ratio(
+            "gateway GetListEntry ≥ 60% of direct",
+            web.rps / get.rps,
+            0.6,
+        ));
+    }
+    if let (Some(login), Some(argon2)) = (login, argon2_rps) {
+        targets.push(ratio(
+            &format!("Login ≥ 80% of argon2's {argon2:.0}/s on {cores} cores"),
+            login.rps / argon2,
+            0.8,
+        ));
+    }
+    if let (Some(validate), Some(flooded)) = (validate, flooded) {
+        targets.push(Target {
+            what: "ValidateToken p99 in a login flood ≤ 2× without".into(),
+            measured: format!("{:.2} ms vs {:.2} ms", flooded.p99_ms, validate.p99_ms),
+            met: flooded.p99_ms <= 2.0 * validate.p99_ms,
+        });
+    }
+    targets.extend(memory(cases));
+    targets
+}
+
+/// Peak memory of each process over every case, against its limit.
+fn memory(cases: &[Case]) -> impl Iterator<Item = Target> + '_ {
+    let peak = |name: &str| {
+        cases
+            .iter()
+            .filter_map(|c| c.peak_memory_mib.get(name))
+            .fold(0.0_f64, |a, b| a.max(*b))
+    };
+    [
+        ("auth-service", 96.0),
+        ("media-service", 48.0),
+        ("gateway", 48.0),
+    ]
+    .into_iter()
+    .map(move |(name, limit): (&str, f64)| Target {
+        what: format!("peak memory: {name} < {limit:.0} MiB"),
+        measured: format!("{:.0} MiB", peak(name)),
+        met: peak(name) < limit,
+    })
+}

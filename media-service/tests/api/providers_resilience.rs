@@ -1,0 +1,172 @@
+use std::time::{Duration, Instant};
+
+use completionist_proto::media as pb;
+use pb::{MediaKind, MediaSource};
+use tonic::Code;
+use tonic_types::StatusExt;
+use wiremock::{Mock, ResponseTemplate, matchers::path};
+
+use crate::helpers::{Options, TestApp, assert_error, json_fixture, reference};
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_waited_out_and_retried() {
+    let app = TestApp::spawn().await;
+    Mock::given(path("/jikan/v4/anime/1"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "1")
+                .set_body_raw(
+                    crate::helpers::fixture("jikan_429.json"),
+                    "application/json",
+                ),
+        )
+        .up_to_n_times(1)
+        .mount(&app.providers)
+        .await;
+    Mock::given(path("/jikan/v4/anime/1"))
+        .respond_with(json_fixture("jikan_anime_1.json"))
+        .mount(&app.providers)
+        .await;
+    let token = app.user().await;
+
+    let started = Instant::now();
+    let item = app
+        .import(&token, reference(MediaSource::Jikan, MediaKind::Anime, "1"))
+        .await
+        .unwrap()
+        .media_item
+        .unwrap();
+
+    assert_eq!(item.title, "Cowboy Bebop");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "Retry-After was not honoured"
+    );
+    assert_eq!(app.providers.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_provider_that_keeps_failing_is_unavailable_and_the_catalog_still_works() {
+    let app = TestApp::spawn().await;
+    let token = app.user().await;
+    let custom = app
+        .custom_item(&token, MediaKind::Anime, "Local Item", Some(12))
+        .await;
+    Mock::given(path("/jikan/v4/anime"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "30")
+                .set_body_raw(
+                    crate::helpers::fixture("jikan_429.json"),
+                    "application/json",
+                ),
+        )
+        .mount(&app.providers)
+        .await;
+    Mock::given(path("/jikan/v4/manga"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&app.providers)
+        .await;
+
+    let limited = assert_error(
+        app.search(&token, MediaKind::Anime, "bebop").await,
+        Code::Unavailable,
+        "PROVIDER_UNAVAILABLE",
+    );
+    let delay = limited
+        .get_details_retry_info()
+        .unwrap()
+        .retry_delay
+        .unwrap();
+    assert_eq!(
+        delay,
+        Duration::from_secs(30),
+        "the provider's Retry-After is passed on"
+    );
+    assert_error(
+        app.search(&token, MediaKind::Manga, "berserk").await,
+        Code::Unavailable,
+        "PROVIDER_UNAVAILABLE",
+    );
+    // 503s are retried: one try and two retries.
+    let manga_requests = app
+        .providers
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/jikan/v4/manga")
+        .count();
+    assert_eq!(manga_requests, 3);
+
+    let entry = app
+        .add(&token, &custom.id, pb::ListStatus::Planned, None)
+        .await;
+    assert_eq!(entry.media_item.unwrap().id, custom.id);
+}
+
+#[tokio::test]
+async fn a_slow_provider_times_out() {
+    let app = TestApp::spawn_with(Options {
+        request_timeout: Duration::from_millis(300),
+        ..Options::default()
+    })
+    .await;
+    Mock::given(path("/openlibrary/search.json"))
+        .respond_with(json_fixture("openlibrary_search.json").set_delay(Duration::from_secs(3)))
+        .mount(&app.providers)
+        .await;
+    let token = app.user().await;
+
+    let started = Instant::now();
+    let status = assert_error(
+        app.search(&token, MediaKind::Book, "rings").await,
+        Code::Unavailable,
+        "PROVIDER_UNAVAILABLE",
+    );
+    assert!(started.elapsed() < Duration::from_secs(3), "{status:?}");
+}
+
+#[tokio::test]
+async fn malformed_json_is_unavailable_not_internal() {
+    let app = TestApp::spawn().await;
+    Mock::given(path("/rawg/api/games"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw("{\"count\": 3, \"results\": [", "application/json"),
+        )
+        .mount(&app.providers)
+        .await;
+    let token = app.user().await;
+
+    assert_error(
+        app.search(&token, MediaKind::Game, "witcher").await,
+        Code::Unavailable,
+        "PROVIDER_UNAVAILABLE",
+    );
+}
+
+#[tokio::test]
+async fn jikan_requests_are_held_to_three_a_second() {
+    let app = TestApp::spawn().await;
+    Mock::given(path("/jikan/v4/anime"))
+        .respond_with(json_fixture("jikan_anime_search.json"))
+        .mount(&app.providers)
+        .await;
+    let token = app.user().await;
+
+    let started = Instant::now();
+    for i in 0..6 {
+        app.search(&token, MediaKind::Anime, &format!("query {i}"))
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(app.providers.received_requests().await.unwrap().len(), 6);
+    // Three go at once; the next three wait a third of a second each.
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "six requests in {:?}",
+        started.elapsed()
+    );
+}
