@@ -51,7 +51,9 @@ pub fn protect<A: Authenticate>(
     }))
 }
 
-/// The caller the layer authenticated.
+/// The caller the layer authenticated. A request it did not authenticate
+/// (a public method, or a server without the layer) has none: that is a
+/// bug, refused as an internal error rather than served.
 pub fn caller<C: Clone + Send + Sync + 'static, T>(
     request: &tonic::Request<T>,
 ) -> Result<C, CommonError> {
@@ -59,7 +61,16 @@ pub fn caller<C: Clone + Send + Sync + 'static, T>(
         .extensions()
         .get::<Authenticated<C>>()
         .map(|authenticated| authenticated.0.clone())
-        .ok_or(CommonError::MissingToken)
+        .ok_or_else(|| {
+            let path = request
+                .extensions()
+                .get::<tonic::GrpcMethod<'_>>()
+                .map(|m| format!("/{}/{}", m.service(), m.method()))
+                .unwrap_or_default();
+            CommonError::Internal(anyhow::anyhow!(
+                "no authenticated caller for {path}: public, or served without the layer"
+            ))
+        })
 }
 
 /// The token of `authorization: Bearer <token>` (scheme in any case).
@@ -186,6 +197,18 @@ mod tests {
                 "{method} not in {known:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_request_the_layer_did_not_authenticate_has_no_caller() {
+        let request = tonic::Request::new(());
+        assert!(matches!(
+            caller::<u32, _>(&request),
+            Err(CommonError::Internal(_))
+        ));
+        let mut request = tonic::Request::new(());
+        request.extensions_mut().insert(Authenticated(7_u32));
+        assert_eq!(caller::<u32, _>(&request).ok(), Some(7));
     }
 
     #[test]

@@ -64,3 +64,27 @@ pub fn init_logs() {
         }
     });
 }
+
+/// Calls every method of `service` (from its encoded descriptor set) that
+/// is not in `public`, without credentials, and asserts each is refused
+/// with UNAUTHENTICATED / MISSING_TOKEN in `domain`: the authentication
+/// layer covers every method, present and future.
+pub async fn assert_every_method_needs_a_token(
+    channel: Channel,
+    descriptor_set: &[u8],
+    service: &str,
+    public: &[&str],
+    domain: &str,
+) {
+    let methods = completionist_common::authn::methods_of(descriptor_set, service);
+    assert!(!methods.is_empty(), "{service} has no methods");
+    let mut grpc = tonic::client::Grpc::new(channel);
+    for method in methods.iter().filter(|m| !public.contains(&m.as_str())) {
+        grpc.ready().await.expect("the server accepts calls");
+        let path = http::uri::PathAndQuery::try_from(method.as_str()).expect("a method path");
+        // An empty message decodes as any request type.
+        let codec = tonic_prost::ProstCodec::<(), ()>::default();
+        let result = grpc.unary(Request::new(()), path, codec).await;
+        crate::assert_error(result, tonic::Code::Unauthenticated, "MISSING_TOKEN", domain);
+    }
+}

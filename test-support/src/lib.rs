@@ -14,7 +14,7 @@ pub mod reflection;
 mod server;
 mod status;
 
-pub use grpc::{authed, health, init_logs, wait_for_health};
+pub use grpc::{assert_every_method_needs_a_token, authed, health, init_logs, wait_for_health};
 pub use server::{Server, Shutdown};
 pub use status::{assert_error, violated_fields};
 pub use tonic_health::pb::health_check_response::ServingStatus;

@@ -251,3 +251,21 @@ async fn replicas_migrating_at_once_take_turns() {
             .unwrap()
     );
 }
+
+#[tokio::test]
+async fn every_method_but_the_public_ones_needs_a_token() {
+    let app = TestApp::spawn().await;
+    test_support::assert_every_method_needs_a_token(
+        app.server.channel.clone(),
+        completionist_proto::AUTH_DESCRIPTOR_SET,
+        auth_service::SERVICE_NAME,
+        &[
+            "/completionist.auth.v1.AuthService/Register",
+            "/completionist.auth.v1.AuthService/Login",
+            "/completionist.auth.v1.AuthService/Refresh",
+            "/completionist.auth.v1.AuthService/ValidateToken",
+        ],
+        "auth.completionist",
+    )
+    .await;
+}

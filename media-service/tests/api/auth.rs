@@ -107,3 +107,16 @@ async fn the_request_id_travels_to_auth_service_and_back() {
         "trace-me-42"
     );
 }
+
+#[tokio::test]
+async fn every_method_needs_a_token() {
+    let app = TestApp::spawn().await;
+    test_support::assert_every_method_needs_a_token(
+        app.media.channel.clone(),
+        completionist_proto::MEDIA_DESCRIPTOR_SET,
+        media_service::SERVICE_NAME,
+        &[],
+        "media.completionist",
+    )
+    .await;
+}
