@@ -67,6 +67,10 @@ impl completionist_common::cli::Configured for Config {
     fn telemetry(&self) -> &Telemetry {
         &self.telemetry
     }
+
+    fn listen_addr(&self) -> SocketAddr {
+        self.listen_addr
+    }
 }
 
 impl Config {

@@ -15,6 +15,8 @@ pub trait Configured: Sized {
     /// Reads every variable, naming each bad one.
     fn from_env(env: Env) -> Result<Self, ConfigError>;
     fn telemetry(&self) -> &crate::telemetry::Telemetry;
+    /// Where the binary serves, which `healthcheck` asks.
+    fn listen_addr(&self) -> SocketAddr;
 }
 
 /// The subcommands every binary has.
@@ -25,6 +27,36 @@ pub enum Common {
     Serve,
     /// Exit 0 when the instance at the configured address reports SERVING.
     Healthcheck,
+}
+
+#[derive(clap::Parser)]
+struct Args {
+    #[command(subcommand)]
+    command: Option<Common>,
+}
+
+/// The whole `main` of a binary with no subcommands of its own: parse the
+/// command line, read the configuration, then `serve` or check health.
+pub async fn run<C: Configured>(
+    name: &'static str,
+    about: &'static str,
+    serve: impl AsyncFnOnce(C) -> anyhow::Result<()>,
+) -> ExitCode {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Args::command().name(name).about(about).get_matches();
+    let command = Args::from_arg_matches(&matches)
+        .unwrap_or_else(|error| error.exit())
+        .command
+        .unwrap_or_default();
+    let config = match configure::<C>(name) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let result = match command {
+        Common::Serve => serve(config).await,
+        Common::Healthcheck => healthcheck(config.listen_addr()).await,
+    };
+    exit(name, result)
 }
 
 /// The configuration from the environment, with telemetry started; or the

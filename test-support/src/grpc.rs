@@ -85,6 +85,11 @@ pub async fn assert_every_method_needs_a_token(
         // An empty message decodes as any request type.
         let codec = tonic_prost::ProstCodec::<(), ()>::default();
         let result = grpc.unary(Request::new(()), path, codec).await;
-        crate::assert_error(result, tonic::Code::Unauthenticated, "MISSING_TOKEN", domain);
+        crate::assert_error(
+            result,
+            tonic::Code::Unauthenticated,
+            "MISSING_TOKEN",
+            domain,
+        );
     }
 }
