@@ -65,9 +65,8 @@ async fn update_applies_the_mask_and_completing_fills_progress_and_date() {
     assert_eq!(cleared.rating, None, "a masked, unset rating clears it");
 }
 
-#[tokio::test]
-async fn update_refuses_bad_values() {
-    let app = TestApp::spawn().await;
+/// A user reading a 100-page book: its token and the entry.
+async fn thin_book_in_progress(app: &TestApp) -> (String, pb::ListEntry) {
     let token = app.user().await;
     let item = app
         .custom_item(&token, MediaKind::Book, "Thin Book", Some(100))
@@ -75,6 +74,13 @@ async fn update_refuses_bad_values() {
     let entry = app
         .add(&token, &item.id, ListStatus::InProgress, None)
         .await;
+    (token, entry)
+}
+
+#[tokio::test]
+async fn update_refuses_bad_values() {
+    let app = TestApp::spawn().await;
+    let (token, entry) = thin_book_in_progress(&app).await;
 
     let status = assert_error(
         app.update(
@@ -119,13 +125,7 @@ async fn update_refuses_bad_values() {
 #[tokio::test]
 async fn another_users_entry_cannot_be_updated() {
     let app = TestApp::spawn().await;
-    let token = app.user().await;
-    let item = app
-        .custom_item(&token, MediaKind::Book, "Thin Book", Some(100))
-        .await;
-    let entry = app
-        .add(&token, &item.id, ListStatus::InProgress, None)
-        .await;
+    let (token, entry) = thin_book_in_progress(&app).await;
 
     let intruder = app.user().await;
     assert_error(
