@@ -25,7 +25,8 @@ stop_private_postgres_if_started() {
   fi
 }
 
-# A random JWT secret kept under .dev, so tokens survive restarts of `make run`.
+# A random JWT secret (and page-token key) kept under .dev, so tokens
+# survive restarts of `make run`.
 ensure_jwt_secret() {
   if [[ -z "${JWT_SECRET:-}" ]]; then
     mkdir -p "$root/.dev"
@@ -34,5 +35,13 @@ ensure_jwt_secret() {
     fi
     JWT_SECRET=$(cat "$root/.dev/jwt-secret")
     export JWT_SECRET
+  fi
+  # Likewise the key page tokens are sealed with.
+  if [[ -z "${PAGE_TOKEN_SECRET:-}" ]]; then
+    if [[ ! -s "$root/.dev/page-token-secret" ]]; then
+      (umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n' > "$root/.dev/page-token-secret")
+    fi
+    PAGE_TOKEN_SECRET=$(cat "$root/.dev/page-token-secret")
+    export PAGE_TOKEN_SECRET
   fi
 }

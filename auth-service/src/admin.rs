@@ -4,7 +4,7 @@
 use chrono::{TimeDelta, Utc};
 use completionist_common::{
     db::{self as common_db, Pool},
-    paging::{self, Page, PageSize},
+    paging::{Page, PageSize},
 };
 use completionist_proto::auth as pb;
 use tonic::Request;
@@ -46,10 +46,15 @@ pub(crate) async fn list_users(
     let caller = Caller::of(&request)?;
     let page = UserPage::try_from(request.into_inner())?;
     caller.require_admin()?;
-    let after = paging::decode::<(), Position>(&page.token, &())?;
+    let me = caller.user_id().to_string();
+    let after = app
+        .page_tokens
+        .open::<(), Position>(&page.token, &me, &())?;
     let mut conn = common_db::conn(&app.pool).await?;
     let users = db::users::list(&mut conn, after, page.size.limit()).await?;
-    let page = Page::from_rows(users, page.size, &(), |u: &User| (u.created_at, u.id));
+    let page = Page::from_rows(users, page.size, |u: &User| {
+        app.page_tokens.seal(&me, &(), &(u.created_at, u.id))
+    });
     Ok(pb::ListUsersResponse {
         users: page.items.into_iter().map(Into::into).collect(),
         next_page_token: page.next_page_token,

@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use completionist_common::{
     authn::{self, Authenticate},
     db::{self as common_db, DbError, Pool},
+    paging::PageTokens,
 };
 use tonic::{Request, Status};
 use uuid::Uuid;
@@ -30,6 +31,7 @@ pub(crate) struct App {
     pub(crate) hasher: Hasher,
     pub(crate) revocations: Arc<Revocations>,
     pub(crate) login: LoginPolicy,
+    pub(crate) page_tokens: PageTokens,
 }
 
 /// Who is calling: the claims of a checked, unrevoked access token.
@@ -67,6 +69,10 @@ impl App {
             hasher: Hasher::new(config.hashing_concurrency, activity)?,
             revocations,
             login: config.login,
+            page_tokens: completionist_common::config::page_tokens(
+                config.page_token_secret.as_ref(),
+                crate::SERVICE_NAME,
+            ),
         })
     }
 

@@ -23,6 +23,8 @@ pub struct Config {
     pub cleanup_interval: Duration,
     /// How often the database is probed for the health service.
     pub health_interval: Duration,
+    /// The key page tokens are sealed with (`PAGE_TOKEN_SECRET`).
+    pub page_token_secret: Option<SecretString>,
     pub telemetry: Telemetry,
 }
 
@@ -93,6 +95,7 @@ impl Config {
             Duration::from_secs(3600),
             positive_seconds,
         );
+        let page_token_secret = completionist_common::config::page_token_secret(&mut env);
         let telemetry = Telemetry::from_env(&mut env);
         env.finish(Self {
             listen_addr,
@@ -106,6 +109,7 @@ impl Config {
             hashing_concurrency,
             cleanup_interval,
             health_interval: Duration::from_secs(2),
+            page_token_secret,
             telemetry,
         })
     }

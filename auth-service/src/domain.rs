@@ -82,7 +82,9 @@ impl fmt::Debug for Password {
     }
 }
 
-/// A display name: trimmed, 1 to 100 characters, no control characters.
+/// A display name: trimmed, 1 to 100 characters, something visible in it,
+/// and no control characters or bidirectional overrides (which make a name
+/// display as someone else's).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct DisplayName(String);
 
@@ -98,12 +100,44 @@ impl DisplayName {
         if name.chars().any(char::is_control) {
             return Err("must not contain control characters".into());
         }
+        if name.chars().any(is_bidi_control) {
+            return Err("must not contain bidirectional overrides or isolates".into());
+        }
+        if name.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+            return Err("must contain a visible character".into());
+        }
         Ok(Self(name.to_owned()))
     }
 
     pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that render as nothing: zero-width spaces and joiners, marks,
+/// fillers.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+    )
 }
 
 /// The id of an account.
@@ -171,6 +205,16 @@ mod tests {
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse("a\u{0}b").is_err());
         assert!(DisplayName::parse(&"n".repeat(101)).is_err());
+        assert!(
+            DisplayName::parse("\u{200B}\u{200D}\u{3164}").is_err(),
+            "invisible"
+        );
+        assert!(
+            DisplayName::parse("Ada\u{202E}nimda").is_err(),
+            "right-to-left override"
+        );
+        assert!(DisplayName::parse("\u{2067}Ada").is_err(), "isolate");
+        assert!(DisplayName::parse("Zoë ✓").is_ok());
     }
 
     #[test]

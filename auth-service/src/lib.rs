@@ -25,7 +25,9 @@ mod token;
 
 use std::{future::Future, sync::Arc};
 
-use completionist_common::{authn, config::ExposeSecret, db as common_db, server};
+use completionist_common::{
+    admission, authn, config::ExposeSecret, db as common_db, guard, server,
+};
 use completionist_proto::auth::auth_service_server::{self, AuthServiceServer};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use tokio::{net::TcpListener, task::JoinSet};
@@ -55,6 +57,16 @@ const PUBLIC_METHODS: &[&str] = &[
     "/completionist.auth.v1.AuthService/Login",
     "/completionist.auth.v1.AuthService/Refresh",
     "/completionist.auth.v1.AuthService/ValidateToken",
+];
+
+/// Calls admission control does not hold (`common::admission`): token
+/// checks answer from memory, and the hashing calls queue for a hashing
+/// slot instead, which bounds their share of the pool.
+const UNPOOLED_METHODS: &[&str] = &[
+    "/completionist.auth.v1.AuthService/ValidateToken",
+    "/completionist.auth.v1.AuthService/Register",
+    "/completionist.auth.v1.AuthService/Login",
+    "/completionist.auth.v1.AuthService/ChangePassword",
 ];
 
 /// The methods that hash a password: every other call to the service marks
@@ -94,14 +106,23 @@ pub async fn run(
     background.spawn(async move { revocations.listen(database_url.expose_secret()).await });
     background.spawn(clean_up_periodically(app.clone(), config.cleanup_interval));
 
+    // Outermost first: who is calling, whether there is room, whether the
+    // request is well formed; then the service.
+    let api = AuthServiceServer::new(Api(app.clone()))
+        .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
+    let api = guard::protect(
+        api,
+        completionist_proto::AUTH_DESCRIPTOR_SET,
+        error::DOMAIN,
+        server::MAX_MESSAGE_BYTES,
+    )?;
+    let limits = admission::Limits::for_pool(config.pool);
+    let api = admission::protect(api, limits, UNPOOLED_METHODS, error::DOMAIN);
+    let api = authn::protect(api, app, PUBLIC_METHODS);
     let (reporter, health) = tonic_health::server::health_reporter();
     let routes = server::base_routes(health, &[completionist_proto::AUTH_DESCRIPTOR_SET])?
-        .add_service(MarkActivity::new(
-            AuthServiceServer::new(Api(app.clone())),
-            activity,
-            HASHING_METHODS,
-        ));
-    let routes = authn::protect(routes, app, PUBLIC_METHODS);
+        .add_service(MarkActivity::new(api, activity, HASHING_METHODS));
     let readiness =
         server::database_readiness(reporter, SERVICE_NAME, pool, config.health_interval);
     server::serve(listener, routes, readiness, shutdown).await?;
@@ -138,6 +159,17 @@ mod tests {
             "{SERVICE_NAME} not in the descriptor set"
         );
         for method in PUBLIC_METHODS {
+            assert!(
+                methods.iter().any(|m| m == method),
+                "{method} not in {methods:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unpooled_methods_are_methods_of_the_service() {
+        let methods = methods();
+        for method in UNPOOLED_METHODS {
             assert!(
                 methods.iter().any(|m| m == method),
                 "{method} not in {methods:?}"

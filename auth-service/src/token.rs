@@ -189,6 +189,26 @@ mod tests {
         assert!(matches!(keys.decode(&untyped), Err(Error::InvalidToken)));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_text_never_passes_for_a_token(token in ".{0,600}") {
+            let keys = Keys::new(config(&"k".repeat(32), Duration::from_secs(60)));
+            proptest::prop_assert!(keys.decode(&token).is_err());
+        }
+
+        #[test]
+        fn a_token_with_any_byte_changed_is_refused(at in proptest::num::usize::ANY, to in 0x21u8..0x7f) {
+            let keys = Keys::new(config(&"k".repeat(32), Duration::from_secs(60)));
+            let token = keys.issue(Uuid::now_v7(), Role::User, Uuid::now_v7()).unwrap().token;
+            let mut bytes = token.clone().into_bytes();
+            let at = at % bytes.len();
+            proptest::prop_assume!(bytes[at] != to);
+            bytes[at] = to;
+            let tampered = String::from_utf8(bytes).unwrap();
+            proptest::prop_assert!(keys.decode(&tampered).is_err(), "{tampered}");
+        }
+    }
+
     #[test]
     fn refresh_tokens_are_random_and_hashed() {
         let a = new_refresh_token();

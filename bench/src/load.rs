@@ -141,7 +141,7 @@ where
 
 /// Calls due every `1 / rate` seconds for `duration`, sent by up to
 /// `concurrency` workers; the latency of each is measured from its due time.
-async fn open_loop<F, Fut>(
+pub(crate) async fn open_loop<F, Fut>(
     concurrency: usize,
     rate: f64,
     duration: Duration,
@@ -191,4 +191,79 @@ where
         }
     }
     merged
+}
+
+/// What a saturated case measured: `concurrency` calls always in flight.
+#[derive(Clone, Debug, serde::Serialize)]
+pub(crate) struct Saturated {
+    pub concurrency: usize,
+    /// Successful calls per second: the goodput.
+    pub ok_rps: f64,
+    /// Latency of the successful calls.
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub calls: u64,
+    /// Failed calls by gRPC code.
+    pub errors: BTreeMap<String, u64>,
+}
+
+/// `concurrency` workers calling back to back for `duration`, every
+/// successful call's latency recorded: how a service treats more callers
+/// than it runs at once (how fair the wait is, what it sheds).
+pub(crate) async fn saturate<F, Fut>(concurrency: usize, duration: Duration, call: F) -> Saturated
+where
+    F: Fn(u64) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = CallResult> + Send + 'static,
+{
+    let errors: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();
+    let started = Instant::now();
+    let end = started + duration;
+    let next = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (call, next, errors) = (call.clone(), next.clone(), errors.clone());
+            tokio::spawn(async move {
+                let mut histogram =
+                    Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
+                let mut calls = 0_u64;
+                while Instant::now() < end {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let sent = Instant::now();
+                    match call(i).await {
+                        Ok(()) => {
+                            let micros = sent.elapsed().as_micros().clamp(1, 60_000_000) as u64;
+                            histogram.saturating_record(micros);
+                        }
+                        Err(code) => {
+                            *errors
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .entry(code)
+                                .or_default() += 1;
+                        }
+                    }
+                    calls += 1;
+                }
+                (histogram, calls)
+            })
+        })
+        .collect();
+    let mut merged = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
+    let mut calls = 0;
+    for worker in workers {
+        if let Ok((histogram, n)) = worker.await {
+            let _ = merged.add(histogram);
+            calls += n;
+        }
+    }
+    let ms = |q: f64| merged.value_at_quantile(q) as f64 / 1000.0;
+    let errors = errors.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Saturated {
+        concurrency,
+        ok_rps: merged.len() as f64 / started.elapsed().as_secs_f64(),
+        p50_ms: ms(0.5),
+        p99_ms: ms(0.99),
+        calls,
+        errors,
+    }
 }

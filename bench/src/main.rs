@@ -13,6 +13,7 @@ mod cases;
 mod client;
 mod load;
 mod report;
+mod saturation;
 mod stack;
 mod targets;
 
@@ -30,7 +31,7 @@ use crate::{
 
 /// The names `--cases` takes (the floor always runs).
 const CASES: &[&str] = &[
-    "validate", "get", "list", "update", "gateway", "login", "flood",
+    "validate", "get", "list", "update", "gateway", "login", "flood", "fair", "overload",
 ];
 
 #[derive(Parser)]
@@ -43,7 +44,7 @@ struct Args {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     rounds: Option<u32>,
     /// Only these cases (comma list): validate, get, list, update, gateway,
-    /// login, flood.
+    /// login, flood, fair, overload.
     #[arg(
         long,
         value_delimiter = ',',
@@ -94,6 +95,7 @@ async fn main() -> anyhow::Result<()> {
         rounds.push(cases::round(&ctx, &wanted).await?);
     }
     let (cases, argon2_rps) = report::median_of(rounds);
+    let saturated = saturation::run(&ctx, &wanted).await;
     let report = Report::new(
         cases,
         ctx.cores,
@@ -102,7 +104,8 @@ async fn main() -> anyhow::Result<()> {
         ctx.shape,
         args.quick,
         usize::try_from(rounds_wanted)?,
-    );
+    )
+    .with_saturated(saturated);
     // Only a full run of every case is the figure of record.
     let name = match (args.quick, &args.cases) {
         (true, _) => "quick",

@@ -1,6 +1,9 @@
 //! What the figures are held to: each target judged when its cases ran.
 
-use crate::report::{Case, Target};
+use crate::{
+    report::{Case, Target},
+    saturation::SaturatedCase,
+};
 
 /// The targets whose cases were measured (`--cases` may leave some out).
 pub(crate) fn targets(cases: &[Case], cores: usize, argon2_rps: Option<f64>) -> Vec<Target> {
@@ -80,4 +83,43 @@ fn memory(cases: &[Case]) -> impl Iterator<Item = Target> + '_ {
         measured: format!("{:.0} MiB", peak(name)),
         met: peak(name) < limit,
     })
+}
+
+/// Fair waits at 128 in flight; overload shed as RESOURCE_EXHAUSTED only,
+/// with health checks still quick.
+pub(crate) fn saturated(cases: &[SaturatedCase]) -> Vec<Target> {
+    let mut targets = Vec::new();
+    for case in cases {
+        let m = &case.measured;
+        match case.health_p99_ms {
+            None => targets.push(Target {
+                what: format!("{}: p99 ≤ 3× p50", case.name),
+                measured: format!(
+                    "{:.2} ms vs {:.2} ms ({:.1}×)",
+                    m.p99_ms,
+                    m.p50_ms,
+                    m.p99_ms / m.p50_ms.max(0.001)
+                ),
+                met: m.p99_ms <= 3.0 * m.p50_ms,
+            }),
+            Some(health_p99) => {
+                let others: Vec<&String> = m
+                    .errors
+                    .keys()
+                    .filter(|code| *code != "ResourceExhausted")
+                    .collect();
+                targets.push(Target {
+                    what: "overload: shed as RESOURCE_EXHAUSTED only, goodput kept".into(),
+                    measured: format!("{:.0} req/s served; other codes: {others:?}", m.ok_rps),
+                    met: others.is_empty() && m.ok_rps > 0.0,
+                });
+                targets.push(Target {
+                    what: "health p99 during overload < 50 ms".into(),
+                    measured: format!("{health_p99:.2} ms"),
+                    met: health_p99 < 50.0,
+                });
+            }
+        }
+    }
+    targets
 }

@@ -11,12 +11,13 @@ use std::{
 
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
-use tonic::{Status, service::Routes};
-use tower::{Layer, Service};
+use tonic::{Status, body::Body, server::NamedService};
+use tower::Service;
 
 use crate::error::{CommonError, to_status};
 
-/// The methods of health checks and server reflection: public everywhere.
+/// The methods of health checks and server reflection: public everywhere
+/// (they are services of their own, never wrapped by [`protect`]).
 pub const PLATFORM_METHODS: &[&str] = &[
     "/grpc.health.v1.Health/Check",
     "/grpc.health.v1.Health/Watch",
@@ -38,17 +39,20 @@ pub trait Authenticate: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Self::Caller, Status>> + Send;
 }
 
-/// `routes` with every call authenticated by `authenticator`, except the
-/// [`PLATFORM_METHODS`] and `public` (full paths: `/package.Service/Method`).
-pub fn protect<A: Authenticate>(
-    routes: Routes,
+/// `service` with every call authenticated by `authenticator`, except
+/// `public` ones (full paths: `/package.Service/Method`). Wrapping the
+/// service, not the server's router, keeps health checks and reflection
+/// free of it (and of a boxed layer per call).
+pub fn protect<S, A: Authenticate>(
+    service: S,
     authenticator: A,
     public: &'static [&'static str],
-) -> Routes {
-    Routes::from(routes.into_axum_router().layer(AuthLayer {
+) -> Authenticating<S, A> {
+    Authenticating {
+        inner: service,
         authenticator,
         public,
-    }))
+    }
 }
 
 /// The caller the layer authenticated. A request it did not authenticate
@@ -73,61 +77,59 @@ pub fn caller<C: Clone + Send + Sync + 'static, T>(
         })
 }
 
-/// The token of `authorization: Bearer <token>` (scheme in any case).
-pub fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {
-    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+/// The token of the one `authorization: Bearer <token>` header (scheme in
+/// any case). More than one credential is refused, never resolved by
+/// picking one.
+pub fn bearer_token(headers: &http::HeaderMap) -> Result<&str, CommonError> {
+    let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err(if headers.contains_key(http::header::AUTHORIZATION) {
+            CommonError::MultipleCredentials
+        } else {
+            CommonError::MissingToken
+        });
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty());
+    token.ok_or(CommonError::MissingToken)
 }
 
 /// The extension a checked caller travels in; only this module makes one.
 #[derive(Clone)]
 struct Authenticated<C>(C);
 
-/// See [`protect`].
+/// A service whose calls are authenticated first; see [`protect`].
 #[derive(Clone)]
-struct AuthLayer<A> {
-    authenticator: A,
-    public: &'static [&'static str],
-}
-
-impl<S, A: Clone> Layer<S> for AuthLayer<A> {
-    type Service = AuthService<S, A>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        AuthService {
-            inner,
-            authenticator: self.authenticator.clone(),
-            public: self.public,
-        }
-    }
-}
-
-#[derive(Clone)]
-struct AuthService<S, A> {
+pub struct Authenticating<S, A> {
     inner: S,
     authenticator: A,
     public: &'static [&'static str],
 }
 
-impl<S, A, B, R> Service<Request<B>> for AuthService<S, A>
+impl<S: NamedService, A> NamedService for Authenticating<S, A> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S, A> Service<Request<Body>> for Authenticating<S, A>
 where
-    S: Service<Request<B>, Response = Response<R>> + Clone + Send + 'static,
+    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
     S::Future: Send,
     A: Authenticate,
-    B: Send + 'static,
-    R: Default,
 {
-    type Response = Response<R>;
+    type Response = Response<Body>;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Response<R>, S::Error>>;
+    type Future = BoxFuture<'static, Result<Response<Body>, S::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
         let path = request.uri().path();
         if PLATFORM_METHODS.contains(&path) || self.public.contains(&path) {
             return Box::pin(self.inner.call(request));
@@ -137,8 +139,9 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let authenticator = self.authenticator.clone();
         Box::pin(async move {
-            let Some(token) = bearer_token(request.headers()) else {
-                return Ok(to_status(A::DOMAIN, &CommonError::MissingToken).into_http());
+            let token = match bearer_token(request.headers()) {
+                Ok(token) => token,
+                Err(error) => return Ok(to_status(A::DOMAIN, &error).into_http()),
             };
             match authenticator.authenticate(token).await {
                 Ok(caller) => {
@@ -214,14 +217,28 @@ mod tests {
     #[test]
     fn reads_bearer_tokens() {
         let mut headers = http::HeaderMap::new();
-        assert_eq!(bearer_token(&headers), None);
+        assert!(matches!(
+            bearer_token(&headers),
+            Err(CommonError::MissingToken)
+        ));
         let mut set = |value: &'static str| {
             headers.insert("authorization", http::HeaderValue::from_static(value));
-            bearer_token(&headers).map(str::to_owned)
+            bearer_token(&headers).ok().map(str::to_owned)
         };
         assert_eq!(set("Bearer abc").as_deref(), Some("abc"));
         assert_eq!(set("bearer  abc ").as_deref(), Some("abc"));
         assert_eq!(set("Basic abc"), None);
         assert_eq!(set("Bearer "), None);
+    }
+
+    #[test]
+    fn two_credentials_are_refused() {
+        let mut headers = http::HeaderMap::new();
+        headers.append("authorization", http::HeaderValue::from_static("Bearer a"));
+        headers.append("authorization", http::HeaderValue::from_static("Bearer b"));
+        assert!(matches!(
+            bearer_token(&headers),
+            Err(CommonError::MultipleCredentials)
+        ));
     }
 }

@@ -135,6 +135,33 @@ pub fn postgres_url(raw: &str) -> Result<SecretString, String> {
     }
 }
 
+/// `PAGE_TOKEN_SECRET`: the key page tokens are sealed with (at least 32
+/// bytes; replicas of a service must share it). Unset, each process makes
+/// its own, and tokens last as long as it does.
+pub fn page_token_secret(env: &mut Env) -> Option<SecretString> {
+    env.parse_or("PAGE_TOKEN_SECRET", None, |raw| {
+        if raw.len() < 32 {
+            Err("must be at least 32 bytes (e.g. `openssl rand -base64 48`)".into())
+        } else {
+            Ok(Some(SecretString::from(raw)))
+        }
+    })
+}
+
+/// The page-token sealer of a service named `purpose`.
+pub fn page_tokens(secret: Option<&SecretString>, purpose: &str) -> crate::paging::PageTokens {
+    match secret {
+        Some(secret) => crate::paging::PageTokens::new(secret, purpose),
+        None => {
+            tracing::warn!(
+                "PAGE_TOKEN_SECRET is not set: page tokens last as long as this process \
+                 and are not accepted by other replicas"
+            );
+            crate::paging::PageTokens::ephemeral()
+        }
+    }
+}
+
 /// An `http://` or `https://` URL with a host, without its trailing slash.
 pub fn http_url(raw: &str) -> Result<String, String> {
     match http::Uri::try_from(raw) {

@@ -3,6 +3,7 @@
 //! to `google.rpc.Status`, paging and update masks, database plumbing and
 //! the gRPC server start-up.
 
+pub mod admission;
 pub mod authn;
 pub mod channel;
 pub mod cli;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod field_mask;
+pub mod guard;
 pub mod health;
 pub mod paging;
 pub mod pg_enum;

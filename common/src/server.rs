@@ -20,6 +20,11 @@ use tracing::Level;
 
 use crate::request_id::{self, RequestIdLayer};
 
+/// The largest request message a service accepts (and the largest answer
+/// its clients accept): set on every server and client, and checked with
+/// clear details by [`crate::guard`].
+pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
 /// How long in-flight calls may finish after a shutdown begins. Idle HTTP/2
 /// connections can otherwise hold the drain open forever (hyper#4170).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -87,6 +92,9 @@ pub fn builder() -> Server {
         .max_concurrent_streams(256)
         .http2_max_local_error_reset_streams(Some(1024))
         .http2_max_pending_accept_reset_streams(Some(100))
+        // Stated, not left to a default: the gateway keeps its callers'
+        // metadata below this (`gateway::config::Limits`).
+        .http2_max_header_list_size(Some(16 * 1024))
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .timeout(Duration::from_secs(30))

@@ -31,6 +31,12 @@ pub struct Limits {
     /// Calls in flight at once, over all clients; more are refused with
     /// RESOURCE_EXHAUSTED rather than queued.
     pub max_concurrent_requests: usize,
+    /// Largest request metadata (HPACK-counted: names, values, 32 bytes
+    /// each), below the 16 KiB a backend accepts: more would make the
+    /// backend close the connection every caller shares.
+    pub max_metadata_bytes: usize,
+    /// Largest single metadata value.
+    pub max_metadata_value_bytes: usize,
 }
 
 impl completionist_common::cli::Configured for Config {
@@ -70,6 +76,8 @@ impl Config {
             max_request_bytes: env.or("GATEWAY_MAX_REQUEST_BYTES", 4 * 1024 * 1024),
             max_response_bytes: env.or("GATEWAY_MAX_RESPONSE_BYTES", 16 * 1024 * 1024),
             max_concurrent_requests: env.or("GATEWAY_MAX_CONCURRENT_REQUESTS", 1024),
+            max_metadata_bytes: 8 * 1024,
+            max_metadata_value_bytes: 4 * 1024,
         };
         if limits.max_concurrent_requests == 0 {
             env.problem("GATEWAY_MAX_CONCURRENT_REQUESTS", "must be at least 1");

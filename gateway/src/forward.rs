@@ -96,6 +96,8 @@ pub(crate) enum Error {
     UnreadableBody,
     #[error("{0} is unavailable; try again shortly")]
     BackendUnavailable(&'static str),
+    #[error("request metadata too large: {0}")]
+    MetadataTooLarge(String),
 }
 
 impl ApiError for Error {
@@ -103,7 +105,7 @@ impl ApiError for Error {
         match self {
             Self::NotPublic(_) => Code::PermissionDenied,
             Self::Overloaded | Self::TooLarge(_) => Code::ResourceExhausted,
-            Self::UnreadableBody => Code::InvalidArgument,
+            Self::UnreadableBody | Self::MetadataTooLarge(_) => Code::InvalidArgument,
             Self::BackendUnavailable(_) => Code::Unavailable,
         }
     }
@@ -115,6 +117,7 @@ impl ApiError for Error {
             Self::TooLarge(_) => "REQUEST_TOO_LARGE",
             Self::UnreadableBody => "UNREADABLE_BODY",
             Self::BackendUnavailable(_) => "BACKEND_UNAVAILABLE",
+            Self::MetadataTooLarge(_) => "METADATA_TOO_LARGE",
         }
     }
 
@@ -169,6 +172,7 @@ impl<B: Backend> Forward<B> {
         if B::PRIVATE_METHODS.contains(&method) {
             return Err(Error::NotPublic(format!("{}/{method}", B::NAME)));
         }
+        check_metadata(request.headers(), self.limits)?;
         let _permit = self
             .in_flight
             .try_acquire()
@@ -222,4 +226,28 @@ impl<B: Backend> Forward<B> {
         let max_response = self.limits.max_response_bytes;
         Ok(response.map(|body| Body::new(Limited::new(body, max_response))))
     }
+}
+
+/// Refuses metadata a backend would not take: past its limit, the
+/// backend's HTTP/2 server closes the connection, and with it every call
+/// of every caller the gateway multiplexes on it.
+fn check_metadata(headers: &http::HeaderMap, limits: Limits) -> Result<(), Error> {
+    let mut total = 0;
+    for (name, value) in headers {
+        if value.len() > limits.max_metadata_value_bytes {
+            return Err(Error::MetadataTooLarge(format!(
+                "`{name}` is {} bytes, at most {}",
+                value.len(),
+                limits.max_metadata_value_bytes
+            )));
+        }
+        total += name.as_str().len() + value.len() + 32;
+    }
+    if total > limits.max_metadata_bytes {
+        return Err(Error::MetadataTooLarge(format!(
+            "{total} bytes in all, at most {}",
+            limits.max_metadata_bytes
+        )));
+    }
+    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use completionist_common::{authn, db::Pool};
+use completionist_common::{authn, db::Pool, paging::PageTokens};
 use tonic::Request;
 use uuid::Uuid;
 
@@ -13,6 +13,7 @@ use crate::{error::Error, providers::Providers};
 pub(crate) struct App {
     pub(crate) pool: Pool,
     pub(crate) providers: Arc<Providers>,
+    pub(crate) page_tokens: PageTokens,
 }
 
 /// An authenticated caller.

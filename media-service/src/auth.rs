@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use completionist_common::{authn::Authenticate, channel, request_id};
+use completionist_common::{authn::Authenticate, channel, request_id, server};
 use completionist_proto::auth::{ValidateTokenRequest, auth_service_client::AuthServiceClient};
 use moka::future::Cache;
 use tonic::{Code, Request, Status, transport::Channel};
@@ -35,7 +35,9 @@ impl AuthClient {
     /// reconnects by itself, so either service may start first.
     pub(crate) fn new(url: &str, ttl: Duration) -> Result<Self, anyhow::Error> {
         Ok(Self {
-            client: AuthServiceClient::new(channel::internal(url)?),
+            client: AuthServiceClient::new(channel::internal(url)?)
+                .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(server::MAX_MESSAGE_BYTES),
             cache: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(ttl)

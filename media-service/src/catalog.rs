@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use completionist_common::{
     db as common_db,
-    paging::{self, Page, PageSize},
+    paging::{Page, PageSize},
 };
 use completionist_proto::media as pb;
 use tonic::Request;
@@ -17,8 +17,8 @@ use crate::{
     app::{App, Caller},
     db::{self, items::NewItem},
     domain::{
-        ImageUrl, Item, MediaKind, Reference, SearchQuery, Source, Summary, Title, TitleQuery,
-        Units, Year,
+        ImageUrl, Imported, Item, MediaKind, Reference, SearchQuery, Source, Summary, Title,
+        TitleQuery, Units, Year,
     },
     error::Error,
     providers::Candidate,
@@ -63,13 +63,17 @@ pub(crate) async fn search_media(
     app: &App,
     request: Request<pb::SearchMediaRequest>,
 ) -> Result<pb::SearchMediaResponse, Error> {
+    let me = Caller::of(&request)?.user_id.to_string();
     let Search {
         kind,
         query,
         page_token,
     } = Search::try_from(request.into_inner())?;
     let search = (kind, query.as_str().to_owned());
-    let page = paging::decode(&page_token, &search)?.unwrap_or(1);
+    let page = app
+        .page_tokens
+        .open(&page_token, &me, &search)?
+        .unwrap_or(1);
     let found = app.providers.search(kind, query.as_str(), page).await?;
     let ids: Vec<&str> = found
         .items
@@ -84,7 +88,7 @@ pub(crate) async fn search_media(
             .collect()
     };
     let next_page_token = if found.has_more && page < MAX_SEARCH_PAGE {
-        paging::encode(&search, &(page + 1))
+        app.page_tokens.seal(&me, &search, &(page + 1))
     } else {
         String::new()
     };
@@ -104,28 +108,29 @@ pub(crate) async fn import_media(
     request: Request<pb::ImportMediaRequest>,
 ) -> Result<pb::ImportMediaResponse, Error> {
     let reference = Reference::try_from(request.into_inner())?;
-    let (item, created) = match find_imported(app, &reference).await? {
-        Some(item) => (item, false),
+    let imported = match find_imported(app, &reference).await? {
+        Some(item) => Imported {
+            item,
+            created: false,
+        },
         None => {
             let candidate = app.providers.details(&reference).await?;
             let mut conn = common_db::conn(&app.pool).await?;
             db::items::find_or_insert(&mut conn, new_item(&candidate)).await?
         }
     };
-    Ok(pb::ImportMediaResponse {
-        media_item: Some(item.into()),
-        created,
-    })
+    Ok(imported.into())
 }
 
 pub(crate) async fn get_media_item(
     app: &App,
     request: Request<pb::GetMediaItemRequest>,
 ) -> Result<pb::GetMediaItemResponse, Error> {
+    let caller = Caller::of(&request)?;
     let pb::GetMediaItemRequest { id } = request.into_inner();
     let id = crate::domain::parse_id(&id).map_err(|why| Error::invalid("id", why))?;
     let mut conn = common_db::conn(&app.pool).await?;
-    let item = db::items::find(&mut conn, id)
+    let item = db::items::find(&mut conn, caller.user_id, id)
         .await?
         .ok_or(Error::MediaNotFound)?;
     Ok(pb::GetMediaItemResponse {
@@ -137,18 +142,23 @@ pub(crate) async fn list_media_items(
     app: &App,
     request: Request<pb::ListMediaItemsRequest>,
 ) -> Result<pb::ListMediaItemsResponse, Error> {
+    let caller = Caller::of(&request)?;
     let listing = ItemListing::try_from(request.into_inner())?;
     let filter = (
         listing.kind,
         listing.title.as_ref().map(|t| t.as_str().to_owned()),
     );
-    let after = paging::decode::<_, (DateTime<Utc>, Uuid)>(&listing.page_token, &filter)?;
+    let me = caller.user_id.to_string();
+    let after =
+        app.page_tokens
+            .open::<_, (DateTime<Utc>, Uuid)>(&listing.page_token, &me, &filter)?;
     let mut conn = common_db::conn(&app.pool).await?;
     let title = listing.title.as_ref().map(TitleQuery::as_str);
+    let limit = listing.size.limit();
     let items =
-        db::items::list(&mut conn, listing.kind, title, after, listing.size.limit()).await?;
-    let page = Page::from_rows(items, listing.size, &filter, |i: &Item| {
-        (i.created_at, i.id)
+        db::items::list(&mut conn, caller.user_id, listing.kind, title, after, limit).await?;
+    let page = Page::from_rows(items, listing.size, |i: &Item| {
+        app.page_tokens.seal(&me, &filter, &(i.created_at, i.id))
     });
     Ok(pb::ListMediaItemsResponse {
         media_items: page.items.into_iter().map(Into::into).collect(),

@@ -21,6 +21,8 @@ pub struct Config {
     pub auth_cache_ttl: Duration,
     pub providers: ProvidersConfig,
     pub health_interval: Duration,
+    /// The key page tokens are sealed with (`PAGE_TOKEN_SECRET`).
+    pub page_token_secret: Option<SecretString>,
     pub telemetry: Telemetry,
 }
 
@@ -74,6 +76,7 @@ impl Config {
         );
         let max_connections = env.or("MEDIA_DB_MAX_CONNECTIONS", 16u32);
         let providers = ProvidersConfig::from_env(&mut env);
+        let page_token_secret = completionist_common::config::page_token_secret(&mut env);
         let telemetry = Telemetry::from_env(&mut env);
         env.finish(Self {
             listen_addr,
@@ -86,6 +89,7 @@ impl Config {
             auth_cache_ttl: Duration::from_secs(1),
             providers,
             health_interval: Duration::from_secs(2),
+            page_token_secret,
             telemetry,
         })
     }

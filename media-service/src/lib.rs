@@ -24,7 +24,9 @@ mod schema;
 
 use std::{future::Future, sync::Arc};
 
-use completionist_common::{authn, config::ExposeSecret, db as common_db, server};
+use completionist_common::{
+    admission, authn, config::ExposeSecret, db as common_db, guard, server,
+};
 use completionist_proto::media::media_service_server::{self, MediaServiceServer};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use tokio::net::TcpListener;
@@ -63,12 +65,29 @@ pub async fn run(
     let app = App {
         pool: pool.clone(),
         providers,
+        page_tokens: completionist_common::config::page_tokens(
+            config.page_token_secret.as_ref(),
+            SERVICE_NAME,
+        ),
     };
 
+    // Outermost first: who is calling, whether there is room, whether the
+    // request is well formed; then the service.
+    let api = MediaServiceServer::new(Api(app))
+        .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
+    let api = guard::protect(
+        api,
+        completionist_proto::MEDIA_DESCRIPTOR_SET,
+        error::DOMAIN,
+        server::MAX_MESSAGE_BYTES,
+    )?;
+    let limits = admission::Limits::for_pool(config.pool);
+    let api = admission::protect(api, limits, &[], error::DOMAIN);
+    let api = authn::protect(api, auth, PUBLIC_METHODS);
     let (reporter, health) = tonic_health::server::health_reporter();
-    let routes = server::base_routes(health, &[completionist_proto::MEDIA_DESCRIPTOR_SET])?
-        .add_service(MediaServiceServer::new(Api(app)));
-    let routes = authn::protect(routes, auth, PUBLIC_METHODS);
+    let routes =
+        server::base_routes(health, &[completionist_proto::MEDIA_DESCRIPTOR_SET])?.add_service(api);
     let readiness =
         server::database_readiness(reporter, SERVICE_NAME, pool, config.health_interval);
     server::serve(listener, routes, readiness, shutdown).await?;

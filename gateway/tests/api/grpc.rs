@@ -11,7 +11,7 @@ use tonic_types::StatusExt;
 
 use crate::helpers::Stack;
 
-async fn token(stack: &Stack) -> String {
+pub(crate) async fn token(stack: &Stack) -> String {
     let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
     stack
         .auth_client()
@@ -36,7 +36,7 @@ async fn token(stack: &Stack) -> String {
         .access_token
 }
 
-fn stats_request(token: &str) -> Request<pb::GetListStatsRequest> {
+pub(crate) fn stats_request(token: &str) -> Request<pb::GetListStatsRequest> {
     let mut request = Request::new(pb::GetListStatsRequest {});
     request
         .metadata_mut()

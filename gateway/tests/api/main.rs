@@ -8,3 +8,4 @@
 mod browser;
 mod grpc;
 mod helpers;
+mod hostile;

@@ -6,7 +6,9 @@ use completionist_proto::media as pb;
 use super::ProtoEnum;
 use crate::{
     catalog::{Found, ItemListing, NewCustomItem, Search},
-    domain::{ImageUrl, Item, MediaKind, SearchQuery, Summary, Title, TitleQuery, Units, Year},
+    domain::{
+        ImageUrl, Imported, Item, MediaKind, SearchQuery, Summary, Title, TitleQuery, Units, Year,
+    },
     error::Error,
 };
 
@@ -114,6 +116,16 @@ impl From<Item> for pb::MediaItem {
             total_units,
             create_time: Some(timestamp(created_at)),
             update_time: Some(timestamp(updated_at)),
+        }
+    }
+}
+
+impl From<Imported> for pb::ImportMediaResponse {
+    fn from(imported: Imported) -> Self {
+        let Imported { item, created } = imported;
+        Self {
+            media_item: Some(item.into()),
+            created,
         }
     }
 }

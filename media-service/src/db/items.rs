@@ -1,13 +1,13 @@
 //! The catalog.
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
+use diesel::{pg::Pg, prelude::*};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::{Conn, QueryResult};
 use crate::{
-    domain::{Item, MediaKind, Reference, Source},
+    domain::{Imported, Item, MediaKind, Reference, Source},
     schema::media_items,
 };
 
@@ -73,9 +73,23 @@ pub(crate) struct NewItem<'a> {
     pub(crate) created_by: Option<Uuid>,
 }
 
-pub(crate) async fn find(conn: &mut Conn, id: Uuid) -> QueryResult<Option<Item>> {
+/// What `viewer` may see of the catalog: every provider item, and the
+/// custom items they made themselves.
+fn visible_to(
+    viewer: Uuid,
+) -> Box<dyn BoxableExpression<media_items::table, Pg, SqlType = diesel::sql_types::Bool>> {
+    Box::new(
+        media_items::source
+            .ne(Source::Custom)
+            .or(media_items::created_by.eq(viewer).assume_not_null()),
+    )
+}
+
+/// The item `id`, if `viewer` may see it.
+pub(crate) async fn find(conn: &mut Conn, viewer: Uuid, id: Uuid) -> QueryResult<Option<Item>> {
     media_items::table
         .find(id)
+        .filter(visible_to(viewer))
         .select(ItemRow::as_select())
         .first(conn)
         .await
@@ -114,13 +128,10 @@ pub(crate) async fn imported_ids(
         .await
 }
 
-/// Inserts a provider item unless it is there already; returns the item and
-/// whether this call created it. Safe under concurrent imports: the unique
-/// key decides, and the loser reads the winner's row.
-pub(crate) async fn find_or_insert(
-    conn: &mut Conn,
-    item: NewItem<'_>,
-) -> QueryResult<(Item, bool)> {
+/// Inserts a provider item unless it is there already. Safe under
+/// concurrent imports: the unique key decides, and the loser reads the
+/// winner's row.
+pub(crate) async fn find_or_insert(conn: &mut Conn, item: NewItem<'_>) -> QueryResult<Imported> {
     let inserted = diesel::insert_into(media_items::table)
         .values(&item)
         .on_conflict_do_nothing()
@@ -129,7 +140,10 @@ pub(crate) async fn find_or_insert(
         .await
         .optional()?;
     if let Some(row) = inserted {
-        return Ok((row.into(), true));
+        return Ok(Imported {
+            item: row.into(),
+            created: true,
+        });
     }
     let existing = media_items::table
         .filter(media_items::source.eq(item.source))
@@ -138,7 +152,10 @@ pub(crate) async fn find_or_insert(
         .select(ItemRow::as_select())
         .first(conn)
         .await?;
-    Ok((existing.into(), false))
+    Ok(Imported {
+        item: existing.into(),
+        created: false,
+    })
 }
 
 pub(crate) async fn insert(conn: &mut Conn, item: NewItem<'_>) -> QueryResult<Item> {
@@ -150,9 +167,11 @@ pub(crate) async fn insert(conn: &mut Conn, item: NewItem<'_>) -> QueryResult<It
         .map(Item::from)
 }
 
-/// A page of the catalog in (created_at, id) order.
+/// A page of what `viewer` may see of the catalog, in (created_at, id)
+/// order.
 pub(crate) async fn list(
     conn: &mut Conn,
+    viewer: Uuid,
     kind: Option<MediaKind>,
     title_query: Option<&str>,
     after: Option<(DateTime<Utc>, Uuid)>,
@@ -161,6 +180,7 @@ pub(crate) async fn list(
     let mut query = media_items::table
         .select(ItemRow::as_select())
         .order((media_items::created_at, media_items::id))
+        .filter(visible_to(viewer))
         .limit(limit)
         .into_boxed();
     if let Some(kind) = kind {

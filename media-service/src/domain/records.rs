@@ -24,6 +24,13 @@ pub(crate) struct Item {
     pub(crate) updated_at: DateTime<Utc>,
 }
 
+/// A provider item in the catalog, and whether this import created it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Imported {
+    pub(crate) item: Item,
+    pub(crate) created: bool,
+}
+
 /// The user-editable fields of an entry.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct EntryFields {

@@ -8,7 +8,7 @@ mod stats;
 use chrono::NaiveDate;
 use completionist_common::{
     db as common_db,
-    paging::{self, Page, PageSize},
+    paging::{Page, PageSize},
 };
 use completionist_proto::media as pb;
 use tonic::Request;
@@ -79,16 +79,16 @@ pub(crate) async fn add_list_entry(
                 (_, Some(candidate)) => Some(
                     db::items::find_or_insert(conn, new_item(candidate))
                         .await?
-                        .0,
+                        .item,
                 ),
-                (Target::Item(id), None) => db::items::find(conn, *id).await?,
+                (Target::Item(id), None) => db::items::find(conn, caller.user_id, *id).await?,
                 (Target::Reference(reference), None) => {
                     db::items::find_by_reference(conn, reference).await?
                 }
             }
             .ok_or(Error::MediaNotFound)?;
             let fields = rules::complete(fields, None, &item);
-            rules::check_progress(&fields, &item, "progress")?;
+            rules::check(&fields, &item, "")?;
             db::entries::insert(conn, caller.user_id, item, &fields)
                 .await
                 .map_err(|e| {
@@ -123,7 +123,7 @@ pub(crate) async fn update_list_entry(
                 .ok_or(Error::ListEntryNotFound)?;
             let changed = rules::apply(&fields, &update);
             let changed = rules::complete(changed, Some((&fields, &update)), &item);
-            rules::check_progress(&changed, &item, "list_entry.progress")?;
+            rules::check(&changed, &item, "list_entry.")?;
             Ok(db::entries::update(conn, id, item, &changed).await?)
         })
     })
@@ -173,11 +173,15 @@ pub(crate) async fn list_list_entries(
         page_token,
         filter,
     } = EntryListing::try_from(request.into_inner())?;
-    let after = paging::decode::<_, EntryPosition>(&page_token, &filter)?;
+    let me = caller.user_id.to_string();
+    let after = app
+        .page_tokens
+        .open::<_, EntryPosition>(&page_token, &me, &filter)?;
     let mut conn = common_db::conn(&app.pool).await?;
     let entries = db::entries::list(&mut conn, caller.user_id, filter, after, size.limit()).await?;
-    let page = Page::from_rows(entries, size, &filter, |entry| {
-        EntryPosition::of(entry, filter.order)
+    let page = Page::from_rows(entries, size, |entry| {
+        let position = EntryPosition::of(entry, filter.order);
+        app.page_tokens.seal(&me, &filter, &position)
     });
     Ok(pb::ListListEntriesResponse {
         list_entries: page.items.into_iter().map(Into::into).collect(),

@@ -1,9 +1,11 @@
 //! What an entry's fields become: an update applied to the stored fields,
 //! and the completion rule — completing fills the progress (to the item's
 //! total, where known) and the finish date (today), unless the same change
-//! sets them — and progress never past the item's total.
+//! sets them — and what every entry must be: progress never past the
+//! item's total, never finished before it started.
 
 use chrono::Utc;
+use completionist_common::error::Violations;
 
 use super::EntryUpdate;
 use crate::{
@@ -51,15 +53,26 @@ pub(super) fn complete(
     fields
 }
 
-/// Refuses progress past the item's total, naming `field`.
-pub(super) fn check_progress(fields: &EntryFields, item: &Item, field: &str) -> Result<(), Error> {
-    match item.total_units {
-        Some(total) if fields.progress.get() > total => Err(Error::invalid(
-            field,
+/// Refuses progress past the item's total and a finish before the start,
+/// naming every field involved (each prefixed with `prefix`).
+pub(super) fn check(fields: &EntryFields, item: &Item, prefix: &str) -> Result<(), Error> {
+    let mut v = Violations::default();
+    if let Some(total) = item.total_units
+        && fields.progress.get() > total
+    {
+        v.add(
+            &format!("{prefix}progress"),
             format!("must not exceed the item's {total} units"),
-        )),
-        _ => Ok(()),
+        );
     }
+    if let (Some(start), Some(finish)) = (fields.start_date, fields.finish_date)
+        && finish < start
+    {
+        let why = format!("the finish date {finish} is before the start date {start}");
+        v.add(&format!("{prefix}start_date"), &why);
+        v.add(&format!("{prefix}finish_date"), why);
+    }
+    Ok(v.finish(())?)
 }
 
 #[cfg(test)]
@@ -144,15 +157,29 @@ mod tests {
 
     #[test]
     fn progress_cannot_pass_the_total() {
-        let check = |progress, total| {
-            check_progress(
-                &fields(ListStatus::InProgress, progress),
-                &item(total),
-                "progress",
-            )
+        let verdict =
+            |progress, total| check(&fields(ListStatus::InProgress, progress), &item(total), "");
+        assert!(verdict(27, Some(26)).is_err());
+        assert!(verdict(26, Some(26)).is_ok());
+        assert!(verdict(9999, None).is_ok());
+    }
+
+    #[test]
+    fn an_entry_cannot_finish_before_it_starts() {
+        let mut entry = fields(ListStatus::Completed, 0);
+        entry.start_date = NaiveDate::from_ymd_opt(2024, 5, 2);
+        entry.finish_date = NaiveDate::from_ymd_opt(2024, 5, 1);
+        let Err(Error::Common(completionist_common::error::CommonError::InvalidArgument(v))) =
+            check(&entry, &item(None), "list_entry.")
+        else {
+            panic!("expected InvalidArgument");
         };
-        assert!(check(27, Some(26)).is_err());
-        assert!(check(26, Some(26)).is_ok());
-        assert!(check(9999, None).is_ok());
+        let fields: Vec<_> = v.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["list_entry.start_date", "list_entry.finish_date"]);
+        entry.finish_date = entry.start_date;
+        assert!(
+            check(&entry, &item(None), "").is_ok(),
+            "the same day is fine"
+        );
     }
 }

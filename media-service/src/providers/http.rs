@@ -43,6 +43,7 @@ pub(super) struct Rate {
 }
 
 /// What came back: the status and the body.
+#[derive(Debug)]
 pub(super) struct Reply {
     pub status: StatusCode,
     pub body: bytes::Bytes,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{
     Candidate, Provider, ProviderError, SearchPage, clip,
-    http::{HttpClient, Rate},
+    http::{HttpClient, Rate, Reply},
     leading_year,
 };
 use crate::{
@@ -155,22 +155,7 @@ impl Provider for Jikan {
                 &[("q", query), ("page", &page_param), ("limit", PAGE_SIZE)],
             )
             .await?;
-        if reply.status != StatusCode::OK {
-            return Err(ProviderError::BadResponse {
-                provider: NAME,
-                detail: format!("HTTP {}", reply.status),
-            });
-        }
-        let body: ListBody = reply.json(NAME)?;
-        Ok(SearchPage {
-            total: body.pagination.items.map_or(0, |i| i.total),
-            has_more: body.pagination.has_next_page,
-            items: body
-                .data
-                .into_iter()
-                .map(|i| i.into_candidate(kind))
-                .collect(),
-        })
+        search_page(kind, &reply)
     }
 
     async fn details(
@@ -183,13 +168,58 @@ impl Provider for Jikan {
         }
         let url = format!("{}/{}/{external_id}", self.base_url, path(kind));
         let reply = self.http.get(&url, &[]).await?;
-        match reply.status {
-            StatusCode::OK => Ok(reply.json::<OneBody>(NAME)?.data.into_candidate(kind)),
-            StatusCode::NOT_FOUND => Err(ProviderError::NotFound { provider: NAME }),
-            status => Err(ProviderError::BadResponse {
-                provider: NAME,
-                detail: format!("HTTP {status}"),
-            }),
+        item(kind, &reply)
+    }
+}
+
+fn search_page(kind: MediaKind, reply: &Reply) -> Result<SearchPage, ProviderError> {
+    if reply.status != StatusCode::OK {
+        return Err(ProviderError::BadResponse {
+            provider: NAME,
+            detail: format!("HTTP {}", reply.status),
+        });
+    }
+    let body: ListBody = reply.json(NAME)?;
+    Ok(SearchPage {
+        total: body.pagination.items.map_or(0, |i| i.total),
+        has_more: body.pagination.has_next_page,
+        items: body
+            .data
+            .into_iter()
+            .map(|i| i.into_candidate(kind))
+            .collect(),
+    })
+}
+
+fn item(kind: MediaKind, reply: &Reply) -> Result<Candidate, ProviderError> {
+    match reply.status {
+        StatusCode::OK => Ok(reply.json::<OneBody>(NAME)?.data.into_candidate(kind)),
+        StatusCode::NOT_FOUND => Err(ProviderError::NotFound { provider: NAME }),
+        status => Err(ProviderError::BadResponse {
+            provider: NAME,
+            detail: format!("HTTP {status}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use completionist_common::error::ApiError;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_reply_is_read_or_refused_without_panicking(reply in super::super::arbitrary::reply()) {
+            for kind in [MediaKind::Anime, MediaKind::Manga] {
+                if let Err(error) = search_page(kind, &reply) {
+                    prop_assert_ne!(error.code(), tonic::Code::Internal);
+                }
+                if let Err(error) = item(kind, &reply) {
+                    prop_assert_ne!(error.code(), tonic::Code::Internal);
+                }
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::{
     Candidate, Provider, ProviderError, SearchPage, clip,
+    http::Reply,
     http::{HttpClient, Rate},
     leading_year, present,
 };
@@ -87,33 +88,38 @@ impl Omdb {
         let mut params = vec![("apikey", key.expose_secret())];
         params.extend_from_slice(query);
         let reply = self.http.get(&self.base_url, &params).await?;
-        let envelope: Envelope = reply.json(NAME)?;
-        if envelope.response == "True" {
-            return reply.json(NAME).map(Some);
+        sort(&reply)
+    }
+}
+
+/// OMDb's answer sorted into data, a miss (`None`) or a provider error.
+fn sort<T: serde::de::DeserializeOwned>(reply: &Reply) -> Result<Option<T>, ProviderError> {
+    let envelope: Envelope = reply.json(NAME)?;
+    if envelope.response == "True" {
+        return reply.json(NAME).map(Some);
+    }
+    let error = envelope.error.unwrap_or_default();
+    match (reply.status, error.as_str()) {
+        (_, "Request limit reached!") => Err(ProviderError::Unavailable {
+            provider: NAME,
+            detail: "daily request limit reached".into(),
+            retry_after: Some(Duration::from_secs(3600)),
+        }),
+        (StatusCode::UNAUTHORIZED, _) | (_, "Invalid API key!" | "No API key provided.") => {
+            Err(ProviderError::KeyRejected {
+                provider: NAME,
+                variable: KEY_VARIABLE,
+            })
         }
-        let error = envelope.error.unwrap_or_default();
-        match (reply.status, error.as_str()) {
-            (_, "Request limit reached!") => Err(ProviderError::Unavailable {
-                provider: NAME,
-                detail: "daily request limit reached".into(),
-                retry_after: Some(Duration::from_secs(3600)),
-            }),
-            (StatusCode::UNAUTHORIZED, _) | (_, "Invalid API key!" | "No API key provided.") => {
-                Err(ProviderError::KeyRejected {
-                    provider: NAME,
-                    variable: KEY_VARIABLE,
-                })
-            }
-            (_, "Too many results.") => Err(ProviderError::QueryRejected {
-                provider: NAME,
-                detail: "too many results; use a longer query".into(),
-            }),
-            (status, _) if status.is_success() => Ok(None),
-            (status, _) => Err(ProviderError::BadResponse {
-                provider: NAME,
-                detail: format!("HTTP {status}: {error}"),
-            }),
-        }
+        (_, "Too many results.") => Err(ProviderError::QueryRejected {
+            provider: NAME,
+            detail: "too many results; use a longer query".into(),
+        }),
+        (status, _) if status.is_success() => Ok(None),
+        (status, _) => Err(ProviderError::BadResponse {
+            provider: NAME,
+            detail: format!("HTTP {status}: {error}"),
+        }),
     }
 }
 
@@ -143,6 +149,24 @@ impl Item {
     }
 }
 
+fn search_page(kind: MediaKind, page: u32, body: SearchBody) -> SearchPage {
+    let total = body
+        .total_results
+        .as_deref()
+        .and_then(|t| t.parse::<i64>().ok())
+        .unwrap_or_default();
+    SearchPage {
+        items: body
+            .search
+            .into_iter()
+            .filter(|item| item.kind == omdb_type(kind))
+            .map(|item| item.into_candidate(kind))
+            .collect(),
+        total,
+        has_more: i64::from(page).saturating_mul(PAGE_SIZE) < total,
+    }
+}
+
 #[tonic::async_trait]
 impl Provider for Omdb {
     async fn search(
@@ -159,24 +183,7 @@ impl Provider for Omdb {
                 ("page", &page_param),
             ])
             .await?;
-        let Some(body) = body else {
-            return Ok(SearchPage::default());
-        };
-        let total = body
-            .total_results
-            .as_deref()
-            .and_then(|t| t.parse::<i64>().ok())
-            .unwrap_or_default();
-        Ok(SearchPage {
-            items: body
-                .search
-                .into_iter()
-                .filter(|item| item.kind == omdb_type(kind))
-                .map(|item| item.into_candidate(kind))
-                .collect(),
-            total,
-            has_more: i64::from(page) * PAGE_SIZE < total,
-        })
+        Ok(body.map_or_else(SearchPage::default, |body| search_page(kind, page, body)))
     }
 
     async fn details(
@@ -188,6 +195,33 @@ impl Provider for Omdb {
         match item {
             Some(item) if item.kind == omdb_type(kind) => Ok(item.into_candidate(kind)),
             _ => Err(ProviderError::NotFound { provider: NAME }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use completionist_common::error::ApiError;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_reply_is_read_or_refused_without_panicking(
+            reply in super::super::arbitrary::reply(),
+            page in 1_u32..=100,
+        ) {
+            for kind in [MediaKind::Movie, MediaKind::Series] {
+                match sort::<SearchBody>(&reply) {
+                    Ok(body) => drop(body.map(|body| search_page(kind, page, body))),
+                    Err(error) => prop_assert_ne!(error.code(), tonic::Code::Internal),
+                }
+                match sort::<Item>(&reply) {
+                    Ok(item) => drop(item.map(|item| item.into_candidate(kind))),
+                    Err(error) => prop_assert_ne!(error.code(), tonic::Code::Internal),
+                }
+            }
         }
     }
 }

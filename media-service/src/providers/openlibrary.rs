@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{
     Candidate, Provider, ProviderError, SearchPage, clip,
-    http::{HttpClient, Rate},
+    http::{HttpClient, Rate, Reply},
 };
 use crate::{
     config::ProvidersConfig,
@@ -136,16 +136,7 @@ impl Provider for OpenLibrary {
         let body = self
             .search_json(&[("q", query), ("limit", &limit), ("offset", &offset)])
             .await?;
-        Ok(SearchPage {
-            has_more: i64::from(page * PAGE_SIZE) < body.num_found,
-            total: body.num_found,
-            items: body
-                .docs
-                .into_iter()
-                .filter(|d| d.key.starts_with("/works/"))
-                .map(Doc::into_candidate)
-                .collect(),
-        })
+        Ok(search_page(page, body))
     }
 
     /// The work's own record (title, description, covers), completed with
@@ -167,43 +158,92 @@ impl Provider for OpenLibrary {
             .http
             .get(&format!("{}/works/{external_id}.json", self.base_url), &[])
             .await?;
-        let work: Work = match reply.status {
-            StatusCode::OK => reply.json(NAME)?,
-            StatusCode::NOT_FOUND => return Err(ProviderError::NotFound { provider: NAME }),
-            status => {
-                return Err(ProviderError::BadResponse {
-                    provider: NAME,
-                    detail: format!("HTTP {status}"),
-                });
-            }
-        };
+        let work = work(&reply)?;
         let key = format!("key:/works/{external_id}");
         let found = self.search_json(&[("q", &key), ("limit", "1")]).await?;
-        let mut candidate = found
+        Ok(candidate(external_id, work, found))
+    }
+}
+
+fn search_page(page: u32, body: SearchBody) -> SearchPage {
+    SearchPage {
+        has_more: i64::from(page.saturating_mul(PAGE_SIZE)) < body.num_found,
+        total: body.num_found,
+        items: body
             .docs
             .into_iter()
-            .next()
+            .filter(|d| d.key.starts_with("/works/"))
             .map(Doc::into_candidate)
-            .unwrap_or_else(|| Candidate {
-                reference: Reference {
-                    source: Source::OpenLibrary,
-                    kind: MediaKind::Book,
-                    external_id: external_id.to_owned(),
-                },
-                title: work.title.clone(),
-                year: None,
-                image_url: String::new(),
-                summary: String::new(),
-                total_units: None,
-            });
-        candidate.title = work.title;
-        if let Some(description) = work.description {
-            let (Description::Text(text) | Description::Typed { value: text }) = description;
-            candidate.summary = clip(&text);
+            .collect(),
+    }
+}
+
+/// A work's record, or why there is none.
+fn work(reply: &Reply) -> Result<Work, ProviderError> {
+    match reply.status {
+        StatusCode::OK => reply.json(NAME),
+        StatusCode::NOT_FOUND => Err(ProviderError::NotFound { provider: NAME }),
+        status => Err(ProviderError::BadResponse {
+            provider: NAME,
+            detail: format!("HTTP {status}"),
+        }),
+    }
+}
+
+/// A work's record completed with what search knows of it.
+fn candidate(external_id: &str, work: Work, found: SearchBody) -> Candidate {
+    let mut candidate = found
+        .docs
+        .into_iter()
+        .next()
+        .map(Doc::into_candidate)
+        .unwrap_or_else(|| Candidate {
+            reference: Reference {
+                source: Source::OpenLibrary,
+                kind: MediaKind::Book,
+                external_id: external_id.to_owned(),
+            },
+            title: work.title.clone(),
+            year: None,
+            image_url: String::new(),
+            summary: String::new(),
+            total_units: None,
+        });
+    candidate.title = work.title;
+    if let Some(description) = work.description {
+        let (Description::Text(text) | Description::Typed { value: text }) = description;
+        candidate.summary = clip(&text);
+    }
+    if candidate.image_url.is_empty() {
+        candidate.image_url = cover(work.covers.first().copied());
+    }
+    candidate
+}
+
+#[cfg(test)]
+mod tests {
+    use completionist_common::error::ApiError;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_reply_is_read_or_refused_without_panicking(
+            work_reply in super::super::arbitrary::reply(),
+            search_reply in super::super::arbitrary::reply(),
+            page in 1_u32..=100,
+        ) {
+            let search = search_reply.json::<SearchBody>(NAME);
+            match (work(&work_reply), search) {
+                (Ok(work), Ok(found)) => drop(candidate("OL1W", work, found)),
+                (Err(error), _) | (_, Err(error)) => {
+                    prop_assert_ne!(error.code(), tonic::Code::Internal);
+                }
+            }
+            if let Ok(body) = search_reply.json::<SearchBody>(NAME) {
+                drop(search_page(page, body));
+            }
         }
-        if candidate.image_url.is_empty() {
-            candidate.image_url = cover(work.covers.first().copied());
-        }
-        Ok(candidate)
     }
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{
     Candidate, Provider, ProviderError, SearchPage, clip,
-    http::{HttpClient, Rate},
+    http::{HttpClient, Rate, Reply},
     leading_year,
 };
 use crate::{
@@ -141,17 +141,7 @@ impl Provider for Rawg {
                 ],
             )
             .await?;
-        if reply.status == StatusCode::NOT_FOUND {
-            // RAWG answers 404 for a page past the last.
-            return Ok(SearchPage::default());
-        }
-        check(reply.status)?;
-        let body: ListBody = reply.json(NAME)?;
-        Ok(SearchPage {
-            total: body.count,
-            has_more: body.next.is_some(),
-            items: body.results.into_iter().map(Game::into_candidate).collect(),
-        })
+        search_page(&reply)
     }
 
     async fn details(
@@ -170,7 +160,45 @@ impl Provider for Rawg {
                 &[("key", key)],
             )
             .await?;
-        check(reply.status)?;
-        Ok(reply.json::<Game>(NAME)?.into_candidate())
+        game(&reply)
+    }
+}
+
+fn search_page(reply: &Reply) -> Result<SearchPage, ProviderError> {
+    if reply.status == StatusCode::NOT_FOUND {
+        // RAWG answers 404 for a page past the last.
+        return Ok(SearchPage::default());
+    }
+    check(reply.status)?;
+    let body: ListBody = reply.json(NAME)?;
+    Ok(SearchPage {
+        total: body.count,
+        has_more: body.next.is_some(),
+        items: body.results.into_iter().map(Game::into_candidate).collect(),
+    })
+}
+
+fn game(reply: &Reply) -> Result<Candidate, ProviderError> {
+    check(reply.status)?;
+    Ok(reply.json::<Game>(NAME)?.into_candidate())
+}
+
+#[cfg(test)]
+mod tests {
+    use completionist_common::error::ApiError;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_reply_is_read_or_refused_without_panicking(reply in super::super::arbitrary::reply()) {
+            if let Err(error) = search_page(&reply) {
+                prop_assert_ne!(error.code(), tonic::Code::Internal);
+            }
+            if let Err(error) = game(&reply) {
+                prop_assert_ne!(error.code(), tonic::Code::Internal);
+            }
+        }
     }
 }

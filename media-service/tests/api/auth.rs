@@ -120,3 +120,31 @@ async fn every_method_needs_a_token() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn two_credentials_are_refused_on_both_services() {
+    let app = TestApp::spawn().await;
+    let (first, second) = (app.user().await, app.user().await);
+    let twice = |message| {
+        let mut request = authed(&first, message);
+        let value = format!("Bearer {second}").parse().unwrap();
+        request.metadata_mut().append("authorization", value);
+        request
+    };
+    assert_error(
+        app.client()
+            .get_list_stats(twice(pb::GetListStatsRequest {}))
+            .await,
+        Code::Unauthenticated,
+        "MULTIPLE_CREDENTIALS",
+    );
+    let mut request = authed(&first, auth_pb::GetCurrentUserRequest {});
+    let value = format!("Bearer {second}").parse().unwrap();
+    request.metadata_mut().append("authorization", value);
+    test_support::assert_error(
+        app.auth_client().get_current_user(request).await,
+        Code::Unauthenticated,
+        "MULTIPLE_CREDENTIALS",
+        "auth.completionist",
+    );
+}

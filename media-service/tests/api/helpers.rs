@@ -28,6 +28,7 @@ pub(crate) struct Options {
     pub omdb_key: bool,
     pub rawg_key: bool,
     pub request_timeout: Duration,
+    pub max_connections: u32,
 }
 
 impl Default for Options {
@@ -36,6 +37,7 @@ impl Default for Options {
             omdb_key: true,
             rawg_key: true,
             request_timeout: Duration::from_secs(2),
+            max_connections: 16,
         }
     }
 }
@@ -73,6 +75,7 @@ impl TestApp {
             config.providers.rawg_api_key = None;
         }
         config.providers.request_timeout = options.request_timeout;
+        config.pool.max_connections = options.max_connections;
         let media = Server::start(move |listener, shutdown| {
             media_service::run(listener, config, shutdown.wait())
         })
@@ -278,47 +281,6 @@ pub(crate) fn media_config(database_url: &str, auth_url: &str, providers: &str) 
     config
 }
 
-/// An update mask naming `paths`.
-pub(crate) fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
-    Some(prost_types::FieldMask {
-        paths: paths.iter().map(|p| (*p).to_owned()).collect(),
-    })
-}
-
-/// Today (UTC) as a protobuf date.
-pub(crate) fn today() -> pb::Date {
-    use chrono::Datelike;
-    let today = chrono::Utc::now().date_naive();
-    pb::Date {
-        year: today.year(),
-        month: i32::try_from(today.month()).unwrap(),
-        day: i32::try_from(today.day()).unwrap(),
-    }
-}
-
-/// A fixture's text.
-pub(crate) fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/api/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// A fixture as a JSON response.
-pub(crate) fn json_fixture(name: &str) -> wiremock::ResponseTemplate {
-    wiremock::ResponseTemplate::new(200).set_body_raw(fixture(name), "application/json")
-}
-
-pub(crate) fn reference(
-    source: pb::MediaSource,
-    kind: pb::MediaKind,
-    external_id: &str,
-) -> pb::MediaReference {
-    pb::MediaReference {
-        source: source as i32,
-        kind: kind as i32,
-        external_id: external_id.into(),
-    }
-}
-
 /// Asserts the code, the `ErrorInfo` reason (in this service's domain) and
 /// a request id.
 #[track_caller]
@@ -331,3 +293,5 @@ pub(crate) fn assert_error<T: std::fmt::Debug>(
 }
 
 pub(crate) use test_support::{authed, violated_fields};
+
+pub(crate) use crate::values::{fixture, json_fixture, mask, reference, today};

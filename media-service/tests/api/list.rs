@@ -41,9 +41,34 @@ async fn add_by_catalog_id_and_refuse_duplicates() {
         Code::NotFound,
         "MEDIA_NOT_FOUND",
     );
-    // Another user may add the same item.
-    let other = app.user().await;
-    app.add(&other, &item.id, ListStatus::Planned, None).await;
+}
+
+#[tokio::test]
+async fn users_share_provider_items_but_not_custom_ones() {
+    let app = TestApp::spawn().await;
+    Mock::given(path("/jikan/v4/anime/1"))
+        .respond_with(json_fixture("jikan_anime_1.json"))
+        .mount(&app.providers)
+        .await;
+    let (token, other) = (app.user().await, app.user().await);
+    let shared = app
+        .import(&token, reference(MediaSource::Jikan, MediaKind::Anime, "1"))
+        .await
+        .unwrap()
+        .media_item
+        .unwrap();
+    app.add(&token, &shared.id, ListStatus::Planned, None).await;
+    app.add(&other, &shared.id, ListStatus::Planned, None).await;
+
+    let own = app
+        .custom_item(&token, MediaKind::Manga, "Zine", None)
+        .await;
+    assert_error(
+        app.try_add(&other, &own.id, ListStatus::Planned, None)
+            .await,
+        Code::NotFound,
+        "MEDIA_NOT_FOUND",
+    );
 }
 
 #[tokio::test]

@@ -145,3 +145,62 @@ async fn another_users_entry_cannot_be_updated() {
     let untouched = app.get_entry(&token, &entry.id).await.unwrap();
     assert_eq!(untouched.rating, None);
 }
+
+#[tokio::test]
+async fn an_entry_cannot_finish_before_it_starts() {
+    let app = TestApp::spawn().await;
+    let (token, entry) = thin_book_in_progress(&app).await;
+    let day = |day| pb::Date {
+        year: 2024,
+        month: 5,
+        day,
+    };
+    let backwards = pb::ListEntry {
+        id: entry.id.clone(),
+        start_date: Some(day(2)),
+        finish_date: Some(day(1)),
+        ..Default::default()
+    };
+    let status = assert_error(
+        app.update(&token, backwards, &["start_date", "finish_date"])
+            .await,
+        Code::InvalidArgument,
+        "INVALID_ARGUMENT",
+    );
+    assert_eq!(
+        violated_fields(&status),
+        ["list_entry.start_date", "list_entry.finish_date"]
+    );
+
+    // Completing fills the finish date with today: not before a future start.
+    let future = pb::ListEntry {
+        id: entry.id.clone(),
+        start_date: Some(pb::Date {
+            year: 2999,
+            month: 1,
+            day: 1,
+        }),
+        status: ListStatus::Completed as i32,
+        ..Default::default()
+    };
+    let status = assert_error(
+        app.update(&token, future, &["start_date", "status"]).await,
+        Code::InvalidArgument,
+        "INVALID_ARGUMENT",
+    );
+    assert_eq!(
+        violated_fields(&status),
+        ["list_entry.start_date", "list_entry.finish_date"]
+    );
+    let same_day = pb::ListEntry {
+        id: entry.id.clone(),
+        start_date: Some(day(1)),
+        finish_date: Some(day(1)),
+        ..Default::default()
+    };
+    assert!(
+        app.update(&token, same_day, &["start_date", "finish_date"])
+            .await
+            .is_ok()
+    );
+}

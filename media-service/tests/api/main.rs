@@ -6,6 +6,7 @@
 mod auth;
 mod catalog;
 mod helpers;
+mod hostile_input;
 mod list;
 mod list_listing;
 mod list_update;
@@ -13,3 +14,4 @@ mod platform;
 mod providers;
 mod providers_books_games;
 mod providers_resilience;
+mod values;

@@ -1,8 +1,11 @@
 use std::process::Command;
 
+use completionist_proto::media as pb;
 use test_support::{ServingStatus, wait_for_health};
+use tonic::Code;
+use tonic_types::StatusExt;
 
-use crate::helpers::TestApp;
+use crate::helpers::{Options, TestApp, assert_error, authed};
 
 #[tokio::test]
 async fn health_and_reflection() {
@@ -44,4 +47,40 @@ fn start_up_refuses_a_bad_configuration_naming_every_variable() {
         );
     }
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[tokio::test]
+async fn overload_is_shed_as_resource_exhausted_and_health_keeps_answering() {
+    let app = TestApp::spawn_with(Options {
+        max_connections: 1,
+        ..Options::default()
+    })
+    .await;
+    let token = app.user().await;
+    let calls: Vec<_> = (0..64)
+        .map(|_| {
+            let mut client = app.client();
+            let request = authed(&token, pb::GetListStatsRequest {});
+            tokio::spawn(async move { client.get_list_stats(request).await })
+        })
+        .collect();
+    let health = test_support::health(&app.media.channel, media_service::SERVICE_NAME).await;
+    assert_eq!(health, ServingStatus::Serving, "health is never queued");
+    let (mut served, mut shed) = (0, 0);
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(_) => served += 1,
+            Err(status) => {
+                let status =
+                    assert_error(Err::<(), _>(status), Code::ResourceExhausted, "OVERLOADED");
+                assert!(status.get_details_retry_info().is_some(), "{status:?}");
+                shed += 1;
+            }
+        }
+    }
+    assert!(
+        served >= 9,
+        "one running and eight waiting are served: {served}"
+    );
+    assert!(shed > 0, "64 calls at once on a pool of one: some are shed");
 }

@@ -9,7 +9,10 @@ use std::{error::Error as StdError, fmt::Display, time::Duration};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
+pub use self::violations::{AllSome, Violations};
 use crate::{db::DbError, paging::PageTokenError, request_id};
+
+mod violations;
 
 /// What a service error must say about itself to become a `Status`.
 pub trait ApiError: StdError {
@@ -57,6 +60,14 @@ pub enum CommonError {
     InvalidArgument(Vec<FieldViolation>),
     #[error("missing `authorization: Bearer <token>` metadata")]
     MissingToken,
+    #[error("more than one `authorization` header; send exactly one credential")]
+    MultipleCredentials,
+    #[error("the service is at capacity; try again shortly")]
+    Overloaded,
+    #[error("the request message is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("{0}")]
+    Malformed(String),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("internal error")]
@@ -92,7 +103,9 @@ impl ApiError for CommonError {
     fn code(&self) -> Code {
         match self {
             Self::InvalidArgument(_) => Code::InvalidArgument,
-            Self::MissingToken => Code::Unauthenticated,
+            Self::MissingToken | Self::MultipleCredentials => Code::Unauthenticated,
+            Self::TooLarge(_) | Self::Overloaded => Code::ResourceExhausted,
+            Self::Malformed(_) => Code::InvalidArgument,
             Self::Db(db) => db.code(),
             Self::Internal(_) => Code::Internal,
         }
@@ -102,6 +115,10 @@ impl ApiError for CommonError {
         match self {
             Self::InvalidArgument(_) => "INVALID_ARGUMENT",
             Self::MissingToken => "MISSING_TOKEN",
+            Self::MultipleCredentials => "MULTIPLE_CREDENTIALS",
+            Self::TooLarge(_) => "REQUEST_TOO_LARGE",
+            Self::Overloaded => "OVERLOADED",
+            Self::Malformed(_) => "MALFORMED_REQUEST",
             Self::Db(db) => db.reason(),
             Self::Internal(_) => "INTERNAL",
         }
@@ -117,6 +134,7 @@ impl ApiError for CommonError {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Db(db) => db.retry_after(),
+            Self::Overloaded => Some(Duration::from_millis(500)),
             _ => None,
         }
     }
@@ -191,79 +209,6 @@ impl<E: StdError + ?Sized> Display for Chain<'_, E> {
             source = cause.source();
         }
         Ok(())
-    }
-}
-
-/// Collects every invalid field of a request, so one answer lists them all.
-///
-/// ```
-/// # use completionist_common::error::Violations;
-/// let mut v = Violations::default();
-/// let a = v.check("a", "1".parse::<u8>());
-/// let b = v.check("b", "x".parse::<u8>());
-/// assert_eq!(v.finish((a, b)).unwrap_err().len(), 1);
-/// ```
-#[derive(Debug, Default)]
-pub struct Violations(Vec<FieldViolation>);
-
-impl Violations {
-    /// Keeps the value of `result`, or records why `field` is invalid.
-    pub fn check<T, E: Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
-        result.map_err(|why| self.add(field, why)).ok()
-    }
-
-    /// Records that `field` is invalid.
-    pub fn add(&mut self, field: &str, why: impl Display) {
-        self.0.push(FieldViolation::new(field, why.to_string()));
-    }
-
-    /// Whether nothing was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The checked values, or every violation recorded.
-    pub fn finish<T: AllSome>(self, values: T) -> Result<T::Output, Vec<FieldViolation>> {
-        match (self.0.is_empty(), values.all_some()) {
-            (true, Some(values)) => Ok(values),
-            (true, None) => Err(vec![FieldViolation::new("", "a field could not be read")]),
-            (false, _) => Err(self.0),
-        }
-    }
-}
-
-/// A tuple of options that are all `Some` once validation passed.
-pub trait AllSome {
-    type Output;
-    fn all_some(self) -> Option<Self::Output>;
-}
-
-macro_rules! all_some {
-    ($($t:ident),+) => {
-        impl<$($t),+> AllSome for ($(Option<$t>,)+) {
-            type Output = ($($t,)+);
-            #[expect(non_snake_case, reason = "the type parameters name the bindings")]
-            fn all_some(self) -> Option<Self::Output> {
-                let ($($t,)+) = self;
-                Some(($($t?,)+))
-            }
-        }
-    };
-}
-
-all_some!(A);
-all_some!(A, B);
-all_some!(A, B, C);
-all_some!(A, B, C, D);
-all_some!(A, B, C, D, E);
-all_some!(A, B, C, D, E, F);
-all_some!(A, B, C, D, E, F, G);
-all_some!(A, B, C, D, E, F, G, H);
-
-impl AllSome for () {
-    type Output = ();
-    fn all_some(self) -> Option<()> {
-        Some(())
     }
 }
 

@@ -1,0 +1,121 @@
+//! More callers than a service runs at once: is the wait fair (p99 within
+//! 3× p50 at 128 calls in flight), and is overload shed cleanly (twice what
+//! media-service runs and queues: only RESOURCE_EXHAUSTED, and health checks
+//! still answered quickly)?
+
+use std::time::Duration;
+
+use completionist_proto::{
+    auth::{self as auth_pb, auth_service_client::AuthServiceClient},
+    media::{self as pb, media_service_client::MediaServiceClient},
+};
+use test_support::authed;
+
+use crate::{
+    cases::Ctx,
+    client::pick,
+    load::{self, CallResult, Saturated},
+};
+
+/// Calls in flight for the fairness cases.
+const FAIR_CONCURRENCY: usize = 128;
+
+/// media-service runs its pool size (16) at once and queues eight times
+/// that (`common::admission`); twice the sum is overload.
+const OVERLOAD_CONCURRENCY: usize = 2 * (16 + 16 * 8);
+
+/// One saturated case.
+#[derive(serde::Serialize)]
+pub(crate) struct SaturatedCase {
+    pub name: &'static str,
+    pub measured: Saturated,
+    /// p99 of health checks sent at a steady 100/s during the case.
+    pub health_p99_ms: Option<f64>,
+}
+
+/// The wanted saturated cases, each measured once.
+pub(crate) async fn run(ctx: &Ctx, wanted: &dyn Fn(&str) -> bool) -> Vec<SaturatedCase> {
+    let mut cases = Vec::new();
+    if wanted("fair") {
+        eprintln!("measuring GetCurrentUser and GetListEntry at {FAIR_CONCURRENCY} in flight...");
+        let current_user = load::saturate(FAIR_CONCURRENCY, ctx.shape.duration, current_user(ctx));
+        cases.push(SaturatedCase {
+            name: "GetCurrentUser, 128 in flight",
+            measured: current_user.await,
+            health_p99_ms: None,
+        });
+        tokio::time::sleep(SETTLE).await;
+        let entry = load::saturate(FAIR_CONCURRENCY, ctx.shape.duration, get_list_entry(ctx));
+        cases.push(SaturatedCase {
+            name: "GetListEntry, 128 in flight",
+            measured: entry.await,
+            health_p99_ms: None,
+        });
+    }
+    if wanted("overload") {
+        tokio::time::sleep(SETTLE).await;
+        eprintln!("measuring overload: GetListEntry at {OVERLOAD_CONCURRENCY} in flight...");
+        cases.push(overload(ctx).await);
+    }
+    cases
+}
+
+async fn overload(ctx: &Ctx) -> SaturatedCase {
+    let duration = ctx.shape.duration;
+    let media = ctx.media.clone();
+    let health = tokio::spawn(async move {
+        let call = move |i| {
+            let channel = media[pick(i)].clone();
+            async move {
+                tonic_health::pb::health_client::HealthClient::new(channel)
+                    .check(tonic_health::pb::HealthCheckRequest::default())
+                    .await
+                    .map(drop)
+                    .map_err(|s| format!("{:?}", s.code()))
+            }
+        };
+        load::open_loop(4, 100.0, duration, call, std::sync::Arc::default()).await
+    });
+    let measured = load::saturate(OVERLOAD_CONCURRENCY, duration, get_list_entry(ctx)).await;
+    let health = health.await.ok();
+    SaturatedCase {
+        name: "GetListEntry, overload (288 in flight)",
+        measured,
+        health_p99_ms: health.map(|h| h.value_at_quantile(0.99) as f64 / 1000.0),
+    }
+}
+
+fn current_user(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + Sync + 'static {
+    let (auth, users) = (ctx.auth.clone(), ctx.users.clone());
+    move |i| {
+        let channel = auth[pick(i)].clone();
+        let token = users.user(i).token.clone();
+        Box::pin(async move {
+            AuthServiceClient::new(channel)
+                .get_current_user(authed(&token, auth_pb::GetCurrentUserRequest {}))
+                .await
+                .map(drop)
+                .map_err(|s| format!("{:?}", s.code()))
+        })
+    }
+}
+
+fn get_list_entry(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + Sync + 'static {
+    let (media, users) = (ctx.media.clone(), ctx.users.clone());
+    move |i| {
+        let channel = media[pick(i)].clone();
+        let (token, id) = users.entry(i);
+        Box::pin(async move {
+            MediaServiceClient::new(channel)
+                .get_list_entry(authed(&token, pb::GetListEntryRequest { id }))
+                .await
+                .map(drop)
+                .map_err(|s| format!("{:?}", s.code()))
+        })
+    }
+}
+
+type Call = std::pin::Pin<Box<dyn std::future::Future<Output = CallResult> + Send>>;
+
+/// A short pause between saturated cases, so one's queue drains first.
+pub(crate) const SETTLE: Duration = Duration::from_secs(2);
