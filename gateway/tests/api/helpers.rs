@@ -26,6 +26,14 @@ impl Stack {
     }
 
     pub(crate) async fn spawn_with(configure: impl FnOnce(&mut gateway::Config)) -> Self {
+        Self::spawn_configured(configure, |_| {}).await
+    }
+
+    /// A stack with the gateway's and media-service's configuration changed.
+    pub(crate) async fn spawn_configured(
+        configure: impl FnOnce(&mut gateway::Config),
+        configure_media: impl FnOnce(&mut media_service::Config),
+    ) -> Self {
         let providers = MockServer::start().await;
         let auth_db = TestDb::new("auth", auth_service::MIGRATIONS).await;
         let media_db = TestDb::new("media", media_service::MIGRATIONS).await;
@@ -45,6 +53,7 @@ impl Stack {
         ]))
         .unwrap();
         media_config.providers.jikan_base_url = format!("{}/jikan/v4", providers.uri());
+        configure_media(&mut media_config);
         let media = {
             let config = media_config.clone();
             Server::start(|listener, shutdown| {

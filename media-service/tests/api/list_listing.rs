@@ -218,3 +218,30 @@ async fn stats_count_every_status_and_kind() {
         (0, None, 0.0)
     );
 }
+
+#[tokio::test]
+async fn a_page_token_is_good_only_for_whom_it_was_issued() {
+    let app = TestApp::spawn().await;
+    let owner = four_entries(&app).await;
+    let first = pb::ListListEntriesRequest {
+        page_size: 1,
+        ..Default::default()
+    };
+    let page = app.list(&owner, first.clone()).await;
+    assert!(!page.next_page_token.is_empty());
+    let next = pb::ListListEntriesRequest {
+        page_token: page.next_page_token,
+        ..first
+    };
+    assert_eq!(app.list(&owner, next.clone()).await.list_entries.len(), 1);
+
+    let stranger = app.user().await;
+    let status = assert_error(
+        app.client()
+            .list_list_entries(authed(&stranger, next))
+            .await,
+        Code::InvalidArgument,
+        "INVALID_ARGUMENT",
+    );
+    assert_eq!(violated_fields(&status), ["page_token"]);
+}
