@@ -158,49 +158,9 @@ impl Report {
     pub(crate) fn markdown(&self) -> String {
         let mut out = self.header();
         self.write_cases(&mut out);
-        self.write_saturated(&mut out);
+        crate::saturation::write_table(&self.saturated, &mut out);
         self.write_targets(&mut out);
         out
-    }
-
-    /// The table of saturated cases, if any ran.
-    fn write_saturated(&self, out: &mut String) {
-        if self.saturated.is_empty() {
-            return;
-        }
-        out.push_str(concat!(
-            "\nMore callers than the service runs at once (closed loop, one round; ",
-            "latency of the successful calls):\n\n",
-            "| case | goodput req/s | p50 ms | p99 ms | p99 / p50 | failed calls | ",
-            "health p99 ms |\n|---|---:|---:|---:|---:|---|---:|\n",
-        ));
-        for case in &self.saturated {
-            let m = &case.measured;
-            let errors = if m.errors.is_empty() {
-                "none".to_owned()
-            } else {
-                let share = |n: u64| 100.0 * n as f64 / m.calls.max(1) as f64;
-                m.errors
-                    .iter()
-                    .map(|(code, n)| format!("{code}: {n} ({:.0}%)", share(*n)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let health = case
-                .health_p99_ms
-                .map_or_else(|| "–".to_owned(), |ms| format!("{ms:.2}"));
-            let _ = writeln!(
-                out,
-                "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} |",
-                case.name,
-                m.ok_rps,
-                m.p50_ms,
-                m.p99_ms,
-                m.p99_ms / m.p50_ms.max(0.001),
-                errors,
-                health,
-            );
-        }
     }
 
     fn header(&self) -> String {

@@ -3,7 +3,7 @@
 //! media-service runs and queues: only RESOURCE_EXHAUSTED, and health checks
 //! still answered quickly)?
 
-use std::time::Duration;
+use std::{fmt::Write, time::Duration};
 
 use completionist_proto::{
     auth::{self as auth_pb, auth_service_client::AuthServiceClient},
@@ -119,3 +119,43 @@ type Call = std::pin::Pin<Box<dyn std::future::Future<Output = CallResult> + Sen
 
 /// A short pause between saturated cases, so one's queue drains first.
 pub(crate) const SETTLE: Duration = Duration::from_secs(2);
+
+/// The table of saturated cases, if any ran.
+pub(crate) fn write_table(cases: &[SaturatedCase], out: &mut String) {
+    if cases.is_empty() {
+        return;
+    }
+    out.push_str(concat!(
+        "\nMore callers than the service runs at once (closed loop, one round; ",
+        "latency of the successful calls):\n\n",
+        "| case | goodput req/s | p50 ms | p99 ms | p99 / p50 | failed calls | ",
+        "health p99 ms |\n|---|---:|---:|---:|---:|---|---:|\n",
+    ));
+    for case in cases {
+        let m = &case.measured;
+        let errors = if m.errors.is_empty() {
+            "none".to_owned()
+        } else {
+            let share = |n: u64| 100.0 * n as f64 / m.calls.max(1) as f64;
+            m.errors
+                .iter()
+                .map(|(code, n)| format!("{code}: {n} ({:.0}%)", share(*n)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let health = case
+            .health_p99_ms
+            .map_or_else(|| "–".to_owned(), |ms| format!("{ms:.2}"));
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} |",
+            case.name,
+            m.ok_rps,
+            m.p50_ms,
+            m.p99_ms,
+            m.p99_ms / m.p50_ms.max(0.001),
+            errors,
+            health,
+        );
+    }
+}

@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod admin_updates;
 mod helpers;
+mod input;
 mod platform;
 mod revocations;
 mod sessions;

@@ -14,6 +14,7 @@ use std::{
 use completionist_proto::media::{self as pb, media_service_client::MediaServiceClient};
 use tokio::task::JoinSet;
 use tonic::{Code, transport::Channel};
+use tonic_types::StatusExt;
 
 use crate::{
     grpc::{stats_request, token},
@@ -161,4 +162,37 @@ async fn hostile_tokens_sent_to_media_service_fail_alone() {
         assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
     }
     steady.assert_unharmed().await;
+}
+
+#[tokio::test]
+async fn overload_through_the_gateway_is_resource_exhausted_never_unavailable() {
+    let stack = Stack::spawn_configured(|_| {}, |media| media.pool.max_connections = 1).await;
+    let token = token(&stack).await;
+    let calls: Vec<_> = (0..96)
+        .map(|_| {
+            let mut client = stack.media_client();
+            let request = stats_request(&token);
+            tokio::spawn(async move { client.get_list_stats(request).await })
+        })
+        .collect();
+    let (mut served, mut shed) = (0, 0);
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(_) => served += 1,
+            Err(status) => {
+                assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+                assert_eq!(
+                    status.get_details_error_info().unwrap().reason,
+                    "OVERLOADED"
+                );
+                assert!(status.get_details_retry_info().is_some());
+                shed += 1;
+            }
+        }
+    }
+    assert!(
+        served >= 9,
+        "one running and eight waiting are served: {served}"
+    );
+    assert!(shed > 0, "96 calls at once on a pool of one: some are shed");
 }

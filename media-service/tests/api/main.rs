@@ -11,6 +11,7 @@ mod list;
 mod list_listing;
 mod list_update;
 mod platform;
+mod privacy;
 mod providers;
 mod providers_books_games;
 mod providers_resilience;
