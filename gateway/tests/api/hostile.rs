@@ -196,3 +196,35 @@ async fn overload_through_the_gateway_is_resource_exhausted_never_unavailable() 
     );
     assert!(shed > 0, "96 calls at once on a pool of one: some are shed");
 }
+
+#[tokio::test]
+async fn control_characters_through_the_gateway_are_invalid_argument() {
+    let stack = Stack::spawn().await;
+    let login = completionist_proto::auth::LoginRequest {
+        email: "ada\0@example.com".into(),
+        password: "whatever1".into(),
+    };
+    let status = stack.auth_client().login(login.clone()).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let fields: Vec<_> = status
+        .get_details_bad_request()
+        .unwrap()
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    assert_eq!(fields, ["email"]);
+
+    // The same as a raw gRPC-Web frame over HTTP/1.1.
+    let message = prost::Message::encode_to_vec(&login);
+    let mut frame = vec![0];
+    frame.extend(u32::try_from(message.len()).unwrap().to_be_bytes());
+    frame.extend(message);
+    let url = format!("{}/completionist.auth.v1.AuthService/Login", stack.url());
+    let request = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/grpc-web+proto")
+        .header("x-grpc-web", "1")
+        .body(frame);
+    assert_eq!(web_status(request).await, "3", "INVALID_ARGUMENT");
+}
