@@ -92,4 +92,69 @@ impl MediaService for Api {
     ) -> Reply<pb::GetListStatsResponse> {
         reply(list::get_list_stats(&self.0, r).await)
     }
+
+    async fn list_list_entry_runs(
+        &self,
+        r: Request<pb::ListListEntryRunsRequest>,
+    ) -> Reply<pb::ListListEntryRunsResponse> {
+        reply(list::list_list_entry_runs(&self.0, r).await)
+    }
+
+    async fn create_list_entry_run(
+        &self,
+        r: Request<pb::CreateListEntryRunRequest>,
+    ) -> Reply<pb::CreateListEntryRunResponse> {
+        reply(list::create_list_entry_run(&self.0, r).await)
+    }
+
+    async fn update_list_entry_run(
+        &self,
+        r: Request<pb::UpdateListEntryRunRequest>,
+    ) -> Reply<pb::UpdateListEntryRunResponse> {
+        reply(list::update_list_entry_run(&self.0, r).await)
+    }
+
+    async fn delete_list_entry_run(
+        &self,
+        r: Request<pb::DeleteListEntryRunRequest>,
+    ) -> Reply<pb::DeleteListEntryRunResponse> {
+        reply(list::delete_list_entry_run(&self.0, r).await)
+    }
+
+    // Imports and exports land with the next commit.
+    async fn start_import(
+        &self,
+        _: Request<pb::StartImportRequest>,
+    ) -> Reply<pb::StartImportResponse> {
+        Err(Status::unimplemented("not yet"))
+    }
+    async fn get_import(&self, _: Request<pb::GetImportRequest>) -> Reply<pb::GetImportResponse> {
+        Err(Status::unimplemented("not yet"))
+    }
+    async fn list_imports(
+        &self,
+        _: Request<pb::ListImportsRequest>,
+    ) -> Reply<pb::ListImportsResponse> {
+        Err(Status::unimplemented("not yet"))
+    }
+    async fn cancel_import(
+        &self,
+        _: Request<pb::CancelImportRequest>,
+    ) -> Reply<pb::CancelImportResponse> {
+        Err(Status::unimplemented("not yet"))
+    }
+    type WatchImportStream = futures_util::stream::Empty<Result<pb::WatchImportResponse, Status>>;
+    async fn watch_import(
+        &self,
+        _: Request<pb::WatchImportRequest>,
+    ) -> Reply<Self::WatchImportStream> {
+        Err(Status::unimplemented("not yet"))
+    }
+    type ExportListStream = futures_util::stream::Empty<Result<pb::ExportListResponse, Status>>;
+    async fn export_list(
+        &self,
+        _: Request<pb::ExportListRequest>,
+    ) -> Reply<Self::ExportListStream> {
+        Err(Status::unimplemented("not yet"))
+    }
 }

@@ -30,6 +30,8 @@ pub(crate) enum Error {
     ListEntryNotFound,
     #[error("this item is already on your list")]
     ListEntryExists,
+    #[error("no such run")]
+    RunNotFound,
     #[error(transparent)]
     Provider(#[from] ProviderError),
 }
@@ -42,7 +44,7 @@ impl ApiError for Error {
             Self::Common(common) => common.code(),
             Self::Unauthenticated { .. } => Code::Unauthenticated,
             Self::AuthUnavailable => Code::Unavailable,
-            Self::MediaNotFound | Self::ListEntryNotFound => Code::NotFound,
+            Self::MediaNotFound | Self::ListEntryNotFound | Self::RunNotFound => Code::NotFound,
             Self::ListEntryExists => Code::AlreadyExists,
             Self::Provider(error) => error.code(),
         }
@@ -56,6 +58,7 @@ impl ApiError for Error {
             Self::MediaNotFound => "MEDIA_NOT_FOUND",
             Self::ListEntryNotFound => "LIST_ENTRY_NOT_FOUND",
             Self::ListEntryExists => "LIST_ENTRY_EXISTS",
+            Self::RunNotFound => "RUN_NOT_FOUND",
             Self::Provider(error) => error.reason(),
         }
     }

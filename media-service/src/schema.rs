@@ -13,6 +13,18 @@ diesel::table! {
         finish_date -> Nullable<Date>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        completion_count -> Int4,
+    }
+}
+
+diesel::table! {
+    list_entry_runs (id) {
+        id -> Uuid,
+        list_entry_id -> Uuid,
+        start_date -> Nullable<Date>,
+        finish_date -> Nullable<Date>,
+        origin -> Nullable<Text>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -34,5 +46,6 @@ diesel::table! {
 }
 
 diesel::joinable!(list_entries -> media_items (media_item_id));
+diesel::joinable!(list_entry_runs -> list_entries (list_entry_id));
 
-diesel::allow_tables_to_appear_in_same_query!(list_entries, media_items,);
+diesel::allow_tables_to_appear_in_same_query!(list_entries, list_entry_runs, media_items,);

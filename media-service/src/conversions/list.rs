@@ -87,6 +87,7 @@ impl TryFrom<pb::UpdateListEntryRequest> for EntryUpdate {
             media_item: _,
             create_time: _,
             update_time: _,
+            completion_count: _,
         } = entry;
         let mut v = Violations::default();
         let id = v.check("list_entry.id", parse_id(&id));
@@ -166,6 +167,7 @@ impl From<Entry> for pb::ListEntry {
             id,
             fields,
             item,
+            completion_count,
             created_at,
             updated_at,
         } = entry;
@@ -188,6 +190,7 @@ impl From<Entry> for pb::ListEntry {
             finish_date: finish_date.map(date_to_proto),
             create_time: Some(timestamp(created_at)),
             update_time: Some(timestamp(updated_at)),
+            completion_count,
         }
     }
 }
@@ -200,6 +203,8 @@ impl From<Stats> for pb::GetListStatsResponse {
             by_kind,
             mean_rating,
             completed_fraction,
+            completions,
+            by_month,
         } = stats;
         let status_counts = by_status
             .into_iter()
@@ -217,6 +222,11 @@ impl From<Stats> for pb::GetListStatsResponse {
             kind_counts: kind_counts.collect(),
             mean_rating,
             completed_fraction,
+            completion_count: completions,
+            completions_by_month: by_month
+                .into_iter()
+                .map(|(year, month, count)| pb::MonthCount { year, month, count })
+                .collect(),
         }
     }
 }

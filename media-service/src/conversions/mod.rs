@@ -1,10 +1,11 @@
 //! Every conversion between media-service's protobuf messages and its
 //! domain: requests destructured whole (a new field breaks the build until
 //! it is handled here), every invalid field reported at once. Enums and
-//! shared values here; `catalog` and `list` for their messages.
+//! shared values here; `catalog`, `list` and `runs` for their messages.
 
 mod catalog;
 mod list;
+mod runs;
 
 use chrono::{Datelike, NaiveDate};
 use completionist_proto::media as pb;

@@ -27,6 +27,7 @@ struct EntryRow {
     notes: String,
     start_date: Option<NaiveDate>,
     finish_date: Option<NaiveDate>,
+    completion_count: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -41,6 +42,7 @@ impl EntryRow {
             notes,
             start_date,
             finish_date,
+            completion_count,
             created_at,
             updated_at,
         } = self;
@@ -55,6 +57,7 @@ impl EntryRow {
                 finish_date,
             },
             item,
+            completion_count,
             created_at,
             updated_at,
         }

@@ -3,6 +3,7 @@
 
 pub(crate) mod entries;
 pub(crate) mod items;
+pub(crate) mod runs;
 
 pub(crate) type Conn = diesel_async::AsyncPgConnection;
 type QueryResult<T> = Result<T, diesel::result::Error>;

@@ -5,7 +5,7 @@
 mod records;
 mod values;
 
-pub(crate) use records::{Entry, EntryFields, Imported, Item};
+pub(crate) use records::{Entry, EntryFields, Imported, Item, Run, RunDates};
 pub(crate) use values::{
     ImageUrl, Notes, Progress, Rating, SearchQuery, Summary, Title, TitleQuery, Units, Year,
     parse_id,

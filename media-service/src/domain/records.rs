@@ -1,5 +1,5 @@
-//! The records the use cases work with: a catalog item, and a list entry
-//! with its item.
+//! The records the use cases work with: a catalog item, a list entry with
+//! its item, and an entry's runs.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
@@ -48,6 +48,25 @@ pub(crate) struct Entry {
     pub(crate) id: Uuid,
     pub(crate) fields: EntryFields,
     pub(crate) item: Item,
+    /// How many runs the entry has.
+    pub(crate) completion_count: i32,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
+}
+
+/// The dates of one time an entry was finished; either may be unknown,
+/// and the start is never after the finish.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RunDates {
+    pub(crate) start_date: Option<NaiveDate>,
+    pub(crate) finish_date: Option<NaiveDate>,
+}
+
+/// One time an entry was finished.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Run {
+    pub(crate) id: Uuid,
+    pub(crate) entry_id: Uuid,
+    pub(crate) dates: RunDates,
+    pub(crate) created_at: DateTime<Utc>,
 }

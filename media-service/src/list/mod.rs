@@ -2,7 +2,8 @@
 //! GetListEntry, ListListEntries, and GetListStats (`stats`); the rule of
 //! what completing an entry fills in lives in `rules`.
 
-mod rules;
+pub(crate) mod rules;
+mod runs;
 mod stats;
 
 use chrono::NaiveDate;
@@ -14,7 +15,13 @@ use completionist_proto::media as pb;
 use tonic::Request;
 use uuid::Uuid;
 
-pub(crate) use self::stats::{Stats, get_list_stats};
+pub(crate) use self::{
+    runs::{
+        NewRunRequest, RunListing, RunUpdate, create_list_entry_run, delete_list_entry_run,
+        list_list_entry_runs, update_list_entry_run,
+    },
+    stats::{Stats, get_list_stats},
+};
 use crate::{
     app::{App, Caller},
     catalog::{find_imported, new_item},
@@ -89,15 +96,16 @@ pub(crate) async fn add_list_entry(
             .ok_or(Error::MediaNotFound)?;
             let fields = rules::complete(fields, None, &item);
             rules::check(&fields, &item, "")?;
-            db::entries::insert(conn, caller.user_id, item, &fields)
+            let entry = db::entries::insert(conn, caller.user_id, item, &fields)
                 .await
                 .map_err(|e| {
                     if common_db::is_unique_violation(&e, db::entries::USER_ITEM_KEY) {
                         Error::ListEntryExists
                     } else {
-                        e.into()
+                        Error::from(e)
                     }
-                })
+                })?;
+            record_run(conn, entry, None).await
         })
     })
     .await?;
@@ -122,15 +130,31 @@ pub(crate) async fn update_list_entry(
                 .await?
                 .ok_or(Error::ListEntryNotFound)?;
             let changed = rules::apply(&fields, &update);
+            let changed = rules::restart(changed, &fields, &update);
             let changed = rules::complete(changed, Some((&fields, &update)), &item);
             rules::check(&changed, &item, "list_entry.")?;
-            Ok(db::entries::update(conn, id, item, &changed).await?)
+            let entry = db::entries::update(conn, id, item, &changed).await?;
+            record_run(conn, entry, Some(&fields)).await
         })
     })
     .await?;
     Ok(pb::UpdateListEntryResponse {
         list_entry: Some(entry.into()),
     })
+}
+
+/// `entry` (just written, its fields changed from `before`) with the run
+/// its change finished, if it finished one.
+async fn record_run(
+    conn: &mut db::Conn,
+    mut entry: Entry,
+    before: Option<&EntryFields>,
+) -> Result<Entry, Error> {
+    if let Some(dates) = rules::finished_run(before, &entry.fields) {
+        db::runs::insert(conn, &db::runs::NewRun::new(entry.id, dates, None)).await?;
+        entry.completion_count += 1;
+    }
+    Ok(entry)
 }
 
 pub(crate) async fn remove_list_entry(

@@ -1,15 +1,18 @@
-//! What an entry's fields become: an update applied to the stored fields,
-//! and the completion rule — completing fills the progress (to the item's
+//! What an entry's fields become: an update applied to the stored fields;
+//! the completion rule — completing fills the progress (to the item's
 //! total, where known) and the finish date (today), unless the same change
-//! sets them — and what every entry must be: progress never past the
-//! item's total, never finished before it started.
+//! sets them, and records a run; the restart rule — taking a completed
+//! entry back to in progress (a rewatch, a reread, a replay) begins a new
+//! run from today and zero, unless the same change says otherwise; and
+//! what every entry must be: progress never past the item's total, never
+//! finished before it started.
 
 use chrono::Utc;
 use completionist_common::error::Violations;
 
 use super::EntryUpdate;
 use crate::{
-    domain::{EntryFields, Item, ListStatus, Progress},
+    domain::{EntryFields, Item, ListStatus, Progress, RunDates},
     error::Error,
 };
 
@@ -53,6 +56,52 @@ pub(super) fn complete(
     fields
 }
 
+/// `fields` begun again, when they take a completed entry back to in
+/// progress: the old run stays in the history, the new one starts today at
+/// zero, unless the same change sets those.
+pub(super) fn restart(
+    mut fields: EntryFields,
+    before: &EntryFields,
+    update: &EntryUpdate,
+) -> EntryFields {
+    if before.status != ListStatus::Completed || fields.status != ListStatus::InProgress {
+        return fields;
+    }
+    if update.start_date.is_none() {
+        fields.start_date = Some(Utc::now().date_naive());
+    }
+    if update.finish_date.is_none() {
+        fields.finish_date = None;
+    }
+    if update.progress.is_none() {
+        fields.progress = Progress::default();
+    }
+    fields
+}
+
+/// The run that a change from `before` (`None`: a new entry) to `after`
+/// finishes, if it finishes one.
+pub(crate) fn finished_run(before: Option<&EntryFields>, after: &EntryFields) -> Option<RunDates> {
+    let was_completed = before.is_some_and(|b| b.status == ListStatus::Completed);
+    (after.status == ListStatus::Completed && !was_completed).then_some(RunDates {
+        start_date: after.start_date,
+        finish_date: after.finish_date,
+    })
+}
+
+/// Refuses a run that finishes before it starts.
+pub(crate) fn check_run(dates: RunDates, prefix: &str) -> Result<(), Error> {
+    let mut v = Violations::default();
+    if let (Some(start), Some(finish)) = (dates.start_date, dates.finish_date)
+        && finish < start
+    {
+        let why = format!("the finish date {finish} is before the start date {start}");
+        v.add(&format!("{prefix}start_date"), &why);
+        v.add(&format!("{prefix}finish_date"), why);
+    }
+    Ok(v.finish(())?)
+}
+
 /// Refuses progress past the item's total and a finish before the start,
 /// naming every field involved (each prefixed with `prefix`).
 pub(super) fn check(fields: &EntryFields, item: &Item, prefix: &str) -> Result<(), Error> {
@@ -65,14 +114,14 @@ pub(super) fn check(fields: &EntryFields, item: &Item, prefix: &str) -> Result<(
             format!("must not exceed the item's {total} units"),
         );
     }
-    if let (Some(start), Some(finish)) = (fields.start_date, fields.finish_date)
-        && finish < start
-    {
-        let why = format!("the finish date {finish} is before the start date {start}");
-        v.add(&format!("{prefix}start_date"), &why);
-        v.add(&format!("{prefix}finish_date"), why);
-    }
-    Ok(v.finish(())?)
+    v.finish(())?;
+    check_run(
+        RunDates {
+            start_date: fields.start_date,
+            finish_date: fields.finish_date,
+        },
+        prefix,
+    )
 }
 
 #[cfg(test)]
@@ -146,6 +195,38 @@ mod tests {
         );
         assert_eq!(done.progress.get(), 20);
         assert_eq!(done.finish_date, day);
+    }
+
+    #[test]
+    fn completing_finishes_a_run_and_restarting_begins_another() {
+        let done = fields(ListStatus::Completed, 26);
+        assert_eq!(
+            finished_run(None, &done),
+            Some(RunDates::default()),
+            "a new completed entry is one run"
+        );
+        assert_eq!(finished_run(Some(&done), &done), None);
+        let update = EntryUpdate {
+            status: Some(ListStatus::InProgress),
+            ..EntryUpdate::default()
+        };
+        let mut before = done.clone();
+        before.finish_date = NaiveDate::from_ymd_opt(2020, 1, 2);
+        let again = restart(apply(&before, &update), &before, &update);
+        assert_eq!(again.progress.get(), 0);
+        assert_eq!(again.finish_date, None);
+        assert_eq!(again.start_date, Some(Utc::now().date_naive()));
+        assert_eq!(finished_run(Some(&before), &again), None);
+        let held = EntryUpdate {
+            status: Some(ListStatus::OnHold),
+            ..EntryUpdate::default()
+        };
+        assert_eq!(
+            restart(apply(&before, &held), &before, &held)
+                .progress
+                .get(),
+            26
+        );
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub(crate) struct Stats {
     pub(crate) by_kind: Vec<(MediaKind, i64)>,
     pub(crate) mean_rating: Option<f64>,
     pub(crate) completed_fraction: f64,
+    /// Runs over the whole list.
+    pub(crate) completions: i64,
+    /// (year, month, runs finished that month), oldest first.
+    pub(crate) by_month: Vec<(i32, i32, i64)>,
 }
 
 pub(crate) async fn get_list_stats(
@@ -30,12 +34,18 @@ pub(crate) async fn get_list_stats(
     let mut conn = common_db::conn(&app.pool).await?;
     let counts = db::entries::counts(&mut conn, caller.user_id).await?;
     let mean_rating = db::entries::mean_rating(&mut conn, caller.user_id).await?;
-    Ok(Stats::from_counts(&counts, mean_rating).into())
+    let (by_month, completions) = db::runs::by_month(&mut conn, caller.user_id).await?;
+    Ok(Stats {
+        completions,
+        by_month,
+        ..Stats::from_counts(&counts, mean_rating)
+    }
+    .into())
 }
 
 impl Stats {
     /// Every status and kind (zero where none), from counts per (status,
-    /// kind).
+    /// kind); no runs.
     fn from_counts(counts: &[(ListStatus, MediaKind, i64)], mean_rating: Option<f64>) -> Self {
         let by_status: Vec<(ListStatus, i64)> = ListStatus::ALL
             .iter()
@@ -62,6 +72,8 @@ impl Stats {
             by_kind,
             mean_rating,
             completed_fraction,
+            completions: 0,
+            by_month: Vec::new(),
         }
     }
 }

@@ -15,4 +15,5 @@ mod privacy;
 mod providers;
 mod providers_books_games;
 mod providers_resilience;
+mod runs;
 mod values;
