@@ -169,14 +169,46 @@ pub fn is_unique_violation(error: &DieselError, constraint: &str) -> bool {
     )
 }
 
-/// Whether the database answers a trivial query within `timeout`.
-pub async fn ping(pool: &Pool, timeout: Duration) -> Result<(), DbError> {
-    let check = async {
-        let mut conn = conn(pool).await?;
-        diesel::sql_query("SELECT 1").execute(&mut conn).await?;
-        Ok(())
-    };
-    tokio::time::timeout(timeout, check)
-        .await
-        .map_err(|_| DbError::Unavailable("health check timed out".into()))?
+/// Asks the database whether it answers, on a connection of its own: a
+/// pool busy with work must not make a healthy service report NOT_SERVING
+/// (and be taken out of rotation just when it is busiest).
+pub struct Probe {
+    url: String,
+    conn: std::sync::Arc<tokio::sync::Mutex<Option<AsyncPgConnection>>>,
+}
+
+impl Probe {
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            conn: std::sync::Arc::default(),
+        }
+    }
+
+    /// Whether the database answers a trivial query within `timeout`; a
+    /// connection that failed is opened again on the next ping.
+    pub async fn ping(&self, timeout: Duration) -> Result<(), DbError> {
+        let url = self.url.clone();
+        let slot = self.conn.clone();
+        let check = async move {
+            let mut slot = slot.lock().await;
+            let conn = match slot.take() {
+                Some(conn) => conn,
+                None => AsyncPgConnection::establish(&url)
+                    .await
+                    .map_err(|e| DbError::Unavailable(e.to_string()))?,
+            };
+            let conn = slot.insert(conn);
+            diesel::sql_query("SELECT 1")
+                .execute(conn)
+                .await
+                .inspect_err(|_| {
+                    slot.take();
+                })?;
+            Ok(())
+        };
+        tokio::time::timeout(timeout, check)
+            .await
+            .map_err(|_| DbError::Unavailable("health check timed out".into()))?
+    }
 }

@@ -57,15 +57,16 @@ pub fn base_routes(
 pub fn database_readiness(
     reporter: HealthReporter,
     service: &'static str,
-    pool: crate::db::Pool,
+    database_url: &str,
     interval: Duration,
 ) -> Readiness<impl FnMut() -> futures_util::future::BoxFuture<'static, bool> + Send> {
+    let probe = std::sync::Arc::new(crate::db::Probe::new(database_url));
     Readiness {
         reporter,
         services: vec![service],
         probe: move || {
-            let pool = pool.clone();
-            Box::pin(async move { crate::db::ping(&pool, interval).await.is_ok() })
+            let probe = probe.clone();
+            Box::pin(async move { probe.ping(interval).await.is_ok() })
                 as futures_util::future::BoxFuture<'static, bool>
         },
         interval,

@@ -88,8 +88,12 @@ pub async fn run(
     let (reporter, health) = tonic_health::server::health_reporter();
     let routes =
         server::base_routes(health, &[completionist_proto::MEDIA_DESCRIPTOR_SET])?.add_service(api);
-    let readiness =
-        server::database_readiness(reporter, SERVICE_NAME, pool, config.health_interval);
+    let readiness = server::database_readiness(
+        reporter,
+        SERVICE_NAME,
+        config.database_url.expose_secret(),
+        config.health_interval,
+    );
     server::serve(listener, routes, readiness, shutdown).await?;
     Ok(())
 }
