@@ -18,6 +18,7 @@ mod conversions;
 mod db;
 mod domain;
 mod error;
+mod imports;
 mod list;
 mod providers;
 mod schema;

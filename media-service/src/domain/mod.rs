@@ -14,6 +14,7 @@ pub(crate) use values::{
 completionist_common::text_enum! {
     /// What a catalog item is.
     #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub(crate) enum MediaKind {
         Movie = "movie",
         Series = "series",
@@ -26,6 +27,8 @@ completionist_common::text_enum! {
 
 completionist_common::text_enum! {
     /// Where a catalog item comes from.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub(crate) enum Source {
         Omdb = "omdb",
         Jikan = "jikan",
@@ -38,6 +41,7 @@ completionist_common::text_enum! {
 completionist_common::text_enum! {
     /// Where an entry stands on a user's list.
     #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
     pub(crate) enum ListStatus {
         Planned = "planned",
         InProgress = "in_progress",

@@ -1,0 +1,375 @@
+//! Reading other trackers' exports: each format's parser turns a file into
+//! rows, each row a [`Record`] in our terms or the reason it cannot be one.
+//! Parsers are pure functions of bytes (property-tested: no input panics
+//! them); what needs the network — finding a book or a film by title — is
+//! left as a [`Target::Search`] for the worker.
+//!
+//! Compressed input is read through [`archive`], which bounds what it
+//! unpacks; XML entities are never expanded (`mal`).
+
+pub(crate) mod archive;
+mod csv_rows;
+mod goodreads;
+mod imdb;
+mod letterboxd;
+mod mal;
+pub(crate) mod ours;
+mod trakt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{ListStatus, MediaKind, Notes, Progress, Rating, Reference, Source, Title};
+
+completionist_common::text_enum! {
+    /// What wrote an import file.
+    pub(crate) enum Format {
+        MyAnimeList = "myanimelist",
+        Goodreads = "goodreads",
+        Letterboxd = "letterboxd",
+        Trakt = "trakt",
+        Imdb = "imdb",
+        Completionist = "completionist",
+    }
+}
+
+/// A file that is no import at all; the message names what was expected.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub(crate) enum FileError {
+    #[error("{0}")]
+    Unreadable(String),
+    /// Unpacking would pass the limit (a zip or gzip bomb, or just too big).
+    #[error("unpacked, the file is over the {0}-byte limit")]
+    TooLarge(u64),
+}
+
+/// What the importer needs to know of a file before reading it.
+pub(crate) struct Input<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) file_name: &'a str,
+    /// How much unpacking a compressed file may produce.
+    pub(crate) max_unpacked: u64,
+}
+
+/// One row of a file, and where it was.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Row {
+    /// 1-based line where the row starts; 0 where lines mean nothing.
+    pub(crate) line: u32,
+    /// The file inside an archive; empty otherwise.
+    pub(crate) file: String,
+    /// The row's title as the file gives it, for the report.
+    pub(crate) title: String,
+    pub(crate) parsed: Parsed,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Parsed {
+    Record(Box<Record>),
+    /// Something the list does not keep (an episode, a video game on IMDb).
+    Skipped(String),
+    /// Not importable; why.
+    Failed(String),
+}
+
+/// What to put on the list for one row: the item and the entry's fields,
+/// already checked against what an entry may be.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Record {
+    pub(crate) target: Target,
+    pub(crate) status: ListStatus,
+    pub(crate) rating: Option<i16>,
+    pub(crate) progress: i32,
+    pub(crate) notes: String,
+    pub(crate) start_date: Option<NaiveDate>,
+    pub(crate) finish_date: Option<NaiveDate>,
+    /// Each time it was finished; `origin` is unique per item within a
+    /// format, so importing the file again adds none of them twice.
+    pub(crate) runs: Vec<RecordRun>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RecordRun {
+    pub(crate) start_date: Option<NaiveDate>,
+    pub(crate) finish_date: Option<NaiveDate>,
+    pub(crate) origin: String,
+}
+
+/// The item a row is about.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Target {
+    /// A provider item the file names by id, with what the file says of
+    /// it, so the entry can be listed before the provider is asked.
+    Known(KnownItem),
+    /// Found by asking the provider of `kind`.
+    Search(Search),
+    /// An item of the user's own (our export).
+    Custom(KnownItem),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct KnownItem {
+    pub(crate) source: Source,
+    pub(crate) kind: MediaKind,
+    /// Empty for custom items.
+    pub(crate) external_id: String,
+    pub(crate) title: String,
+    pub(crate) year: Option<i32>,
+    pub(crate) image_url: String,
+    pub(crate) summary: String,
+    pub(crate) total_units: Option<i32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Search {
+    pub(crate) kind: MediaKind,
+    pub(crate) title: String,
+    pub(crate) year: Option<i32>,
+    pub(crate) author: Option<String>,
+    /// ISBN-13 or ISBN-10 as the file gives it (leading zeros, `X` kept).
+    pub(crate) isbn: Option<String>,
+}
+
+/// The most runs one row may carry.
+const MAX_RUNS: usize = 100;
+
+impl Record {
+    /// A record with no rating, notes, dates or runs.
+    pub(crate) fn new(target: Target, status: ListStatus) -> Self {
+        Self {
+            target,
+            status,
+            rating: None,
+            progress: 0,
+            notes: String::new(),
+            start_date: None,
+            finish_date: None,
+            runs: Vec::new(),
+        }
+    }
+
+    /// The record as a row, or the first reason it cannot be an entry.
+    pub(crate) fn checked(self) -> Parsed {
+        match self.check() {
+            Ok(()) => Parsed::Record(Box::new(self)),
+            Err(why) => Parsed::Failed(why),
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let title = match &self.target {
+            Target::Known(item) | Target::Custom(item) => &item.title,
+            Target::Search(search) => &search.title,
+        };
+        Title::parse(title).map_err(|why| format!("title {why}"))?;
+        if let Target::Known(item) = &self.target {
+            Reference::new(item.source, item.kind, &item.external_id)
+                .map_err(|problems| format!("id: {}", problems[0].1))?;
+        }
+        for text in [title.as_str(), self.notes.as_str()] {
+            if text.chars().any(completionist_common::guard::is_unwanted) {
+                return Err("the text holds control characters".into());
+            }
+        }
+        if let Some(rating) = self.rating {
+            Rating::parse(rating.into()).map_err(|why| format!("rating {why}"))?;
+        }
+        Progress::parse(self.progress).map_err(|why| format!("progress {why}"))?;
+        Notes::parse(&self.notes).map_err(|why| format!("notes {why}"))?;
+        if self.runs.len() > MAX_RUNS {
+            return Err(format!("more than {MAX_RUNS} runs"));
+        }
+        let spans = std::iter::once((self.start_date, self.finish_date))
+            .chain(self.runs.iter().map(|r| (r.start_date, r.finish_date)));
+        for (start, finish) in spans {
+            if let (Some(start), Some(finish)) = (start, finish)
+                && finish < start
+            {
+                return Err(format!("finished ({finish}) before it started ({start})"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads `input` as `format`, or as what its content says when `format` is
+/// `None`. Rows come in file order.
+pub(crate) fn read(
+    format: Option<Format>,
+    input: &Input<'_>,
+) -> Result<(Format, Vec<Row>), FileError> {
+    let files = archive::unpack(input)?;
+    let format = match format {
+        Some(format) => format,
+        None => detect(&files).ok_or_else(|| {
+            FileError::Unreadable(format!(
+                "the file is none of the formats read here: {}",
+                EXPECTED
+            ))
+        })?,
+    };
+    let rows = match format {
+        Format::MyAnimeList => mal::read(&files)?,
+        Format::Goodreads => goodreads::read(&files)?,
+        Format::Letterboxd => letterboxd::read(&files)?,
+        Format::Trakt => trakt::read(&files)?,
+        Format::Imdb => imdb::read(&files)?,
+        Format::Completionist => ours::read(&files)?,
+    };
+    Ok((format, rows))
+}
+
+/// What [`read`] knows, for messages.
+const EXPECTED: &str = "a MyAnimeList XML export (gzipped or not), a Goodreads library CSV, \
+     a Letterboxd export ZIP or CSV, a Trakt export ZIP or JSON, an IMDb ratings or list CSV, \
+     or a Completionist JSON export";
+
+/// The format whose marks `files` carry.
+fn detect(files: &[archive::File]) -> Option<Format> {
+    let first = files.first()?;
+    let text = archive::text(&first.bytes);
+    let start = text.trim_start();
+    let text = &*text;
+    if files.iter().any(|f| letterboxd::is_file(&f.name)) && files.len() > 1 {
+        return Some(Format::Letterboxd);
+    }
+    if files.iter().any(|f| trakt::is_file(&f.name)) && files.len() > 1 {
+        return Some(Format::Trakt);
+    }
+    if start.starts_with('<') {
+        return head(start, 4096)
+            .contains("<myanimelist")
+            .then_some(Format::MyAnimeList);
+    }
+    if start.starts_with('{') {
+        return ours::is_ours(start).then_some(Format::Completionist);
+    }
+    if start.starts_with('[') {
+        return trakt::looks_like(start).then_some(Format::Trakt);
+    }
+    let header = csv_rows::header(text);
+    if goodreads::is_header(&header) {
+        Some(Format::Goodreads)
+    } else if imdb::is_header(&header) {
+        Some(Format::Imdb)
+    } else if letterboxd::is_header(&header) {
+        Some(Format::Letterboxd)
+    } else {
+        None
+    }
+}
+
+/// A date as `YYYY-MM-DD` (or `YYYY/MM/DD`), where unknown parts (`0000`,
+/// `00`) or an empty text mean "not known".
+pub(crate) fn date(raw: &str) -> Result<Option<NaiveDate>, String> {
+    let raw = raw.trim();
+    let head = raw.get(..10).unwrap_or(raw);
+    if raw.is_empty() || head.starts_with("0000") {
+        return Ok(None);
+    }
+    let parts: Vec<&str> = head.split(['-', '/']).collect();
+    let [y, m, d] = parts[..] else {
+        return Err(format!("{raw:?} is not a date"));
+    };
+    let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>()) else {
+        return Err(format!("{raw:?} is not a date"));
+    };
+    if m == 0 || d == 0 {
+        return Ok(None);
+    }
+    NaiveDate::from_ymd_opt(y, m, d)
+        .map(Some)
+        .ok_or_else(|| format!("{raw:?} is not a date"))
+}
+
+/// At most the first `max` bytes of `text`, cut at a character boundary.
+pub(crate) fn head(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// A year at the start of `raw`, if there is one.
+pub(crate) fn year(raw: &str) -> Option<i32> {
+    let digits: String = raw
+        .trim()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (digits.len() == 4).then(|| digits.parse().ok()).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn dates_with_unknown_parts_are_unknown() {
+        assert_eq!(date("0000-00-00"), Ok(None));
+        assert_eq!(date("2010-05-00"), Ok(None));
+        assert_eq!(date(""), Ok(None));
+        assert_eq!(date("2015/03/04"), Ok(NaiveDate::from_ymd_opt(2015, 3, 4)));
+        assert_eq!(
+            date("2015-03-04T20:11:00.000Z"),
+            Ok(NaiveDate::from_ymd_opt(2015, 3, 4))
+        );
+        assert!(date("2015-02-30").is_err());
+        assert!(date("soon").is_err());
+    }
+
+    #[test]
+    fn records_are_checked_like_entries() {
+        let target = Target::Search(Search {
+            kind: MediaKind::Book,
+            title: "Dune".into(),
+            year: None,
+            author: None,
+            isbn: None,
+        });
+        let mut record = Record::new(target, ListStatus::Completed);
+        record.start_date = NaiveDate::from_ymd_opt(2020, 2, 1);
+        record.finish_date = NaiveDate::from_ymd_opt(2020, 1, 1);
+        assert!(matches!(record.clone().checked(), Parsed::Failed(_)));
+        record.finish_date = None;
+        record.notes = "bell\u{7}".into();
+        assert!(matches!(record.clone().checked(), Parsed::Failed(_)));
+        record.notes = "fine\n".into();
+        assert!(matches!(record.checked(), Parsed::Record(_)));
+    }
+
+    #[test]
+    fn unknown_files_name_what_was_expected() {
+        let input = Input {
+            bytes: b"just some words",
+            file_name: "notes.txt",
+            max_unpacked: 1 << 20,
+        };
+        let Err(FileError::Unreadable(why)) = read(None, &input) else {
+            panic!("expected an unreadable file");
+        };
+        assert!(why.contains("MyAnimeList"), "{why}");
+    }
+
+    proptest! {
+        #[test]
+        fn no_bytes_panic_any_reader(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let input = Input { bytes: &bytes, file_name: "x", max_unpacked: 1 << 20 };
+            let _ = read(None, &input);
+            for format in Format::ALL {
+                let _ = read(Some(*format), &input);
+            }
+        }
+
+        #[test]
+        fn no_text_panics_any_reader(text in "\\PC{0,400}") {
+            let input = Input { bytes: text.as_bytes(), file_name: "x.csv", max_unpacked: 1 << 20 };
+            for format in Format::ALL {
+                let _ = read(Some(*format), &input);
+            }
+        }
+    }
+}
