@@ -51,6 +51,7 @@ pub fn protect<S>(
         inputs: Arc::new(inputs),
         domain,
         max_message_bytes,
+        larger: Arc::new(HashMap::new()),
     };
     Ok(Guarded {
         inner: service,
@@ -65,6 +66,8 @@ struct Guard {
     inputs: Arc<HashMap<String, MessageDescriptor>>,
     domain: &'static str,
     max_message_bytes: usize,
+    /// Methods (by path) allowed larger messages.
+    larger: Arc<HashMap<String, usize>>,
 }
 
 /// A service whose requests are checked first; see [`protect`].
@@ -72,6 +75,17 @@ struct Guard {
 pub struct Guarded<S> {
     inner: S,
     guard: Guard,
+}
+
+impl<S> Guarded<S> {
+    /// Lets the method at `path` (`/package.Service/Method`) take messages
+    /// of up to `max` bytes (an upload, say); others keep the service's
+    /// limit.
+    #[must_use]
+    pub fn allow(mut self, path: &str, max: usize) -> Self {
+        Arc::make_mut(&mut self.guard.larger).insert(path.to_owned(), max);
+        self
+    }
 }
 
 impl<S: NamedService> NamedService for Guarded<S> {
@@ -99,21 +113,26 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let guard = self.guard.clone();
+        let max = guard
+            .larger
+            .get(request.uri().path())
+            .copied()
+            .unwrap_or(guard.max_message_bytes);
         Box::pin(async move {
             let (parts, body) = request.into_parts();
-            let limit = guard.max_message_bytes + FRAME_HEADER;
+            let limit = max + FRAME_HEADER;
             let body = match Limited::new(body, limit).collect().await {
                 Ok(body) => body.to_bytes(),
                 Err(error) => {
                     let refusal = if error.is::<LengthLimitError>() {
-                        CommonError::TooLarge(guard.max_message_bytes)
+                        CommonError::TooLarge(max)
                     } else {
                         CommonError::Malformed("the request body could not be read".into())
                     };
                     return Ok(to_status(guard.domain, &refusal).into_http());
                 }
             };
-            if let Err(refusal) = check(&input, &body, guard.max_message_bytes) {
+            if let Err(refusal) = check(&input, &body, max) {
                 return Ok(to_status(guard.domain, &refusal).into_http());
             }
             let body = Body::new(Full::new(body));

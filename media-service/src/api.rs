@@ -4,11 +4,14 @@
 use completionist_proto::media::{self as pb, media_service_server::MediaService};
 use tonic::{Request, Response, Status};
 
-use crate::{app::App, catalog, error::Error, list};
+use crate::{app::App, catalog, error::Error, imports, list};
 
 pub(crate) struct Api(pub(crate) App);
 
 type Reply<T> = Result<Response<T>, Status>;
+
+/// A server stream: messages as they are made.
+type Stream<T> = tokio_stream::wrappers::ReceiverStream<Result<T, Status>>;
 
 fn reply<T>(result: Result<T, Error>) -> Reply<T> {
     result.map(Response::new).map_err(Status::from)
@@ -121,40 +124,46 @@ impl MediaService for Api {
         reply(list::delete_list_entry_run(&self.0, r).await)
     }
 
-    // Imports and exports land with the next commit.
     async fn start_import(
         &self,
-        _: Request<pb::StartImportRequest>,
+        r: Request<pb::StartImportRequest>,
     ) -> Reply<pb::StartImportResponse> {
-        Err(Status::unimplemented("not yet"))
+        reply(imports::start_import(&self.0, r).await)
     }
-    async fn get_import(&self, _: Request<pb::GetImportRequest>) -> Reply<pb::GetImportResponse> {
-        Err(Status::unimplemented("not yet"))
+
+    async fn get_import(&self, r: Request<pb::GetImportRequest>) -> Reply<pb::GetImportResponse> {
+        reply(imports::get_import(&self.0, r).await)
     }
+
     async fn list_imports(
         &self,
-        _: Request<pb::ListImportsRequest>,
+        r: Request<pb::ListImportsRequest>,
     ) -> Reply<pb::ListImportsResponse> {
-        Err(Status::unimplemented("not yet"))
+        reply(imports::list_imports(&self.0, r).await)
     }
+
     async fn cancel_import(
         &self,
-        _: Request<pb::CancelImportRequest>,
+        r: Request<pb::CancelImportRequest>,
     ) -> Reply<pb::CancelImportResponse> {
-        Err(Status::unimplemented("not yet"))
+        reply(imports::cancel_import(&self.0, r).await)
     }
-    type WatchImportStream = futures_util::stream::Empty<Result<pb::WatchImportResponse, Status>>;
+
+    type WatchImportStream = Stream<pb::WatchImportResponse>;
+
     async fn watch_import(
         &self,
-        _: Request<pb::WatchImportRequest>,
+        r: Request<pb::WatchImportRequest>,
     ) -> Reply<Self::WatchImportStream> {
-        Err(Status::unimplemented("not yet"))
+        reply(imports::watch_import(&self.0, r).await)
     }
-    type ExportListStream = futures_util::stream::Empty<Result<pb::ExportListResponse, Status>>;
+
+    type ExportListStream = Stream<pb::ExportListResponse>;
+
     async fn export_list(
         &self,
-        _: Request<pb::ExportListRequest>,
+        r: Request<pb::ExportListRequest>,
     ) -> Reply<Self::ExportListStream> {
-        Err(Status::unimplemented("not yet"))
+        reply(imports::export::export_list(&self.0, r).await)
     }
 }

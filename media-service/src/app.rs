@@ -6,7 +6,7 @@ use completionist_common::{authn, db::Pool, paging::PageTokens};
 use tonic::Request;
 use uuid::Uuid;
 
-use crate::{error::Error, providers::Providers};
+use crate::{error::Error, imports::worker::Imports, providers::Providers};
 
 /// The state every call shares. Cheap to clone.
 #[derive(Clone)]
@@ -14,6 +14,7 @@ pub(crate) struct App {
     pub(crate) pool: Pool,
     pub(crate) providers: Arc<Providers>,
     pub(crate) page_tokens: PageTokens,
+    pub(crate) imports: Arc<Imports>,
 }
 
 /// An authenticated caller.

@@ -184,6 +184,7 @@ pub(crate) async fn create_custom_media_item(
         summary: item.summary.as_str(),
         total_units: item.total_units.map(Units::get),
         created_by: Some(caller.user_id),
+        details_due_at: None,
     };
     let item = db::items::insert(&mut conn, new).await?;
     Ok(pb::CreateCustomMediaItemResponse {
@@ -210,5 +211,6 @@ pub(crate) fn new_item(candidate: &Candidate) -> NewItem<'_> {
         summary: &candidate.summary,
         total_units: candidate.total_units,
         created_by: None,
+        details_due_at: None,
     }
 }

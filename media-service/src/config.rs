@@ -23,7 +23,28 @@ pub struct Config {
     pub health_interval: Duration,
     /// The key page tokens are sealed with (`PAGE_TOKEN_SECRET`).
     pub page_token_secret: Option<SecretString>,
+    pub imports: ImportsConfig,
     pub telemetry: Telemetry,
+}
+
+/// How whole-list imports run.
+#[derive(Clone, Debug)]
+pub struct ImportsConfig {
+    /// The largest file StartImport takes (`IMPORT_MAX_BYTES`); a heavy
+    /// Trakt user's export is tens of MB.
+    pub max_bytes: usize,
+    /// The most a compressed file may unpack to.
+    pub max_unpacked_bytes: u64,
+    /// Jobs one replica runs at once (`IMPORT_WORKERS`).
+    pub workers: usize,
+    /// Rows applied per transaction.
+    pub batch_rows: usize,
+    /// How long a worker holds a job between batches; a crashed replica's
+    /// jobs are taken over once it passes.
+    pub lease: Duration,
+    /// How often idle workers look for jobs (StartImport wakes its own
+    /// replica's at once) and WatchImport for news.
+    pub poll_interval: Duration,
 }
 
 /// The external providers: where they are, their keys, and how patiently to
@@ -77,6 +98,14 @@ impl Config {
         let max_connections = env.or("MEDIA_DB_MAX_CONNECTIONS", 16u32);
         let providers = ProvidersConfig::from_env(&mut env);
         let page_token_secret = completionist_common::config::page_token_secret(&mut env);
+        let imports = ImportsConfig {
+            max_bytes: env.or("IMPORT_MAX_BYTES", 64usize << 20),
+            max_unpacked_bytes: 256 << 20,
+            workers: env.or("IMPORT_WORKERS", 2usize),
+            batch_rows: 500,
+            lease: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(1),
+        };
         let telemetry = Telemetry::from_env(&mut env);
         env.finish(Self {
             listen_addr,
@@ -90,6 +119,7 @@ impl Config {
             providers,
             health_interval: Duration::from_secs(2),
             page_token_secret,
+            imports,
             telemetry,
         })
     }

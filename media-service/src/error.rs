@@ -32,6 +32,14 @@ pub(crate) enum Error {
     ListEntryExists,
     #[error("no such run")]
     RunNotFound,
+    #[error("no such import")]
+    ImportNotFound,
+    #[error("the import has already finished")]
+    ImportFinished,
+    #[error("the file is over the {0}-byte limit for imports")]
+    ImportTooLarge(u64),
+    #[error("{0}")]
+    UnreadableImport(String),
     #[error(transparent)]
     Provider(#[from] ProviderError),
 }
@@ -44,7 +52,13 @@ impl ApiError for Error {
             Self::Common(common) => common.code(),
             Self::Unauthenticated { .. } => Code::Unauthenticated,
             Self::AuthUnavailable => Code::Unavailable,
-            Self::MediaNotFound | Self::ListEntryNotFound | Self::RunNotFound => Code::NotFound,
+            Self::MediaNotFound
+            | Self::ListEntryNotFound
+            | Self::RunNotFound
+            | Self::ImportNotFound => Code::NotFound,
+            Self::ImportFinished => Code::FailedPrecondition,
+            Self::ImportTooLarge(_) => Code::ResourceExhausted,
+            Self::UnreadableImport(_) => Code::InvalidArgument,
             Self::ListEntryExists => Code::AlreadyExists,
             Self::Provider(error) => error.code(),
         }
@@ -59,6 +73,10 @@ impl ApiError for Error {
             Self::ListEntryNotFound => "LIST_ENTRY_NOT_FOUND",
             Self::ListEntryExists => "LIST_ENTRY_EXISTS",
             Self::RunNotFound => "RUN_NOT_FOUND",
+            Self::ImportNotFound => "IMPORT_NOT_FOUND",
+            Self::ImportFinished => "IMPORT_FINISHED",
+            Self::ImportTooLarge(_) => "IMPORT_TOO_LARGE",
+            Self::UnreadableImport(_) => "UNREADABLE_IMPORT",
             Self::Provider(error) => error.reason(),
         }
     }

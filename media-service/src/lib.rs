@@ -33,7 +33,13 @@ use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use tokio::net::TcpListener;
 
 pub use crate::config::Config;
-use crate::{api::Api, app::App, auth::AuthClient, providers::Providers};
+use crate::{
+    api::Api,
+    app::App,
+    auth::AuthClient,
+    imports::worker::{Imports, Worker},
+    providers::Providers,
+};
 
 /// The schema of the media database, applied at start-up.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/media");
@@ -44,6 +50,9 @@ const MIGRATION_LOCK: i64 = 0x006d_6564_6961; // "media"
 
 /// The fully qualified name of the service, as health checks ask for it.
 pub const SERVICE_NAME: &str = media_service_server::SERVICE_NAME;
+
+/// The one method whose message may be as large as an import file.
+const START_IMPORT_PATH: &str = "/completionist.media.v1.MediaService/StartImport";
 
 /// Every call needs an access token.
 const PUBLIC_METHODS: &[&str] = &[];
@@ -70,19 +79,26 @@ pub async fn run(
             config.page_token_secret.as_ref(),
             SERVICE_NAME,
         ),
+        imports: Imports::new(config.imports.clone()),
     };
+    let worker = Worker::start(app.clone());
+    let (stop_enricher, enricher_stopped) = tokio::sync::watch::channel(false);
+    let enricher = tokio::spawn(imports::enrich::run(app.clone(), enricher_stopped));
+    // An upload is one message: the largest file plus its framing fields.
+    let max_upload = config.imports.max_bytes + 64 * 1024;
 
     // Outermost first: who is calling, whether there is room, whether the
     // request is well formed; then the service.
     let api = MediaServiceServer::new(Api(app))
-        .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
+        .max_decoding_message_size(max_upload.max(server::MAX_MESSAGE_BYTES))
         .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
     let api = guard::protect(
         api,
         completionist_proto::MEDIA_DESCRIPTOR_SET,
         error::DOMAIN,
         server::MAX_MESSAGE_BYTES,
-    )?;
+    )?
+    .allow(START_IMPORT_PATH, max_upload);
     let limits = admission::Limits::for_pool(config.pool);
     let api = admission::protect(api, limits, &[], error::DOMAIN);
     let api = authn::protect(api, auth, PUBLIC_METHODS);
@@ -95,6 +111,11 @@ pub async fn run(
         config.database_url.expose_secret(),
         config.health_interval,
     );
-    server::serve(listener, routes, readiness, shutdown).await?;
+    let served = server::serve(listener, routes, readiness, shutdown).await;
+    // Jobs under way are let go, for the next replica to take at once.
+    worker.stop().await;
+    let _ = stop_enricher.send(true);
+    let _ = enricher.await;
+    served?;
     Ok(())
 }

@@ -1,6 +1,41 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    import_jobs (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        file_name -> Text,
+        format -> Text,
+        conflict_policy -> Text,
+        state -> Text,
+        total_rows -> Int4,
+        created_count -> Int4,
+        updated_count -> Int4,
+        unchanged_count -> Int4,
+        skipped_count -> Int4,
+        failed_count -> Int4,
+        leased_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    import_rows (import_job_id, row_number) {
+        import_job_id -> Uuid,
+        row_number -> Int4,
+        line -> Int4,
+        file -> Text,
+        title -> Text,
+        record -> Nullable<Jsonb>,
+        outcome -> Nullable<Text>,
+        message -> Text,
+        list_entry_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
     list_entries (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -42,10 +77,18 @@ diesel::table! {
         created_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        details_due_at -> Nullable<Timestamptz>,
     }
 }
 
+diesel::joinable!(import_rows -> import_jobs (import_job_id));
 diesel::joinable!(list_entries -> media_items (media_item_id));
 diesel::joinable!(list_entry_runs -> list_entries (list_entry_id));
 
-diesel::allow_tables_to_appear_in_same_query!(list_entries, list_entry_runs, media_items,);
+diesel::allow_tables_to_appear_in_same_query!(
+    import_jobs,
+    import_rows,
+    list_entries,
+    list_entry_runs,
+    media_items,
+);

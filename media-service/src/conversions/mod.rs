@@ -4,6 +4,7 @@
 //! shared values here; `catalog`, `list` and `runs` for their messages.
 
 mod catalog;
+mod imports;
 mod list;
 mod runs;
 
@@ -33,24 +34,29 @@ pub(crate) trait ProtoEnum: Sized {
     }
 }
 
+/// Maps a domain enum to its protobuf twin, variant by variant; `Pb =>
+/// Domain` where the names differ.
 macro_rules! proto_enum {
-    ($domain:ident, $pb:ty, $what:literal { $($variant:ident),+ $(,)? }) => {
+    ($domain:ident, $pb:ty, $what:literal { $($pbv:ident $(=> $variant:ident)?),+ $(,)? }) => {
         impl ProtoEnum for $domain {
             fn from_proto(value: i32) -> Result<Self, String> {
                 match <$pb>::try_from(value) {
-                    $(Ok(<$pb>::$variant) => Ok(Self::$variant),)+
+                    $(Ok(<$pb>::$pbv) => Ok(proto_enum!(@domain $pbv $($variant)?)),)+
                     _ => Err(format!("must be a {} other than UNSPECIFIED, got {value}", $what)),
                 }
             }
 
             fn to_proto(self) -> i32 {
                 match self {
-                    $(Self::$variant => <$pb>::$variant as i32),+
+                    $(proto_enum!(@domain $pbv $($variant)?) => <$pb>::$pbv as i32),+
                 }
             }
         }
     };
+    (@domain $pbv:ident $variant:ident) => { Self::$variant };
+    (@domain $pbv:ident) => { Self::$pbv };
 }
+pub(crate) use proto_enum;
 
 proto_enum!(MediaKind, pb::MediaKind, "media kind" { Movie, Series, Anime, Manga, Game, Book });
 proto_enum!(Source, pb::MediaSource, "media source" { Omdb, Jikan, OpenLibrary, Rawg, Custom });

@@ -33,6 +33,17 @@ struct EntryRow {
 }
 
 impl EntryRow {
+    fn fields(&self) -> EntryFields {
+        EntryFields {
+            status: self.status,
+            rating: self.rating,
+            progress: self.progress,
+            notes: Notes::stored(self.notes.clone()),
+            start_date: self.start_date,
+            finish_date: self.finish_date,
+        }
+    }
+
     fn with(self, item: Item) -> Entry {
         let Self {
             id,
@@ -111,6 +122,64 @@ pub(crate) async fn insert(
         .get_result(conn)
         .await?;
     Ok(row.with(item))
+}
+
+/// `user`'s entries of `items` (without their items), locked for an update
+/// in the same transaction.
+pub(crate) async fn of_items_for_update(
+    conn: &mut Conn,
+    user: Uuid,
+    items: &[Uuid],
+) -> QueryResult<Vec<(Uuid, Uuid, EntryFields)>> {
+    let rows: Vec<(Uuid, EntryRow)> = list_entries::table
+        .filter(list_entries::user_id.eq(user))
+        .filter(list_entries::media_item_id.eq_any(items))
+        .select((list_entries::media_item_id, EntryRow::as_select()))
+        .for_update()
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(item, row)| (row.id, item, row.fields()))
+        .collect())
+}
+
+/// Puts many items on `user`'s list at once: (entry id, item id, fields).
+pub(crate) async fn insert_all(
+    conn: &mut Conn,
+    user: Uuid,
+    entries: &[(Uuid, Uuid, &EntryFields)],
+) -> QueryResult<()> {
+    let rows: Vec<_> = entries
+        .iter()
+        .map(|(id, item, fields)| {
+            (
+                list_entries::id.eq(*id),
+                list_entries::user_id.eq(user),
+                list_entries::media_item_id.eq(*item),
+                FieldColumns::from(*fields),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(4_000) {
+        diesel::insert_into(list_entries::table)
+            .values(chunk)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes every field of entry `id`, answering nothing.
+pub(crate) async fn overwrite(conn: &mut Conn, id: Uuid, fields: &EntryFields) -> QueryResult<()> {
+    diesel::update(list_entries::table.find(id))
+        .set((
+            FieldColumns::from(fields),
+            list_entries::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// One of `user`'s entries with its item, in one round trip.

@@ -71,6 +71,9 @@ pub(crate) struct NewItem<'a> {
     pub(crate) summary: &'a str,
     pub(crate) total_units: Option<i32>,
     pub(crate) created_by: Option<Uuid>,
+    /// When the provider should be asked for the details the item lacks
+    /// (made from an import file's own data); `None` when it has them.
+    pub(crate) details_due_at: Option<DateTime<Utc>>,
 }
 
 /// What `viewer` may see of the catalog: every provider item, and the
@@ -207,4 +210,115 @@ fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
+}
+
+/// Provider items named by an import, inserted where missing; answers every
+/// one of them (new or not), in no particular order.
+pub(crate) async fn find_or_insert_all(
+    conn: &mut Conn,
+    items: &[NewItem<'_>],
+) -> QueryResult<Vec<Item>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::insert_into(media_items::table)
+        .values(items)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    let mut found = Vec::with_capacity(items.len());
+    let mut groups: std::collections::HashMap<(Source, MediaKind), Vec<&str>> =
+        std::collections::HashMap::new();
+    for item in items {
+        groups
+            .entry((item.source, item.kind))
+            .or_default()
+            .extend(item.external_id);
+    }
+    for ((source, kind), ids) in groups {
+        let rows: Vec<ItemRow> = media_items::table
+            .filter(media_items::source.eq(source))
+            .filter(media_items::kind.eq(kind))
+            .filter(media_items::external_id.eq_any(ids))
+            .select(ItemRow::as_select())
+            .load(conn)
+            .await?;
+        found.extend(rows.into_iter().map(Item::from));
+    }
+    Ok(found)
+}
+
+/// `user`'s own custom item of `kind` titled `title`, if they made one.
+pub(crate) async fn find_custom(
+    conn: &mut Conn,
+    user: Uuid,
+    kind: MediaKind,
+    title: &str,
+) -> QueryResult<Option<Item>> {
+    media_items::table
+        .filter(media_items::source.eq(Source::Custom))
+        .filter(media_items::created_by.eq(user))
+        .filter(media_items::kind.eq(kind))
+        .filter(media_items::title.eq(title))
+        .select(ItemRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+        .map(|row| row.map(Item::from))
+}
+
+#[derive(QueryableByName)]
+struct ClaimedItem {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+}
+
+/// Up to `limit` items whose details are due, each put off by `hold` so no
+/// other enricher takes it meanwhile.
+pub(crate) async fn claim_due_details(
+    conn: &mut Conn,
+    hold: std::time::Duration,
+    limit: i64,
+) -> QueryResult<Vec<Item>> {
+    let hold = i32::try_from(hold.as_secs()).unwrap_or(i32::MAX);
+    let ids: Vec<Uuid> = diesel::sql_query(
+        "UPDATE media_items SET details_due_at = now() + make_interval(secs => $1) \
+         WHERE id IN (SELECT id FROM media_items WHERE details_due_at <= now() \
+                      ORDER BY details_due_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+         RETURNING id",
+    )
+    .bind::<diesel::sql_types::Int4, _>(hold)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load::<ClaimedItem>(conn)
+    .await?
+    .into_iter()
+    .map(|c| c.id)
+    .collect();
+    media_items::table
+        .filter(media_items::id.eq_any(ids))
+        .select(ItemRow::as_select())
+        .load(conn)
+        .await
+        .map(|rows| rows.into_iter().map(Item::from).collect())
+}
+
+/// The provider's details of item `id`, which no longer needs them.
+pub(crate) async fn fill_details(
+    conn: &mut Conn,
+    id: Uuid,
+    details: &NewItem<'_>,
+) -> QueryResult<()> {
+    diesel::update(media_items::table.find(id))
+        .set((
+            media_items::title.eq(details.title),
+            media_items::year.eq(details.year),
+            media_items::image_url.eq(details.image_url),
+            media_items::summary.eq(details.summary),
+            media_items::total_units.eq(details.total_units),
+            media_items::details_due_at.eq(None::<DateTime<Utc>>),
+            media_items::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }

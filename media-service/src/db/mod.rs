@@ -2,6 +2,7 @@
 //! connection. Rows stay in here; what leaves is a domain record.
 
 pub(crate) mod entries;
+pub(crate) mod imports;
 pub(crate) mod items;
 pub(crate) mod runs;
 

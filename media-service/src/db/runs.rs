@@ -80,15 +80,45 @@ pub(crate) async fn insert(conn: &mut Conn, run: &NewRun) -> QueryResult<Run> {
 /// Records runs, leaving out those whose (entry, origin) is already there;
 /// answers how many were new.
 pub(crate) async fn insert_new(conn: &mut Conn, runs: &[NewRun]) -> QueryResult<usize> {
-    if runs.is_empty() {
-        return Ok(0);
+    let mut inserted = 0;
+    for chunk in runs.chunks(8_000) {
+        inserted += diesel::insert_into(list_entry_runs::table)
+            .values(chunk)
+            .on_conflict((list_entry_runs::list_entry_id, list_entry_runs::origin))
+            .do_nothing()
+            .execute(conn)
+            .await?;
     }
-    diesel::insert_into(list_entry_runs::table)
-        .values(runs)
-        .on_conflict((list_entry_runs::list_entry_id, list_entry_runs::origin))
-        .do_nothing()
-        .execute(conn)
+    Ok(inserted)
+}
+
+/// The ids and origins of the runs of `entries`: what an import must not
+/// add again.
+pub(crate) async fn keys(
+    conn: &mut Conn,
+    entries: &[Uuid],
+) -> QueryResult<Vec<(Uuid, Uuid, Option<String>)>> {
+    list_entry_runs::table
+        .filter(list_entry_runs::list_entry_id.eq_any(entries))
+        .select((
+            list_entry_runs::list_entry_id,
+            list_entry_runs::id,
+            list_entry_runs::origin,
+        ))
+        .load(conn)
         .await
+}
+
+/// The runs of `entries`, by entry then finish date.
+pub(crate) async fn of_entries(conn: &mut Conn, entries: &[Uuid]) -> QueryResult<Vec<Run>> {
+    use list_entry_runs::dsl as r;
+    list_entry_runs::table
+        .filter(r::list_entry_id.eq_any(entries))
+        .order((r::list_entry_id, r::finish_date.asc().nulls_first(), r::id))
+        .select(RunRow::as_select())
+        .load(conn)
+        .await
+        .map(|rows| rows.into_iter().map(Run::from).collect())
 }
 
 /// `user`'s run `id`, locked (with its entry) for an update in the same

@@ -63,7 +63,8 @@ pub(crate) struct Row {
     pub(crate) parsed: Parsed,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// Stored as each row's `record` until the worker applies it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) enum Parsed {
     Record(Box<Record>),
     /// Something the list does not keep (an episode, a video game on IMDb).

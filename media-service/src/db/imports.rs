@@ -1,0 +1,340 @@
+//! Import jobs and their rows. A job's counts move only in the transaction
+//! that records its rows' outcomes, so they always agree.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::{
+    prelude::*,
+    sql_types::{Array, Int4, Nullable, Text, Uuid as SqlUuid},
+};
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::{Conn, QueryResult};
+use crate::{
+    imports::{
+        Counts, Job, JobState, Outcome, Policy, RowReport,
+        formats::{Format, Parsed},
+    },
+    schema::{import_jobs, import_rows},
+};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = import_jobs, check_for_backend(diesel::pg::Pg))]
+struct JobRow {
+    id: Uuid,
+    user_id: Uuid,
+    file_name: String,
+    format: Format,
+    conflict_policy: Policy,
+    state: JobState,
+    total_rows: i32,
+    created_count: i32,
+    updated_count: i32,
+    unchanged_count: i32,
+    skipped_count: i32,
+    failed_count: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<JobRow> for Job {
+    fn from(row: JobRow) -> Self {
+        Self {
+            id: row.id,
+            user_id: row.user_id,
+            file_name: row.file_name,
+            format: row.format,
+            policy: row.conflict_policy,
+            state: row.state,
+            total_rows: row.total_rows,
+            counts: Counts {
+                created: row.created_count,
+                updated: row.updated_count,
+                unchanged: row.unchanged_count,
+                skipped: row.skipped_count,
+                failed: row.failed_count,
+            },
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            finished_at: row.finished_at,
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = import_jobs)]
+pub(crate) struct NewJob<'a> {
+    pub(crate) id: Uuid,
+    pub(crate) user_id: Uuid,
+    pub(crate) file_name: &'a str,
+    pub(crate) format: Format,
+    pub(crate) conflict_policy: Policy,
+    pub(crate) state: JobState,
+    pub(crate) total_rows: i32,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = import_rows)]
+pub(crate) struct NewRow {
+    pub(crate) import_job_id: Uuid,
+    pub(crate) row_number: i32,
+    pub(crate) line: i32,
+    pub(crate) file: String,
+    pub(crate) title: String,
+    pub(crate) record: Option<serde_json::Value>,
+    pub(crate) message: String,
+}
+
+/// Stores a job and all its rows.
+pub(crate) async fn insert(conn: &mut Conn, job: NewJob<'_>, rows: &[NewRow]) -> QueryResult<Job> {
+    let job = diesel::insert_into(import_jobs::table)
+        .values(&job)
+        .returning(JobRow::as_returning())
+        .get_result(conn)
+        .await?;
+    // Postgres takes at most 65,535 parameters a statement.
+    for chunk in rows.chunks(8_000) {
+        diesel::insert_into(import_rows::table)
+            .values(chunk)
+            .execute(conn)
+            .await?;
+    }
+    Ok(job.into())
+}
+
+/// `user`'s job `id`.
+pub(crate) async fn find(conn: &mut Conn, user: Uuid, id: Uuid) -> QueryResult<Option<Job>> {
+    import_jobs::table
+        .find(id)
+        .filter(import_jobs::user_id.eq(user))
+        .select(JobRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+        .map(|row| row.map(Job::from))
+}
+
+/// Job `id`, locked until the transaction ends: the worker's batches and
+/// CancelImport take turns.
+pub(crate) async fn lock(conn: &mut Conn, id: Uuid) -> QueryResult<Job> {
+    import_jobs::table
+        .find(id)
+        .select(JobRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .map(Job::from)
+}
+
+/// A page of `user`'s jobs, newest first.
+pub(crate) async fn list(
+    conn: &mut Conn,
+    user: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<Job>> {
+    use import_jobs::dsl as j;
+    let mut query = import_jobs::table
+        .filter(j::user_id.eq(user))
+        .select(JobRow::as_select())
+        .order((j::created_at.desc(), j::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = after {
+        query = query.filter(
+            j::created_at
+                .lt(at)
+                .or(j::created_at.eq(at).and(j::id.lt(id))),
+        );
+    }
+    Ok(query.load(conn).await?.into_iter().map(Job::from).collect())
+}
+
+/// Moves job `id` to `state` (finished now, if it finishes it).
+pub(crate) async fn set_state(conn: &mut Conn, id: Uuid, state: JobState) -> QueryResult<Job> {
+    let now = Utc::now();
+    diesel::update(import_jobs::table.find(id))
+        .set((
+            import_jobs::state.eq(state),
+            import_jobs::updated_at.eq(now),
+            import_jobs::finished_at.eq(state.is_finished().then_some(now)),
+            import_jobs::leased_until.eq(None::<DateTime<Utc>>),
+        ))
+        .returning(JobRow::as_returning())
+        .get_result(conn)
+        .await
+        .map(Job::from)
+}
+
+/// Takes the oldest unfinished job nobody holds, for `lease`; `None` when
+/// there is none. Replicas never take the same job: the row is locked with
+/// SKIP LOCKED while it is taken.
+pub(crate) async fn claim(
+    conn: &mut Conn,
+    lease: Duration,
+    skip: &[Uuid],
+) -> QueryResult<Option<(Uuid, Uuid, Policy)>> {
+    diesel::sql_query(
+        "UPDATE import_jobs SET leased_until = now() + make_interval(secs => $1::float8 / 1000), \
+                state = 'running', updated_at = now() \
+         WHERE id = (SELECT id FROM import_jobs \
+                     WHERE state IN ('queued', 'running') \
+                       AND (leased_until IS NULL OR leased_until < now()) \
+                       AND NOT (id = ANY($2)) \
+                     ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+         RETURNING id, user_id, conflict_policy",
+    )
+    .bind::<Int4, _>(i32::try_from(lease.as_millis()).unwrap_or(i32::MAX))
+    .bind::<Array<SqlUuid>, _>(skip)
+    .get_result::<Claimed>(conn)
+    .await
+    .optional()
+    .map(|c| c.map(|c| (c.id, c.user_id, c.conflict_policy)))
+}
+
+#[derive(QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = Text)]
+    conflict_policy: Policy,
+}
+
+/// Holds job `id` for another `lease`.
+pub(crate) async fn renew(conn: &mut Conn, id: Uuid, lease: Duration) -> QueryResult<()> {
+    let until = Utc::now() + lease;
+    diesel::update(import_jobs::table.find(id))
+        .set(import_jobs::leased_until.eq(until))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Lets go of job `id` (a replica shutting down), so another takes it now.
+pub(crate) async fn release(conn: &mut Conn, id: Uuid) -> QueryResult<()> {
+    diesel::update(import_jobs::table.find(id))
+        .set(import_jobs::leased_until.eq(None::<DateTime<Utc>>))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// A row still to apply: its number and what it was read as.
+pub(crate) struct Pending {
+    pub(crate) row: i32,
+    pub(crate) parsed: Parsed,
+}
+
+/// The next `limit` rows of job `id` without an outcome, in row order.
+pub(crate) async fn pending(conn: &mut Conn, id: Uuid, limit: i64) -> QueryResult<Vec<Pending>> {
+    let rows: Vec<(i32, Option<serde_json::Value>, String)> = import_rows::table
+        .filter(import_rows::import_job_id.eq(id))
+        .filter(import_rows::outcome.is_null())
+        .order(import_rows::row_number)
+        .select((
+            import_rows::row_number,
+            import_rows::record,
+            import_rows::message,
+        ))
+        .limit(limit)
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, record, message)| Pending {
+            row,
+            parsed: record
+                .and_then(|json| serde_json::from_value(json).ok())
+                .unwrap_or(Parsed::Failed(message)),
+        })
+        .collect())
+}
+
+/// Records outcomes of rows of job `id` and adds them to its counts; rows
+/// that already have one are left alone (and not counted again).
+pub(crate) async fn record(
+    conn: &mut Conn,
+    id: Uuid,
+    outcomes: &[(i32, Outcome, String, Option<Uuid>)],
+) -> QueryResult<()> {
+    let rows: Vec<i32> = outcomes.iter().map(|o| o.0).collect();
+    let kinds: Vec<String> = outcomes.iter().map(|o| o.1.as_str().to_owned()).collect();
+    let messages: Vec<&str> = outcomes.iter().map(|o| o.2.as_str()).collect();
+    let entries: Vec<Option<Uuid>> = outcomes.iter().map(|o| o.3).collect();
+    diesel::sql_query(
+        "WITH done AS ( \
+           UPDATE import_rows r SET outcome = u.outcome, message = u.message, list_entry_id = u.entry \
+           FROM unnest($2::int4[], $3::text[], $4::text[], $5::uuid[]) AS u(row_number, outcome, message, entry) \
+           WHERE r.import_job_id = $1 AND r.row_number = u.row_number AND r.outcome IS NULL \
+           RETURNING u.outcome) \
+         UPDATE import_jobs SET \
+           created_count = created_count + (SELECT count(*) FROM done WHERE outcome = 'created'), \
+           updated_count = updated_count + (SELECT count(*) FROM done WHERE outcome = 'updated'), \
+           unchanged_count = unchanged_count + (SELECT count(*) FROM done WHERE outcome = 'unchanged'), \
+           skipped_count = skipped_count + (SELECT count(*) FROM done WHERE outcome = 'skipped'), \
+           failed_count = failed_count + (SELECT count(*) FROM done WHERE outcome = 'failed'), \
+           updated_at = now() \
+         WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Array<Int4>, _>(rows)
+    .bind::<Array<Text>, _>(kinds)
+    .bind::<Array<Text>, _>(messages)
+    .bind::<Array<Nullable<SqlUuid>>, _>(entries)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Outcomes of `user`'s job `id` after row `after`, in row order.
+pub(crate) async fn reports(
+    conn: &mut Conn,
+    id: Uuid,
+    after: i32,
+    limit: i64,
+) -> QueryResult<Vec<RowReport>> {
+    let rows: Vec<(
+        i32,
+        i32,
+        String,
+        String,
+        Option<Outcome>,
+        String,
+        Option<Uuid>,
+    )> = import_rows::table
+        .filter(import_rows::import_job_id.eq(id))
+        .filter(import_rows::row_number.gt(after))
+        .filter(import_rows::outcome.is_not_null())
+        .order(import_rows::row_number)
+        .select((
+            import_rows::row_number,
+            import_rows::line,
+            import_rows::file,
+            import_rows::title,
+            import_rows::outcome,
+            import_rows::message,
+            import_rows::list_entry_id,
+        ))
+        .limit(limit)
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(row, line, file, title, outcome, message, entry_id)| {
+            Some(RowReport {
+                row,
+                line,
+                file,
+                title,
+                outcome: outcome?,
+                message,
+                entry_id,
+            })
+        })
+        .collect())
+}

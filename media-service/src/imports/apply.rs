@@ -1,0 +1,378 @@
+//! Applying a batch of rows to one user's list, in the caller's
+//! transaction: the items made or found, the entries created or changed
+//! under the conflict policy, the runs added unless already there, and each
+//! row's outcome. Entries are locked, so a user's own edits and the import
+//! take turns.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::{
+    Outcome, Policy,
+    formats::{KnownItem, Parsed, Record, Target},
+};
+use crate::{
+    db::{self, Conn, items::NewItem, runs::NewRun},
+    domain::{EntryFields, Item, ListStatus, Notes, Progress, Rating, RunDates, Source},
+};
+
+/// One row's outcome: its number, what happened, why, and the entry.
+pub(super) type RowOutcome = (i32, Outcome, String, Option<Uuid>);
+
+/// An entry as the batch leaves it.
+struct Slot {
+    id: Uuid,
+    fields: EntryFields,
+    created: bool,
+    changed: bool,
+}
+
+/// Applies `rows` (in row order) to `user`'s list.
+pub(super) async fn apply(
+    conn: &mut Conn,
+    user: Uuid,
+    policy: Policy,
+    rows: Vec<(i32, Parsed)>,
+) -> Result<Vec<RowOutcome>, diesel::result::Error> {
+    let items = items(conn, user, &rows).await?;
+    let item_ids: Vec<Uuid> = items.values().map(|i| i.id).collect();
+    let mut slots: HashMap<Uuid, Slot> = db::entries::of_items_for_update(conn, user, &item_ids)
+        .await?
+        .into_iter()
+        .map(|(id, item, fields)| {
+            let slot = Slot {
+                id,
+                fields,
+                created: false,
+                changed: false,
+            };
+            (item, slot)
+        })
+        .collect();
+    let existing: Vec<Uuid> = slots.values().map(|s| s.id).collect();
+    let mut seen: HashSet<(Uuid, String)> = HashSet::new();
+    for (entry, id, origin) in db::runs::keys(conn, &existing).await? {
+        seen.insert((entry, format!("{}:{id}", super::formats::ours::FORMAT)));
+        seen.extend(origin.map(|o| (entry, o)));
+    }
+    let mut runs = Vec::new();
+    let mut outcomes = Vec::with_capacity(rows.len());
+    for (row, parsed) in rows {
+        let record = match parsed {
+            Parsed::Record(record) => record,
+            Parsed::Skipped(why) => {
+                outcomes.push((row, Outcome::Skipped, why, None));
+                continue;
+            }
+            Parsed::Failed(why) => {
+                outcomes.push((row, Outcome::Failed, why, None));
+                continue;
+            }
+        };
+        let Some(item) = items.get(&key(&record.target)) else {
+            outcomes.push((
+                row,
+                Outcome::Failed,
+                "the item could not be found".into(),
+                None,
+            ));
+            continue;
+        };
+        let fields = match fields(&record, item) {
+            Ok(fields) => fields,
+            Err(why) => {
+                outcomes.push((row, Outcome::Failed, why, None));
+                continue;
+            }
+        };
+        let (outcome, why, slot) = settle(&mut slots, item.id, policy, fields);
+        if matches!(
+            outcome,
+            Outcome::Created | Outcome::Updated | Outcome::Unchanged
+        ) {
+            let new = new_runs(&record, slot.id, &mut seen);
+            let outcome = if outcome == Outcome::Unchanged && !new.is_empty() {
+                slot.changed = true;
+                Outcome::Updated
+            } else {
+                outcome
+            };
+            runs.extend(new);
+            outcomes.push((row, outcome, why, Some(slot.id)));
+        } else {
+            outcomes.push((row, outcome, why, Some(slot.id)));
+        }
+    }
+    write(conn, user, &slots, &runs).await?;
+    Ok(outcomes)
+}
+
+/// What the row does to the item's entry under `policy`.
+fn settle(
+    slots: &mut HashMap<Uuid, Slot>,
+    item: Uuid,
+    policy: Policy,
+    file: EntryFields,
+) -> (Outcome, String, &mut Slot) {
+    use std::collections::hash_map::Entry as Vacancy;
+    match slots.entry(item) {
+        Vacancy::Vacant(vacant) => {
+            let slot = vacant.insert(Slot {
+                id: Uuid::now_v7(),
+                fields: file,
+                created: true,
+                changed: false,
+            });
+            (Outcome::Created, String::new(), slot)
+        }
+        Vacancy::Occupied(occupied) => {
+            let slot = occupied.into_mut();
+            let wanted = match policy {
+                Policy::Skip => file.clone(),
+                Policy::Overwrite => file.clone(),
+                Policy::Merge => merge(&slot.fields, &file),
+            };
+            if wanted == slot.fields {
+                (Outcome::Unchanged, String::new(), slot)
+            } else if policy == Policy::Skip {
+                (Outcome::Skipped, "already on your list".into(), slot)
+            } else {
+                slot.fields = wanted;
+                slot.changed = true;
+                (Outcome::Updated, String::new(), slot)
+            }
+        }
+    }
+}
+
+/// MERGE: the greater progress, the later dates, the status of the side
+/// further along (completed wins), and the file's rating and notes only
+/// where the entry has none.
+fn merge(entry: &EntryFields, file: &EntryFields) -> EntryFields {
+    let file_ahead = file.progress > entry.progress
+        || (file.status == ListStatus::Completed && entry.status != ListStatus::Completed);
+    EntryFields {
+        status: if file_ahead {
+            file.status
+        } else {
+            entry.status
+        },
+        rating: entry.rating.or(file.rating),
+        progress: entry.progress.max(file.progress),
+        notes: if entry.notes.as_str().is_empty() {
+            file.notes.clone()
+        } else {
+            entry.notes.clone()
+        },
+        start_date: entry.start_date.max(file.start_date),
+        finish_date: entry.finish_date.max(file.finish_date),
+    }
+}
+
+/// The runs of `record` the entry does not have yet.
+fn new_runs(record: &Record, entry: Uuid, seen: &mut HashSet<(Uuid, String)>) -> Vec<NewRun> {
+    record
+        .runs
+        .iter()
+        .filter(|run| seen.insert((entry, run.origin.clone())))
+        .map(|run| {
+            let dates = RunDates {
+                start_date: run.start_date,
+                finish_date: run.finish_date,
+            };
+            NewRun::new(entry, dates, Some(run.origin.clone()))
+        })
+        .collect()
+}
+
+/// The entry fields a record asks for, or why it cannot be an entry of
+/// `item` (the checks a user's own edit gets).
+fn fields(record: &Record, item: &Item) -> Result<EntryFields, String> {
+    let rating = record
+        .rating
+        .map(|r| Rating::parse(r.into()))
+        .transpose()
+        .map_err(|why| format!("rating {why}"))?;
+    let progress = Progress::parse(record.progress).map_err(|why| format!("progress {why}"))?;
+    if let Some(total) = item.total_units
+        && progress.get() > total
+    {
+        return Err(format!(
+            "progress {} is past the item's {total} units",
+            progress.get()
+        ));
+    }
+    Ok(EntryFields {
+        status: record.status,
+        rating,
+        progress,
+        notes: Notes::parse(&record.notes).map_err(|why| format!("notes {why}"))?,
+        start_date: record.start_date,
+        finish_date: record.finish_date,
+    })
+}
+
+/// How a batch names an item: source, kind, and id or (custom) title.
+type ItemKey = (Source, crate::domain::MediaKind, String);
+
+fn key(target: &Target) -> ItemKey {
+    match target {
+        Target::Known(item) => (item.source, item.kind, item.external_id.clone()),
+        Target::Custom(item) => (Source::Custom, item.kind, item.title.clone()),
+        // The worker resolves searches before a batch is applied.
+        Target::Search(search) => (Source::Custom, search.kind, String::new()),
+    }
+}
+
+/// The items the rows name: provider items made from the file's own data
+/// where new (their details due from the provider when the file lacks
+/// them), and the user's custom items, found by title or made.
+async fn items(
+    conn: &mut Conn,
+    user: Uuid,
+    rows: &[(i32, Parsed)],
+) -> Result<HashMap<ItemKey, Item>, diesel::result::Error> {
+    let records = rows.iter().filter_map(|(_, parsed)| match parsed {
+        Parsed::Record(record) => Some(&record.target),
+        _ => None,
+    });
+    let mut known: Vec<NewItem<'_>> = Vec::new();
+    let mut custom: Vec<&KnownItem> = Vec::new();
+    for target in records {
+        match target {
+            Target::Known(item) => known.push(new_item(item, None)),
+            Target::Custom(item) => custom.push(item),
+            Target::Search(_) => {}
+        }
+    }
+    let mut found: HashMap<ItemKey, Item> = HashMap::new();
+    for item in db::items::find_or_insert_all(conn, &known).await? {
+        let key = (
+            item.source,
+            item.kind,
+            item.external_id.clone().unwrap_or_default(),
+        );
+        found.insert(key, item);
+    }
+    for item in custom {
+        let key = (Source::Custom, item.kind, item.title.clone());
+        if found.contains_key(&key) {
+            continue;
+        }
+        let existing = db::items::find_custom(conn, user, item.kind, &item.title).await?;
+        let made = match existing {
+            Some(made) => made,
+            None => db::items::insert(conn, new_item(item, Some(user))).await?,
+        };
+        found.insert(key, made);
+    }
+    Ok(found)
+}
+
+fn new_item(item: &KnownItem, owner: Option<Uuid>) -> NewItem<'_> {
+    let custom = owner.is_some();
+    NewItem {
+        id: Uuid::now_v7(),
+        kind: item.kind,
+        source: if custom { Source::Custom } else { item.source },
+        external_id: (!custom).then_some(item.external_id.as_str()),
+        title: &item.title,
+        year: item.year,
+        image_url: &item.image_url,
+        summary: &item.summary,
+        total_units: item.total_units,
+        created_by: owner,
+        details_due_at: (!custom && item.image_url.is_empty()).then(Utc::now),
+    }
+}
+
+async fn write(
+    conn: &mut Conn,
+    user: Uuid,
+    slots: &HashMap<Uuid, Slot>,
+    runs: &[NewRun],
+) -> Result<(), diesel::result::Error> {
+    let created: Vec<(Uuid, Uuid, &EntryFields)> = slots
+        .iter()
+        .filter(|(_, s)| s.created)
+        .map(|(item, s)| (s.id, *item, &s.fields))
+        .collect();
+    db::entries::insert_all(conn, user, &created).await?;
+    for slot in slots.values().filter(|s| s.changed && !s.created) {
+        db::entries::overwrite(conn, slot.id, &slot.fields).await?;
+    }
+    db::runs::insert_new(conn, runs).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    fn fields(status: ListStatus, progress: i32, day: Option<u32>) -> EntryFields {
+        EntryFields {
+            status,
+            rating: None,
+            progress: Progress::parse(progress).unwrap(),
+            notes: Notes::default(),
+            start_date: None,
+            finish_date: day.and_then(|d| NaiveDate::from_ymd_opt(2020, 1, d)),
+        }
+    }
+
+    #[test]
+    fn merge_keeps_the_greater_progress_and_the_later_dates() {
+        let mut entry = fields(ListStatus::InProgress, 10, Some(5));
+        entry.rating = Rating::parse(7).ok();
+        let mut file = fields(ListStatus::InProgress, 4, Some(9));
+        file.rating = Rating::parse(3).ok();
+        file.notes = Notes::parse("from the file").unwrap();
+        let merged = merge(&entry, &file);
+        assert_eq!(merged.progress.get(), 10);
+        assert_eq!(merged.finish_date, NaiveDate::from_ymd_opt(2020, 1, 9));
+        assert_eq!(merged.rating, entry.rating, "the entry's rating stays");
+        assert_eq!(
+            merged.notes.as_str(),
+            "from the file",
+            "fills what the entry lacks"
+        );
+        let done = merge(&entry, &fields(ListStatus::Completed, 12, None));
+        assert_eq!(
+            (done.status, done.progress.get()),
+            (ListStatus::Completed, 12)
+        );
+    }
+
+    #[test]
+    fn policies_settle_conflicts() {
+        let item = Uuid::now_v7();
+        let existing = || {
+            HashMap::from([(
+                item,
+                Slot {
+                    id: Uuid::now_v7(),
+                    fields: fields(ListStatus::InProgress, 3, None),
+                    created: false,
+                    changed: false,
+                },
+            )])
+        };
+        let file = fields(ListStatus::InProgress, 5, None);
+        let same = fields(ListStatus::InProgress, 3, None);
+        let outcome =
+            |policy, file: &EntryFields| settle(&mut existing(), item, policy, file.clone()).0;
+        assert_eq!(outcome(Policy::Skip, &file), Outcome::Skipped);
+        assert_eq!(outcome(Policy::Skip, &same), Outcome::Unchanged);
+        assert_eq!(outcome(Policy::Overwrite, &file), Outcome::Updated);
+        assert_eq!(outcome(Policy::Overwrite, &same), Outcome::Unchanged);
+        assert_eq!(outcome(Policy::Merge, &file), Outcome::Updated);
+        assert_eq!(
+            settle(&mut HashMap::new(), item, Policy::Skip, file).0,
+            Outcome::Created
+        );
+    }
+}

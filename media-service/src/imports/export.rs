@@ -1,0 +1,197 @@
+//! ExportList: the caller's whole list as a file, streamed in chunks as it
+//! is read a page at a time (memory stays flat however long the list):
+//! our JSON (`formats::ours`, which StartImport reads back) or CSV.
+
+use completionist_common::db as common_db;
+use completionist_proto::media as pb;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Status};
+use uuid::Uuid;
+
+use super::formats::ours::{ExportEntry, FORMAT, VERSION};
+use crate::{
+    app::{App, Caller},
+    db::{
+        self,
+        entries::{EntryFilter, EntryOrder, EntryPosition},
+    },
+    domain::{Entry, Run},
+    error::Error,
+};
+
+/// What ExportList writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ExportFormat {
+    Json,
+    Csv,
+}
+
+/// Entries read per page.
+const PAGE: i64 = 500;
+/// Bytes per message, about.
+const CHUNK: usize = 64 * 1024;
+
+pub(crate) async fn export_list(
+    app: &App,
+    request: Request<pb::ExportListRequest>,
+) -> Result<ReceiverStream<Result<pb::ExportListResponse, Status>>, Error> {
+    let caller = Caller::of(&request)?;
+    let format = ExportFormat::try_from(request.into_inner())?;
+    // Fail before the stream starts if the database is away.
+    drop(common_db::conn(&app.pool).await?);
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let app = app.clone();
+    tokio::spawn(async move {
+        if let Err(error) = write(&app, caller.user_id, format, &tx).await {
+            let _ = tx.send(Err(Status::from(error))).await;
+        }
+    });
+    Ok(ReceiverStream::new(rx))
+}
+
+type Sender = tokio::sync::mpsc::Sender<Result<pb::ExportListResponse, Status>>;
+
+async fn write(app: &App, user: Uuid, format: ExportFormat, tx: &Sender) -> Result<(), Error> {
+    let today = chrono::Utc::now().date_naive();
+    let (file_name, content_type) = match format {
+        ExportFormat::Json => (format!("completionist-{today}.json"), "application/json"),
+        ExportFormat::Csv => (format!("completionist-{today}.csv"), "text/csv"),
+    };
+    let mut out = Out {
+        tx,
+        buffer: Vec::with_capacity(CHUNK * 2),
+        first: Some((file_name, content_type)),
+    };
+    match format {
+        ExportFormat::Json => {
+            let header = serde_json::json!({
+                "format": FORMAT,
+                "version": VERSION,
+                "exported_at": chrono::Utc::now().to_rfc3339(),
+            })
+            .to_string();
+            // The envelope's fields, then the entries one a line.
+            out.buffer
+                .extend_from_slice(&header.as_bytes()[..header.len() - 1]);
+            out.buffer.extend_from_slice(b",\"entries\":[");
+        }
+        ExportFormat::Csv => out.buffer.extend_from_slice(CSV_HEADER.as_bytes()),
+    }
+    let filter = EntryFilter {
+        status: None,
+        kind: None,
+        order: EntryOrder::Title,
+    };
+    let mut after = None;
+    let mut first = true;
+    loop {
+        let (entries, runs) = {
+            let mut conn = common_db::conn(&app.pool).await?;
+            let entries = db::entries::list(&mut conn, user, filter, after.clone(), PAGE).await?;
+            let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
+            let runs = db::runs::of_entries(&mut conn, &ids).await?;
+            (entries, runs)
+        };
+        let full = entries.len() as i64 == PAGE;
+        after = entries.last().map(|e| EntryPosition::of(e, filter.order));
+        for entry in entries {
+            let mine: Vec<Run> = runs
+                .iter()
+                .filter(|r| r.entry_id == entry.id)
+                .cloned()
+                .collect();
+            match format {
+                ExportFormat::Json => {
+                    out.buffer
+                        .extend_from_slice(if first { b"\n" } else { b",\n" });
+                    let line = serde_json::to_vec(&ExportEntry::new(entry, mine)).map_err(|e| {
+                        Error::Common(completionist_common::error::CommonError::Internal(e.into()))
+                    })?;
+                    out.buffer.extend_from_slice(&line);
+                }
+                ExportFormat::Csv => csv_row(&mut out.buffer, entry, &mine),
+            }
+            first = false;
+            if out.buffer.len() >= CHUNK && !out.flush().await {
+                return Ok(());
+            }
+        }
+        if !full {
+            break;
+        }
+    }
+    if format == ExportFormat::Json {
+        out.buffer.extend_from_slice(b"\n]}\n");
+    }
+    out.flush().await;
+    Ok(())
+}
+
+struct Out<'a> {
+    tx: &'a Sender,
+    buffer: Vec<u8>,
+    /// File name and media type, for the first message.
+    first: Option<(String, &'static str)>,
+}
+
+impl Out<'_> {
+    /// Sends what is buffered; false when the caller has gone.
+    async fn flush(&mut self) -> bool {
+        let (file_name, content_type) = self.first.take().unwrap_or_default();
+        let message = pb::ExportListResponse {
+            data: std::mem::take(&mut self.buffer).into(),
+            file_name,
+            content_type: content_type.to_owned(),
+        };
+        self.tx.send(Ok(message)).await.is_ok()
+    }
+}
+
+const CSV_HEADER: &str = "kind,source,external_id,title,year,status,rating,progress,total_units,notes,start_date,finish_date,completion_count,runs\r\n";
+
+/// One entry as a CSV row; runs as `start..finish` joined by `;`.
+fn csv_row(buffer: &mut Vec<u8>, entry: Entry, runs: &[Run]) {
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let runs: Vec<String> = runs
+        .iter()
+        .map(|r| {
+            format!(
+                "{}..{}",
+                date(r.dates.start_date),
+                date(r.dates.finish_date)
+            )
+        })
+        .collect();
+    let fields = [
+        entry.item.kind.to_string(),
+        entry.item.source.to_string(),
+        entry.item.external_id.clone().unwrap_or_default(),
+        entry.item.title.clone(),
+        entry.item.year.map(|y| y.to_string()).unwrap_or_default(),
+        entry.fields.status.to_string(),
+        entry
+            .fields
+            .rating
+            .map(|r| r.get().to_string())
+            .unwrap_or_default(),
+        entry.fields.progress.get().to_string(),
+        entry
+            .item
+            .total_units
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+        entry.fields.notes.as_str().to_owned(),
+        date(entry.fields.start_date),
+        date(entry.fields.finish_date),
+        entry.completion_count.to_string(),
+        runs.join(";"),
+    ];
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    // Writing to memory cannot fail.
+    let _ = writer.write_record(&fields);
+    if let Ok(bytes) = writer.into_inner() {
+        buffer.extend_from_slice(&bytes);
+    }
+}

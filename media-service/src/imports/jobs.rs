@@ -1,0 +1,254 @@
+//! StartImport, GetImport, ListImports, CancelImport and WatchImport.
+
+use completionist_common::{
+    db as common_db,
+    paging::{Page, PageSize},
+};
+use completionist_proto::media as pb;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Status};
+use uuid::Uuid;
+
+use super::{
+    JobState, Policy,
+    formats::{self, FileError, Format, Input},
+};
+use crate::{
+    app::{App, Caller},
+    db::{self, imports::NewRow},
+    domain::parse_id,
+    error::Error,
+};
+
+/// A StartImport request.
+pub(crate) struct NewImport {
+    pub(crate) content: Vec<u8>,
+    pub(crate) file_name: String,
+    pub(crate) format: Option<Format>,
+    pub(crate) policy: Policy,
+}
+
+/// A ListImports request.
+pub(crate) struct ImportListing {
+    pub(crate) size: PageSize,
+    pub(crate) page_token: String,
+}
+
+/// Reads the file at once (a file that is no import is refused here, with
+/// what was expected), stores its rows with a queued job, and wakes the
+/// worker.
+pub(crate) async fn start_import(
+    app: &App,
+    request: Request<pb::StartImportRequest>,
+) -> Result<pb::StartImportResponse, Error> {
+    let caller = Caller::of(&request)?;
+    let NewImport {
+        content,
+        file_name,
+        format,
+        policy,
+    } = NewImport::try_from(request.into_inner())?;
+    let config = &app.imports.config;
+    if content.len() > config.max_bytes {
+        return Err(Error::ImportTooLarge(config.max_bytes as u64));
+    }
+    let max_unpacked = config.max_unpacked_bytes;
+    let name = file_name.clone();
+    // Parsing is CPU work: off the threads that serve calls.
+    let (format, rows) = tokio::task::spawn_blocking(move || {
+        let input = Input {
+            bytes: &content,
+            file_name: &name,
+            max_unpacked,
+        };
+        formats::read(format, &input)
+    })
+    .await
+    .map_err(|e| Error::Common(completionist_common::error::CommonError::Internal(e.into())))?
+    .map_err(|e| match e {
+        FileError::TooLarge(limit) => Error::ImportTooLarge(limit),
+        FileError::Unreadable(why) => Error::UnreadableImport(why),
+    })?;
+    let id = Uuid::now_v7();
+    let total = i32::try_from(rows.len()).unwrap_or(i32::MAX);
+    let rows: Vec<NewRow> = rows
+        .into_iter()
+        .zip(1..)
+        .map(|(row, number)| NewRow {
+            import_job_id: id,
+            row_number: number,
+            line: i32::try_from(row.line).unwrap_or(0),
+            file: row.file,
+            title: row.title,
+            record: serde_json::to_value(&row.parsed).ok(),
+            message: String::new(),
+        })
+        .collect();
+    let job = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+        Box::pin(async move {
+            let job = db::imports::NewJob {
+                id,
+                user_id: caller.user_id,
+                file_name: &file_name,
+                format,
+                conflict_policy: policy,
+                state: JobState::Queued,
+                total_rows: total,
+            };
+            Ok(db::imports::insert(conn, job, &rows).await?)
+        })
+    })
+    .await?;
+    app.imports.wake.notify_one();
+    Ok(pb::StartImportResponse {
+        import_job: Some(job.into()),
+    })
+}
+
+fn job_id(raw: &str) -> Result<Uuid, Error> {
+    parse_id(raw).map_err(|why| Error::invalid("id", why))
+}
+
+pub(crate) async fn get_import(
+    app: &App,
+    request: Request<pb::GetImportRequest>,
+) -> Result<pb::GetImportResponse, Error> {
+    let caller = Caller::of(&request)?;
+    let id = job_id(&request.get_ref().id)?;
+    let mut conn = common_db::conn(&app.pool).await?;
+    let job = db::imports::find(&mut conn, caller.user_id, id)
+        .await?
+        .ok_or(Error::ImportNotFound)?;
+    Ok(pb::GetImportResponse {
+        import_job: Some(job.into()),
+    })
+}
+
+pub(crate) async fn list_imports(
+    app: &App,
+    request: Request<pb::ListImportsRequest>,
+) -> Result<pb::ListImportsResponse, Error> {
+    let caller = Caller::of(&request)?;
+    let ImportListing { size, page_token } = ImportListing::try_from(request.into_inner())?;
+    let me = caller.user_id.to_string();
+    let after = app.page_tokens.open(&page_token, &me, &())?;
+    let mut conn = common_db::conn(&app.pool).await?;
+    let jobs = db::imports::list(&mut conn, caller.user_id, after, size.limit()).await?;
+    let page = Page::from_rows(jobs, size, |job| {
+        app.page_tokens.seal(&me, &(), &(job.created_at, job.id))
+    });
+    Ok(pb::ListImportsResponse {
+        import_jobs: page.items.into_iter().map(Into::into).collect(),
+        next_page_token: page.next_page_token,
+    })
+}
+
+/// Stops a job between two batches; what was applied stays.
+pub(crate) async fn cancel_import(
+    app: &App,
+    request: Request<pb::CancelImportRequest>,
+) -> Result<pb::CancelImportResponse, Error> {
+    let caller = Caller::of(&request)?;
+    let id = job_id(&request.get_ref().id)?;
+    let job = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+        Box::pin(async move {
+            db::imports::find(conn, caller.user_id, id)
+                .await?
+                .ok_or(Error::ImportNotFound)?;
+            let job = db::imports::lock(conn, id).await?;
+            if job.state.is_finished() {
+                return Err(Error::ImportFinished);
+            }
+            Ok(db::imports::set_state(conn, id, JobState::Cancelled).await?)
+        })
+    })
+    .await?;
+    Ok(pb::CancelImportResponse {
+        import_job: Some(job.into()),
+    })
+}
+
+/// Messages a watcher may have waiting before it is too slow to keep.
+const WATCH_BUFFER: usize = 64;
+/// Outcomes read per look.
+const WATCH_ROWS: i64 = 500;
+
+/// The job now, then each outcome in row order and the job whenever it
+/// changes, until the job has finished and every outcome is sent.
+pub(crate) async fn watch_import(
+    app: &App,
+    request: Request<pb::WatchImportRequest>,
+) -> Result<ReceiverStream<Result<pb::WatchImportResponse, Status>>, Error> {
+    let caller = Caller::of(&request)?;
+    let pb::WatchImportRequest { id, after_row } = request.into_inner();
+    let id = job_id(&id)?;
+    if after_row < 0 {
+        return Err(Error::invalid("after_row", "must not be negative"));
+    }
+    let job = {
+        let mut conn = common_db::conn(&app.pool).await?;
+        db::imports::find(&mut conn, caller.user_id, id)
+            .await?
+            .ok_or(Error::ImportNotFound)?
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(WATCH_BUFFER);
+    let app = app.clone();
+    tokio::spawn(async move {
+        if let Err(status) = follow(&app, caller.user_id, job, after_row, &tx).await {
+            let _ = tx.send(Err(status)).await;
+        }
+    });
+    Ok(ReceiverStream::new(rx))
+}
+
+type Sender = tokio::sync::mpsc::Sender<Result<pb::WatchImportResponse, Status>>;
+
+/// Sends until done; `Ok` also when the watcher has gone.
+async fn follow(
+    app: &App,
+    user: Uuid,
+    mut job: super::Job,
+    mut after: i32,
+    tx: &Sender,
+) -> Result<(), Status> {
+    use pb::watch_import_response::Event;
+    let send = |event| tx.send(Ok(pb::WatchImportResponse { event: Some(event) }));
+    if send(Event::ImportJob(job.clone().into())).await.is_err() {
+        return Ok(());
+    }
+    loop {
+        let (now, rows) = {
+            let mut conn = common_db::conn(&app.pool).await.map_err(Error::from)?;
+            let now = db::imports::find(&mut conn, user, job.id)
+                .await
+                .map_err(Error::from)?
+                .ok_or(Error::ImportNotFound)?;
+            let rows = db::imports::reports(&mut conn, job.id, after, WATCH_ROWS)
+                .await
+                .map_err(Error::from)?;
+            (now, rows)
+        };
+        let caught_up = (rows.len() as i64) < WATCH_ROWS;
+        for row in rows {
+            after = row.row;
+            if send(Event::Row(row.into())).await.is_err() {
+                return Ok(());
+            }
+        }
+        if now != job {
+            job = now;
+            if send(Event::ImportJob(job.clone().into())).await.is_err() {
+                return Ok(());
+            }
+        }
+        if job.state.is_finished() && caught_up {
+            return Ok(());
+        }
+        if caught_up {
+            tokio::select! {
+                () = tokio::time::sleep(app.imports.config.poll_interval / 4) => {}
+                () = tx.closed() => return Ok(()),
+            }
+        }
+    }
+}
