@@ -20,6 +20,8 @@ pub(crate) struct TestApp {
     pub media: Server,
     pub auth: Server,
     pub providers: MockServer,
+    /// What media-service was started with, to start it again.
+    pub media_config: Config,
     _media_db: Arc<TestDb>,
     _auth_db: TestDb,
 }
@@ -29,6 +31,8 @@ pub(crate) struct Options {
     pub rawg_key: bool,
     pub request_timeout: Duration,
     pub max_connections: u32,
+    pub import_max_bytes: usize,
+    pub import_max_unpacked_bytes: u64,
 }
 
 impl Default for Options {
@@ -38,6 +42,8 @@ impl Default for Options {
             rawg_key: true,
             request_timeout: Duration::from_secs(2),
             max_connections: 16,
+            import_max_bytes: 64 << 20,
+            import_max_unpacked_bytes: 256 << 20,
         }
     }
 }
@@ -76,6 +82,9 @@ impl TestApp {
         }
         config.providers.request_timeout = options.request_timeout;
         config.pool.max_connections = options.max_connections;
+        config.imports.max_bytes = options.import_max_bytes;
+        config.imports.max_unpacked_bytes = options.import_max_unpacked_bytes;
+        let media_config = config.clone();
         let media = Server::start(move |listener, shutdown| {
             media_service::run(listener, config, shutdown.wait())
         })
@@ -85,9 +94,21 @@ impl TestApp {
             media,
             auth,
             providers,
+            media_config,
             _media_db: media_db,
             _auth_db: auth_db,
         }
+    }
+
+    /// Stops media-service gracefully and starts it again on the same
+    /// database (on a new port).
+    pub(crate) async fn restart_media(&mut self) {
+        self.media.stop().await;
+        let config = self.media_config.clone();
+        self.media = Server::start(move |listener, shutdown| {
+            media_service::run(listener, config, shutdown.wait())
+        })
+        .await;
     }
 
     pub(crate) fn client(&self) -> MediaServiceClient<Channel> {
@@ -278,6 +299,8 @@ pub(crate) fn media_config(database_url: &str, auth_url: &str, providers: &str) 
     p.backoff = Duration::from_millis(20);
     p.max_retries = 2;
     config.health_interval = Duration::from_millis(100);
+    config.imports.poll_interval = Duration::from_millis(100);
+    config.imports.lease = Duration::from_secs(2);
     config
 }
 

@@ -7,6 +7,7 @@ mod auth;
 mod catalog;
 mod helpers;
 mod hostile_input;
+mod imports;
 mod list;
 mod list_listing;
 mod list_update;
