@@ -291,22 +291,26 @@ pub(crate) async fn record(
     .map(drop)
 }
 
-/// Outcomes of `user`'s job `id` after row `after`, in row order.
+/// A reported row as selected: number, line, file, title, outcome,
+/// message, entry.
+type ReportRow = (
+    i32,
+    i32,
+    String,
+    String,
+    Option<Outcome>,
+    String,
+    Option<Uuid>,
+);
+
+/// Outcomes of job `id` after row `after`, in row order.
 pub(crate) async fn reports(
     conn: &mut Conn,
     id: Uuid,
     after: i32,
     limit: i64,
 ) -> QueryResult<Vec<RowReport>> {
-    let rows: Vec<(
-        i32,
-        i32,
-        String,
-        String,
-        Option<Outcome>,
-        String,
-        Option<Uuid>,
-    )> = import_rows::table
+    let rows: Vec<ReportRow> = import_rows::table
         .filter(import_rows::import_job_id.eq(id))
         .filter(import_rows::row_number.gt(after))
         .filter(import_rows::outcome.is_not_null())

@@ -58,55 +58,52 @@ pub(super) async fn apply(
         seen.extend(origin.map(|o| (entry, o)));
     }
     let mut runs = Vec::new();
-    let mut outcomes = Vec::with_capacity(rows.len());
-    for (row, parsed) in rows {
-        let record = match parsed {
-            Parsed::Record(record) => record,
-            Parsed::Skipped(why) => {
-                outcomes.push((row, Outcome::Skipped, why, None));
-                continue;
-            }
-            Parsed::Failed(why) => {
-                outcomes.push((row, Outcome::Failed, why, None));
-                continue;
-            }
-        };
-        let Some(item) = items.get(&key(&record.target)) else {
-            outcomes.push((
-                row,
-                Outcome::Failed,
-                "the item could not be found".into(),
-                None,
-            ));
-            continue;
-        };
-        let fields = match fields(&record, item) {
-            Ok(fields) => fields,
-            Err(why) => {
-                outcomes.push((row, Outcome::Failed, why, None));
-                continue;
-            }
-        };
-        let (outcome, why, slot) = settle(&mut slots, item.id, policy, fields);
-        if matches!(
-            outcome,
-            Outcome::Created | Outcome::Updated | Outcome::Unchanged
-        ) {
-            let new = new_runs(&record, slot.id, &mut seen);
-            let outcome = if outcome == Outcome::Unchanged && !new.is_empty() {
-                slot.changed = true;
-                Outcome::Updated
-            } else {
-                outcome
-            };
-            runs.extend(new);
-            outcomes.push((row, outcome, why, Some(slot.id)));
-        } else {
-            outcomes.push((row, outcome, why, Some(slot.id)));
-        }
-    }
+    let outcomes = rows
+        .into_iter()
+        .map(|(row, parsed)| {
+            let (outcome, why, entry) =
+                decide(parsed, &items, &mut slots, policy, &mut seen, &mut runs);
+            (row, outcome, why, entry)
+        })
+        .collect();
     write(conn, user, &slots, &runs).await?;
     Ok(outcomes)
+}
+
+/// One row's outcome, with the entry and runs it changes.
+fn decide(
+    parsed: Parsed,
+    items: &HashMap<ItemKey, Item>,
+    slots: &mut HashMap<Uuid, Slot>,
+    policy: Policy,
+    seen: &mut HashSet<(Uuid, String)>,
+    runs: &mut Vec<NewRun>,
+) -> (Outcome, String, Option<Uuid>) {
+    let record = match parsed {
+        Parsed::Record(record) => record,
+        Parsed::Skipped(why) => return (Outcome::Skipped, why, None),
+        Parsed::Failed(why) => return (Outcome::Failed, why, None),
+    };
+    let Some(item) = items.get(&key(&record.target)) else {
+        return (Outcome::Failed, "the item could not be found".into(), None);
+    };
+    let fields = match fields(&record, item) {
+        Ok(fields) => fields,
+        Err(why) => return (Outcome::Failed, why, None),
+    };
+    let (outcome, why, slot) = settle(slots, item.id, policy, fields);
+    if outcome == Outcome::Skipped {
+        return (outcome, why, Some(slot.id));
+    }
+    let new = new_runs(&record, slot.id, seen);
+    let outcome = if outcome == Outcome::Unchanged && !new.is_empty() {
+        slot.changed = true;
+        Outcome::Updated
+    } else {
+        outcome
+    };
+    runs.extend(new);
+    (outcome, why, Some(slot.id))
 }
 
 /// What the row does to the item's entry under `policy`.

@@ -62,21 +62,7 @@ async fn write(app: &App, user: Uuid, format: ExportFormat, tx: &Sender) -> Resu
         buffer: Vec::with_capacity(CHUNK * 2),
         first: Some((file_name, content_type)),
     };
-    match format {
-        ExportFormat::Json => {
-            let header = serde_json::json!({
-                "format": FORMAT,
-                "version": VERSION,
-                "exported_at": chrono::Utc::now().to_rfc3339(),
-            })
-            .to_string();
-            // The envelope's fields, then the entries one a line.
-            out.buffer
-                .extend_from_slice(&header.as_bytes()[..header.len() - 1]);
-            out.buffer.extend_from_slice(b",\"entries\":[");
-        }
-        ExportFormat::Csv => out.buffer.extend_from_slice(CSV_HEADER.as_bytes()),
-    }
+    out.begin(format);
     let filter = EntryFilter {
         status: None,
         kind: None,
@@ -94,21 +80,14 @@ async fn write(app: &App, user: Uuid, format: ExportFormat, tx: &Sender) -> Resu
         };
         let full = entries.len() as i64 == PAGE;
         after = entries.last().map(|e| EntryPosition::of(e, filter.order));
+        let mut by_entry: std::collections::HashMap<Uuid, Vec<Run>> = Default::default();
+        for run in runs {
+            by_entry.entry(run.entry_id).or_default().push(run);
+        }
         for entry in entries {
-            let mine: Vec<Run> = runs
-                .iter()
-                .filter(|r| r.entry_id == entry.id)
-                .cloned()
-                .collect();
+            let mine = by_entry.remove(&entry.id).unwrap_or_default();
             match format {
-                ExportFormat::Json => {
-                    out.buffer
-                        .extend_from_slice(if first { b"\n" } else { b",\n" });
-                    let line = serde_json::to_vec(&ExportEntry::new(entry, mine)).map_err(|e| {
-                        Error::Common(completionist_common::error::CommonError::Internal(e.into()))
-                    })?;
-                    out.buffer.extend_from_slice(&line);
-                }
+                ExportFormat::Json => json_entry(&mut out.buffer, first, entry, mine)?,
                 ExportFormat::Csv => csv_row(&mut out.buffer, entry, &mine),
             }
             first = false;
@@ -135,16 +114,47 @@ struct Out<'a> {
 }
 
 impl Out<'_> {
+    /// What comes before the entries.
+    fn begin(&mut self, format: ExportFormat) {
+        match format {
+            ExportFormat::Json => {
+                let header = serde_json::json!({
+                    "format": FORMAT,
+                    "version": VERSION,
+                    "exported_at": chrono::Utc::now().to_rfc3339(),
+                })
+                .to_string();
+                // The envelope's fields, then the entries one a line.
+                self.buffer
+                    .extend_from_slice(&header.as_bytes()[..header.len() - 1]);
+                self.buffer.extend_from_slice(b",\"entries\":[");
+            }
+            ExportFormat::Csv => self.buffer.extend_from_slice(CSV_HEADER.as_bytes()),
+        }
+    }
+
     /// Sends what is buffered; false when the caller has gone.
     async fn flush(&mut self) -> bool {
         let (file_name, content_type) = self.first.take().unwrap_or_default();
         let message = pb::ExportListResponse {
-            data: std::mem::take(&mut self.buffer).into(),
+            data: std::mem::take(&mut self.buffer),
             file_name,
             content_type: content_type.to_owned(),
         };
         self.tx.send(Ok(message)).await.is_ok()
     }
+}
+
+/// One entry of our JSON, on a line of its own.
+fn json_entry(
+    buffer: &mut Vec<u8>,
+    first: bool,
+    entry: Entry,
+    runs: Vec<Run>,
+) -> Result<(), Error> {
+    buffer.extend_from_slice(if first { b"\n" } else { b",\n" });
+    serde_json::to_writer(&mut *buffer, &ExportEntry::new(entry, runs))
+        .map_err(|e| Error::Common(completionist_common::error::CommonError::Internal(e.into())))
 }
 
 const CSV_HEADER: &str = "kind,source,external_id,title,year,status,rating,progress,total_units,notes,start_date,finish_date,completion_count,runs\r\n";

@@ -52,23 +52,13 @@ pub(crate) async fn start_import(
     if content.len() > config.max_bytes {
         return Err(Error::ImportTooLarge(config.max_bytes as u64));
     }
-    let max_unpacked = config.max_unpacked_bytes;
-    let name = file_name.clone();
-    // Parsing is CPU work: off the threads that serve calls.
-    let (format, rows) = tokio::task::spawn_blocking(move || {
-        let input = Input {
-            bytes: &content,
-            file_name: &name,
-            max_unpacked,
-        };
-        formats::read(format, &input)
-    })
-    .await
-    .map_err(|e| Error::Common(completionist_common::error::CommonError::Internal(e.into())))?
-    .map_err(|e| match e {
-        FileError::TooLarge(limit) => Error::ImportTooLarge(limit),
-        FileError::Unreadable(why) => Error::UnreadableImport(why),
-    })?;
+    let (format, rows) = read(
+        content,
+        file_name.clone(),
+        format,
+        config.max_unpacked_bytes,
+    )
+    .await?;
     let id = Uuid::now_v7();
     let total = i32::try_from(rows.len()).unwrap_or(i32::MAX);
     let rows: Vec<NewRow> = rows
@@ -102,6 +92,29 @@ pub(crate) async fn start_import(
     app.imports.wake.notify_one();
     Ok(pb::StartImportResponse {
         import_job: Some(job.into()),
+    })
+}
+
+/// Reads a file off the threads that serve calls (parsing is CPU work).
+async fn read(
+    content: Vec<u8>,
+    name: String,
+    format: Option<Format>,
+    max_unpacked: u64,
+) -> Result<(Format, Vec<formats::Row>), Error> {
+    tokio::task::spawn_blocking(move || {
+        let input = Input {
+            bytes: &content,
+            file_name: &name,
+            max_unpacked,
+        };
+        formats::read(format, &input)
+    })
+    .await
+    .map_err(|e| Error::Common(completionist_common::error::CommonError::Internal(e.into())))?
+    .map_err(|e| match e {
+        FileError::TooLarge(limit) => Error::ImportTooLarge(limit),
+        FileError::Unreadable(why) => Error::UnreadableImport(why),
     })
 }
 

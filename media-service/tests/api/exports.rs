@@ -119,12 +119,27 @@ async fn an_export_imported_into_a_fresh_account_is_the_same_list() {
         "into its own account: {rows:?}"
     );
     assert_eq!(view(&app.all_entries(&token).await), view(&mine));
+}
 
+#[tokio::test]
+async fn a_csv_export_has_a_row_per_entry_with_its_runs() {
+    let app = TestApp::spawn().await;
+    let token = app.user().await;
+    let job = app
+        .start_import(
+            &token,
+            import_fixture("mal-anime.xml"),
+            "a.xml",
+            ConflictPolicy::Skip,
+        )
+        .await
+        .unwrap();
+    app.watch_import(&token, &job.id, 0).await;
     let (csv, name, _) = app.export(&token, pb::ExportFormat::Csv).await;
     assert!(name.ends_with(".csv"));
     let text = String::from_utf8(csv).unwrap();
     assert!(text.starts_with("kind,source,external_id,title"), "{text}");
-    assert_eq!(text.lines().count(), 5);
+    assert_eq!(text.lines().count(), 4);
     assert!(
         text.contains("anime,jikan,1,Cowboy Bebop,,completed,9,26,26,\"See you, space cowboy\",2015-01-03,2015-02-10,2,"),
         "{text}"
@@ -133,20 +148,18 @@ async fn an_export_imported_into_a_fresh_account_is_the_same_list() {
 
 /// A Letterboxd diary whose films are each found by a search the stand-in
 /// answers slowly, so the job is still running when the test acts.
-fn slow_letterboxd(app: &TestApp) -> impl std::future::Future<Output = ()> + '_ {
-    async move {
-        Mock::given(path("/omdb/"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_raw(
-                        r#"{"Response":"False","Error":"Movie not found!"}"#,
-                        "application/json",
-                    )
-                    .set_delay(std::time::Duration::from_millis(150)),
-            )
-            .mount(&app.providers)
-            .await;
-    }
+async fn slow_letterboxd(app: &TestApp) {
+    Mock::given(path("/omdb/"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(
+                    r#"{"Response":"False","Error":"Movie not found!"}"#,
+                    "application/json",
+                )
+                .set_delay(std::time::Duration::from_millis(150)),
+        )
+        .mount(&app.providers)
+        .await;
 }
 
 fn watched_csv(films: usize) -> Vec<u8> {

@@ -96,12 +96,55 @@ fn outcomes(rows: &[pb::ImportRow]) -> Vec<RowOutcome> {
 }
 
 #[tokio::test]
-async fn a_myanimelist_export_lands_with_runs_and_a_report_per_row() {
+async fn items_made_from_the_file_get_their_details_later() {
     let app = TestApp::spawn().await;
     Mock::given(path("/jikan/v4/anime/1"))
         .respond_with(json_fixture("jikan_anime_1.json"))
         .mount(&app.providers)
         .await;
+    let token = app.user().await;
+    let job = app
+        .start_import(
+            &token,
+            import_fixture("mal-anime.xml"),
+            "a.xml",
+            ConflictPolicy::Skip,
+        )
+        .await
+        .unwrap();
+    app.watch_import(&token, &job.id, 0).await;
+    let item = app.all_entries(&token).await.remove(0).media_item.unwrap();
+    assert_eq!(item.image_url, "", "listed before the provider is asked");
+    let mut filled = String::new();
+    for _ in 0..50 {
+        filled = app
+            .client()
+            .get_media_item(authed(
+                &token,
+                pb::GetMediaItemRequest {
+                    id: item.id.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .media_item
+            .unwrap()
+            .image_url;
+        if !filled.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        filled.starts_with("https://"),
+        "filled in from Jikan: {filled:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_myanimelist_export_lands_with_runs_and_a_report_per_row() {
+    let app = TestApp::spawn().await;
     let token = app.user().await;
     let job = app
         .start_import(
@@ -135,7 +178,11 @@ async fn a_myanimelist_export_lands_with_runs_and_a_report_per_row() {
     assert!(rows[3].message.contains("rating"), "{:?}", rows[3]);
     assert_eq!((done.created_count, done.failed_count), (3, 1));
 
-    let entries = app.all_entries(&token).await;
+    assert_fixture_list(&app.all_entries(&token).await);
+}
+
+/// The list the MyAnimeList fixture makes.
+fn assert_fixture_list(entries: &[pb::ListEntry]) {
     let titles: Vec<_> = entries
         .iter()
         .map(|e| e.media_item.as_ref().unwrap().title.as_str())
@@ -160,36 +207,15 @@ async fn a_myanimelist_export_lands_with_runs_and_a_report_per_row() {
         "the first watch and one rewatch"
     );
     assert_eq!(bebop.notes, "See you, space cowboy");
-    let fma = &entries[1];
     assert_eq!(
-        (fma.status(), fma.rating, fma.start_date.clone()),
-        (ListStatus::InProgress, None, None)
+        (
+            entries[1].status(),
+            entries[1].rating,
+            entries[1].start_date
+        ),
+        (ListStatus::InProgress, None, None),
+        "unrated, and a start date with an unknown day is unknown"
     );
-
-    // The details the file lacked are filled in from Jikan in the background.
-    let item = bebop.media_item.clone().unwrap();
-    let mut filled = String::new();
-    for _ in 0..50 {
-        filled = app
-            .client()
-            .get_media_item(authed(
-                &token,
-                pb::GetMediaItemRequest {
-                    id: item.id.clone(),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .media_item
-            .unwrap()
-            .image_url;
-        if !filled.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(filled.starts_with("https://"), "filled in: {filled:?}");
 }
 
 #[tokio::test]
@@ -228,14 +254,7 @@ async fn importing_the_same_file_twice_changes_nothing() {
     let view = |entries: &[pb::ListEntry]| -> Vec<_> {
         entries
             .iter()
-            .map(|e| {
-                (
-                    e.id.clone(),
-                    e.progress,
-                    e.completion_count,
-                    e.update_time.clone(),
-                )
-            })
+            .map(|e| (e.id.clone(), e.progress, e.completion_count, e.update_time))
             .collect()
     };
     assert_eq!(view(&after), view(&before));

@@ -68,12 +68,6 @@ fn parse(table: &csv_rows::Table, row: &csv_rows::CsvRow) -> Result<Parsed, Stri
     if !(0..=5).contains(&stars) {
         return Err(format!("My Rating must be 0 to 5, got {stars}"));
     }
-    let reads: usize = match get("read count") {
-        "" => 0,
-        raw => raw
-            .parse()
-            .map_err(|_| format!("Read Count is not a number: {raw:?}"))?,
-    };
     let finished = date(get("date read")).map_err(|why| format!("Date Read: {why}"))?;
     let author = Some(get("author").to_owned()).filter(|a| !a.is_empty());
     let published = year(get("original publication year")).or_else(|| year(get("year published")));
@@ -94,6 +88,24 @@ fn parse(table: &csv_rows::Table, row: &csv_rows::CsvRow) -> Result<Parsed, Stri
     if status == ListStatus::Completed {
         record.finish_date = finished;
     }
+    record.runs = runs(status, get("read count"), finished, get("book id"))?;
+    Ok(record.checked())
+}
+
+/// A read book is one run at least; `Read Count` says how many. The export
+/// knows the date of the last read only.
+fn runs(
+    status: ListStatus,
+    count: &str,
+    finished: Option<chrono::NaiveDate>,
+    book: &str,
+) -> Result<Vec<RecordRun>, String> {
+    let reads: usize = match count {
+        "" => 0,
+        raw => raw
+            .parse()
+            .map_err(|_| format!("Read Count is not a number: {raw:?}"))?,
+    };
     let runs = if status == ListStatus::Completed {
         reads.max(1)
     } else {
@@ -105,16 +117,13 @@ fn parse(table: &csv_rows::Table, row: &csv_rows::CsvRow) -> Result<Parsed, Stri
             super::MAX_RUNS
         ));
     }
-    let book = get("book id");
-    record.runs = (0..runs)
+    Ok((0..runs)
         .map(|n| RecordRun {
             start_date: None,
-            // The export knows the date of the last read only.
             finish_date: if n == 0 { finished } else { None },
             origin: format!("goodreads:{book}:{n}"),
         })
-        .collect();
-    Ok(record.checked())
+        .collect())
 }
 
 #[cfg(test)]

@@ -177,6 +177,12 @@ fn watched(title: &mut Title, row: &Value, episode: Option<&Value>) {
     if title.kind != Some(MediaKind::Movie) {
         return;
     }
+    plays(title, row);
+}
+
+/// A movie's plays: one run per history row (its id keeps it from being
+/// added twice), or `plays` runs from watched-movies.
+fn plays(title: &mut Title, row: &Value) {
     let when = row
         .get("watched_at")
         .or_else(|| row.get("last_watched_at"))
@@ -195,7 +201,6 @@ fn watched(title: &mut Title, row: &Value, episode: Option<&Value>) {
             finish_date: day,
             origin: format!("trakt:history:{id}"),
         }),
-        // watched-movies: plays, and the last date only.
         None => {
             let plays = row
                 .get("plays")
