@@ -26,7 +26,10 @@ pub struct Config {
 pub struct Limits {
     /// Largest request body (all messages of a call), in bytes.
     pub max_request_bytes: usize,
-    /// Largest response body, in bytes.
+    /// Largest request body of an upload (StartImport's file), in bytes;
+    /// keep it at media-service's `IMPORT_MAX_BYTES` plus a little.
+    pub max_upload_bytes: usize,
+    /// Largest response body of a unary call, in bytes.
     pub max_response_bytes: usize,
     /// Calls in flight at once, over all clients; more are refused with
     /// RESOURCE_EXHAUSTED rather than queued.
@@ -74,6 +77,7 @@ impl Config {
             env.parse_or("GATEWAY_CORS_ALLOWED_ORIGINS", Vec::new(), origins);
         let limits = Limits {
             max_request_bytes: env.or("GATEWAY_MAX_REQUEST_BYTES", 4 * 1024 * 1024),
+            max_upload_bytes: env.or("GATEWAY_MAX_UPLOAD_BYTES", (64 << 20) + (64 << 10)),
             max_response_bytes: env.or("GATEWAY_MAX_RESPONSE_BYTES", 16 * 1024 * 1024),
             max_concurrent_requests: env.or("GATEWAY_MAX_CONCURRENT_REQUESTS", 1024),
             max_metadata_bytes: 8 * 1024,

@@ -30,6 +30,13 @@ pub(crate) trait Backend: Send + Sync + 'static {
     const NAME: &'static str;
     /// Methods not served to the outside.
     const PRIVATE_METHODS: &'static [&'static str];
+    /// Methods whose request is a file, allowed up to
+    /// `Limits::max_upload_bytes`.
+    const UPLOAD_METHODS: &'static [&'static str] = &[];
+    /// Server-streaming methods: their responses are as long as the stream
+    /// lasts, so no total response size applies (each message is still
+    /// bounded by the backend's own limit).
+    const STREAMING_METHODS: &'static [&'static str] = &[];
 }
 
 /// `completionist.auth.v1.AuthService`, less ValidateToken.
@@ -46,6 +53,8 @@ pub(crate) struct Media;
 impl Backend for Media {
     const NAME: &'static str = completionist_proto::media::media_service_server::SERVICE_NAME;
     const PRIVATE_METHODS: &'static [&'static str] = &[];
+    const UPLOAD_METHODS: &'static [&'static str] = &["StartImport"];
+    const STREAMING_METHODS: &'static [&'static str] = &["WatchImport", "ExportList"];
 }
 
 /// Forwards every call of backend `B` over `channel`.
@@ -178,7 +187,12 @@ impl<B: Backend> Forward<B> {
             .try_acquire()
             .map_err(|_| Error::Overloaded)?;
 
-        let max = self.limits.max_request_bytes;
+        let max = if B::UPLOAD_METHODS.contains(&method) {
+            self.limits.max_upload_bytes
+        } else {
+            self.limits.max_request_bytes
+        };
+        let streaming = B::STREAMING_METHODS.contains(&method);
         let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -223,6 +237,9 @@ impl<B: Backend> Forward<B> {
             tracing::warn!(backend = B::NAME, %error, "backend unreachable");
             Error::BackendUnavailable(B::NAME)
         })?;
+        if streaming {
+            return Ok(response);
+        }
         let max_response = self.limits.max_response_bytes;
         Ok(response.map(|body| Body::new(Limited::new(body, max_response))))
     }

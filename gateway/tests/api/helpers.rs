@@ -146,6 +146,35 @@ pub(crate) async fn buf_curl(
     }
 }
 
+/// Calls server-streaming `method` through the gateway with `buf curl
+/// --protocol grpcweb`, the request body read from `body_file`; every
+/// message the stream sent, or the error.
+pub(crate) async fn buf_curl_stream(
+    gateway: SocketAddr,
+    method: &str,
+    body_file: &std::path::Path,
+    token: &str,
+) -> Result<Vec<Value>, String> {
+    let output = tokio::process::Command::new(buf())
+        .args(["curl", "--protocol", "grpcweb", "--emit-defaults", "-d"])
+        .arg(format!("@{}", body_file.display()))
+        .args(["-H", &format!("Origin: {ORIGIN}")])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .arg(format!("http://{gateway}/{method}"))
+        .output()
+        .await
+        .unwrap();
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned()
+            + &String::from_utf8_lossy(&output.stdout));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    Ok(serde_json::Deserializer::from_str(&stdout)
+        .into_iter::<Value>()
+        .map(|m| m.unwrap_or_else(|e| panic!("{e}: {stdout}")))
+        .collect())
+}
+
 /// buf, as `make test` installs it from npm.
 fn buf() -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node/node_modules/.bin/buf");

@@ -9,3 +9,4 @@ mod browser;
 mod grpc;
 mod helpers;
 mod hostile;
+mod imports;
