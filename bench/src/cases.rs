@@ -67,6 +67,9 @@ pub(crate) async fn round(
     if wanted("flood") {
         cases.push(validate_in_a_login_flood(ctx).await);
     }
+    if wanted("bulk") {
+        cases.extend(crate::bulk::import_then_export(ctx).await?);
+    }
     Ok((cases, argon2_rps))
 }
 

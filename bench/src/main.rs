@@ -9,6 +9,7 @@
 //! always the floor, which the others are compared with); such a run writes
 //! `partial.md`, not `latest.md`.
 
+mod bulk;
 mod cases;
 mod client;
 mod load;
@@ -31,7 +32,7 @@ use crate::{
 
 /// The names `--cases` takes (the floor always runs).
 const CASES: &[&str] = &[
-    "validate", "get", "list", "update", "gateway", "login", "flood", "fair", "overload",
+    "validate", "get", "list", "update", "gateway", "login", "flood", "fair", "overload", "bulk",
 ];
 
 #[derive(Parser)]
@@ -44,7 +45,7 @@ struct Args {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     rounds: Option<u32>,
     /// Only these cases (comma list): validate, get, list, update, gateway,
-    /// login, flood, fair, overload.
+    /// login, flood, fair, overload, bulk.
     #[arg(
         long,
         value_delimiter = ',',

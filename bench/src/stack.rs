@@ -112,6 +112,12 @@ impl Stack {
                 ("MEDIA_LISTEN_ADDR", &media_addr.to_string()),
                 ("MEDIA_DATABASE_URL", &media_db),
                 ("AUTH_SERVICE_URL", &auth.url()),
+                // A closed port: no case may depend on the internet, and
+                // the whole-list cases may ask no provider at all.
+                ("OMDB_BASE_URL", "http://127.0.0.1:9"),
+                ("JIKAN_BASE_URL", "http://127.0.0.1:9"),
+                ("OPENLIBRARY_BASE_URL", "http://127.0.0.1:9"),
+                ("RAWG_BASE_URL", "http://127.0.0.1:9"),
             ],
             &common,
         )?;
