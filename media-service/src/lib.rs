@@ -83,7 +83,11 @@ pub async fn run(
     };
     let worker = Worker::start(app.clone());
     let (stop_enricher, enricher_stopped) = tokio::sync::watch::channel(false);
-    let enricher = tokio::spawn(imports::enrich::run(app.clone(), enricher_stopped));
+    // Aborted with this future if it is cut short.
+    let mut enricher = AbortOnDrop(tokio::spawn(imports::enrich::run(
+        app.clone(),
+        enricher_stopped,
+    )));
     // An upload is one message: the largest file plus its framing fields.
     let max_upload = config.imports.max_bytes + 64 * 1024;
 
@@ -115,7 +119,16 @@ pub async fn run(
     // Jobs under way are let go, for the next replica to take at once.
     worker.stop().await;
     let _ = stop_enricher.send(true);
-    let _ = enricher.await;
+    let _ = (&mut enricher.0).await;
     served?;
     Ok(())
+}
+
+/// A task that ends with its owner.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

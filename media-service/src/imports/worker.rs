@@ -28,23 +28,38 @@ use crate::{
 const SEARCHES_PER_BATCH: usize = 8;
 
 /// The worker of one replica; stopping it lets go of its jobs, so another
-/// replica (or this one, restarted) takes them over at once.
+/// replica (or this one, restarted) takes them over at once. Dropped
+/// without stopping (the server's future cut short, as in a crash), it is
+/// aborted, and its jobs wait for their leases to run out.
 pub(crate) struct Worker {
     stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
 }
 
 impl Worker {
     pub(crate) fn start(app: App) -> Self {
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(run(app, stopped));
-        Self { stop, task }
+        Self {
+            stop,
+            task: Some(task),
+        }
     }
 
     /// Finishes the batches under way, then lets go of their jobs.
-    pub(crate) async fn stop(self) {
+    pub(crate) async fn stop(mut self) {
         let _ = self.stop.send(true);
-        if let Err(e) = self.task.await {
+        if let Some(task) = self.task.take()
+            && let Err(e) = task.await
+        {
             tracing::error!(error = %e, "the import worker failed");
         }
     }

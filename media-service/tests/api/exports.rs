@@ -204,6 +204,15 @@ async fn a_cancelled_import_stops_between_batches() {
 
 #[tokio::test]
 async fn a_restart_in_the_middle_resumes_with_no_row_applied_twice() {
+    restart_in_the_middle(false).await;
+}
+
+#[tokio::test]
+async fn a_crash_in_the_middle_is_taken_over_when_the_lease_runs_out() {
+    restart_in_the_middle(true).await;
+}
+
+async fn restart_in_the_middle(crash: bool) {
     let mut app = TestApp::spawn().await;
     slow_letterboxd(&app).await;
     let token = app.user().await;
@@ -227,7 +236,11 @@ async fn a_restart_in_the_middle_resumes_with_no_row_applied_twice() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    app.restart_media().await;
+    if crash {
+        app.crash_media().await;
+    } else {
+        app.restart_media().await;
+    }
     let (rows, done) = app.watch_import(&token, &job.id, 0).await;
     assert_eq!(done.state(), ImportState::Done);
     assert_eq!(

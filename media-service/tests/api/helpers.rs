@@ -111,6 +111,19 @@ impl TestApp {
         .await;
     }
 
+    /// Starts a second media-service on the same database and cuts the
+    /// first one off mid-flight, as a crash would: its leases are left to
+    /// run out.
+    pub(crate) async fn crash_media(&mut self) {
+        let config = self.media_config.clone();
+        let replacement = Server::start(move |listener, shutdown| {
+            media_service::run(listener, config, shutdown.wait())
+        })
+        .await;
+        // Dropping a running server aborts it.
+        drop(std::mem::replace(&mut self.media, replacement));
+    }
+
     pub(crate) fn client(&self) -> MediaServiceClient<Channel> {
         MediaServiceClient::new(self.media.channel.clone())
     }
