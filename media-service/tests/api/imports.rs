@@ -491,3 +491,95 @@ async fn goodreads_books_are_found_by_isbn_and_misses_fail_alone() {
     );
     assert_eq!(book.media_item.unwrap().external_id, "OL5735363W");
 }
+
+#[tokio::test]
+async fn bad_watch_export_and_listing_requests_name_their_fields() {
+    let app = TestApp::spawn().await;
+    let token = app.user().await;
+    let watch = app
+        .client()
+        .watch_import(authed(
+            &token,
+            pb::WatchImportRequest {
+                id: uuid::Uuid::now_v7().to_string(),
+                after_row: -1,
+            },
+        ))
+        .await;
+    let status = assert_error(watch, Code::InvalidArgument, "INVALID_ARGUMENT");
+    assert_eq!(violated_fields(&status), ["after_row"]);
+    let export = app
+        .client()
+        .export_list(authed(&token, pb::ExportListRequest { format: 7 }))
+        .await;
+    let status = assert_error(export, Code::InvalidArgument, "INVALID_ARGUMENT");
+    assert_eq!(violated_fields(&status), ["format"]);
+    let listing = app
+        .client()
+        .list_imports(authed(
+            &token,
+            pb::ListImportsRequest {
+                page_size: 1000,
+                page_token: String::new(),
+            },
+        ))
+        .await;
+    let status = assert_error(listing, Code::InvalidArgument, "INVALID_ARGUMENT");
+    assert_eq!(violated_fields(&status), ["page_size"]);
+    let missing = app
+        .client()
+        .get_import(authed(&token, pb::GetImportRequest { id: "nope".into() }))
+        .await;
+    let status = assert_error(missing, Code::InvalidArgument, "INVALID_ARGUMENT");
+    assert_eq!(violated_fields(&status), ["id"]);
+}
+
+#[tokio::test]
+async fn a_huge_import_leaves_room_for_everyone_else() {
+    let app = TestApp::spawn_with(Options {
+        max_connections: 2,
+        ..Options::default()
+    })
+    .await;
+    let (importer, other) = (app.user().await, app.user().await);
+    let mut xml = String::from("<myanimelist>\n");
+    for id in 1..=3000 {
+        xml.push_str(&format!(
+            "<anime><series_animedb_id>{id}</series_animedb_id><series_title>Show {id}</series_title>\
+             <my_status>Completed</my_status><my_times_watched>2</my_times_watched></anime>\n"
+        ));
+    }
+    xml.push_str("</myanimelist>\n");
+    let job = app
+        .start_import(&importer, xml.into_bytes(), "big.xml", ConflictPolicy::Skip)
+        .await
+        .unwrap();
+    let mut served = 0;
+    loop {
+        let stats = app
+            .client()
+            .get_list_stats(authed(&other, pb::GetListStatsRequest {}))
+            .await;
+        assert!(
+            stats.is_ok(),
+            "another user's call during the import: {stats:?}"
+        );
+        served += 1;
+        let now = app
+            .client()
+            .get_import(authed(
+                &importer,
+                pb::GetImportRequest { id: job.id.clone() },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .import_job
+            .unwrap();
+        if now.state() == ImportState::Done {
+            assert_eq!(now.created_count, 3000);
+            break;
+        }
+    }
+    assert!(served > 1, "calls were made while the import ran");
+}
