@@ -9,6 +9,7 @@ mod exports;
 mod helpers;
 mod hostile_input;
 mod imports;
+mod imports_errors;
 mod imports_formats;
 mod list;
 mod list_listing;
