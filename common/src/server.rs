@@ -66,7 +66,11 @@ pub fn database_readiness(
         services: vec![service],
         probe: move || {
             let probe = probe.clone();
-            Box::pin(async move { probe.ping(interval).await.is_ok() })
+            // A busy machine may take a while to answer; the database is
+            // away when it cannot answer within a second, not within one
+            // (possibly very short) interval.
+            let timeout = interval.max(Duration::from_secs(1));
+            Box::pin(async move { probe.ping(timeout).await.is_ok() })
                 as futures_util::future::BoxFuture<'static, bool>
         },
         interval,

@@ -57,6 +57,22 @@ fn view(entries: &[pb::ListEntry]) -> Vec<String> {
         .collect()
 }
 
+/// The provider requests once the enricher has asked once for each of the
+/// three items the MyAnimeList fixture makes (the stand-in has no answer,
+/// so each then waits minutes before its next try).
+async fn enricher_done(app: &TestApp) -> usize {
+    let mut calls = 0;
+    for _ in 0..200 {
+        calls = app.providers.received_requests().await.unwrap().len();
+        if calls >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(calls, 3, "one details request per new item");
+    calls
+}
+
 #[tokio::test]
 async fn an_export_imported_into_a_fresh_account_is_the_same_list() {
     let app = TestApp::spawn().await;
@@ -90,7 +106,7 @@ async fn an_export_imported_into_a_fresh_account_is_the_same_list() {
     );
     assert_eq!(parsed["entries"].as_array().unwrap().len(), 4);
 
-    let calls = app.providers.received_requests().await.unwrap().len();
+    let calls = enricher_done(&app).await;
     let fresh = app.user().await;
     let job = app
         .start_import(&fresh, json.clone(), "export.json", ConflictPolicy::Skip)

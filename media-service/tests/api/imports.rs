@@ -1,6 +1,8 @@
 //! Whole-list imports end to end: a real file through StartImport, the
 //! worker applying it, WatchImport reporting each row, and the list after.
 
+use std::time::Duration;
+
 use completionist_proto::media as pb;
 use pb::{ConflictPolicy, ImportFormat, ImportState, ListStatus, RowOutcome};
 use wiremock::{
@@ -97,8 +99,9 @@ fn outcomes(rows: &[pb::ImportRow]) -> Vec<RowOutcome> {
 #[tokio::test]
 async fn items_made_from_the_file_get_their_details_later() {
     let app = TestApp::spawn().await;
+    // Slow to answer, so the entry is seen before its details arrive.
     Mock::given(path("/jikan/v4/anime/1"))
-        .respond_with(json_fixture("jikan_anime_1.json"))
+        .respond_with(json_fixture("jikan_anime_1.json").set_delay(Duration::from_millis(800)))
         .mount(&app.providers)
         .await;
     let token = app.user().await;
@@ -115,7 +118,7 @@ async fn items_made_from_the_file_get_their_details_later() {
     let item = app.all_entries(&token).await.remove(0).media_item.unwrap();
     assert_eq!(item.image_url, "", "listed before the provider is asked");
     let mut filled = String::new();
-    for _ in 0..50 {
+    for _ in 0..100 {
         filled = app
             .client()
             .get_media_item(authed(
