@@ -101,7 +101,7 @@ pub(crate) async fn import_then_export(ctx: &Ctx) -> anyhow::Result<[Case; 2]> {
         .start_import(authed(
             &token,
             pb::StartImportRequest {
-                content: file,
+                content: file.into(),
                 file_name: "animelist.xml".into(),
                 ..Default::default()
             },

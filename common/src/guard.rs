@@ -18,6 +18,7 @@ use std::{
     task::{Context, Poll},
 };
 
+use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -141,8 +142,9 @@ where
     }
 }
 
-/// Checks one framed request message of type `input`.
-pub fn check(input: &MessageDescriptor, body: &[u8], max: usize) -> Result<(), CommonError> {
+/// Checks one framed request message of type `input`. `bytes` fields are
+/// not copied out of `body` (an upload may be tens of megabytes).
+pub fn check(input: &MessageDescriptor, body: &Bytes, max: usize) -> Result<(), CommonError> {
     let Some((header, message)) = body.split_first_chunk::<FRAME_HEADER>() else {
         return Err(CommonError::Malformed(
             "the request carries no message".into(),
@@ -162,9 +164,10 @@ pub fn check(input: &MessageDescriptor, body: &[u8], max: usize) -> Result<(), C
         // Refused by tonic, which has no compression enabled.
         return Ok(());
     }
-    let message = DynamicMessage::decode(input.clone(), message).map_err(|_| {
-        CommonError::Malformed(format!("the request is not a {}", input.full_name()))
-    })?;
+    let message =
+        DynamicMessage::decode(input.clone(), body.slice(FRAME_HEADER..)).map_err(|_| {
+            CommonError::Malformed(format!("the request is not a {}", input.full_name()))
+        })?;
     let mut violations = Vec::new();
     texts(&message, "", &mut violations);
     if violations.is_empty() {
@@ -239,11 +242,11 @@ mod tests {
         prost_types::FieldMask::default().descriptor()
     }
 
-    fn framed(message: &[u8]) -> Vec<u8> {
+    fn framed(message: &[u8]) -> Bytes {
         let mut body = vec![0];
         body.extend(u32::try_from(message.len()).unwrap().to_be_bytes());
         body.extend(message);
-        body
+        body.into()
     }
 
     #[test]
@@ -269,11 +272,11 @@ mod tests {
             Err(CommonError::TooLarge(8))
         ));
         assert!(matches!(
-            check(&descriptor, &[0, 0], 8),
+            check(&descriptor, &Bytes::from_static(&[0, 0]), 8),
             Err(CommonError::Malformed(_))
         ));
         assert!(matches!(
-            check(&descriptor, &[0, 0, 0, 0, 9, 1], 64),
+            check(&descriptor, &Bytes::from_static(&[0, 0, 0, 0, 9, 1]), 64),
             Err(CommonError::Malformed(_))
         ));
         assert!(matches!(
@@ -285,7 +288,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn arbitrary_bodies_are_checked_without_panicking(body in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
-            let _ = check(&mask_descriptor(), &body, 128);
+            let _ = check(&mask_descriptor(), &Bytes::from(body.clone()), 128);
             let _ = check(&mask_descriptor(), &framed(&body), 128);
         }
     }

@@ -42,6 +42,9 @@ pub struct ImportsConfig {
     /// How long a worker holds a job between batches; a crashed replica's
     /// jobs are taken over once it passes.
     pub lease: Duration,
+    /// WatchImport streams open at once on one replica
+    /// (`IMPORT_MAX_WATCHES`); each looks at its job a few times a second.
+    pub max_watches: usize,
     /// How often idle workers look for jobs (StartImport wakes its own
     /// replica's at once) and WatchImport for news.
     pub poll_interval: Duration,
@@ -104,6 +107,7 @@ impl Config {
             workers: env.or("IMPORT_WORKERS", 2usize),
             batch_rows: 500,
             lease: Duration::from_secs(30),
+            max_watches: env.or("IMPORT_MAX_WATCHES", 256usize),
             poll_interval: Duration::from_secs(1),
         };
         let telemetry = Telemetry::from_env(&mut env);

@@ -40,6 +40,8 @@ pub(crate) enum Error {
     ImportTooLarge(u64),
     #[error("{0}")]
     UnreadableImport(String),
+    #[error("too many imports are being watched; try again shortly")]
+    TooManyWatches,
     #[error(transparent)]
     Provider(#[from] ProviderError),
 }
@@ -57,7 +59,7 @@ impl ApiError for Error {
             | Self::RunNotFound
             | Self::ImportNotFound => Code::NotFound,
             Self::ImportFinished => Code::FailedPrecondition,
-            Self::ImportTooLarge(_) => Code::ResourceExhausted,
+            Self::ImportTooLarge(_) | Self::TooManyWatches => Code::ResourceExhausted,
             Self::UnreadableImport(_) => Code::InvalidArgument,
             Self::ListEntryExists => Code::AlreadyExists,
             Self::Provider(error) => error.code(),
@@ -77,6 +79,7 @@ impl ApiError for Error {
             Self::ImportFinished => "IMPORT_FINISHED",
             Self::ImportTooLarge(_) => "IMPORT_TOO_LARGE",
             Self::UnreadableImport(_) => "UNREADABLE_IMPORT",
+            Self::TooManyWatches => "TOO_MANY_WATCHES",
             Self::Provider(error) => error.reason(),
         }
     }
@@ -90,7 +93,7 @@ impl ApiError for Error {
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::AuthUnavailable => Some(Duration::from_secs(1)),
+            Self::AuthUnavailable | Self::TooManyWatches => Some(Duration::from_secs(1)),
             Self::Provider(error) => error.retry_after(),
             Self::Common(common) => common.retry_after(),
             _ => None,

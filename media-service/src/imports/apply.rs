@@ -127,8 +127,7 @@ fn settle(
         Vacancy::Occupied(occupied) => {
             let slot = occupied.into_mut();
             let wanted = match policy {
-                Policy::Skip => file.clone(),
-                Policy::Overwrite => file.clone(),
+                Policy::Skip | Policy::Overwrite => file,
                 Policy::Merge => merge(&slot.fields, &file),
             };
             if wanted == slot.fields {
@@ -224,8 +223,8 @@ fn key(target: &Target) -> ItemKey {
 }
 
 /// The items the rows name: provider items made from the file's own data
-/// where new (their details due from the provider when the file lacks
-/// them), and the user's custom items, found by title or made.
+/// where new (their details due from the provider), and the user's custom
+/// items, found by title or made.
 async fn items(
     conn: &mut Conn,
     user: Uuid,
@@ -281,7 +280,9 @@ fn new_item(item: &KnownItem, owner: Option<Uuid>) -> NewItem<'_> {
         summary: &item.summary,
         total_units: item.total_units,
         created_by: owner,
-        details_due_at: (!custom && item.image_url.is_empty()).then(Utc::now),
+        // What a file says of a provider's item is the uploader's word: the
+        // provider's own details replace it as soon as it can be asked.
+        details_due_at: (!custom).then(Utc::now),
     }
 }
 

@@ -37,8 +37,6 @@ pub(crate) async fn export_list(
 ) -> Result<ReceiverStream<Result<pb::ExportListResponse, Status>>, Error> {
     let caller = Caller::of(&request)?;
     let format = ExportFormat::try_from(request.into_inner())?;
-    // Fail before the stream starts if the database is away.
-    drop(common_db::conn(&app.pool).await?);
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let app = app.clone();
     tokio::spawn(async move {
@@ -137,7 +135,7 @@ impl Out<'_> {
     async fn flush(&mut self) -> bool {
         let (file_name, content_type) = self.first.take().unwrap_or_default();
         let message = pb::ExportListResponse {
-            data: std::mem::take(&mut self.buffer),
+            data: std::mem::take(&mut self.buffer).into(),
             file_name,
             content_type: content_type.to_owned(),
         };

@@ -22,7 +22,7 @@ use crate::{
 
 /// A StartImport request.
 pub(crate) struct NewImport {
-    pub(crate) content: Vec<u8>,
+    pub(crate) content: bytes::Bytes,
     pub(crate) file_name: String,
     pub(crate) format: Option<Format>,
     pub(crate) policy: Policy,
@@ -68,9 +68,9 @@ pub(crate) async fn start_import(
             import_job_id: id,
             row_number: number,
             line: i32::try_from(row.line).unwrap_or(0),
-            file: row.file,
-            title: row.title,
-            record: serde_json::to_value(&row.parsed).ok(),
+            file: storable(&row.file, 255),
+            title: storable(&row.title, 500),
+            record: serde_json::to_value(&row.parsed).ok().map(scrubbed),
             message: String::new(),
         })
         .collect();
@@ -97,7 +97,7 @@ pub(crate) async fn start_import(
 
 /// Reads a file off the threads that serve calls (parsing is CPU work).
 async fn read(
-    content: Vec<u8>,
+    content: bytes::Bytes,
     name: String,
     format: Option<Format>,
     max_unpacked: u64,
@@ -116,6 +116,33 @@ async fn read(
         FileError::TooLarge(limit) => Error::ImportTooLarge(limit),
         FileError::Unreadable(why) => Error::UnreadableImport(why),
     })
+}
+
+/// Text as Postgres keeps it (`text` and `jsonb` refuse NUL, which a file
+/// may hold: raw, or escaped in JSON): NUL as U+FFFD, at most `max`
+/// characters. Rows keep the rest of their text; what an entry or item may
+/// not hold was already refused by the row's checks.
+fn storable(text: &str, max: usize) -> String {
+    text.chars()
+        .take(max)
+        .map(|c| if c == '\0' { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+/// `value` with every string [`storable`] (unclipped).
+fn scrubbed(mut value: serde_json::Value) -> serde_json::Value {
+    fn scrub(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) if text.contains('\0') => {
+                *text = storable(text, usize::MAX);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(scrub),
+            serde_json::Value::Object(fields) => fields.values_mut().for_each(scrub),
+            _ => {}
+        }
+    }
+    scrub(&mut value);
+    value
 }
 
 fn job_id(raw: &str) -> Result<Uuid, Error> {
@@ -204,9 +231,17 @@ pub(crate) async fn watch_import(
             .await?
             .ok_or(Error::ImportNotFound)?
     };
+    // Held for as long as the stream is open.
+    let permit = app
+        .imports
+        .watches
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| Error::TooManyWatches)?;
     let (tx, rx) = tokio::sync::mpsc::channel(WATCH_BUFFER);
     let app = app.clone();
     tokio::spawn(async move {
+        let _permit = permit;
         if let Err(status) = follow(&app, caller.user_id, job, after_row, &tx).await {
             let _ = tx.send(Err(status)).await;
         }

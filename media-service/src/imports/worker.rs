@@ -249,11 +249,14 @@ async fn resolve(app: &App, search: &Search) -> Result<KnownItem, String> {
 pub(crate) struct Imports {
     pub(crate) config: ImportsConfig,
     pub(crate) wake: tokio::sync::Notify,
+    /// One permit per open WatchImport stream.
+    pub(crate) watches: Arc<tokio::sync::Semaphore>,
 }
 
 impl Imports {
     pub(crate) fn new(config: ImportsConfig) -> Arc<Self> {
         Arc::new(Self {
+            watches: Arc::new(tokio::sync::Semaphore::new(config.max_watches)),
             config,
             wake: tokio::sync::Notify::new(),
         })

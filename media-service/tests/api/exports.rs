@@ -164,7 +164,7 @@ async fn a_csv_export_has_a_row_per_entry_with_its_runs() {
 
 /// A Letterboxd diary whose films are each found by a search the stand-in
 /// answers slowly, so the job is still running when the test acts.
-async fn slow_letterboxd(app: &TestApp) {
+pub(crate) async fn slow_letterboxd(app: &TestApp) {
     Mock::given(path("/omdb/"))
         .respond_with(
             ResponseTemplate::new(200)
@@ -178,7 +178,7 @@ async fn slow_letterboxd(app: &TestApp) {
         .await;
 }
 
-fn watched_csv(films: usize) -> Vec<u8> {
+pub(crate) fn watched_csv(films: usize) -> Vec<u8> {
     let mut csv = String::from("Date,Name,Year,Letterboxd URI\n");
     for n in 0..films {
         csv.push_str(&format!("2020-01-01,Film {n},2000,https://boxd.it/{n}\n"));

@@ -33,6 +33,7 @@ pub(crate) struct Options {
     pub max_connections: u32,
     pub import_max_bytes: usize,
     pub import_max_unpacked_bytes: u64,
+    pub import_max_watches: usize,
 }
 
 impl Default for Options {
@@ -44,6 +45,7 @@ impl Default for Options {
             max_connections: 16,
             import_max_bytes: 64 << 20,
             import_max_unpacked_bytes: 256 << 20,
+            import_max_watches: 256,
         }
     }
 }
@@ -84,6 +86,7 @@ impl TestApp {
         config.pool.max_connections = options.max_connections;
         config.imports.max_bytes = options.import_max_bytes;
         config.imports.max_unpacked_bytes = options.import_max_unpacked_bytes;
+        config.imports.max_watches = options.import_max_watches;
         let media_config = config.clone();
         let media = Server::start(move |listener, shutdown| {
             media_service::run(listener, config, shutdown.wait())

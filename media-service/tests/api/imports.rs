@@ -32,7 +32,7 @@ impl TestApp {
             .start_import(authed(
                 token,
                 pb::StartImportRequest {
-                    content,
+                    content: content.into(),
                     file_name: file_name.into(),
                     format: ImportFormat::Unspecified as i32,
                     conflict_policy: policy as i32,

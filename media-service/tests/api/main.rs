@@ -11,6 +11,7 @@ mod hostile_input;
 mod imports;
 mod imports_errors;
 mod imports_formats;
+mod imports_hostile;
 mod list;
 mod list_listing;
 mod list_update;

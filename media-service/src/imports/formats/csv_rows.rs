@@ -2,7 +2,7 @@
 //! by name, in any order, ignoring case), quoted fields that may hold
 //! commas and newlines, and each row's line number for the report.
 
-use super::FileError;
+use super::{FileError, Parsed, Row};
 
 /// A CSV file: its columns and its rows.
 pub(crate) struct Table {
@@ -72,6 +72,33 @@ impl Table {
             .position(|c| c == name)
             .and_then(|i| row.fields.get(i))
             .map_or("", str::trim)
+    }
+
+    /// Every row as the report shows it: its title from column `title`, and
+    /// what `parse` makes of it; a row the CSV reader refused fails with
+    /// why.
+    pub(crate) fn report(
+        &self,
+        title: &str,
+        parse: impl Fn(&Self, &CsvRow) -> Result<Parsed, String>,
+    ) -> Vec<Row> {
+        self.rows
+            .iter()
+            .map(|row| match row {
+                Err((line, why)) => Row {
+                    line: *line,
+                    file: String::new(),
+                    title: String::new(),
+                    parsed: Parsed::Failed(why.clone()),
+                },
+                Ok(row) => Row {
+                    line: row.line,
+                    file: String::new(),
+                    title: self.get(row, title).to_owned(),
+                    parsed: parse(self, row).unwrap_or_else(Parsed::Failed),
+                },
+            })
+            .collect()
     }
 
     /// Like [`Table::get`], for the first of `names` the file has.

@@ -25,24 +25,7 @@ pub(super) fn read(files: &[archive::File<'_>]) -> Result<Vec<Row>, FileError> {
             "not a Goodreads library export: no Title and Exclusive Shelf columns".into(),
         ));
     }
-    Ok(table
-        .rows
-        .iter()
-        .map(|row| match row {
-            Err((line, why)) => Row {
-                line: *line,
-                file: String::new(),
-                title: String::new(),
-                parsed: Parsed::Failed(why.clone()),
-            },
-            Ok(row) => Row {
-                line: row.line,
-                file: String::new(),
-                title: table.get(row, "title").to_owned(),
-                parsed: parse(&table, row).unwrap_or_else(Parsed::Failed),
-            },
-        })
-        .collect())
+    Ok(table.report("title", parse))
 }
 
 /// `="0439023483"` → `0439023483`; empty when there is none.

@@ -26,24 +26,7 @@ pub(super) fn read(files: &[archive::File<'_>]) -> Result<Vec<Row>, FileError> {
             "not an IMDb export: no Const column".into(),
         ));
     }
-    Ok(table
-        .rows
-        .iter()
-        .map(|row| match row {
-            Err((line, why)) => Row {
-                line: *line,
-                file: String::new(),
-                title: String::new(),
-                parsed: Parsed::Failed(why.clone()),
-            },
-            Ok(row) => Row {
-                line: row.line,
-                file: String::new(),
-                title: table.get(row, "title").to_owned(),
-                parsed: parse(&table, row).unwrap_or_else(Parsed::Failed),
-            },
-        })
-        .collect())
+    Ok(table.report("title", parse))
 }
 
 /// What a title type is on our list, if anything.

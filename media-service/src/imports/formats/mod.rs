@@ -19,7 +19,10 @@ mod trakt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ListStatus, MediaKind, Notes, Progress, Rating, Reference, Source, Title};
+use crate::domain::{
+    ImageUrl, ListStatus, MediaKind, Notes, Progress, Rating, Reference, Source, Summary, Title,
+    Units, Year,
+};
 
 completionist_common::text_enum! {
     /// What wrote an import file.
@@ -158,19 +161,26 @@ impl Record {
     }
 
     fn check(&self) -> Result<(), String> {
-        let title = match &self.target {
-            Target::Known(item) | Target::Custom(item) => &item.title,
-            Target::Search(search) => &search.title,
-        };
-        Title::parse(title).map_err(|why| format!("title {why}"))?;
+        let mut texts = vec![self.notes.as_str()];
+        match &self.target {
+            Target::Known(item) | Target::Custom(item) => {
+                item.check()?;
+                texts.extend([item.title.as_str(), &item.summary, &item.image_url]);
+            }
+            Target::Search(search) => {
+                Title::parse(&search.title).map_err(|why| format!("title {why}"))?;
+                texts.push(&search.title);
+            }
+        }
         if let Target::Known(item) = &self.target {
             Reference::new(item.source, item.kind, &item.external_id)
                 .map_err(|problems| format!("id: {}", problems[0].1))?;
         }
-        for text in [title.as_str(), self.notes.as_str()] {
-            if text.chars().any(completionist_common::guard::is_unwanted) {
-                return Err("the text holds control characters".into());
-            }
+        if texts
+            .iter()
+            .any(|text| text.chars().any(completionist_common::guard::is_unwanted))
+        {
+            return Err("the text holds control characters".into());
         }
         if let Some(rating) = self.rating {
             Rating::parse(rating.into()).map_err(|why| format!("rating {why}"))?;
@@ -188,6 +198,23 @@ impl Record {
             {
                 return Err(format!("finished ({finish}) before it started ({start})"));
             }
+        }
+        Ok(())
+    }
+}
+
+impl KnownItem {
+    /// What a catalog item made from a file must be: what CreateCustomMediaItem
+    /// asks of one.
+    fn check(&self) -> Result<(), String> {
+        Title::parse(&self.title).map_err(|why| format!("title {why}"))?;
+        Summary::parse(&self.summary).map_err(|why| format!("summary {why}"))?;
+        ImageUrl::parse(&self.image_url).map_err(|why| format!("image_url {why}"))?;
+        if let Some(year) = self.year {
+            Year::parse(year).map_err(|why| format!("year {why}"))?;
+        }
+        if let Some(units) = self.total_units {
+            Units::parse(units).map_err(|why| format!("total_units {why}"))?;
         }
         Ok(())
     }
@@ -242,8 +269,10 @@ fn detect(files: &[archive::File]) -> Option<Format> {
             .contains("<myanimelist")
             .then_some(Format::MyAnimeList);
     }
+    // Of the formats read here, only ours is a JSON object (its reader
+    // then checks `format` and `version`, wherever they stand).
     if start.starts_with('{') {
-        return ours::is_ours(start).then_some(Format::Completionist);
+        return Some(Format::Completionist);
     }
     if start.starts_with('[') {
         return trakt::looks_like(start).then_some(Format::Trakt);
@@ -339,7 +368,21 @@ mod tests {
         record.notes = "bell\u{7}".into();
         assert!(matches!(record.clone().checked(), Parsed::Failed(_)));
         record.notes = "fine\n".into();
-        assert!(matches!(record.checked(), Parsed::Record(_)));
+        assert!(matches!(record.clone().checked(), Parsed::Record(_)));
+        record.target = Target::Known(KnownItem {
+            source: Source::Jikan,
+            kind: MediaKind::Anime,
+            external_id: "1".into(),
+            title: "Bebop".into(),
+            year: None,
+            image_url: "javascript:alert(1)".into(),
+            summary: String::new(),
+            total_units: None,
+        });
+        assert!(
+            matches!(record.checked(), Parsed::Failed(why) if why.starts_with("image_url")),
+            "a file's catalog data is held to what the API holds it to"
+        );
     }
 
     #[test]

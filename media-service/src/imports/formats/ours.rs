@@ -87,13 +87,6 @@ impl ExportEntry {
     }
 }
 
-/// Whether `text` (an object) says it is ours.
-pub(super) fn is_ours(text: &str) -> bool {
-    let head = super::head(text, 256);
-    head.contains(&format!("\"format\":\"{FORMAT}\""))
-        || head.contains(&format!("\"format\": \"{FORMAT}\""))
-}
-
 /// The envelope, with entries left as JSON so one bad entry fails only
 /// its row.
 #[derive(Deserialize)]
@@ -195,7 +188,6 @@ mod tests {
               "rating": null, "progress": 0, "start_date": null, "finish_date": null},
             {"item": {"kind": "vinyl", "source": "custom", "title": "LP"}, "status": "planned"}
         ]}"#;
-        assert!(is_ours(text));
         let file = archive::File {
             name: "x.json".into(),
             bytes: text.as_bytes().into(),
