@@ -238,14 +238,7 @@ async fn restart_in_the_middle(crash: bool) {
         .unwrap();
     // Let the first batch land, then restart.
     loop {
-        let now = app
-            .client()
-            .get_import(authed(&token, pb::GetImportRequest { id: job.id.clone() }))
-            .await
-            .unwrap()
-            .into_inner()
-            .import_job
-            .unwrap();
+        let now = app.get_import(&token, &job.id).await;
         if now.failed_count > 0 {
             assert!(now.failed_count < 24, "still under way: {now:?}");
             break;

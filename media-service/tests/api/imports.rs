@@ -78,6 +78,42 @@ impl TestApp {
         (rows, job.unwrap())
     }
 
+    pub(crate) async fn get_import(&self, token: &str, id: &str) -> pb::ImportJob {
+        self.client()
+            .get_import(authed(token, pb::GetImportRequest { id: id.into() }))
+            .await
+            .unwrap()
+            .into_inner()
+            .import_job
+            .unwrap()
+    }
+
+    /// Item `id` once `done` says it is (the enricher works in the
+    /// background), or as it is after ten seconds.
+    pub(crate) async fn media_item_once(
+        &self,
+        token: &str,
+        id: &str,
+        done: impl Fn(&pb::MediaItem) -> bool,
+    ) -> pb::MediaItem {
+        let mut item = pb::MediaItem::default();
+        for _ in 0..100 {
+            item = self
+                .client()
+                .get_media_item(authed(token, pb::GetMediaItemRequest { id: id.into() }))
+                .await
+                .unwrap()
+                .into_inner()
+                .media_item
+                .unwrap();
+            if done(&item) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        item
+    }
+
     pub(crate) async fn all_entries(&self, token: &str) -> Vec<pb::ListEntry> {
         self.list(
             token,
@@ -117,27 +153,10 @@ async fn items_made_from_the_file_get_their_details_later() {
     app.watch_import(&token, &job.id, 0).await;
     let item = app.all_entries(&token).await.remove(0).media_item.unwrap();
     assert_eq!(item.image_url, "", "listed before the provider is asked");
-    let mut filled = String::new();
-    for _ in 0..100 {
-        filled = app
-            .client()
-            .get_media_item(authed(
-                &token,
-                pb::GetMediaItemRequest {
-                    id: item.id.clone(),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .media_item
-            .unwrap()
-            .image_url;
-        if !filled.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let filled = app
+        .media_item_once(&token, &item.id, |i| !i.image_url.is_empty())
+        .await
+        .image_url;
     assert!(
         filled.starts_with("https://"),
         "filled in from Jikan: {filled:?}"

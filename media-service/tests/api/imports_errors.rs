@@ -142,17 +142,7 @@ async fn a_huge_import_leaves_room_for_everyone_else() {
             "another user's call during the import: {stats:?}"
         );
         served += 1;
-        let now = app
-            .client()
-            .get_import(authed(
-                &importer,
-                pb::GetImportRequest { id: job.id.clone() },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .import_job
-            .unwrap();
+        let now = app.get_import(&importer, &job.id).await;
         if now.state() == ImportState::Done {
             assert_eq!(now.created_count, 3000);
             break;

@@ -87,22 +87,10 @@ async fn a_file_cannot_dress_up_the_shared_catalog() {
     let (rows, _) = app.watch_import(&token, &job.id, 0).await;
     let entry = app.get_entry(&token, &rows[0].list_entry_id).await.unwrap();
     let id = entry.media_item.unwrap().id;
-    let mut title = String::new();
-    for _ in 0..100 {
-        title = app
-            .client()
-            .get_media_item(authed(&token, pb::GetMediaItemRequest { id: id.clone() }))
-            .await
-            .unwrap()
-            .into_inner()
-            .media_item
-            .unwrap()
-            .title;
-        if title == "Cowboy Bebop" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let title = app
+        .media_item_once(&token, &id, |i| i.title == "Cowboy Bebop")
+        .await
+        .title;
     assert_eq!(
         title, "Cowboy Bebop",
         "the provider's word replaces the file's"
