@@ -35,6 +35,9 @@ pub struct ImportsConfig {
     pub max_bytes: usize,
     /// The most a compressed file may unpack to.
     pub max_unpacked_bytes: u64,
+    /// The most rows one file may have (`IMPORT_MAX_ROWS`): each costs
+    /// memory while the file is read, and a row in the database after.
+    pub max_rows: usize,
     /// Jobs one replica runs at once (`IMPORT_WORKERS`).
     pub workers: usize,
     /// Rows applied per transaction.
@@ -104,6 +107,7 @@ impl Config {
         let imports = ImportsConfig {
             max_bytes: env.or("IMPORT_MAX_BYTES", 64usize << 20),
             max_unpacked_bytes: 256 << 20,
+            max_rows: env.or("IMPORT_MAX_ROWS", 100_000usize),
             workers: env.or("IMPORT_WORKERS", 2usize),
             batch_rows: 500,
             lease: Duration::from_secs(30),

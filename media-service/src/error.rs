@@ -38,6 +38,8 @@ pub(crate) enum Error {
     ImportFinished,
     #[error("the file is over the {0}-byte limit for imports")]
     ImportTooLarge(u64),
+    #[error("the file has more than {0} rows, the most one import takes")]
+    ImportTooManyRows(usize),
     #[error("{0}")]
     UnreadableImport(String),
     #[error("too many imports are being watched; try again shortly")]
@@ -59,7 +61,9 @@ impl ApiError for Error {
             | Self::RunNotFound
             | Self::ImportNotFound => Code::NotFound,
             Self::ImportFinished => Code::FailedPrecondition,
-            Self::ImportTooLarge(_) | Self::TooManyWatches => Code::ResourceExhausted,
+            Self::ImportTooLarge(_) | Self::ImportTooManyRows(_) | Self::TooManyWatches => {
+                Code::ResourceExhausted
+            }
             Self::UnreadableImport(_) => Code::InvalidArgument,
             Self::ListEntryExists => Code::AlreadyExists,
             Self::Provider(error) => error.code(),
@@ -77,7 +81,7 @@ impl ApiError for Error {
             Self::RunNotFound => "RUN_NOT_FOUND",
             Self::ImportNotFound => "IMPORT_NOT_FOUND",
             Self::ImportFinished => "IMPORT_FINISHED",
-            Self::ImportTooLarge(_) => "IMPORT_TOO_LARGE",
+            Self::ImportTooLarge(_) | Self::ImportTooManyRows(_) => "IMPORT_TOO_LARGE",
             Self::UnreadableImport(_) => "UNREADABLE_IMPORT",
             Self::TooManyWatches => "TOO_MANY_WATCHES",
             Self::Provider(error) => error.reason(),

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::{
     app::{App, Caller},
+    config::ImportsConfig,
     db::{self, imports::NewRow},
     domain::parse_id,
     error::Error,
@@ -52,13 +53,7 @@ pub(crate) async fn start_import(
     if content.len() > config.max_bytes {
         return Err(Error::ImportTooLarge(config.max_bytes as u64));
     }
-    let (format, rows) = read(
-        content,
-        file_name.clone(),
-        format,
-        config.max_unpacked_bytes,
-    )
-    .await?;
+    let (format, rows) = read(content, file_name.clone(), format, config).await?;
     let id = Uuid::now_v7();
     let total = i32::try_from(rows.len()).unwrap_or(i32::MAX);
     let rows: Vec<NewRow> = rows
@@ -100,13 +95,15 @@ async fn read(
     content: bytes::Bytes,
     name: String,
     format: Option<Format>,
-    max_unpacked: u64,
+    config: &ImportsConfig,
 ) -> Result<(Format, Vec<formats::Row>), Error> {
+    let (max_unpacked, max_rows) = (config.max_unpacked_bytes, config.max_rows);
     tokio::task::spawn_blocking(move || {
         let input = Input {
             bytes: &content,
             file_name: &name,
             max_unpacked,
+            max_rows,
         };
         formats::read(format, &input)
     })
@@ -114,6 +111,7 @@ async fn read(
     .map_err(|e| Error::Common(completionist_common::error::CommonError::Internal(e.into())))?
     .map_err(|e| match e {
         FileError::TooLarge(limit) => Error::ImportTooLarge(limit),
+        FileError::TooManyRows(limit) => Error::ImportTooManyRows(limit),
         FileError::Unreadable(why) => Error::UnreadableImport(why),
     })
 }

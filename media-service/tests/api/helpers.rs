@@ -34,6 +34,7 @@ pub(crate) struct Options {
     pub import_max_bytes: usize,
     pub import_max_unpacked_bytes: u64,
     pub import_max_watches: usize,
+    pub import_max_rows: usize,
 }
 
 impl Default for Options {
@@ -46,6 +47,7 @@ impl Default for Options {
             import_max_bytes: 64 << 20,
             import_max_unpacked_bytes: 256 << 20,
             import_max_watches: 256,
+            import_max_rows: 100_000,
         }
     }
 }
@@ -87,6 +89,7 @@ impl TestApp {
         config.imports.max_bytes = options.import_max_bytes;
         config.imports.max_unpacked_bytes = options.import_max_unpacked_bytes;
         config.imports.max_watches = options.import_max_watches;
+        config.imports.max_rows = options.import_max_rows;
         let media_config = config.clone();
         let media = Server::start(move |listener, shutdown| {
             media_service::run(listener, config, shutdown.wait())

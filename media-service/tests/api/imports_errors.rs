@@ -15,6 +15,7 @@ async fn files_that_are_no_import_or_too_large_are_refused() {
     let app = TestApp::spawn_with(Options {
         import_max_bytes: 4096,
         import_max_unpacked_bytes: 64 << 10,
+        import_max_rows: 3,
         ..Options::default()
     })
     .await;
@@ -30,6 +31,22 @@ async fn files_that_are_no_import_or_too_large_are_refused() {
     let status = assert_error(unknown, Code::InvalidArgument, "UNREADABLE_IMPORT");
     assert!(
         status.message().contains("MyAnimeList"),
+        "{}",
+        status.message()
+    );
+
+    let rows = "Const,Your Rating,Title,Title Type\ntt1,1,A,Movie\ntt2,2,B,Movie\ntt3,3,C,Movie\ntt4,4,D,Movie\n";
+    let many = app
+        .start_import(
+            &token,
+            rows.as_bytes().to_vec(),
+            "ratings.csv",
+            ConflictPolicy::Skip,
+        )
+        .await;
+    let status = assert_error(many, Code::ResourceExhausted, "IMPORT_TOO_LARGE");
+    assert!(
+        status.message().contains("more than 3 rows"),
         "{}",
         status.message()
     );
@@ -50,7 +67,12 @@ async fn files_that_are_no_import_or_too_large_are_refused() {
         .start_import(&token, bomb, "animelist.xml.gz", ConflictPolicy::Skip)
         .await;
     assert_error(bomb, Code::ResourceExhausted, "IMPORT_TOO_LARGE");
+}
 
+#[tokio::test]
+async fn a_start_import_with_bad_fields_names_them_all() {
+    let app = TestApp::spawn().await;
+    let token = app.user().await;
     let empty = app
         .client()
         .start_import(authed(

@@ -106,6 +106,7 @@ mod tests {
             bytes,
             file_name: "upload.gz",
             max_unpacked: 1 << 20,
+            max_rows: 1000,
         }
     }
 

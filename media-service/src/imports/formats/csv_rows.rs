@@ -27,9 +27,9 @@ pub(crate) fn header(text: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Every row of `text` under its header; a row the CSV reader refuses is
-/// kept as its line and the reason.
-pub(crate) fn read(text: &str) -> Result<Table, FileError> {
+/// Every row of `text` (at most `max_rows`) under its header; a row the CSV
+/// reader refuses is kept as its line and the reason.
+pub(crate) fn read(text: &str, max_rows: usize) -> Result<Table, FileError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -39,16 +39,17 @@ pub(crate) fn read(text: &str) -> Result<Table, FileError> {
         .iter()
         .map(|c| c.trim().to_lowercase())
         .collect();
-    let rows = reader
-        .records()
-        .map(|record| match record {
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        super::within(rows.len() + 1, max_rows)?;
+        rows.push(match record {
             Ok(fields) => Ok(CsvRow {
                 line: line_of(fields.position()),
                 fields,
             }),
             Err(e) => Err((line_of(e.position()), format!("not a CSV row: {e}"))),
-        })
-        .collect();
+        });
+    }
     Ok(Table { columns, rows })
 }
 
@@ -116,8 +117,11 @@ mod tests {
 
     #[test]
     fn columns_are_found_by_name_and_quoted_newlines_keep_their_row() {
-        let table =
-            read("Title,Year\n\"Crash, The\",1996\n\"Two\nLines\",2001\nLast,2002\n").unwrap();
+        let table = read(
+            "Title,Year\n\"Crash, The\",1996\n\"Two\nLines\",2001\nLast,2002\n",
+            3,
+        )
+        .unwrap();
         let rows: Vec<_> = table.rows.iter().map(|r| r.as_ref().unwrap()).collect();
         assert_eq!(table.get(rows[0], "title"), "Crash, The");
         assert_eq!(table.get(rows[1], "title"), "Two\nLines");
@@ -127,5 +131,9 @@ mod tests {
             "a row's line is where it starts"
         );
         assert_eq!(table.get(rows[2], "nope"), "");
+        assert!(matches!(
+            read("Title\na\nb\nc\n", 2),
+            Err(FileError::TooManyRows(2))
+        ));
     }
 }

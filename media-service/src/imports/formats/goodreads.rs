@@ -15,11 +15,11 @@ pub(super) fn is_header(header: &[String]) -> bool {
         .all(|c| header.iter().any(|h| h == c))
 }
 
-pub(super) fn read(files: &[archive::File<'_>]) -> Result<Vec<Row>, FileError> {
+pub(super) fn read(files: &[archive::File<'_>], max_rows: usize) -> Result<Vec<Row>, FileError> {
     let file = files
         .first()
         .ok_or_else(|| FileError::Unreadable("no file".into()))?;
-    let table = csv_rows::read(&archive::text(&file.bytes))?;
+    let table = csv_rows::read(&archive::text(&file.bytes), max_rows)?;
     if !table.has(&["title", "exclusive shelf"]) {
         return Err(FileError::Unreadable(
             "not a Goodreads library export: no Title and Exclusive Shelf columns".into(),
@@ -125,7 +125,7 @@ truly\",,,2,0
             name: "goodreads_library_export.csv".into(),
             bytes: LIBRARY.as_bytes().into(),
         };
-        let rows = read(&[file]).unwrap();
+        let rows = read(&[file], 100).unwrap();
         assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4]);
         let Parsed::Record(hunger) = &rows[0].parsed else {
             panic!("{:?}", rows[0]);

@@ -16,11 +16,11 @@ pub(super) fn is_header(header: &[String]) -> bool {
             .any(|h| h == "your rating" || h == "title type" || h == "titletype")
 }
 
-pub(super) fn read(files: &[archive::File<'_>]) -> Result<Vec<Row>, FileError> {
+pub(super) fn read(files: &[archive::File<'_>], max_rows: usize) -> Result<Vec<Row>, FileError> {
     let file = files
         .first()
         .ok_or_else(|| FileError::Unreadable("no file".into()))?;
-    let table = csv_rows::read(&archive::text(&file.bytes))?;
+    let table = csv_rows::read(&archive::text(&file.bytes), max_rows)?;
     if !table.has(&["const"]) {
         return Err(FileError::Unreadable(
             "not an IMDb export: no Const column".into(),
@@ -105,7 +105,7 @@ mod tests {
             name: "ratings.csv".into(),
             bytes: text.as_bytes().to_vec().into(),
         };
-        read(&[file]).unwrap()
+        read(&[file], 100).unwrap()
     }
 
     #[test]

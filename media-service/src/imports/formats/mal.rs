@@ -10,20 +10,20 @@ use quick_xml::{Reader, events::Event};
 use super::{FileError, KnownItem, Parsed, Record, RecordRun, Row, Target, archive, date};
 use crate::domain::{ListStatus, MediaKind, Source};
 
-pub(super) fn read(files: &[archive::File<'_>]) -> Result<Vec<Row>, FileError> {
+pub(super) fn read(files: &[archive::File<'_>], max_rows: usize) -> Result<Vec<Row>, FileError> {
     let file = files
         .iter()
         .find(|f| archive::text(&f.bytes[..f.bytes.len().min(4096)]).contains("<myanimelist"))
         .ok_or_else(|| {
             FileError::Unreadable("not a MyAnimeList export: no <myanimelist>".into())
         })?;
-    rows(&archive::text(&file.bytes))
+    rows(&archive::text(&file.bytes), max_rows)
 }
 
 /// The fields of one entry, by tag.
 type Fields = HashMap<String, String>;
 
-fn rows(text: &str) -> Result<Vec<Row>, FileError> {
+fn rows(text: &str, max_rows: usize) -> Result<Vec<Row>, FileError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().allow_dangling_amp = true;
     let mut rows = Vec::new();
@@ -71,6 +71,7 @@ fn rows(text: &str) -> Result<Vec<Row>, FileError> {
                 let name: &str = name.as_ref();
                 if let Some((kind, line, fields)) = &mut entry {
                     if name == kind.as_str() {
+                        super::within(rows.len() + 1, max_rows)?;
                         rows.push(row(*kind, *line, fields));
                         entry = None;
                     } else if name == tag {
@@ -247,7 +248,7 @@ mod tests {
 </myanimelist>";
 
     fn records() -> Vec<Row> {
-        rows(&archive::text(EXPORT.as_bytes())).unwrap()
+        rows(&archive::text(EXPORT.as_bytes()), 3).unwrap()
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub(crate) enum FileError {
     /// Unpacking would pass the limit (a zip or gzip bomb, or just too big).
     #[error("unpacked, the file is over the {0}-byte limit")]
     TooLarge(u64),
+    /// More rows than one import takes.
+    #[error("the file has more than {0} rows, the most one import takes")]
+    TooManyRows(usize),
 }
 
 /// What the importer needs to know of a file before reading it.
@@ -52,6 +55,18 @@ pub(crate) struct Input<'a> {
     pub(crate) file_name: &'a str,
     /// How much unpacking a compressed file may produce.
     pub(crate) max_unpacked: u64,
+    /// The most rows (of any one file inside it) a file may have: each
+    /// costs memory while the file is read.
+    pub(crate) max_rows: usize,
+}
+
+/// Refuses the `count`th row when more than `max` are allowed.
+fn within(count: usize, max: usize) -> Result<(), FileError> {
+    if count > max {
+        Err(FileError::TooManyRows(max))
+    } else {
+        Ok(())
+    }
 }
 
 /// One row of a file, and where it was.
@@ -236,13 +251,14 @@ pub(crate) fn read(
             ))
         })?,
     };
+    let max = input.max_rows;
     let rows = match format {
-        Format::MyAnimeList => mal::read(&files)?,
-        Format::Goodreads => goodreads::read(&files)?,
-        Format::Letterboxd => letterboxd::read(&files)?,
-        Format::Trakt => trakt::read(&files)?,
-        Format::Imdb => imdb::read(&files)?,
-        Format::Completionist => ours::read(&files)?,
+        Format::MyAnimeList => mal::read(&files, max)?,
+        Format::Goodreads => goodreads::read(&files, max)?,
+        Format::Letterboxd => letterboxd::read(&files, max)?,
+        Format::Trakt => trakt::read(&files, max)?,
+        Format::Imdb => imdb::read(&files, max)?,
+        Format::Completionist => ours::read(&files, max)?,
     };
     Ok((format, rows))
 }
@@ -391,6 +407,7 @@ mod tests {
             bytes: b"just some words",
             file_name: "notes.txt",
             max_unpacked: 1 << 20,
+            max_rows: 1000,
         };
         let Err(FileError::Unreadable(why)) = read(None, &input) else {
             panic!("expected an unreadable file");
@@ -401,7 +418,7 @@ mod tests {
     proptest! {
         #[test]
         fn no_bytes_panic_any_reader(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
-            let input = Input { bytes: &bytes, file_name: "x", max_unpacked: 1 << 20 };
+            let input = Input { bytes: &bytes, file_name: "x", max_unpacked: 1 << 20, max_rows: 1000 };
             let _ = read(None, &input);
             for format in Format::ALL {
                 let _ = read(Some(*format), &input);
@@ -410,7 +427,7 @@ mod tests {
 
         #[test]
         fn no_text_panics_any_reader(text in "\\PC{0,400}") {
-            let input = Input { bytes: text.as_bytes(), file_name: "x.csv", max_unpacked: 1 << 20 };
+            let input = Input { bytes: text.as_bytes(), file_name: "x.csv", max_unpacked: 1 << 20, max_rows: 1000 };
             for format in Format::ALL {
                 let _ = read(Some(*format), &input);
             }

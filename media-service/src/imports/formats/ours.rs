@@ -96,7 +96,7 @@ struct Envelope {
     entries: Vec<serde_json::Value>,
 }
 
-pub(crate) fn read(files: &[archive::File<'_>]) -> Result<Vec<Row>, FileError> {
+pub(crate) fn read(files: &[archive::File<'_>], max_rows: usize) -> Result<Vec<Row>, FileError> {
     let file = files
         .first()
         .ok_or_else(|| FileError::Unreadable("no file".into()))?;
@@ -108,6 +108,7 @@ pub(crate) fn read(files: &[archive::File<'_>]) -> Result<Vec<Row>, FileError> {
             1, envelope.format, envelope.version
         )));
     }
+    super::within(envelope.entries.len(), max_rows)?;
     Ok(envelope.entries.into_iter().map(row).collect())
 }
 
@@ -192,7 +193,7 @@ mod tests {
             name: "x.json".into(),
             bytes: text.as_bytes().into(),
         };
-        let rows = read(&[file]).unwrap();
+        let rows = read(&[file], 3).unwrap();
         let Parsed::Record(bebop) = &rows[0].parsed else {
             panic!("{:?}", rows[0]);
         };

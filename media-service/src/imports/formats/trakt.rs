@@ -45,7 +45,7 @@ struct Title {
     problem: Option<String>,
 }
 
-pub(super) fn read(files: &[archive::File<'_>]) -> Result<Vec<Row>, FileError> {
+pub(super) fn read(files: &[archive::File<'_>], max_rows: usize) -> Result<Vec<Row>, FileError> {
     let mut titles: Vec<Title> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut read_any = false;
@@ -59,6 +59,7 @@ pub(super) fn read(files: &[archive::File<'_>]) -> Result<Vec<Row>, FileError> {
                 file.name
             ))
         })?;
+        super::within(rows.len(), max_rows)?;
         read_any = true;
         let label = if files.len() > 1 {
             file.name.clone()
@@ -322,7 +323,7 @@ mod tests {
             ),
             file("user-profile.json", r#"{"username": "someone"}"#),
         ];
-        let rows = read(&files).unwrap();
+        let rows = read(&files, 100).unwrap();
         let titles: Vec<_> = rows.iter().map(|r| r.title.as_str()).collect();
         assert_eq!(titles, ["Inception", "Breaking Bad", "Obscure"]);
         let Parsed::Record(inception) = &rows[0].parsed else {
