@@ -41,6 +41,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // they arrive in.
         .bytes(".completionist.media.v1.StartImportRequest.content")
         .bytes(".completionist.media.v1.ExportListResponse.data")
+        // A change is hundreds of bytes, a heartbeat none.
+        .boxed(".completionist.media.v1.WatchListEntriesResponse.event.change")
         .compile_fds(protox::compile([AUTH, MEDIA], ["."])?)?;
     Ok(())
 }

@@ -48,6 +48,27 @@ pub fn remaining() -> Option<Duration> {
         .map(|deadline| deadline.saturating_duration_since(Instant::now()))
 }
 
+/// `future` in the current request's context, for a task spawned to serve
+/// it (a server stream's): its errors carry the request id and its log
+/// lines the request's span. The caller's deadline stays behind: it bounds
+/// the call's answer, not the stream that follows.
+pub fn carry<F: Future>(future: F) -> impl Future<Output = F::Output> {
+    use tracing::Instrument;
+    let cx = CONTEXT
+        .try_with(|cx| RequestContext {
+            id: cx.id.clone(),
+            deadline: None,
+        })
+        .ok();
+    async move {
+        match cx {
+            Some(cx) => CONTEXT.scope(cx, future).await,
+            None => future.await,
+        }
+    }
+    .in_current_span()
+}
+
 /// Carries the current request id and the caller's remaining deadline onto
 /// an outgoing call (tonic enforces an incoming deadline but does not forward
 /// it).

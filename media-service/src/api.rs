@@ -4,7 +4,7 @@
 use completionist_proto::media::{self as pb, media_service_server::MediaService};
 use tonic::{Request, Response, Status};
 
-use crate::{app::App, catalog, error::Error, imports, list};
+use crate::{app::App, catalog, error::Error, imports, list, watch};
 
 pub(crate) struct Api(pub(crate) App);
 
@@ -165,5 +165,14 @@ impl MediaService for Api {
         r: Request<pb::ExportListRequest>,
     ) -> Reply<Self::ExportListStream> {
         reply(imports::export::export_list(&self.0, r).await)
+    }
+
+    type WatchListEntriesStream = watch::Outbox<pb::WatchListEntriesResponse>;
+
+    async fn watch_list_entries(
+        &self,
+        r: Request<pb::WatchListEntriesRequest>,
+    ) -> Reply<Self::WatchListEntriesStream> {
+        reply(watch::watch_list_entries(&self.0, r).await)
     }
 }

@@ -2,11 +2,15 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use completionist_common::{authn, db::Pool, paging::PageTokens};
 use tonic::Request;
 use uuid::Uuid;
 
-use crate::{error::Error, imports::worker::Imports, providers::Providers};
+use crate::{
+    auth::AuthClient, error::Error, imports::worker::Imports, providers::Providers, watch::Hub,
+};
 
 /// The state every call shares. Cheap to clone.
 #[derive(Clone)]
@@ -15,12 +19,17 @@ pub(crate) struct App {
     pub(crate) providers: Arc<Providers>,
     pub(crate) page_tokens: PageTokens,
     pub(crate) imports: Arc<Imports>,
+    pub(crate) watch: Arc<Hub>,
+    /// auth-service, for streams that check their token again while open.
+    pub(crate) auth: AuthClient,
 }
 
 /// An authenticated caller.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Caller {
     pub(crate) user_id: Uuid,
+    /// When the caller's access token expires.
+    pub(crate) token_expires_at: DateTime<Utc>,
 }
 
 impl Caller {

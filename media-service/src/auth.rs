@@ -19,6 +19,9 @@ use crate::{
     error::{self, Error},
 };
 
+/// How long the streams of one token share a recheck's answer.
+const RECHECK_SHARED: Duration = Duration::from_millis(250);
+
 /// How long a token check may take when the caller set no deadline.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -28,6 +31,9 @@ pub(crate) struct AuthClient {
     client: AuthServiceClient<Channel>,
     cache: Cache<String, (Caller, DateTime<Utc>)>,
     ttl: Duration,
+    /// Rechecks of open streams, shared by the streams of one token for a
+    /// moment.
+    rechecks: Cache<String, Caller>,
 }
 
 impl AuthClient {
@@ -43,7 +49,35 @@ impl AuthClient {
                 .time_to_live(ttl)
                 .build(),
             ttl,
+            rechecks: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(RECHECK_SHARED)
+                .build(),
         })
+    }
+
+    /// The caller behind a token, asked of auth-service anew (not from the
+    /// cache of positive answers): for streams that outlive a call. The
+    /// streams of one token share one answer for [`RECHECK_SHARED`]. A
+    /// refusal also drops the cached answer, so calls are refused too.
+    pub(crate) async fn recheck(&self, token: &str) -> Result<Caller, Error> {
+        let asked = self
+            .rechecks
+            .try_get_with_by_ref(token, self.ask(token))
+            .await;
+        match asked {
+            Ok(caller) => Ok(caller),
+            Err(error) => match &*error {
+                Error::Unauthenticated { reason, message } => {
+                    self.cache.invalidate(token).await;
+                    Err(Error::Unauthenticated {
+                        reason,
+                        message: message.clone(),
+                    })
+                }
+                _ => Err(Error::AuthUnavailable),
+            },
+        }
     }
 
     /// The caller behind a bearer token.
@@ -53,6 +87,17 @@ impl AuthClient {
         {
             return Ok(caller);
         }
+        let caller = self.ask(token).await?;
+        let expires = caller.token_expires_at;
+        // Only while the token lives: an entry must not outlast its token.
+        if expires > Utc::now() + self.ttl {
+            self.cache.insert(token.to_owned(), (caller, expires)).await;
+        }
+        Ok(caller)
+    }
+
+    /// auth-service's answer for a token.
+    async fn ask(&self, token: &str) -> Result<Caller, Error> {
         let mut request = Request::new(ValidateTokenRequest {
             access_token: token.to_owned(),
         });
@@ -73,12 +118,10 @@ impl AuthClient {
             .expire_time
             .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
             .unwrap_or_else(Utc::now);
-        let caller = Caller { user_id };
-        // Only while the token lives: an entry must not outlast its token.
-        if expires > Utc::now() + self.ttl {
-            self.cache.insert(token.to_owned(), (caller, expires)).await;
-        }
-        Ok(caller)
+        Ok(Caller {
+            user_id,
+            token_expires_at: expires,
+        })
     }
 }
 
@@ -88,6 +131,14 @@ impl Authenticate for AuthClient {
 
     async fn authenticate(&self, token: &str) -> Result<Caller, Status> {
         Ok(self.validate(token).await?)
+    }
+}
+
+/// The refusal of a token past its expiry.
+pub(crate) fn expired() -> Error {
+    Error::Unauthenticated {
+        reason: "TOKEN_EXPIRED",
+        message: "the access token has expired".into(),
     }
 }
 

@@ -24,7 +24,33 @@ pub struct Config {
     /// The key page tokens are sealed with (`PAGE_TOKEN_SECRET`).
     pub page_token_secret: Option<SecretString>,
     pub imports: ImportsConfig,
+    pub watch: WatchConfig,
     pub telemetry: Telemetry,
+}
+
+/// How WatchListEntries streams run.
+#[derive(Clone, Debug)]
+pub struct WatchConfig {
+    /// How often a quiet stream sends a heartbeat (`WATCH_HEARTBEAT_SECONDS`),
+    /// well under the idle timeouts of proxies and browsers.
+    pub heartbeat: Duration,
+    /// How long changes are kept to replay to reconnecting clients
+    /// (`WATCH_RETENTION_SECONDS`); an older resume token means refetch.
+    pub retention: Duration,
+    /// Streams open at once on one replica (`WATCH_MAX_STREAMS`).
+    pub max_streams: usize,
+    /// Streams one user may have open on one replica
+    /// (`WATCH_MAX_STREAMS_PER_USER`): a phone, a laptop, a few tabs.
+    pub max_streams_per_user: usize,
+    /// How long a stream may wait on a client that reads nothing before it
+    /// is cut off (`WATCH_SLOW_CONSUMER_SECONDS`).
+    pub slow_consumer: Duration,
+    /// How often an open stream asks auth-service whether its token still
+    /// holds: a revoked token ends the stream within about this much plus
+    /// a call.
+    pub recheck: Duration,
+    /// How often forgotten history is cleared away.
+    pub prune_interval: Duration,
 }
 
 /// How whole-list imports run.
@@ -114,6 +140,7 @@ impl Config {
             max_watches: env.or("IMPORT_MAX_WATCHES", 256usize),
             poll_interval: Duration::from_secs(1),
         };
+        let watch = WatchConfig::from_env(&mut env);
         let telemetry = Telemetry::from_env(&mut env);
         env.finish(Self {
             listen_addr,
@@ -128,8 +155,49 @@ impl Config {
             health_interval: Duration::from_secs(2),
             page_token_secret,
             imports,
+            watch,
             telemetry,
         })
+    }
+}
+
+impl WatchConfig {
+    fn from_env(env: &mut Env) -> Self {
+        let config = Self {
+            heartbeat: env.parse_or("WATCH_HEARTBEAT_SECONDS", Duration::from_secs(15), seconds),
+            retention: env.parse_or(
+                "WATCH_RETENTION_SECONDS",
+                Duration::from_secs(24 * 3600),
+                seconds,
+            ),
+            max_streams: env.or("WATCH_MAX_STREAMS", 4096usize),
+            max_streams_per_user: env.or("WATCH_MAX_STREAMS_PER_USER", 16usize),
+            slow_consumer: env.parse_or(
+                "WATCH_SLOW_CONSUMER_SECONDS",
+                Duration::from_secs(10),
+                seconds,
+            ),
+            recheck: Duration::from_millis(500),
+            prune_interval: Duration::from_secs(60),
+        };
+        for (name, zero) in [
+            ("WATCH_HEARTBEAT_SECONDS", config.heartbeat.is_zero()),
+            ("WATCH_RETENTION_SECONDS", config.retention.is_zero()),
+            ("WATCH_MAX_STREAMS", config.max_streams == 0),
+            (
+                "WATCH_MAX_STREAMS_PER_USER",
+                config.max_streams_per_user == 0,
+            ),
+            (
+                "WATCH_SLOW_CONSUMER_SECONDS",
+                config.slow_consumer.is_zero(),
+            ),
+        ] {
+            if zero {
+                env.problem(name, "must be at least 1");
+            }
+        }
+        config
     }
 }
 

@@ -44,6 +44,18 @@ pub(crate) enum Error {
     UnreadableImport(String),
     #[error("too many imports are being watched; try again shortly")]
     TooManyWatches,
+    #[error(
+        "the resume token is older than the history kept; list the entries again and watch anew"
+    )]
+    ResumeTokenExpired,
+    #[error("{0}")]
+    TooManyStreams(&'static str),
+    #[error(
+        "the stream was cut off: the client read too slowly to keep up; resume with its last token"
+    )]
+    SlowConsumer,
+    #[error("the service is shutting down; reconnect and resume with the last token")]
+    ShuttingDown,
     #[error(transparent)]
     Provider(#[from] ProviderError),
 }
@@ -60,10 +72,13 @@ impl ApiError for Error {
             | Self::ListEntryNotFound
             | Self::RunNotFound
             | Self::ImportNotFound => Code::NotFound,
-            Self::ImportFinished => Code::FailedPrecondition,
-            Self::ImportTooLarge(_) | Self::ImportTooManyRows(_) | Self::TooManyWatches => {
-                Code::ResourceExhausted
-            }
+            Self::ImportFinished | Self::ResumeTokenExpired => Code::FailedPrecondition,
+            Self::ImportTooLarge(_)
+            | Self::ImportTooManyRows(_)
+            | Self::TooManyWatches
+            | Self::TooManyStreams(_)
+            | Self::SlowConsumer => Code::ResourceExhausted,
+            Self::ShuttingDown => Code::Unavailable,
             Self::UnreadableImport(_) => Code::InvalidArgument,
             Self::ListEntryExists => Code::AlreadyExists,
             Self::Provider(error) => error.code(),
@@ -84,6 +99,10 @@ impl ApiError for Error {
             Self::ImportTooLarge(_) | Self::ImportTooManyRows(_) => "IMPORT_TOO_LARGE",
             Self::UnreadableImport(_) => "UNREADABLE_IMPORT",
             Self::TooManyWatches => "TOO_MANY_WATCHES",
+            Self::ResumeTokenExpired => "RESUME_TOKEN_EXPIRED",
+            Self::TooManyStreams(_) => "TOO_MANY_STREAMS",
+            Self::SlowConsumer => "SLOW_CONSUMER",
+            Self::ShuttingDown => "SHUTTING_DOWN",
             Self::Provider(error) => error.reason(),
         }
     }
@@ -97,7 +116,10 @@ impl ApiError for Error {
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::AuthUnavailable | Self::TooManyWatches => Some(Duration::from_secs(1)),
+            Self::AuthUnavailable
+            | Self::TooManyWatches
+            | Self::TooManyStreams(_)
+            | Self::ShuttingDown => Some(Duration::from_secs(1)),
             Self::Provider(error) => error.retry_after(),
             Self::Common(common) => common.retry_after(),
             _ => None,

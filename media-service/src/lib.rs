@@ -22,6 +22,7 @@ mod imports;
 mod list;
 mod providers;
 mod schema;
+mod watch;
 
 use std::{future::Future, sync::Arc};
 
@@ -39,6 +40,7 @@ use crate::{
     auth::AuthClient,
     imports::worker::{Imports, Worker},
     providers::Providers,
+    watch::Hub,
 };
 
 /// The schema of the media database, applied at start-up.
@@ -69,18 +71,14 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let pool = common_db::pool(config.database_url.expose_secret(), config.pool);
-    let providers = Arc::new(Providers::new(&config.providers)?);
-    let auth = AuthClient::new(&config.auth_service_url, config.auth_cache_ttl)?;
-    let app = App {
-        pool: pool.clone(),
-        providers,
-        page_tokens: completionist_common::config::page_tokens(
-            config.page_token_secret.as_ref(),
-            SERVICE_NAME,
-        ),
-        imports: Imports::new(config.imports.clone()),
-    };
+    let app = app(&config)?;
+    let hub = app.watch.clone();
+    let auth = app.auth.clone();
+    let _listener = AbortOnDrop(tokio::spawn(
+        hub.clone()
+            .listen(config.database_url.expose_secret().to_owned()),
+    ));
+    let _pruner = AbortOnDrop(tokio::spawn(watch::prune_history(app.clone())));
     let worker = Worker::start(app.clone());
     let (stop_enricher, enricher_stopped) = tokio::sync::watch::channel(false);
     // Aborted with this future if it is cut short.
@@ -115,13 +113,38 @@ pub async fn run(
         config.database_url.expose_secret(),
         config.health_interval,
     );
-    let served = server::serve(listener, routes, readiness, shutdown).await;
+    // Streams end (UNAVAILABLE) as soon as shutdown begins: they would
+    // otherwise hold the drain open until its timeout.
+    let shutdown = async {
+        shutdown.await;
+        hub.stop();
+    };
+    // Streams are bounded by WATCH_MAX_STREAMS, not per connection: a
+    // gateway carries many browsers' streams on one.
+    let builder = server::builder()
+        .max_concurrent_streams(u32::try_from(config.watch.max_streams + 256).unwrap_or(u32::MAX));
+    let served = server::serve_with(builder, listener, routes, readiness, shutdown).await;
     // Jobs under way are let go, for the next replica to take at once.
     worker.stop().await;
     let _ = stop_enricher.send(true);
     let _ = (&mut enricher.0).await;
     served?;
     Ok(())
+}
+
+/// The state every call shares.
+fn app(config: &Config) -> anyhow::Result<App> {
+    Ok(App {
+        pool: common_db::pool(config.database_url.expose_secret(), config.pool),
+        providers: Arc::new(Providers::new(&config.providers)?),
+        page_tokens: completionist_common::config::page_tokens(
+            config.page_token_secret.as_ref(),
+            SERVICE_NAME,
+        ),
+        imports: Imports::new(config.imports.clone()),
+        watch: Hub::new(config.watch.clone()),
+        auth: AuthClient::new(&config.auth_service_url, config.auth_cache_ttl)?,
+    })
 }
 
 /// A task that ends with its owner.

@@ -36,6 +36,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    list_changes (user_id, seq) {
+        user_id -> Uuid,
+        seq -> Int8,
+        kind -> Text,
+        list_entry_id -> Uuid,
+        media_item_id -> Uuid,
+        entry -> Nullable<Jsonb>,
+        runs_changed -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     list_entries (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -64,6 +77,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    list_heads (user_id) {
+        user_id -> Uuid,
+        seq -> Int8,
+        pruned_through -> Int8,
+    }
+}
+
+diesel::table! {
     media_items (id) {
         id -> Uuid,
         kind -> Text,
@@ -88,7 +109,9 @@ diesel::joinable!(list_entry_runs -> list_entries (list_entry_id));
 diesel::allow_tables_to_appear_in_same_query!(
     import_jobs,
     import_rows,
+    list_changes,
     list_entries,
     list_entry_runs,
+    list_heads,
     media_items,
 );

@@ -7,6 +7,7 @@ mod catalog;
 mod imports;
 mod list;
 mod runs;
+mod watch;
 
 use chrono::{Datelike, NaiveDate};
 use completionist_proto::media as pb;

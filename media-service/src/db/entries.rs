@@ -75,6 +75,40 @@ impl EntryRow {
     }
 }
 
+/// A `list_entries` row as the change log keeps it (`to_jsonb`).
+#[derive(serde::Deserialize)]
+struct Snapshot {
+    id: Uuid,
+    status: String,
+    rating: Option<i32>,
+    progress: i32,
+    notes: String,
+    start_date: Option<NaiveDate>,
+    finish_date: Option<NaiveDate>,
+    completion_count: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// The entry of a change log snapshot, with its item.
+pub(crate) fn from_snapshot(snapshot: serde_json::Value, item: Item) -> Result<Entry, String> {
+    let row: Snapshot = serde_json::from_value(snapshot).map_err(|e| e.to_string())?;
+    let status = row.status.parse().map_err(|e| format!("{e}"))?;
+    let row = EntryRow {
+        id: row.id,
+        status,
+        rating: row.rating.map(Rating::parse).transpose()?,
+        progress: Progress::parse(row.progress)?,
+        notes: row.notes,
+        start_date: row.start_date,
+        finish_date: row.finish_date,
+        completion_count: row.completion_count,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    };
+    Ok(row.with(item))
+}
+
 fn entry((row, item): (EntryRow, ItemRow)) -> Entry {
     row.with(item.into())
 }

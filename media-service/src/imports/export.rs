@@ -39,11 +39,11 @@ pub(crate) async fn export_list(
     let format = ExportFormat::try_from(request.into_inner())?;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let app = app.clone();
-    tokio::spawn(async move {
+    tokio::spawn(completionist_common::request_id::carry(async move {
         if let Err(error) = write(&app, caller.user_id, format, &tx).await {
             let _ = tx.send(Err(Status::from(error))).await;
         }
-    });
+    }));
     Ok(ReceiverStream::new(rx))
 }
 

@@ -1,8 +1,11 @@
 //! StartImport, GetImport, ListImports, CancelImport and WatchImport.
 
+use std::time::Duration;
+
 use completionist_common::{
     db as common_db,
     paging::{Page, PageSize},
+    request_id,
 };
 use completionist_proto::media as pb;
 use tokio_stream::wrappers::ReceiverStream;
@@ -238,12 +241,17 @@ pub(crate) async fn watch_import(
         .map_err(|_| Error::TooManyWatches)?;
     let (tx, rx) = tokio::sync::mpsc::channel(WATCH_BUFFER);
     let app = app.clone();
-    tokio::spawn(async move {
+    tokio::spawn(request_id::carry(async move {
         let _permit = permit;
-        if let Err(status) = follow(&app, caller.user_id, job, after_row, &tx).await {
-            let _ = tx.send(Err(status)).await;
+        let ended = tokio::select! {
+            ended = follow(&app, caller.user_id, job, after_row, &tx) => ended,
+            () = app.watch.stopped() => Err(Status::from(Error::ShuttingDown)),
+        };
+        if let Err(status) = ended {
+            // A client that reads nothing is not waited for long.
+            let _ = tokio::time::timeout(Duration::from_secs(1), tx.send(Err(status))).await;
         }
-    });
+    }));
     Ok(ReceiverStream::new(rx))
 }
 

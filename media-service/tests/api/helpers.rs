@@ -35,6 +35,10 @@ pub(crate) struct Options {
     pub import_max_unpacked_bytes: u64,
     pub import_max_watches: usize,
     pub import_max_rows: usize,
+    /// Adjusts media-service's configuration last.
+    pub media: fn(&mut Config),
+    /// More variables for auth-service.
+    pub auth_env: &'static [(&'static str, &'static str)],
 }
 
 impl Default for Options {
@@ -48,6 +52,8 @@ impl Default for Options {
             import_max_unpacked_bytes: 256 << 20,
             import_max_watches: 256,
             import_max_rows: 100_000,
+            media: |_| {},
+            auth_env: &[],
         }
     }
 }
@@ -62,11 +68,15 @@ impl TestApp {
         let auth_db = TestDb::new("auth", auth_service::MIGRATIONS).await;
         let media_db = Arc::new(TestDb::new("media", media_service::MIGRATIONS).await);
 
-        let auth_config = auth_service::Config::from_env(Env::from_vars([
-            ("AUTH_DATABASE_URL", auth_db.url()),
-            ("JWT_SECRET", "test secret that is long enough to sign with"),
-            ("JWT_LEEWAY_SECONDS", "0"),
-        ]))
+        let auth_config = auth_service::Config::from_env(Env::from_vars(
+            [
+                ("AUTH_DATABASE_URL", auth_db.url()),
+                ("JWT_SECRET", "test secret that is long enough to sign with"),
+                ("JWT_LEEWAY_SECONDS", "0"),
+            ]
+            .into_iter()
+            .chain(options.auth_env.iter().copied()),
+        ))
         .unwrap();
         let auth = Server::start(move |listener, shutdown| {
             auth_service::run(listener, auth_config, shutdown.wait())
@@ -90,6 +100,7 @@ impl TestApp {
         config.imports.max_unpacked_bytes = options.import_max_unpacked_bytes;
         config.imports.max_watches = options.import_max_watches;
         config.imports.max_rows = options.import_max_rows;
+        (options.media)(&mut config);
         let media_config = config.clone();
         let media = Server::start(move |listener, shutdown| {
             media_service::run(listener, config, shutdown.wait())
@@ -115,6 +126,15 @@ impl TestApp {
             media_service::run(listener, config, shutdown.wait())
         })
         .await;
+    }
+
+    /// Another replica of media-service, on the same database.
+    pub(crate) async fn media_replica(&self) -> Server {
+        let config = self.media_config.clone();
+        Server::start(move |listener, shutdown| {
+            media_service::run(listener, config, shutdown.wait())
+        })
+        .await
     }
 
     /// Starts a second media-service on the same database and cuts the

@@ -22,3 +22,5 @@ mod providers_books_games;
 mod providers_resilience;
 mod runs;
 mod values;
+mod watch;
+mod watch_ends;

@@ -1,0 +1,254 @@
+//! How WatchListEntries streams end: a revoked or expired token, shutdown,
+//! a client too slow to keep up; and how many may be open.
+
+use std::time::Duration;
+
+use completionist_proto::{auth as auth_pb, media as pb};
+use pb::{ConflictPolicy, ListEntryChangeType as Type, watch_list_entries_response::Event};
+use tonic::{Code, transport::Endpoint};
+
+use crate::{
+    helpers::{Options, TestApp, assert_error, authed},
+    watch::{Watch, next, next_change, started, watch_on},
+};
+
+/// The status a stream ends with, past any messages still coming.
+async fn end(watch: &mut Watch) -> tonic::Status {
+    loop {
+        if let Err(status) = next(watch).await {
+            return status;
+        }
+    }
+}
+
+#[tokio::test]
+async fn revoking_the_token_ends_the_stream() {
+    let app = TestApp::spawn().await;
+    let token = app.user().await;
+    let mut watch = app.watch(&token, "").await.unwrap();
+    started(&mut watch).await;
+    app.auth_client()
+        .logout(authed(&token, auth_pb::LogoutRequest {}))
+        .await
+        .unwrap();
+    assert_error::<()>(
+        Err(end(&mut watch).await),
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
+    // And the token opens no stream either.
+    assert_error(
+        app.watch(&token, "").await,
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
+}
+
+#[tokio::test]
+async fn an_expiring_token_ends_the_stream() {
+    let app = TestApp::spawn_with(Options {
+        auth_env: &[("JWT_ACCESS_TTL_SECONDS", "2")],
+        ..Options::default()
+    })
+    .await;
+    let token = app.user().await;
+    let mut watch = app.watch(&token, "").await.unwrap();
+    started(&mut watch).await;
+    assert_error::<()>(
+        Err(end(&mut watch).await),
+        Code::Unauthenticated,
+        "TOKEN_EXPIRED",
+    );
+}
+
+#[tokio::test]
+async fn shutting_down_ends_streams_unavailable_so_clients_reconnect() {
+    let mut app = TestApp::spawn().await;
+    let token = app.user().await;
+    let mut watch = app.watch(&token, "").await.unwrap();
+    let position = started(&mut watch).await;
+    let stopping = tokio::spawn(async move {
+        app.media.stop().await;
+        app
+    });
+    assert_error::<()>(
+        Err(end(&mut watch).await),
+        Code::Unavailable,
+        "SHUTTING_DOWN",
+    );
+    let mut app = stopping.await.unwrap();
+    app.restart_media().await;
+    let mut resumed = app.watch(&token, &position).await.unwrap();
+    started(&mut resumed).await;
+}
+
+#[tokio::test]
+async fn streams_are_bounded_per_user_and_a_closed_one_frees_its_place() {
+    let app = TestApp::spawn_with(Options {
+        media: |config| config.watch.max_streams_per_user = 2,
+        ..Options::default()
+    })
+    .await;
+    let (ada, bob) = (app.user().await, app.user().await);
+    let first = app.watch(&ada, "").await.unwrap();
+    let _second = app.watch(&ada, "").await.unwrap();
+    assert_error(
+        app.watch(&ada, "").await,
+        Code::ResourceExhausted,
+        "TOO_MANY_STREAMS",
+    );
+    // Another user is not held back.
+    let mut bobs = app.watch(&bob, "").await.unwrap();
+    started(&mut bobs).await;
+    drop(first);
+    let reopened = async {
+        loop {
+            match app.watch(&ada, "").await {
+                Ok(watch) => return watch,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    };
+    let mut third = tokio::time::timeout(Duration::from_secs(10), reopened)
+        .await
+        .expect("a closed stream frees its place");
+    started(&mut third).await;
+}
+
+/// A MyAnimeList export of `n` anime with long comments: large changes.
+fn mal_export(n: usize) -> Vec<u8> {
+    let comment = "a long comment on the show, ".repeat(40);
+    let mut xml = String::from("<myanimelist>\n");
+    for id in 1..=n {
+        xml.push_str(&format!(
+            "<anime><series_animedb_id>{id}</series_animedb_id><series_title>Show {id}</series_title>\
+             <my_status>Plan to Watch</my_status><my_comments>{comment}</my_comments></anime>\n"
+        ));
+    }
+    xml.push_str("</myanimelist>\n");
+    xml.into_bytes()
+}
+
+#[tokio::test]
+async fn an_imports_rows_land_as_changes() {
+    let app = TestApp::spawn().await;
+    let token = app.user().await;
+    let mut watch = app.watch(&token, "").await.unwrap();
+    started(&mut watch).await;
+    let job = app
+        .start_import(
+            &token,
+            mal_export(30),
+            "animelist.xml",
+            ConflictPolicy::Skip,
+        )
+        .await
+        .unwrap();
+    let mut titles = Vec::new();
+    for _ in 0..30 {
+        let (change, _) = next_change(&mut watch).await;
+        assert_eq!(change.r#type(), Type::Added);
+        titles.push(change.list_entry.unwrap().media_item.unwrap().title);
+    }
+    titles.sort();
+    let mut expected: Vec<_> = (1..=30).map(|n| format!("Show {n}")).collect();
+    expected.sort();
+    assert_eq!(titles, expected, "every row, once");
+    app.watch_import(&token, &job.id, 0).await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_off_and_resumes_where_it_was() {
+    let app = TestApp::spawn_with(Options {
+        media: |config| config.watch.slow_consumer = Duration::from_millis(300),
+        ..Options::default()
+    })
+    .await;
+    let token = app.user().await;
+    // A small HTTP/2 window: the server feels a client that reads nothing
+    // after a few messages rather than megabytes.
+    let channel = Endpoint::from_shared(format!("http://{}", app.media.addr))
+        .unwrap()
+        .initial_stream_window_size(Some(16 * 1024))
+        .connect()
+        .await
+        .unwrap();
+    let mut watch = watch_on(channel, &token, "").await.unwrap();
+    let mut last = started(&mut watch).await;
+    let rows = 1_500;
+    let job = app
+        .start_import(
+            &token,
+            mal_export(rows),
+            "animelist.xml",
+            ConflictPolicy::Skip,
+        )
+        .await
+        .unwrap();
+    app.watch_import(&token, &job.id, 0).await;
+    // Long enough to be cut off while reading nothing.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let mut seen = 0;
+    let status = loop {
+        match next(&mut watch).await {
+            Ok(message) => {
+                if matches!(message.event, Some(Event::Change(_))) {
+                    seen += 1;
+                }
+                last = message.resume_token;
+            }
+            Err(status) => break status,
+        }
+    };
+    assert_error::<()>(Err(status), Code::ResourceExhausted, "SLOW_CONSUMER");
+    assert!(seen < rows, "cut off before the end: {seen}");
+
+    let mut resumed = app.watch(&token, &last).await.unwrap();
+    started(&mut resumed).await;
+    for _ in seen..rows {
+        next_change(&mut resumed).await;
+    }
+}
+
+#[tokio::test]
+async fn import_watches_end_unavailable_on_shutdown_too() {
+    let mut app = TestApp::spawn().await;
+    crate::exports::slow_letterboxd(&app).await;
+    let token = app.user().await;
+    let job = app
+        .start_import(
+            &token,
+            crate::exports::watched_csv(40),
+            "watched.csv",
+            ConflictPolicy::Skip,
+        )
+        .await
+        .unwrap();
+    let mut watch = app
+        .client()
+        .watch_import(authed(
+            &token,
+            pb::WatchImportRequest {
+                id: job.id,
+                after_row: 0,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    watch.message().await.unwrap().unwrap();
+    let stopping = tokio::spawn(async move { app.media.stop().await });
+    let status = loop {
+        match tokio::time::timeout(Duration::from_secs(10), watch.message())
+            .await
+            .unwrap()
+        {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("ended without a status"),
+            Err(status) => break status,
+        }
+    };
+    assert_error::<()>(Err(status), Code::Unavailable, "SHUTTING_DOWN");
+    stopping.await.unwrap();
+}
