@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use completionist_common::{
-    config::{ConfigError, Env, http_url},
+    config::{ConfigError, Env, http_url, seconds},
     telemetry::Telemetry,
 };
 use http::HeaderValue;
@@ -32,8 +32,17 @@ pub struct Limits {
     /// Largest response body of a unary call, in bytes.
     pub max_response_bytes: usize,
     /// Calls in flight at once, over all clients; more are refused with
-    /// RESOURCE_EXHAUSTED rather than queued.
+    /// RESOURCE_EXHAUSTED rather than queued. Open server streams are
+    /// counted apart.
     pub max_concurrent_requests: usize,
+    /// Server streams open at once, over all clients
+    /// (`GATEWAY_MAX_CONCURRENT_STREAMS`): however many are open, ordinary
+    /// calls still get through.
+    pub max_concurrent_streams: usize,
+    /// How long a server stream may go without a message before the
+    /// gateway ends it (`GATEWAY_STREAM_IDLE_SECONDS`); WatchListEntries'
+    /// heartbeats come well within it.
+    pub stream_idle_timeout: Duration,
     /// Largest request metadata (HPACK-counted: names, values, 32 bytes
     /// each), below the 16 KiB a backend accepts: more would make the
     /// backend close the connection every caller shares.
@@ -80,11 +89,32 @@ impl Config {
             max_upload_bytes: env.or("GATEWAY_MAX_UPLOAD_BYTES", (64 << 20) + (64 << 10)),
             max_response_bytes: env.or("GATEWAY_MAX_RESPONSE_BYTES", 16 * 1024 * 1024),
             max_concurrent_requests: env.or("GATEWAY_MAX_CONCURRENT_REQUESTS", 1024),
+            max_concurrent_streams: env.or("GATEWAY_MAX_CONCURRENT_STREAMS", 4096),
+            stream_idle_timeout: env.parse_or(
+                "GATEWAY_STREAM_IDLE_SECONDS",
+                Duration::from_secs(60),
+                seconds,
+            ),
             max_metadata_bytes: 8 * 1024,
             max_metadata_value_bytes: 4 * 1024,
         };
-        if limits.max_concurrent_requests == 0 {
-            env.problem("GATEWAY_MAX_CONCURRENT_REQUESTS", "must be at least 1");
+        for (name, zero) in [
+            (
+                "GATEWAY_MAX_CONCURRENT_REQUESTS",
+                limits.max_concurrent_requests == 0,
+            ),
+            (
+                "GATEWAY_MAX_CONCURRENT_STREAMS",
+                limits.max_concurrent_streams == 0,
+            ),
+            (
+                "GATEWAY_STREAM_IDLE_SECONDS",
+                limits.stream_idle_timeout.is_zero(),
+            ),
+        ] {
+            if zero {
+                env.problem(name, "must be at least 1");
+            }
         }
         let telemetry = Telemetry::from_env(&mut env);
         env.finish(Self {

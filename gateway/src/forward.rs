@@ -15,11 +15,14 @@ use completionist_common::error::{ApiError, to_status};
 use futures_util::future::BoxFuture;
 use http::{Request, Response, header};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tonic::{Code, body::Body, server::NamedService, transport::Channel};
 use tower::{Service, ServiceExt};
 
-use crate::config::Limits;
+use crate::{
+    config::Limits,
+    streams::{Endings, Watched, trailers},
+};
 
 /// The `ErrorInfo` domain of the gateway's own errors.
 pub(crate) const DOMAIN: &str = "gateway.completionist";
@@ -54,35 +57,51 @@ impl Backend for Media {
     const NAME: &'static str = completionist_proto::media::media_service_server::SERVICE_NAME;
     const PRIVATE_METHODS: &'static [&'static str] = &[];
     const UPLOAD_METHODS: &'static [&'static str] = &["StartImport"];
-    const STREAMING_METHODS: &'static [&'static str] = &["WatchImport", "ExportList"];
+    const STREAMING_METHODS: &'static [&'static str] =
+        &["WatchImport", "ExportList", "WatchListEntries"];
 }
 
-/// Forwards every call of backend `B` over `channel`.
+/// Forwards every call of backend `B`: unary calls over `channel`, server
+/// streams over `streams`.
 pub(crate) struct Forward<B> {
     channel: Channel,
+    streams: Channel,
     limits: Limits,
-    /// Shared by every backend: calls in flight through the gateway.
-    in_flight: Arc<Semaphore>,
+    shared: Shared,
     backend: PhantomData<fn() -> B>,
+}
+
+/// What every backend's forwarding shares.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    /// Unary calls in flight through the gateway.
+    pub(crate) in_flight: Arc<Semaphore>,
+    /// Server streams open through the gateway, counted apart so that
+    /// open streams never lock ordinary calls out.
+    pub(crate) streams: Arc<Semaphore>,
+    /// Turns true when the gateway shuts down: open streams end.
+    pub(crate) stopping: watch::Receiver<bool>,
 }
 
 impl<B> Clone for Forward<B> {
     fn clone(&self) -> Self {
         Self {
             channel: self.channel.clone(),
+            streams: self.streams.clone(),
             limits: self.limits,
-            in_flight: self.in_flight.clone(),
+            shared: self.shared.clone(),
             backend: PhantomData,
         }
     }
 }
 
 impl<B: Backend> Forward<B> {
-    pub(crate) fn new(channel: Channel, limits: Limits, in_flight: Arc<Semaphore>) -> Self {
+    pub(crate) fn new(channel: Channel, streams: Channel, limits: Limits, shared: Shared) -> Self {
         Self {
             channel,
+            streams,
             limits,
-            in_flight,
+            shared,
             backend: PhantomData,
         }
     }
@@ -99,6 +118,12 @@ pub(crate) enum Error {
     NotPublic(String),
     #[error("the gateway is at its limit of calls in flight; try again shortly")]
     Overloaded,
+    #[error("the gateway is at its limit of open streams; try again shortly")]
+    TooManyStreams,
+    #[error("the stream sent nothing for {0:?} and was ended; reconnect")]
+    StreamIdle(std::time::Duration),
+    #[error("the gateway is shutting down; reconnect")]
+    ShuttingDown,
     #[error("the request is larger than {0} bytes")]
     TooLarge(usize),
     #[error("the request body could not be read")]
@@ -113,9 +138,11 @@ impl ApiError for Error {
     fn code(&self) -> Code {
         match self {
             Self::NotPublic(_) => Code::PermissionDenied,
-            Self::Overloaded | Self::TooLarge(_) => Code::ResourceExhausted,
+            Self::Overloaded | Self::TooManyStreams | Self::TooLarge(_) => Code::ResourceExhausted,
             Self::UnreadableBody | Self::MetadataTooLarge(_) => Code::InvalidArgument,
-            Self::BackendUnavailable(_) => Code::Unavailable,
+            Self::BackendUnavailable(_) | Self::StreamIdle(_) | Self::ShuttingDown => {
+                Code::Unavailable
+            }
         }
     }
 
@@ -123,6 +150,9 @@ impl ApiError for Error {
         match self {
             Self::NotPublic(_) => "RPC_NOT_PUBLIC",
             Self::Overloaded => "GATEWAY_OVERLOADED",
+            Self::TooManyStreams => "TOO_MANY_STREAMS",
+            Self::StreamIdle(_) => "STREAM_IDLE",
+            Self::ShuttingDown => "SHUTTING_DOWN",
             Self::TooLarge(_) => "REQUEST_TOO_LARGE",
             Self::UnreadableBody => "UNREADABLE_BODY",
             Self::BackendUnavailable(_) => "BACKEND_UNAVAILABLE",
@@ -131,8 +161,14 @@ impl ApiError for Error {
     }
 
     fn retry_after(&self) -> Option<std::time::Duration> {
-        matches!(self, Self::Overloaded | Self::BackendUnavailable(_))
-            .then_some(std::time::Duration::from_secs(1))
+        matches!(
+            self,
+            Self::Overloaded
+                | Self::TooManyStreams
+                | Self::BackendUnavailable(_)
+                | Self::ShuttingDown
+        )
+        .then_some(std::time::Duration::from_secs(1))
     }
 }
 
@@ -182,51 +218,32 @@ impl<B: Backend> Forward<B> {
             return Err(Error::NotPublic(format!("{}/{method}", B::NAME)));
         }
         check_metadata(request.headers(), self.limits)?;
-        let _permit = self
-            .in_flight
-            .try_acquire()
-            .map_err(|_| Error::Overloaded)?;
-
+        let streaming = B::STREAMING_METHODS.contains(&method);
+        // A unary call holds its place until its answer's headers; a
+        // stream, a place among the streams for as long as it is open.
+        let permit = if streaming {
+            self.shared.streams.clone().try_acquire_owned()
+        } else {
+            self.shared.in_flight.clone().try_acquire_owned()
+        };
+        let permit = permit.map_err(|_| {
+            if streaming {
+                Error::TooManyStreams
+            } else {
+                Error::Overloaded
+            }
+        })?;
         let max = if B::UPLOAD_METHODS.contains(&method) {
             self.limits.max_upload_bytes
         } else {
             self.limits.max_request_bytes
         };
-        let streaming = B::STREAMING_METHODS.contains(&method);
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-        if declared.is_some_and(|length| length > max) {
-            return Err(Error::TooLarge(max));
-        }
-        // Every RPC here is unary, so the request is read whole, within the
-        // limit, before it goes on: an oversized one is refused with a clear
-        // status instead of failing half-sent.
-        let (mut parts, body) = request.into_parts();
-        let body = Limited::new(body, max).collect().await.map_err(|error| {
-            if error.is::<LengthLimitError>() {
-                Error::TooLarge(max)
-            } else {
-                Error::UnreadableBody
-            }
-        })?;
-        for name in HOP_BY_HOP {
-            parts.headers.remove(*name);
-        }
-        if parts
-            .headers
-            .get(header::TE)
-            .is_some_and(|te| te != "trailers")
-        {
-            parts.headers.remove(header::TE);
-        }
-        // gRPC-Web text arrives base64-encoded; its length is not the length
-        // of what goes on.
-        parts.headers.remove(header::CONTENT_LENGTH);
-        let request = Request::from_parts(parts, Body::new(Full::new(body.to_bytes())));
-
-        let mut channel = self.channel;
+        let request = read_whole(request, max).await?;
+        let mut channel = if streaming {
+            self.streams.clone()
+        } else {
+            self.channel.clone()
+        };
         let response = async {
             channel.ready().await?;
             channel.call(request).await
@@ -238,11 +255,63 @@ impl<B: Backend> Forward<B> {
             Error::BackendUnavailable(B::NAME)
         })?;
         if streaming {
-            return Ok(response);
+            return Ok(self.watched(response, permit));
         }
+        drop(permit);
         let max_response = self.limits.max_response_bytes;
         Ok(response.map(|body| Body::new(Limited::new(body, max_response))))
     }
+
+    /// A stream's response, passed on as it comes: no size limit, ended
+    /// by the gateway when idle too long or shutting down.
+    fn watched(self, response: Response<Body>, permit: OwnedSemaphorePermit) -> Response<Body> {
+        let idle_after = self.limits.stream_idle_timeout;
+        let endings = Endings {
+            idle: trailers(&to_status(DOMAIN, &Error::StreamIdle(idle_after))),
+            stopping: trailers(&to_status(DOMAIN, &Error::ShuttingDown)),
+        };
+        let stopping = self.shared.stopping;
+        response.map(|body| Body::new(Watched::new(body, permit, idle_after, stopping, endings)))
+    }
+}
+
+/// The request read whole, within `max` bytes, and made fit for HTTP/2.
+/// Every RPC here has one request message (unary or server streaming), so
+/// an oversized one is refused with a clear status instead of failing
+/// half-sent.
+async fn read_whole(request: Request<Body>, max: usize) -> Result<Request<Body>, Error> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > max) {
+        return Err(Error::TooLarge(max));
+    }
+    let (mut parts, body) = request.into_parts();
+    let body = Limited::new(body, max).collect().await.map_err(|error| {
+        if error.is::<LengthLimitError>() {
+            Error::TooLarge(max)
+        } else {
+            Error::UnreadableBody
+        }
+    })?;
+    for name in HOP_BY_HOP {
+        parts.headers.remove(*name);
+    }
+    if parts
+        .headers
+        .get(header::TE)
+        .is_some_and(|te| te != "trailers")
+    {
+        parts.headers.remove(header::TE);
+    }
+    // gRPC-Web text arrives base64-encoded; its length is not the length
+    // of what goes on.
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Ok(Request::from_parts(
+        parts,
+        Body::new(Full::new(body.to_bytes())),
+    ))
 }
 
 /// Refuses metadata a backend would not take: past its limit, the

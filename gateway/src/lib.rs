@@ -9,6 +9,7 @@
 
 pub mod config;
 mod forward;
+mod streams;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -17,13 +18,16 @@ use completionist_common::{
     server::{self, Readiness},
 };
 use http::{HeaderName, Method};
-use tokio::{net::TcpListener, sync::Semaphore};
-use tonic::service::Routes;
+use tokio::{
+    net::TcpListener,
+    sync::{Semaphore, watch},
+};
+use tonic::{service::Routes, transport::Channel};
 use tonic_web::GrpcWebLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use crate::config::Config;
-use crate::forward::{Auth, Forward, Media};
+use crate::forward::{Auth, Forward, Media, Shared};
 
 /// The name the gateway's own health is reported under.
 pub const SERVICE_NAME: &str = "completionist.gateway";
@@ -55,34 +59,15 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let auth = channel::internal(&config.auth_service_url)?;
     let media = channel::internal(&config.media_service_url)?;
-    let in_flight = Arc::new(Semaphore::new(config.limits.max_concurrent_requests));
+    let (stop_streams, stopping) = watch::channel(false);
+    let shared = Shared {
+        in_flight: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),
+        streams: Arc::new(Semaphore::new(config.limits.max_concurrent_streams)),
+        stopping,
+    };
 
     let (reporter, health) = tonic_health::server::health_reporter();
-    let routes = server::base_routes(
-        health,
-        &[
-            completionist_proto::AUTH_DESCRIPTOR_SET,
-            completionist_proto::MEDIA_DESCRIPTOR_SET,
-        ],
-    )?
-    .add_service(Forward::<Auth>::new(
-        auth.clone(),
-        config.limits,
-        in_flight.clone(),
-    ))
-    .add_service(Forward::<Media>::new(
-        media.clone(),
-        config.limits,
-        in_flight,
-    ));
-    // CORS outside gRPC-Web: tonic-web answers 400 to any other HTTP/1
-    // request, a preflight included.
-    let routes = Routes::from(
-        routes
-            .into_axum_router()
-            .layer(GrpcWebLayer::new())
-            .layer(cors(&config)),
-    );
+    let routes = routes(&config, health, (&auth, &media), shared)?;
 
     let probe_timeout = config.health_interval;
     let readiness = Readiness {
@@ -100,6 +85,12 @@ pub async fn run(
         },
         interval: config.health_interval,
     };
+    // Streams end (UNAVAILABLE) as soon as shutdown begins, rather than
+    // holding the drain open until its timeout.
+    let shutdown = async {
+        shutdown.await;
+        let _ = stop_streams.send(true);
+    };
     server::serve_with(
         server::builder().accept_http1(true),
         listener,
@@ -109,6 +100,49 @@ pub async fn run(
     )
     .await?;
     Ok(())
+}
+
+/// Health, reflection and both backends, with gRPC-Web and CORS.
+fn routes(
+    config: &Config,
+    health: tonic_health::pb::health_server::HealthServer<
+        impl tonic_health::pb::health_server::Health,
+    >,
+    (auth, media): (&Channel, &Channel),
+    shared: Shared,
+) -> anyhow::Result<Routes> {
+    let media_streams = channel::streams(
+        &config.media_service_url,
+        config.limits.max_concurrent_streams,
+    )?;
+    let routes = server::base_routes(
+        health,
+        &[
+            completionist_proto::AUTH_DESCRIPTOR_SET,
+            completionist_proto::MEDIA_DESCRIPTOR_SET,
+        ],
+    )?
+    // auth-service has no streams: its channel serves both.
+    .add_service(Forward::<Auth>::new(
+        auth.clone(),
+        auth.clone(),
+        config.limits,
+        shared.clone(),
+    ))
+    .add_service(Forward::<Media>::new(
+        media.clone(),
+        media_streams,
+        config.limits,
+        shared,
+    ));
+    // CORS outside gRPC-Web: tonic-web answers 400 to any other HTTP/1
+    // request, a preflight included.
+    Ok(Routes::from(
+        routes
+            .into_axum_router()
+            .layer(GrpcWebLayer::new())
+            .layer(cors(config)),
+    ))
 }
 
 fn cors(config: &Config) -> CorsLayer {

@@ -176,7 +176,7 @@ pub(crate) async fn buf_curl_stream(
 }
 
 /// buf, as `make test` installs it from npm.
-fn buf() -> PathBuf {
+pub(crate) fn buf() -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node/node_modules/.bin/buf");
     assert!(
         path.exists(),

@@ -10,3 +10,4 @@ mod grpc;
 mod helpers;
 mod hostile;
 mod imports;
+mod streams;
