@@ -30,6 +30,8 @@ pub(crate) struct Ctx {
     pub(crate) shape: Shape,
     pub(crate) seed: Seed,
     pub(crate) cores: usize,
+    /// WatchListEntries streams open through a round with the fan-out.
+    pub(crate) fanout_streams: usize,
 }
 
 /// One round: each wanted case once, in order; with argon2's ceiling when
@@ -38,6 +40,12 @@ pub(crate) async fn round(
     ctx: &Ctx,
     wanted: &dyn Fn(&str) -> bool,
 ) -> anyhow::Result<(Vec<Case>, Option<f64>)> {
+    // Open first, so every other case runs with the streams open.
+    let fanout = if wanted("fanout") {
+        Some(crate::fanout::Fanout::open(ctx, ctx.fanout_streams).await?)
+    } else {
+        None
+    };
     let mut cases = vec![floor(ctx).await];
     if wanted("validate") {
         cases.push(measure(ctx, "ValidateToken", ctx.shape, validate_call(ctx)).await);
@@ -67,9 +75,13 @@ pub(crate) async fn round(
     if wanted("flood") {
         cases.push(validate_in_a_login_flood(ctx).await);
     }
+    if let Some(fanout) = &fanout {
+        cases.push(fanout.measure(ctx, ctx.shape.duration).await);
+    }
     if wanted("bulk") {
         cases.extend(crate::bulk::import_then_export(ctx).await?);
     }
+    drop(fanout);
     Ok((cases, argon2_rps))
 }
 

@@ -12,6 +12,7 @@
 mod bulk;
 mod cases;
 mod client;
+mod fanout;
 mod load;
 mod report;
 mod saturation;
@@ -33,6 +34,7 @@ use crate::{
 /// The names `--cases` takes (the floor always runs).
 const CASES: &[&str] = &[
     "validate", "get", "list", "update", "gateway", "login", "flood", "fair", "overload", "bulk",
+    "fanout",
 ];
 
 #[derive(Parser)]
@@ -45,7 +47,7 @@ struct Args {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     rounds: Option<u32>,
     /// Only these cases (comma list): validate, get, list, update, gateway,
-    /// login, flood, fair, overload, bulk.
+    /// login, flood, fair, overload, bulk, fanout.
     #[arg(
         long,
         value_delimiter = ',',
@@ -89,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
         shape,
         seed,
         cores: std::thread::available_parallelism().map_or(1, usize::from),
+        fanout_streams: if args.quick { 100 } else { 1_000 },
     };
     let mut rounds = Vec::new();
     for n in 1..=rounds_wanted {

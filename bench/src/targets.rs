@@ -21,6 +21,7 @@ pub(crate) fn targets(cases: &[Case], cores: usize, argon2_rps: Option<f64>) -> 
     };
     let mut targets = Vec::new();
     bulk(cases, &mut targets);
+    fanout(cases, &mut targets);
     if let (Some(floor), Some(validate)) = (floor, validate) {
         targets.push(ratio(
             "ValidateToken ≥ 60% of the floor",
@@ -71,7 +72,7 @@ fn memory(cases: &[Case]) -> impl Iterator<Item = Target> + '_ {
     let peak = |name: &str| {
         cases
             .iter()
-            .filter(|c| !BULK_CASES.contains(&c.name))
+            .filter(|c| !BULK_CASES.contains(&c.name) && c.name != crate::fanout::NAME)
             .filter_map(|c| c.peak_memory_mib.get(name))
             .fold(0.0_f64, |a, b| a.max(*b))
     };
@@ -125,6 +126,31 @@ pub(crate) fn saturated(cases: &[SaturatedCase]) -> Vec<Target> {
         }
     }
     targets
+}
+
+/// The fan-out's targets: every change delivered to every stream, p99
+/// under 50 ms, media-service under 96 MiB with the streams open.
+fn fanout(cases: &[Case], targets: &mut Vec<Target>) {
+    let Some(case) = cases.iter().find(|c| c.name == crate::fanout::NAME) else {
+        return;
+    };
+    let m = &case.measured;
+    targets.push(Target {
+        what: "fan-out: every change reaches every stream".into(),
+        measured: format!("{} delivered; failures: {:?}", m.calls, m.errors),
+        met: m.errors.is_empty() && m.calls > 0,
+    });
+    targets.push(Target {
+        what: "fan-out: change to delivery p99 < 50 ms".into(),
+        measured: format!("p50 {:.2} ms, p99 {:.2} ms", m.p50_ms, m.p99_ms),
+        met: m.p99_ms < 50.0,
+    });
+    let mib = case.peak_memory_mib.values().copied().fold(0.0, f64::max);
+    targets.push(Target {
+        what: "media-service < 96 MiB with the streams open".into(),
+        measured: format!("{mib:.1} MiB"),
+        met: mib < 96.0,
+    });
 }
 
 /// The whole-list cases (see `bulk.rs`).
