@@ -145,8 +145,10 @@ impl Fanout {
         let started = Instant::now();
         let mut writes = Vec::new();
         for i in 0..changes {
-            tokio::time::sleep_until((started + Duration::from_micros(i * 1_000_000 / RATE)).into())
-                .await;
+            tokio::time::sleep_until(
+                (started + Duration::from_micros(i * 1_000_000 / RATE)).into(),
+            )
+            .await;
             writes.push(tokio::spawn(self.change(ctx, i, errors.clone())));
         }
         for write in writes {

@@ -11,6 +11,7 @@ use tonic::{Request, Status};
 use uuid::Uuid;
 
 use super::{
+    Change,
     hub::Subscription,
     outbox::{Outbox, Outlet, Refused, outbox},
     token,
@@ -103,11 +104,7 @@ impl Stream {
                 let mut conn = common_db::conn(&self.app.pool).await?;
                 db::changes::after(&mut conn, self.user, self.last, READ).await?
             };
-            // Numbers have no gaps: one here means history was pruned
-            // under a stream too far behind.
-            if changes.first().is_some_and(|c| c.seq != self.last + 1) {
-                return Err(Error::ResumeTokenExpired);
-            }
+            follows(self.last, &changes)?;
             let more = changes.len() as i64 == READ;
             for change in changes {
                 self.last = change.seq;
@@ -152,6 +149,16 @@ impl Stream {
     }
 }
 
+/// Whether `changes` (read after `last`) follow on from it. Numbers have
+/// no gaps: one here means history was pruned under a stream too far
+/// behind, which must start over like a client with an old token.
+fn follows(last: i64, changes: &[Change]) -> Result<(), Error> {
+    match changes.first() {
+        Some(first) if first.seq != last + 1 => Err(Error::ResumeTokenExpired),
+        _ => Ok(()),
+    }
+}
+
 /// Completes with the refusal once the stream's token is no longer good:
 /// at its expiry, or when auth-service says it was revoked.
 async fn guard(app: &App, token: &str, caller: Caller) -> Error {
@@ -180,5 +187,34 @@ async fn guard(app: &App, token: &str, caller: Caller) -> Error {
                 }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::watch::ChangeKind;
+
+    fn change(seq: i64) -> Change {
+        Change {
+            seq,
+            kind: ChangeKind::Removed,
+            entry_id: Uuid::now_v7(),
+            entry: None,
+            runs_changed: false,
+            at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_gap_after_the_position_means_history_is_gone() {
+        assert!(follows(4, &[]).is_ok());
+        assert!(follows(4, &[change(5), change(6)]).is_ok());
+        assert!(matches!(
+            follows(4, &[change(7)]),
+            Err(Error::ResumeTokenExpired)
+        ));
     }
 }

@@ -62,6 +62,20 @@ async fn an_expiring_token_ends_the_stream() {
 }
 
 #[tokio::test]
+async fn streams_end_unavailable_when_their_token_cannot_be_checked() {
+    let mut app = TestApp::spawn().await;
+    let token = app.user().await;
+    let mut watch = app.watch(&token, "").await.unwrap();
+    started(&mut watch).await;
+    app.auth.stop().await;
+    assert_error::<()>(
+        Err(end(&mut watch).await),
+        Code::Unavailable,
+        "AUTH_UNAVAILABLE",
+    );
+}
+
+#[tokio::test]
 async fn shutting_down_ends_streams_unavailable_so_clients_reconnect() {
     let mut app = TestApp::spawn().await;
     let token = app.user().await;
