@@ -11,7 +11,7 @@ use tonic::Request;
 use uuid::Uuid;
 
 use crate::{
-    app::{App, Caller, revoke_user},
+    app::{App, Caller, revocation_time, revoke_user},
     db::{self, revocations::NewRevocation, users::UserChanges},
     domain::{DisplayName, Email, Role, User, UserId},
     error::Error,
@@ -180,7 +180,7 @@ pub(crate) async fn revoke_all_tokens(
     let ttl = app.revocation_ttl();
     let at = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
-            let now = Utc::now();
+            let now = revocation_time();
             db::tokens::revoke_all_refresh_tokens(conn).await?;
             let revocation = NewRevocation {
                 kind: RevocationKind::All,

@@ -4,7 +4,7 @@
 use completionist_proto::auth::{self as pb, auth_service_server::AuthService};
 use tonic::{Request, Response, Status};
 
-use crate::{accounts, admin, app::App, error::Error, sessions};
+use crate::{accounts, admin, app::App, error::Error, revocation, sessions};
 
 pub(crate) struct Api(pub(crate) App);
 
@@ -37,6 +37,15 @@ impl AuthService for Api {
         r: Request<pb::ValidateTokenRequest>,
     ) -> Reply<pb::ValidateTokenResponse> {
         reply(sessions::validate_token(&self.0, r).await)
+    }
+
+    type WatchRevocationsStream = revocation::Feed;
+
+    async fn watch_revocations(
+        &self,
+        r: Request<pb::WatchRevocationsRequest>,
+    ) -> Reply<revocation::Feed> {
+        reply(revocation::watch_revocations(&self.0, r))
     }
 
     async fn revoke_user_tokens(

@@ -122,13 +122,20 @@ impl Authenticate for App {
     }
 }
 
+/// Now, as Postgres keeps it (to the microsecond), so the revoke time
+/// answered is the one recorded and fed to other services.
+pub(crate) fn revocation_time() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}
+
 /// Revokes every token of `user` issued until now, refresh tokens included.
 pub(crate) async fn revoke_user(
     conn: &mut db::Conn,
     user: Uuid,
     ttl: TimeDelta,
 ) -> Result<DateTime<Utc>, Error> {
-    let now = Utc::now();
+    let now = revocation_time();
     db::tokens::revoke_user_refresh_tokens(conn, user).await?;
     db::revocations::insert(
         conn,

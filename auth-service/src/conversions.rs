@@ -9,8 +9,10 @@ use crate::{
     accounts::{NewAccount, PasswordChange},
     admin::{RevokeTarget, UserPage, UserUpdate},
     app::Caller,
+    db::revocations::RevocationRow,
     domain::{DisplayName, Email, Password, Role, User, UserId},
     error::Error,
+    revocation::RevocationKind,
     sessions::{LoginAttempt, Tokens},
 };
 
@@ -218,6 +220,28 @@ impl From<Caller> for pb::ValidateTokenResponse {
             role: pb::Role::from(claims.role).into(),
             expire_time: Some(timestamp(claims.expires_at())),
             token_id: claims.jti.to_string(),
+            session_id: claims.sid.to_string(),
+        }
+    }
+}
+
+impl From<RevocationRow> for pb::WatchRevocationsResponse {
+    fn from(row: RevocationRow) -> Self {
+        use pb::revocation::Scope;
+        let subject = row.subject.map(|id| id.to_string()).unwrap_or_default();
+        let scope = match row.kind {
+            RevocationKind::Token => Scope::TokenId(subject),
+            RevocationKind::Family => Scope::SessionId(subject),
+            RevocationKind::User => Scope::UserId(subject),
+            RevocationKind::All => Scope::Everyone(true),
+        };
+        Self {
+            event: Some(pb::watch_revocations_response::Event::Revocation(
+                pb::Revocation {
+                    scope: Some(scope),
+                    revoke_time: row.issued_before.map(timestamp),
+                },
+            )),
         }
     }
 }

@@ -42,6 +42,12 @@ pub(crate) enum Error {
     UserNotFound,
     #[error("admins cannot disable, demote or delete their own account")]
     CannotModifySelf,
+    #[error("this replica may miss revocations while it reconnects to its database; try again")]
+    RevocationsUnavailable,
+    #[error("revocations came faster than they were read; reconnect and recheck")]
+    SlowConsumer,
+    #[error("the service is shutting down; reconnect")]
+    ShuttingDown,
 }
 
 completionist_common::service_error!(Error, DOMAIN);
@@ -64,6 +70,8 @@ impl ApiError for Error {
             }
             Self::UserNotFound => Code::NotFound,
             Self::CannotModifySelf => Code::FailedPrecondition,
+            Self::RevocationsUnavailable | Self::ShuttingDown => Code::Unavailable,
+            Self::SlowConsumer => Code::ResourceExhausted,
         }
     }
 
@@ -84,6 +92,9 @@ impl ApiError for Error {
             Self::WrongPassword => "WRONG_PASSWORD",
             Self::UserNotFound => "USER_NOT_FOUND",
             Self::CannotModifySelf => "CANNOT_MODIFY_SELF",
+            Self::RevocationsUnavailable => "REVOCATIONS_UNAVAILABLE",
+            Self::SlowConsumer => "SLOW_CONSUMER",
+            Self::ShuttingDown => "SHUTTING_DOWN",
         }
     }
 
@@ -97,6 +108,7 @@ impl ApiError for Error {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::TooManyAttempts { retry_after } => Some(*retry_after),
+            Self::RevocationsUnavailable | Self::ShuttingDown => Some(Duration::from_secs(1)),
             Self::Common(common) => common.retry_after(),
             _ => None,
         }

@@ -57,13 +57,15 @@ const PUBLIC_METHODS: &[&str] = &[
     "/completionist.auth.v1.AuthService/Login",
     "/completionist.auth.v1.AuthService/Refresh",
     "/completionist.auth.v1.AuthService/ValidateToken",
+    "/completionist.auth.v1.AuthService/WatchRevocations",
 ];
 
 /// Calls admission control does not hold (`common::admission`): token
-/// checks answer from memory, and the hashing calls queue for a hashing
+/// checks and the revocation feed answer from memory, and the hashing calls queue for a hashing
 /// slot instead, which bounds their share of the pool.
 const UNPOOLED_METHODS: &[&str] = &[
     "/completionist.auth.v1.AuthService/ValidateToken",
+    "/completionist.auth.v1.AuthService/WatchRevocations",
     "/completionist.auth.v1.AuthService/Register",
     "/completionist.auth.v1.AuthService/Login",
     "/completionist.auth.v1.AuthService/ChangePassword",
@@ -103,7 +105,12 @@ pub async fn run(
     // listener and the cleanup loop.
     let mut background = JoinSet::new();
     let database_url = config.database_url.clone();
-    background.spawn(async move { revocations.listen(database_url.expose_secret()).await });
+    let listener_revocations = revocations.clone();
+    background.spawn(async move {
+        listener_revocations
+            .listen(database_url.expose_secret())
+            .await;
+    });
     background.spawn(clean_up_periodically(app.clone(), config.cleanup_interval));
 
     // Outermost first: who is calling, whether there is room, whether the
@@ -129,6 +136,12 @@ pub async fn run(
         config.database_url.expose_secret(),
         config.health_interval,
     );
+    // Revocation feeds end (UNAVAILABLE) as soon as shutdown begins: they
+    // would otherwise hold the drain open until its timeout.
+    let shutdown = async {
+        shutdown.await;
+        revocations.stop();
+    };
     server::serve(listener, routes, readiness, shutdown).await?;
     drop(background);
     Ok(())

@@ -6,23 +6,37 @@
 //! not seen yet. While that listener is down, [`Revocations::is_current`] is
 //! false and the caller catches up from the database before trusting the
 //! set, so a revocation made through any replica is honoured by all.
+//!
+//! Each record newly applied is also passed on to subscribers
+//! ([`Revocations::subscribe`], behind WatchRevocations), so services holding
+//! a token for the length of a stream hear of it at once instead of asking
+//! again and again.
 
 use std::{
     collections::HashMap,
+    pin::Pin,
     sync::{
-        RwLock,
+        Arc, RwLock,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
 };
 
 use chrono::{DateTime, Utc};
+use completionist_common::request_id;
+use completionist_proto::auth as pb;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
+use pb::watch_revocations_response::Event;
+use tokio::sync::{broadcast, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Status};
 use uuid::Uuid;
 
 use crate::{
+    app::App,
     db::{self, revocations::RevocationRow},
+    error::Error,
     token::Claims,
 };
 
@@ -42,12 +56,38 @@ completionist_common::text_enum! {
     }
 }
 
+/// Records a subscriber may fall behind by before it is cut off (and
+/// must reconnect and recheck what it holds).
+const FEED_CAPACITY: usize = 1024;
+
 /// The revocations a replica knows of.
-#[derive(Default)]
 pub(crate) struct Revocations {
     state: RwLock<State>,
     /// The listener is connected and has caught up since connecting.
     current: AtomicBool,
+    /// Every record as it is applied, and the listener's losses.
+    feed: broadcast::Sender<Fed>,
+    stopping: watch::Sender<bool>,
+}
+
+/// What subscribers hear.
+#[derive(Clone, Debug)]
+pub(crate) enum Fed {
+    /// A record newly applied.
+    Revoked(RevocationRow),
+    /// The listener disconnected: records may be missed until it is back.
+    Lost,
+}
+
+impl Default for Revocations {
+    fn default() -> Self {
+        Self {
+            state: RwLock::default(),
+            current: AtomicBool::new(false),
+            feed: broadcast::Sender::new(FEED_CAPACITY),
+            stopping: watch::Sender::new(false),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -102,7 +142,10 @@ impl Revocations {
 
     fn apply(&self, rows: &[RevocationRow], last_id: i64) {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        for row in rows {
+        // Two catch-ups at once (the listener's and a call's) read the same
+        // rows: apply and pass on each once.
+        let seen = state.last_id;
+        for row in rows.iter().filter(|row| row.id > seen) {
             let before = row.issued_before.map(|t| t.timestamp_millis());
             match (row.kind, row.subject, before) {
                 (RevocationKind::Token, Some(id), _) => {
@@ -122,10 +165,34 @@ impl Revocations {
                 _ => {
                     let (id, kind) = (row.id, row.kind);
                     tracing::warn!(id, %kind, "malformed revocation row ignored");
+                    continue;
                 }
             }
+            // No subscribers is no error.
+            let _ = self.feed.send(Fed::Revoked(row.clone()));
         }
         state.last_id = state.last_id.max(last_id);
+    }
+
+    /// Hears every record applied from now on, and the listener's losses.
+    /// Subscribe first, then check [`Revocations::is_current`]: if it is,
+    /// nothing is missed until a [`Fed::Lost`].
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Fed> {
+        self.feed.subscribe()
+    }
+
+    /// Ends the subscribers' streams: the service is shutting down.
+    pub(crate) fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Completes once the service is shutting down.
+    pub(crate) async fn stopped(&self) {
+        let _ = self
+            .stopping
+            .subscribe()
+            .wait_for(|stopping| *stopping)
+            .await;
     }
 
     /// Forgets records whose tokens have all expired; returns how many.
@@ -154,6 +221,7 @@ impl Revocations {
                 }
             }
             self.current.store(false, Ordering::Release);
+            let _ = self.feed.send(Fed::Lost);
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(5));
         }
@@ -181,9 +249,61 @@ impl Revocations {
     }
 }
 
+/// What WatchRevocations answers.
+pub(crate) type Feed =
+    Pin<Box<dyn Stream<Item = Result<pb::WatchRevocationsResponse, Status>> + Send>>;
+
+/// WatchRevocations: `started`, then every record this replica applies,
+/// until its listener is lost, the subscriber falls too far behind, or the
+/// service shuts down — each an error after which the subscriber
+/// reconnects and rechecks the tokens it holds.
+pub(crate) fn watch_revocations(
+    app: &App,
+    _request: Request<pb::WatchRevocationsRequest>,
+) -> Result<Feed, Error> {
+    feed(app.revocations.clone())
+}
+
+fn feed(revocations: Arc<Revocations>) -> Result<Feed, Error> {
+    let mut heard = revocations.subscribe();
+    if !revocations.is_current() {
+        return Err(Error::RevocationsUnavailable);
+    }
+    let (sender, receiver) = tokio::sync::mpsc::channel(16);
+    // A task of its own, carrying the request id into the status it ends
+    // with; it goes when the subscriber does.
+    tokio::spawn(request_id::carry(async move {
+        let started = pb::WatchRevocationsResponse {
+            event: Some(Event::Started(pb::RevocationsStarted {})),
+        };
+        if sender.send(Ok(started)).await.is_err() {
+            return;
+        }
+        loop {
+            let next = tokio::select! {
+                heard = heard.recv() => match heard {
+                    Ok(Fed::Revoked(row)) => Ok(row.into()),
+                    Ok(Fed::Lost) => Err(Error::RevocationsUnavailable),
+                    Err(broadcast::error::RecvError::Lagged(_)) => Err(Error::SlowConsumer),
+                    Err(broadcast::error::RecvError::Closed) => Err(Error::ShuttingDown),
+                },
+                () = revocations.stopped() => Err(Error::ShuttingDown),
+                () = sender.closed() => return,
+            };
+            let end = next.is_err();
+            if sender.send(next.map_err(Status::from)).await.is_err() || end {
+                return;
+            }
+        }
+    }));
+    Ok(Box::pin(ReceiverStream::new(receiver)))
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeDelta;
+
+    use pb::revocation::Scope;
 
     use super::*;
     use crate::domain::Role;
@@ -261,5 +381,96 @@ mod tests {
         );
         assert_eq!(set.prune(Utc::now()), 1);
         assert!(set.is_revoked(&live));
+    }
+
+    fn event(message: Option<Result<pb::WatchRevocationsResponse, Status>>) -> Event {
+        message
+            .expect("a message")
+            .expect("not an error")
+            .event
+            .expect("an event")
+    }
+
+    fn reason(message: Option<Result<pb::WatchRevocationsResponse, Status>>) -> String {
+        let status = message.expect("a message").expect_err("an error");
+        use tonic_types::StatusExt;
+        status
+            .get_details_error_info()
+            .map(|info| info.reason)
+            .unwrap_or_default()
+    }
+
+    fn current() -> Arc<Revocations> {
+        let set = Arc::new(Revocations::default());
+        set.current.store(true, Ordering::Release);
+        set
+    }
+
+    #[test]
+    fn no_feed_while_the_listener_is_behind() {
+        let set = Arc::new(Revocations::default());
+        assert!(matches!(feed(set), Err(Error::RevocationsUnavailable)));
+    }
+
+    #[tokio::test]
+    async fn the_feed_starts_then_passes_on_each_record_once() {
+        let set = current();
+        let mut feed = feed(set.clone()).unwrap();
+        assert!(matches!(event(feed.next().await), Event::Started(_)));
+        let jti = Uuid::now_v7();
+        let first = row(1, RevocationKind::Token, Some(jti), None);
+        set.apply(std::slice::from_ref(&first), 1);
+        set.apply(&[first], 1);
+        let now = Utc::now();
+        set.apply(&[row(2, RevocationKind::All, None, Some(now))], 2);
+        let Event::Revocation(revocation) = event(feed.next().await) else {
+            panic!("a revocation");
+        };
+        assert_eq!(revocation.scope, Some(Scope::TokenId(jti.to_string())));
+        let Event::Revocation(revocation) = event(feed.next().await) else {
+            panic!("a revocation");
+        };
+        assert_eq!(revocation.scope, Some(Scope::Everyone(true)));
+        assert_eq!(
+            revocation.revoke_time.map(|t| t.seconds),
+            Some(now.timestamp())
+        );
+    }
+
+    #[tokio::test]
+    async fn the_feed_ends_when_records_may_be_missed() {
+        let set = current();
+        let mut lost = feed(set.clone()).unwrap();
+        lost.next().await;
+        let _ = set.feed.send(Fed::Lost);
+        assert_eq!(reason(lost.next().await), "REVOCATIONS_UNAVAILABLE");
+        assert!(lost.next().await.is_none(), "nothing after the end");
+
+        let set = current();
+        let mut lagging = feed(set.clone()).unwrap();
+        lagging.next().await;
+        let records = FEED_CAPACITY as i64 + 1;
+        for id in 1..=records {
+            let subject = Some(Uuid::now_v7());
+            set.apply(&[row(id, RevocationKind::Token, subject, None)], id);
+        }
+        let mut delivered = 0;
+        let end = loop {
+            match lagging.next().await {
+                Some(Ok(_)) => delivered += 1,
+                end => break end,
+            }
+        };
+        assert_eq!(reason(end), "SLOW_CONSUMER");
+        assert!(delivered < records);
+    }
+
+    #[tokio::test]
+    async fn the_feed_ends_on_shutdown() {
+        let set = current();
+        let mut feed = feed(set.clone()).unwrap();
+        feed.next().await;
+        set.stop();
+        assert_eq!(reason(feed.next().await), "SHUTTING_DOWN");
     }
 }

@@ -47,7 +47,7 @@ pub(crate) struct Auth;
 
 impl Backend for Auth {
     const NAME: &'static str = completionist_proto::auth::auth_service_server::SERVICE_NAME;
-    const PRIVATE_METHODS: &'static [&'static str] = &["ValidateToken"];
+    const PRIVATE_METHODS: &'static [&'static str] = &["ValidateToken", "WatchRevocations"];
 }
 
 /// `completionist.media.v1.MediaService`.

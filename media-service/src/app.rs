@@ -30,6 +30,9 @@ pub(crate) struct Caller {
     pub(crate) user_id: Uuid,
     /// When the caller's access token expires.
     pub(crate) token_expires_at: DateTime<Utc>,
+    /// The token's id and its session's, as revocations name them.
+    pub(crate) token_id: Uuid,
+    pub(crate) session_id: Uuid,
 }
 
 impl Caller {

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use completionist_common::{authn::Authenticate, channel, request_id, server};
-use completionist_proto::auth::{ValidateTokenRequest, auth_service_client::AuthServiceClient};
+use completionist_proto::auth::{
+    ValidateTokenRequest, WatchRevocationsRequest, WatchRevocationsResponse,
+    auth_service_client::AuthServiceClient,
+};
 use moka::future::Cache;
 use tonic::{Code, Request, Status, transport::Channel};
 use tonic_types::StatusExt;
@@ -59,25 +62,52 @@ impl AuthClient {
     /// The caller behind a token, asked of auth-service anew (not from the
     /// cache of positive answers): for streams that outlive a call. The
     /// streams of one token share one answer for [`RECHECK_SHARED`]. A
-    /// refusal also drops the cached answer, so calls are refused too.
+    /// refusal also drops the cached answers, so calls are refused too.
     pub(crate) async fn recheck(&self, token: &str) -> Result<Caller, Error> {
         let asked = self
             .rechecks
             .try_get_with_by_ref(token, self.ask(token))
             .await;
+        // The shared error, made our own again.
+        let asked = asked.map_err(|error| match &*error {
+            Error::Unauthenticated { reason, message } => Error::Unauthenticated {
+                reason,
+                message: message.clone(),
+            },
+            _ => Error::AuthUnavailable,
+        });
+        self.rechecked(token, asked).await
+    }
+
+    /// As [`AuthClient::recheck`], but certainly asked after this call
+    /// began: when a stream opens, and when a revocation may name its token.
+    pub(crate) async fn recheck_now(&self, token: &str) -> Result<Caller, Error> {
+        let asked = self.ask(token).await;
+        self.rechecked(token, asked).await
+    }
+
+    async fn rechecked(&self, token: &str, asked: Result<Caller, Error>) -> Result<Caller, Error> {
         match asked {
             Ok(caller) => Ok(caller),
-            Err(error) => match &*error {
-                Error::Unauthenticated { reason, message } => {
-                    self.cache.invalidate(token).await;
-                    Err(Error::Unauthenticated {
-                        reason,
-                        message: message.clone(),
-                    })
-                }
-                _ => Err(Error::AuthUnavailable),
-            },
+            Err(refused @ Error::Unauthenticated { .. }) => {
+                self.cache.invalidate(token).await;
+                self.rechecks.invalidate(token).await;
+                Err(refused)
+            }
+            Err(_) => Err(Error::AuthUnavailable),
         }
+    }
+
+    /// auth-service's revocations as they are recorded (WatchRevocations).
+    pub(crate) async fn watch_revocations(
+        &self,
+    ) -> Result<tonic::Streaming<WatchRevocationsResponse>, Status> {
+        let response = self
+            .client
+            .clone()
+            .watch_revocations(WatchRevocationsRequest {})
+            .await?;
+        Ok(response.into_inner())
     }
 
     /// The caller behind a bearer token.
@@ -118,9 +148,14 @@ impl AuthClient {
             .expire_time
             .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
             .unwrap_or_else(Utc::now);
+        // Named by revocations only; an auth-service too old to send them
+        // leaves streams to their periodic rechecks.
+        let id = |id: &str| Uuid::parse_str(id).unwrap_or_default();
         Ok(Caller {
             user_id,
             token_expires_at: expires,
+            token_id: id(&response.token_id),
+            session_id: id(&response.session_id),
         })
     }
 }

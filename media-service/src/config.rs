@@ -46,9 +46,13 @@ pub struct WatchConfig {
     /// is cut off (`WATCH_SLOW_CONSUMER_SECONDS`).
     pub slow_consumer: Duration,
     /// How often an open stream asks auth-service whether its token still
-    /// holds: a revoked token ends the stream within about this much plus
-    /// a call.
+    /// holds while auth-service's revocation feed (WatchRevocations) is
+    /// down: a revoked token ends the stream within about this much plus a
+    /// call.
     pub recheck: Duration,
+    /// How often it asks while the feed is up, which names each revoked
+    /// token at once: a net under the feed, not its replacement.
+    pub fed_recheck: Duration,
     /// How often forgotten history is cleared away.
     pub prune_interval: Duration,
 }
@@ -178,6 +182,7 @@ impl WatchConfig {
                 seconds,
             ),
             recheck: Duration::from_millis(500),
+            fed_recheck: Duration::from_secs(30),
             prune_interval: Duration::from_secs(60),
         };
         for (name, zero) in [

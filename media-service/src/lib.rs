@@ -79,6 +79,7 @@ pub async fn run(
             .listen(config.database_url.expose_secret().to_owned()),
     ));
     let _pruner = AbortOnDrop(tokio::spawn(watch::prune_history(app.clone())));
+    let _revocations = AbortOnDrop(tokio::spawn(watch::follow_revocations(app.clone())));
     let worker = Worker::start(app.clone());
     let (stop_enricher, enricher_stopped) = tokio::sync::watch::channel(false);
     // Aborted with this future if it is cut short.

@@ -28,8 +28,19 @@ pub(crate) struct NewRevocation {
     pub(crate) expires_at: DateTime<Utc>,
 }
 
-/// Records a revocation; a trigger announces it to every replica.
+/// Held from a revocation's insert to its transaction's end.
+const INSERT_LOCK: i64 = 0x7265_766f; // "revo"
+
+/// Records a revocation; a trigger announces it to every replica. Run in a
+/// transaction (every caller does): revocations then commit one at a
+/// time, in id order, so a replica that has read up to an id has missed
+/// none below it — two at once could otherwise commit the higher id first,
+/// and the lower one would never be read.
 pub(crate) async fn insert(conn: &mut Conn, revocation: NewRevocation) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<diesel::sql_types::BigInt, _>(INSERT_LOCK)
+        .execute(conn)
+        .await?;
     diesel::insert_into(revocations::table)
         .values(revocation)
         .execute(conn)

@@ -98,6 +98,7 @@ async fn login_issues_tokens_that_validate() {
     assert_eq!(validated.user_id, user.id);
     assert_eq!(validated.role, pb::Role::User as i32);
     assert!(!validated.token_id.is_empty());
+    assert!(!validated.session_id.is_empty());
     let expires = validated.expire_time.unwrap().seconds;
     let now = chrono::Utc::now().timestamp();
     assert!(

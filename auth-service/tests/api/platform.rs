@@ -264,6 +264,7 @@ async fn every_method_but_the_public_ones_needs_a_token() {
             "/completionist.auth.v1.AuthService/Login",
             "/completionist.auth.v1.AuthService/Refresh",
             "/completionist.auth.v1.AuthService/ValidateToken",
+            "/completionist.auth.v1.AuthService/WatchRevocations",
         ],
         "auth.completionist",
     )

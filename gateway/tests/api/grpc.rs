@@ -95,21 +95,29 @@ async fn plain_grpc_passes_metadata_and_error_details_through() {
 }
 
 #[tokio::test]
-async fn validate_token_is_refused_over_plain_grpc_too() {
+async fn service_only_calls_are_refused_over_plain_grpc_too() {
     let stack = Stack::spawn().await;
-    let status = stack
+    let validate = stack
         .auth_client()
         .validate_token(auth_pb::ValidateTokenRequest {
             access_token: "x".into(),
         })
         .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied);
-    let info = status.get_details_error_info().unwrap();
-    assert_eq!(
-        (info.reason.as_str(), info.domain.as_str()),
-        ("RPC_NOT_PUBLIC", "gateway.completionist")
-    );
+        .map(drop);
+    let feed = stack
+        .auth_client()
+        .watch_revocations(auth_pb::WatchRevocationsRequest {})
+        .await
+        .map(drop);
+    for refused in [validate, feed] {
+        let status = refused.unwrap_err();
+        assert_eq!(status.code(), Code::PermissionDenied);
+        let info = status.get_details_error_info().unwrap();
+        assert_eq!(
+            (info.reason.as_str(), info.domain.as_str()),
+            ("RPC_NOT_PUBLIC", "gateway.completionist")
+        );
+    }
 }
 
 #[tokio::test]

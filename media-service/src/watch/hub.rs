@@ -1,17 +1,22 @@
 //! The streams open on this replica, by user, and what wakes them: the
 //! announcements of `list_changes` on the Postgres channel of that name,
-//! whichever replica made the change.
+//! whichever replica made the change; and auth-service's revocations that
+//! may name a stream's token, which poke its guard to recheck it.
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use completionist_common::db::Heard;
-use tokio::sync::watch;
+use completionist_proto::auth::revocation::Scope;
+use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
-use crate::{config::WatchConfig, error::Error};
+use crate::{app::Caller, config::WatchConfig, error::Error};
 
 /// The channel the change log's trigger announces on.
 const CHANNEL: &str = "list_changes";
@@ -20,12 +25,37 @@ pub(crate) struct Hub {
     pub(crate) config: WatchConfig,
     streams: Mutex<Streams>,
     stopping: watch::Sender<bool>,
+    /// auth-service's revocation feed is up, so revocations poke the guards
+    /// of the streams they may concern.
+    fed: AtomicBool,
 }
 
 #[derive(Default)]
 struct Streams {
     users: HashMap<Uuid, Watched>,
+    /// Every open stream's token, by stream.
+    guards: HashMap<u64, Guarded>,
+    next_id: u64,
     open: usize,
+}
+
+/// The token a stream was opened with, as revocations name it.
+struct Guarded {
+    caller: Caller,
+    poke: Arc<Notify>,
+}
+
+impl Guarded {
+    fn named_by(&self, scope: &Scope) -> bool {
+        let named = |id: &str, ours: Uuid| Uuid::parse_str(id).map_or(true, |id| id == ours);
+        match scope {
+            Scope::TokenId(id) => named(id, self.caller.token_id),
+            Scope::SessionId(id) => named(id, self.caller.session_id),
+            // Which of the user's tokens is for auth-service to say.
+            Scope::UserId(id) => named(id, self.caller.user_id),
+            Scope::Everyone(_) => true,
+        }
+    }
 }
 
 /// A user with streams open here.
@@ -41,11 +71,13 @@ impl Hub {
             config,
             streams: Mutex::default(),
             stopping: watch::Sender::new(false),
+            fed: AtomicBool::new(false),
         })
     }
 
-    /// Counts a new stream of `user` in, within the limits.
-    pub(crate) fn open(self: &Arc<Self>, user: Uuid) -> Result<Subscription, Error> {
+    /// Counts a new stream of `caller` in, within the limits.
+    pub(crate) fn open(self: &Arc<Self>, caller: Caller) -> Result<Subscription, Error> {
+        let user = caller.user_id;
         let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
         if streams.open >= self.config.max_streams {
             return Err(Error::TooManyStreams(
@@ -64,15 +96,28 @@ impl Hub {
         watched.streams += 1;
         let changes = watched.changes.subscribe();
         streams.open += 1;
+        let id = streams.next_id;
+        streams.next_id += 1;
+        let poke = Arc::new(Notify::new());
+        streams.guards.insert(
+            id,
+            Guarded {
+                caller,
+                poke: poke.clone(),
+            },
+        );
         Ok(Subscription {
             changes,
+            poked: poke,
             hub: self.clone(),
             user,
+            id,
         })
     }
 
-    fn close(&self, user: Uuid) {
+    fn close(&self, user: Uuid, id: u64) {
         let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        streams.guards.remove(&id);
         if let Some(watched) = streams.users.get_mut(&user) {
             watched.streams -= 1;
             if watched.streams == 0 {
@@ -109,6 +154,34 @@ impl Hub {
         completionist_common::db::listen(&database_url, CHANNEL, |heard| self.heard(heard)).await;
     }
 
+    /// Pokes the guards of the streams whose token a revocation may name
+    /// (every stream's for one it cannot read); returns how many.
+    pub(crate) fn revoked(&self, scope: Option<&Scope>) -> usize {
+        let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        let mut poked = 0;
+        for guarded in streams.guards.values() {
+            if scope.is_none_or(|scope| guarded.named_by(scope)) {
+                guarded.poke.notify_one();
+                poked += 1;
+            }
+        }
+        poked
+    }
+
+    /// Whether the revocation feed is up (see [`Hub::revoked`]).
+    pub(crate) fn is_fed(&self) -> bool {
+        self.fed.load(Ordering::Acquire)
+    }
+
+    /// The revocation feed came up or went down. Coming up, every guard
+    /// rechecks once: revocations made while it was down were not fed.
+    pub(crate) fn set_fed(&self, fed: bool) {
+        self.fed.store(fed, Ordering::Release);
+        if fed {
+            self.revoked(None);
+        }
+    }
+
     /// Ends every stream: the service is shutting down.
     pub(crate) fn stop(&self) {
         self.stopping.send_replace(true);
@@ -124,17 +197,20 @@ impl Hub {
     }
 }
 
-/// One open stream, woken when its user's list may have changed. Counted
-/// out when dropped.
+/// One open stream, woken when its user's list may have changed, its
+/// guard poked when its token may have been revoked. Counted out when
+/// dropped.
 pub(crate) struct Subscription {
     pub(crate) changes: watch::Receiver<u64>,
+    pub(crate) poked: Arc<Notify>,
     hub: Arc<Hub>,
     user: Uuid,
+    id: u64,
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.hub.close(self.user);
+        self.hub.close(self.user, self.id);
     }
 }
 
@@ -152,6 +228,7 @@ mod tests {
             max_streams_per_user,
             slow_consumer: Duration::from_secs(1),
             recheck: Duration::from_secs(1),
+            fed_recheck: Duration::from_secs(1),
             prune_interval: Duration::from_secs(1),
         })
     }
@@ -168,26 +245,41 @@ mod tests {
         hub.stopped().await;
     }
 
+    fn caller(user: Uuid) -> Caller {
+        Caller {
+            user_id: user,
+            token_expires_at: chrono::Utc::now(),
+            token_id: Uuid::now_v7(),
+            session_id: Uuid::now_v7(),
+        }
+    }
+
     #[test]
     fn streams_are_bounded_per_user_and_in_all() {
         let hub = hub(3, 2);
         let (ada, bob, cy) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        let first = hub.open(ada).unwrap();
-        let _second = hub.open(ada).unwrap();
-        assert!(matches!(hub.open(ada), Err(Error::TooManyStreams(_))));
-        let _third = hub.open(bob).unwrap();
-        assert!(matches!(hub.open(cy), Err(Error::TooManyStreams(_))));
+        let first = hub.open(caller(ada)).unwrap();
+        let _second = hub.open(caller(ada)).unwrap();
+        assert!(matches!(
+            hub.open(caller(ada)),
+            Err(Error::TooManyStreams(_))
+        ));
+        let _third = hub.open(caller(bob)).unwrap();
+        assert!(matches!(
+            hub.open(caller(cy)),
+            Err(Error::TooManyStreams(_))
+        ));
         drop(first);
         assert_eq!(hub.open_streams(), 2);
-        let _again = hub.open(cy).unwrap();
+        let _again = hub.open(caller(cy)).unwrap();
     }
 
     #[test]
     fn announcements_wake_their_users_streams_only() {
         let hub = hub(10, 10);
         let (ada, bob) = (Uuid::now_v7(), Uuid::now_v7());
-        let mut a = hub.open(ada).unwrap();
-        let b = hub.open(bob).unwrap();
+        let mut a = hub.open(caller(ada)).unwrap();
+        let b = hub.open(caller(bob)).unwrap();
         hub.heard(Heard::Payload(ada.to_string()));
         hub.heard(Heard::Payload("not a uuid".into()));
         assert!(a.changes.has_changed().unwrap());
@@ -197,5 +289,41 @@ mod tests {
         assert!(a.changes.has_changed().unwrap() && b.changes.has_changed().unwrap());
         drop((a, b));
         assert_eq!(hub.open_streams(), 0);
+    }
+
+    #[test]
+    fn revocations_poke_the_streams_they_may_name() {
+        let hub = hub(10, 10);
+        let (ada, bob) = (caller(Uuid::now_v7()), caller(Uuid::now_v7()));
+        let mut ada_too = caller(ada.user_id);
+        ada_too.session_id = ada.session_id;
+        let _streams = [hub.open(ada), hub.open(ada_too), hub.open(bob)];
+        let id = |id: Uuid| id.to_string();
+        assert_eq!(hub.revoked(Some(&Scope::TokenId(id(ada.token_id)))), 1);
+        assert_eq!(hub.revoked(Some(&Scope::SessionId(id(ada.session_id)))), 2);
+        assert_eq!(hub.revoked(Some(&Scope::UserId(id(bob.user_id)))), 1);
+        assert_eq!(hub.revoked(Some(&Scope::TokenId(id(Uuid::now_v7())))), 0);
+        assert_eq!(hub.revoked(Some(&Scope::Everyone(true))), 3);
+        // What cannot be read may name anyone.
+        assert_eq!(hub.revoked(Some(&Scope::SessionId("?".into()))), 3);
+        assert_eq!(hub.revoked(None), 3);
+    }
+
+    #[tokio::test]
+    async fn a_poke_waits_for_its_guard_and_the_feed_coming_up_pokes_all() {
+        let hub = hub(10, 10);
+        let ada = caller(Uuid::now_v7());
+        let stream = hub.open(ada).unwrap();
+        hub.revoked(Some(&Scope::TokenId(ada.token_id.to_string())));
+        // Poked while the guard was busy: it finds the poke when it waits.
+        stream.poked.notified().await;
+        assert!(!hub.is_fed());
+        hub.set_fed(true);
+        assert!(hub.is_fed());
+        stream.poked.notified().await;
+        hub.set_fed(false);
+        assert!(!hub.is_fed());
+        drop(stream);
+        assert_eq!(hub.revoked(None), 0, "closed streams are forgotten");
     }
 }

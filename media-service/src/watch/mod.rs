@@ -8,10 +8,14 @@
 //! both the replay for reconnecting clients and the live feed, so the two
 //! cannot disagree, and a stream that falls behind holds no memory: its
 //! backlog stays in Postgres.
+//!
+//! Each stream's guard ends it when its token expires or is revoked;
+//! auth-service feeds revocations as they happen (`revocations`).
 
 mod history;
 mod hub;
 mod outbox;
+mod revocations;
 mod stream;
 mod token;
 
@@ -19,7 +23,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub(crate) use self::{
-    history::prune_history, hub::Hub, outbox::Outbox, stream::watch_list_entries,
+    history::prune_history, hub::Hub, outbox::Outbox, revocations::follow_revocations,
+    stream::watch_list_entries,
 };
 use crate::domain::Entry;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use completionist_common::{authn, db as common_db, request_id};
 use completionist_proto::media as pb;
 use pb::watch_list_entries_response::Event;
-use tokio::time::Instant;
+use tokio::{sync::Notify, time::Instant};
 use tonic::{Request, Status};
 use uuid::Uuid;
 
@@ -41,8 +41,10 @@ pub(crate) async fn watch_list_entries(
     let token = authn::bearer_token(&request.metadata().clone().into_headers())?.to_owned();
     let pb::WatchListEntriesRequest { resume_token } = request.into_inner();
     let resume = token::decode(&resume_token).map_err(|why| Error::invalid("resume_token", why))?;
-    // Counted in before the history is read, so no change falls between.
-    let subscription = app.watch.open(caller.user_id)?;
+    // Counted in before the history is read, so no change falls between;
+    // and before the guard's first check, so no revocation does.
+    let subscription = app.watch.open(caller)?;
+    let poked = subscription.poked.clone();
     let head = {
         let mut conn = common_db::conn(&app.pool).await?;
         db::changes::head(&mut conn, caller.user_id).await?
@@ -66,7 +68,7 @@ pub(crate) async fn watch_list_entries(
     let task = request_id::carry(async move {
         let ended = tokio::select! {
             ended = stream.follow(&outlet) => ended,
-            refused = guard(&app, &token, caller) => Err(refused),
+            refused = guard(&app, &token, caller, &poked) => Err(refused),
             () = app.watch.stopped() => Err(Error::ShuttingDown),
         };
         if let Err(error) = ended {
@@ -167,32 +169,51 @@ fn follows(last: i64, changes: &[Change]) -> Result<(), Error> {
 }
 
 /// Completes with the refusal once the stream's token is no longer good:
-/// at its expiry, or when auth-service says it was revoked.
-async fn guard(app: &App, token: &str, caller: Caller) -> Error {
+/// at its expiry, or when auth-service says it was revoked. It asks at
+/// once (the token was checked up to a cache's lifetime ago), whenever a
+/// revocation may name the token (`poked`), and every `recheck` while the
+/// revocation feed is down, every `fed_recheck` while it is up.
+async fn guard(app: &App, token: &str, caller: Caller, poked: &Notify) -> Error {
+    let config = &app.watch.config;
     let left = (caller.token_expires_at - chrono::Utc::now())
         .to_std()
         .unwrap_or(Duration::ZERO);
     let expiry = tokio::time::sleep(left);
     tokio::pin!(expiry);
-    let mut every = tokio::time::interval_at(
-        Instant::now() + app.watch.config.recheck,
-        app.watch.config.recheck,
-    );
+    let mut every = tokio::time::interval_at(Instant::now() + config.recheck, config.recheck);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failures = 0;
+    let mut now = true;
+    let mut asked = Instant::now();
     loop {
-        tokio::select! {
-            () = &mut expiry => return auth::expired(),
-            _ = every.tick() => match Box::pin(app.auth.recheck(token)).await {
-                Ok(_) => failures = 0,
-                Err(refused @ Error::Unauthenticated { .. }) => return refused,
-                Err(unavailable) => {
-                    failures += 1;
-                    if failures >= RECHECK_FAILURES {
-                        return unavailable;
+        if !now {
+            tokio::select! {
+                () = &mut expiry => return auth::expired(),
+                () = poked.notified() => now = true,
+                _ = every.tick() => {
+                    if app.watch.is_fed() && asked.elapsed() < config.fed_recheck {
+                        continue;
                     }
                 }
-            },
+            }
+        }
+        asked = Instant::now();
+        // Boxed: a stream spends its life waiting, and its task should
+        // not carry a call's state while it does.
+        let answer = if std::mem::take(&mut now) {
+            Box::pin(app.auth.recheck_now(token)).await
+        } else {
+            Box::pin(app.auth.recheck(token)).await
+        };
+        match answer {
+            Ok(_) => failures = 0,
+            Err(refused @ Error::Unauthenticated { .. }) => return refused,
+            Err(unavailable) => {
+                failures += 1;
+                if failures >= RECHECK_FAILURES {
+                    return unavailable;
+                }
+            }
         }
     }
 }

@@ -84,7 +84,7 @@ pub(crate) fn fast_heartbeats() -> Options {
     }
 }
 
-async fn movie(app: &TestApp, token: &str, title: &str) -> pb::MediaItem {
+pub(crate) async fn movie(app: &TestApp, token: &str, title: &str) -> pb::MediaItem {
     app.custom_item(token, MediaKind::Movie, title, None).await
 }
 
@@ -149,7 +149,7 @@ async fn a_change_on_one_device_reaches_the_other() {
 }
 
 /// Two logins of one user: two tokens, as two devices have.
-async fn two_sessions(app: &TestApp) -> (String, String) {
+pub(crate) async fn two_sessions(app: &TestApp) -> (String, String) {
     let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
     let password = "long enough password";
     let mut auth = app.auth_client();

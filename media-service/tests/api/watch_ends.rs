@@ -1,7 +1,7 @@
 //! How WatchListEntries streams end: a revoked or expired token, shutdown,
 //! a client too slow to keep up; and how many may be open.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use completionist_proto::{auth as auth_pb, media as pb};
 use pb::{ConflictPolicy, ListEntryChangeType as Type, watch_list_entries_response::Event};
@@ -9,7 +9,7 @@ use tonic::{Code, transport::Endpoint};
 
 use crate::{
     helpers::{Options, TestApp, assert_error, authed},
-    watch::{Watch, next, next_change, started, watch_on},
+    watch::{Watch, movie, next, next_change, started, two_sessions, watch_on},
 };
 
 /// The status a stream ends with, past any messages still coming.
@@ -21,9 +21,21 @@ async fn end(watch: &mut Watch) -> tonic::Status {
     }
 }
 
+/// Streams that ask about their token only when auth-service's revocation
+/// feed names it: what ends them within a second is the feed.
+fn fed_only() -> Options {
+    Options {
+        media: |config| {
+            config.watch.recheck = Duration::from_secs(60);
+            config.watch.fed_recheck = Duration::from_secs(60);
+        },
+        ..Options::default()
+    }
+}
+
 #[tokio::test]
-async fn revoking_the_token_ends_the_stream() {
-    let app = TestApp::spawn().await;
+async fn revoking_the_token_ends_the_stream_within_a_second() {
+    let app = TestApp::spawn_with(fed_only()).await;
     let token = app.user().await;
     let mut watch = app.watch(&token, "").await.unwrap();
     started(&mut watch).await;
@@ -31,10 +43,16 @@ async fn revoking_the_token_ends_the_stream() {
         .logout(authed(&token, auth_pb::LogoutRequest {}))
         .await
         .unwrap();
+    let revoked = Instant::now();
     assert_error::<()>(
         Err(end(&mut watch).await),
         Code::Unauthenticated,
         "TOKEN_REVOKED",
+    );
+    assert!(
+        revoked.elapsed() < Duration::from_secs(1),
+        "ended {:?} after the revocation",
+        revoked.elapsed()
     );
     // And the token opens no stream either.
     assert_error(
@@ -42,6 +60,46 @@ async fn revoking_the_token_ends_the_stream() {
         Code::Unauthenticated,
         "TOKEN_REVOKED",
     );
+}
+
+#[tokio::test]
+async fn revoking_a_users_tokens_ends_their_streams_only() {
+    let app = TestApp::spawn_with(fed_only()).await;
+    let (token, other) = (app.user().await, app.user().await);
+    let mut watch = app.watch(&token, "").await.unwrap();
+    let mut others = app.watch(&other, "").await.unwrap();
+    started(&mut watch).await;
+    started(&mut others).await;
+    app.auth_client()
+        .revoke_user_tokens(authed(&token, auth_pb::RevokeUserTokensRequest::default()))
+        .await
+        .unwrap();
+    assert_error::<()>(
+        Err(end(&mut watch).await),
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
+    let item = movie(&app, &other, "Heat").await;
+    app.add(&other, &item.id, pb::ListStatus::Planned, None)
+        .await;
+    assert_eq!(next_change(&mut others).await.0.r#type(), Type::Added);
+}
+
+#[tokio::test]
+async fn logging_out_one_device_leaves_the_others_stream_open() {
+    let app = TestApp::spawn_with(fed_only()).await;
+    let (phone, laptop) = two_sessions(&app).await;
+    let mut on_laptop = app.watch(&laptop, "").await.unwrap();
+    started(&mut on_laptop).await;
+    app.auth_client()
+        .logout(authed(&phone, auth_pb::LogoutRequest {}))
+        .await
+        .unwrap();
+    // Its guard was not even asked to recheck; the next change arrives.
+    let item = movie(&app, &laptop, "Arrival").await;
+    app.add(&laptop, &item.id, pb::ListStatus::Planned, None)
+        .await;
+    assert_eq!(next_change(&mut on_laptop).await.0.r#type(), Type::Added);
 }
 
 #[tokio::test]
