@@ -98,12 +98,12 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("round {n} of {rounds_wanted}");
         rounds.push(cases::round(&ctx, &wanted).await?);
     }
-    let (cases, argon2_rps) = report::median_of(rounds);
+    let (cases, argon2_rounds) = report::median_of(rounds);
     let saturated = saturation::run(&ctx, &wanted).await;
     let report = Report::new(
         cases,
         ctx.cores,
-        argon2_rps,
+        &argon2_rounds,
         ctx.seed,
         ctx.shape,
         args.quick,

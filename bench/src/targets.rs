@@ -1,18 +1,18 @@
 //! What the figures are held to: each target judged when its cases ran.
 
 use crate::{
-    report::{Case, Target},
+    report::{Case, Target, median},
     saturation::SaturatedCase,
 };
 
 /// The targets whose cases were measured (`--cases` may leave some out).
-pub(crate) fn targets(cases: &[Case], cores: usize, argon2_rps: Option<f64>) -> Vec<Target> {
+pub(crate) fn targets(cases: &[Case], cores: usize, argon2_rounds: &[f64]) -> Vec<Target> {
     let find = |name: &str| cases.iter().find(|c| c.name == name).map(|c| &c.measured);
     let floor = find("health check (auth-service)");
     let validate = find("ValidateToken");
     let get = find("GetListEntry");
     let web = find("GetListEntry via gateway (gRPC-Web, HTTP/1.1)");
-    let login = find("Login");
+    let login = cases.iter().find(|c| c.name == "Login");
     let flooded = find("ValidateToken during a login flood");
     let ratio = |what: &str, value: f64, min: f64| Target {
         what: what.to_owned(),
@@ -48,10 +48,20 @@ pub(crate) fn targets(cases: &[Case], cores: usize, argon2_rps: Option<f64>) -> 
             0.6,
         ));
     }
-    if let (Some(login), Some(argon2)) = (login, argon2_rps) {
+    if let (Some(login), Some(argon2)) = (login, median(argon2_rounds.to_vec())) {
+        // Each round's Login against the ceiling measured right before it:
+        // this machine's argon2 speed drifts by a quarter over minutes.
+        let ratios = if login.rounds.len() == argon2_rounds.len() {
+            let rounds = login.rounds.iter().zip(argon2_rounds);
+            rounds.map(|(login, argon2)| login.rps / argon2).collect()
+        } else {
+            vec![login.measured.rps / argon2]
+        };
         targets.push(ratio(
-            &format!("Login ≥ 80% of argon2's {argon2:.0}/s on {cores} cores"),
-            login.rps / argon2,
+            &format!(
+                "Login ≥ 80% of argon2's ceiling in its round ({argon2:.0}/s median, {cores} cores)"
+            ),
+            median(ratios).unwrap_or_default(),
             0.8,
         ));
     }
