@@ -3,7 +3,7 @@
 import type { ComponentChildren, JSX } from "preact";
 import { useId } from "preact/hooks";
 
-interface FieldProps extends Omit<JSX.HTMLAttributes<HTMLInputElement>, "label"> {
+interface FieldProps extends Omit<JSX.InputHTMLAttributes<HTMLInputElement>, "label"> {
   label: string;
   error?: string;
   hint?: string;

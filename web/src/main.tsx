@@ -1,0 +1,76 @@
+// The tracker: an app shell with navigation, each screen at its own path
+// (the gateway answers every unknown path with index.html).
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { LocationProvider, Route, Router, useLocation } from "preact-iso";
+import { auth, refresh } from "./api";
+import { List } from "./screens/List";
+import { Search } from "./screens/Search";
+import { Login, Register } from "./screens/SignIn";
+import { session } from "./session";
+
+const OPEN = new Set(["/login", "/register"]);
+
+function useSession() {
+  const [, bump] = useState(0);
+  useEffect(() => session.subscribe(() => bump((n) => n + 1)), []);
+  return session.signedIn();
+}
+
+function Shell() {
+  const signedIn = useSession();
+  const { path, route } = useLocation();
+  const [restoring, setRestoring] = useState(!signedIn && session.refreshToken() !== "");
+
+  useEffect(() => {
+    if (restoring) void refresh().finally(() => setRestoring(false));
+  }, []);
+  useEffect(() => {
+    if (!restoring && !signedIn && !OPEN.has(path)) route("/login", true);
+  }, [restoring, signedIn, path]);
+
+  if (restoring) return <p class="loading">Loading…</p>;
+  const logOut = async () => {
+    try {
+      await auth.logout({});
+    } finally {
+      session.clear();
+    }
+  };
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header>
+        <a href="/" class="brand">
+          Completionist
+        </a>
+        {signedIn && (
+          <nav aria-label="Main">
+            <a href="/">List</a>
+            <a href="/search">Search</a>
+            <button type="button" class="link" onClick={() => void logOut()}>
+              Log out
+            </button>
+          </nav>
+        )}
+      </header>
+      <div id="main" tabIndex={-1}>
+        <Router>
+          <Route path="/login" component={Login} />
+          <Route path="/register" component={Register} />
+          <Route path="/search" component={Search} />
+          <Route default component={List} />
+        </Router>
+      </div>
+    </>
+  );
+}
+
+render(
+  <LocationProvider>
+    <Shell />
+  </LocationProvider>,
+  document.getElementById("app")!,
+);
