@@ -4,6 +4,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { LocationProvider, Route, Router, useLocation } from "preact-iso";
 import { auth, refresh } from "./api";
+import { Entry } from "./screens/Entry";
 import { List } from "./screens/List";
 import { Search } from "./screens/Search";
 import { Login, Register } from "./screens/SignIn";
@@ -61,6 +62,7 @@ function Shell() {
           <Route path="/login" component={Login} />
           <Route path="/register" component={Register} />
           <Route path="/search" component={Search} />
+          <Route path="/entries/:id" component={Entry} />
           <Route default component={List} />
         </Router>
       </div>
