@@ -62,6 +62,7 @@ pub async fn run<C: Configured>(
 /// The configuration from the environment, with telemetry started; or the
 /// exit code after every bad variable was named.
 pub fn configure<C: Configured>(name: &str) -> Result<C, ExitCode> {
+    crate::memory::return_large_buffers();
     match C::from_env(Env::from_process()) {
         Ok(config) => {
             config.telemetry().init();

@@ -13,6 +13,7 @@ pub mod error;
 pub mod field_mask;
 pub mod guard;
 pub mod health;
+pub mod memory;
 pub mod paging;
 pub mod pg_enum;
 pub mod request_id;

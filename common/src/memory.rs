@@ -1,0 +1,28 @@
+//! How the allocator hands freed memory back to the system.
+//!
+//! glibc serves an allocation of 128 KiB or more with its own `mmap`, and
+//! unmaps it when freed — unless it has seen such a block freed, in which
+//! case it raises that threshold to the block's size (up to 32 MiB) and
+//! serves later ones from the heap, where a freed buffer stays resident as
+//! long as anything above it is live. An import's upload, parsed rows and
+//! batches are exactly such blocks: with the moving threshold media-service
+//! kept about 35 MiB after each 5,000-row import and grew from import to
+//! import (95 MiB peak by the third, 111 MiB after the other bench cases);
+//! with it fixed, 78 MiB (`make bench`, `--cases fanout,bulk --rounds 3`).
+
+/// The size from which an allocation gets pages of its own, returned when
+/// freed: glibc's default, pinned.
+const MMAP_THRESHOLD: i32 = 128 * 1024;
+
+/// Pins the threshold, so large buffers are returned to the system when
+/// freed. Called once, as each binary reads its configuration; does nothing on other
+/// C libraries.
+pub fn return_large_buffers() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter under the
+    // allocator's own lock; no memory is handed over or read.
+    #[expect(unsafe_code, reason = "the one call into the C allocator's settings")]
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+    }
+}
