@@ -1,5 +1,5 @@
 # Completionist. `make run` starts everything; `make test` tests everything.
-.PHONY: run test lint fmt schema bench bench-quick release
+.PHONY: run test test-web web lint fmt schema bench bench-quick release
 
 run:
 	scripts/run.sh
@@ -7,10 +7,19 @@ run:
 test: node/node_modules/.bin/buf
 	scripts/test.sh
 
+# Only the browser tests (Playwright, the system's Chromium).
+test-web:
+	scripts/test-web.sh
+
+# Builds the web app into web/dist (make run does too).
+web:
+	bash -c 'source scripts/dev-env.sh && build_web'
+
 lint: node/node_modules/.bin/buf
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	node/node_modules/.bin/buf lint proto
+	bash -c 'source scripts/dev-env.sh && install_web' && npm run --prefix web --silent typecheck
 
 fmt:
 	cargo fmt --all

@@ -45,3 +45,20 @@ ensure_jwt_secret() {
     export PAGE_TOKEN_SECRET
   fi
 }
+
+# web/'s packages, as the lock file pins them (Playwright's browser download
+# skipped: the tests use the system's Chromium).
+install_web() {
+  if [[ ! -x "$root/web/node_modules/.bin/vite" || "$root/web/package-lock.json" -nt "$root/web/node_modules/.bin/vite" ]]; then
+    # `npm ci` refuses lock files without the optional per-platform buf
+    # packages (an npm bug with optionalDependencies); install honours the lock.
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$root/web" --no-audit --no-fund
+    touch "$root/web/node_modules/.bin/vite"
+  fi
+}
+
+# Builds the web app into web/dist (generated clients, type check, bundle).
+build_web() {
+  install_web
+  npm run --prefix "$root/web" --silent build
+}

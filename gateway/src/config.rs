@@ -1,6 +1,6 @@
 //! gateway configuration, read from the environment.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use completionist_common::{
     config::{ConfigError, Env, http_url, seconds},
@@ -16,6 +16,9 @@ pub struct Config {
     pub media_service_url: String,
     /// Browser origins allowed to call (CORS); empty allows none.
     pub cors_allowed_origins: Vec<HeaderValue>,
+    /// The built web app served at `/` (`GATEWAY_WEB_DIR`, holding
+    /// `index.html`); none serves the APIs only.
+    pub web_dir: Option<PathBuf>,
     pub limits: Limits,
     pub health_interval: Duration,
     pub telemetry: Telemetry,
@@ -51,6 +54,45 @@ pub struct Limits {
     pub max_metadata_value_bytes: usize,
 }
 
+impl Limits {
+    /// The limits' variables, each at least 1 where 0 would refuse all.
+    fn from_env(env: &mut Env) -> Self {
+        let limits = Limits {
+            max_request_bytes: env.or("GATEWAY_MAX_REQUEST_BYTES", 4 * 1024 * 1024),
+            max_upload_bytes: env.or("GATEWAY_MAX_UPLOAD_BYTES", (64 << 20) + (64 << 10)),
+            max_response_bytes: env.or("GATEWAY_MAX_RESPONSE_BYTES", 16 * 1024 * 1024),
+            max_concurrent_requests: env.or("GATEWAY_MAX_CONCURRENT_REQUESTS", 1024),
+            max_concurrent_streams: env.or("GATEWAY_MAX_CONCURRENT_STREAMS", 4096),
+            stream_idle_timeout: env.parse_or(
+                "GATEWAY_STREAM_IDLE_SECONDS",
+                Duration::from_secs(60),
+                seconds,
+            ),
+            max_metadata_bytes: 8 * 1024,
+            max_metadata_value_bytes: 4 * 1024,
+        };
+        for (name, zero) in [
+            (
+                "GATEWAY_MAX_CONCURRENT_REQUESTS",
+                limits.max_concurrent_requests == 0,
+            ),
+            (
+                "GATEWAY_MAX_CONCURRENT_STREAMS",
+                limits.max_concurrent_streams == 0,
+            ),
+            (
+                "GATEWAY_STREAM_IDLE_SECONDS",
+                limits.stream_idle_timeout.is_zero(),
+            ),
+        ] {
+            if zero {
+                env.problem(name, "must be at least 1");
+            }
+        }
+        limits
+    }
+}
+
 impl completionist_common::cli::Configured for Config {
     fn from_env(env: Env) -> Result<Self, ConfigError> {
         Self::from_env(env)
@@ -84,44 +126,18 @@ impl Config {
         );
         let cors_allowed_origins =
             env.parse_or("GATEWAY_CORS_ALLOWED_ORIGINS", Vec::new(), origins);
-        let limits = Limits {
-            max_request_bytes: env.or("GATEWAY_MAX_REQUEST_BYTES", 4 * 1024 * 1024),
-            max_upload_bytes: env.or("GATEWAY_MAX_UPLOAD_BYTES", (64 << 20) + (64 << 10)),
-            max_response_bytes: env.or("GATEWAY_MAX_RESPONSE_BYTES", 16 * 1024 * 1024),
-            max_concurrent_requests: env.or("GATEWAY_MAX_CONCURRENT_REQUESTS", 1024),
-            max_concurrent_streams: env.or("GATEWAY_MAX_CONCURRENT_STREAMS", 4096),
-            stream_idle_timeout: env.parse_or(
-                "GATEWAY_STREAM_IDLE_SECONDS",
-                Duration::from_secs(60),
-                seconds,
-            ),
-            max_metadata_bytes: 8 * 1024,
-            max_metadata_value_bytes: 4 * 1024,
-        };
-        for (name, zero) in [
-            (
-                "GATEWAY_MAX_CONCURRENT_REQUESTS",
-                limits.max_concurrent_requests == 0,
-            ),
-            (
-                "GATEWAY_MAX_CONCURRENT_STREAMS",
-                limits.max_concurrent_streams == 0,
-            ),
-            (
-                "GATEWAY_STREAM_IDLE_SECONDS",
-                limits.stream_idle_timeout.is_zero(),
-            ),
-        ] {
-            if zero {
-                env.problem(name, "must be at least 1");
-            }
-        }
+        let web_dir = env.parse_or("GATEWAY_WEB_DIR", None, |raw| {
+            let dir = PathBuf::from(raw);
+            crate::web::check_dir(&dir).map(|()| Some(dir))
+        });
+        let limits = Limits::from_env(&mut env);
         let telemetry = Telemetry::from_env(&mut env);
         env.finish(Self {
             listen_addr,
             auth_service_url,
             media_service_url,
             cors_allowed_origins,
+            web_dir,
             limits,
             health_interval: Duration::from_secs(2),
             telemetry,
@@ -165,6 +181,7 @@ mod tests {
         assert_eq!(config.listen_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(config.media_service_url, "http://127.0.0.1:50052");
         assert!(config.cors_allowed_origins.is_empty());
+        assert!(config.web_dir.is_none());
     }
 
     #[test]
@@ -185,5 +202,23 @@ mod tests {
             err.contains("GATEWAY_CORS_ALLOWED_ORIGINS") && err.contains("MEDIA_SERVICE_URL"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_web_dir_without_index_html_is_named() {
+        let dir = std::env::temp_dir().join(format!("no-app-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let err = Config::from_env(Env::from_vars([("GATEWAY_WEB_DIR", dir.to_str().unwrap())]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("GATEWAY_WEB_DIR") && err.contains("index.html"),
+            "{err}"
+        );
+        std::fs::write(dir.join("index.html"), "<!doctype html>").unwrap();
+        let config =
+            Config::from_env(Env::from_vars([("GATEWAY_WEB_DIR", dir.to_str().unwrap())])).unwrap();
+        assert_eq!(config.web_dir, Some(dir.clone()));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -5,11 +5,12 @@
 //! Each backend service is forwarded whole ([`forward::Forward`]), so a new
 //! RPC reaches browsers without gateway code. The gateway serves its own
 //! health (SERVING while both backends serve) and reflection for the union
-//! of both APIs.
+//! of both APIs, and the web app's files ([`web`]) from `GATEWAY_WEB_DIR`.
 
 pub mod config;
 mod forward;
 mod streams;
+mod web;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -137,12 +138,11 @@ fn routes(
     ));
     // CORS outside gRPC-Web: tonic-web answers 400 to any other HTTP/1
     // request, a preflight included.
-    Ok(Routes::from(
-        routes
-            .into_axum_router()
-            .layer(GrpcWebLayer::new())
-            .layer(cors(config)),
-    ))
+    let apis = routes
+        .into_axum_router()
+        .layer(GrpcWebLayer::new())
+        .layer(cors(config));
+    Ok(Routes::from(web::with_app(apis, config.web_dir.as_deref())))
 }
 
 fn cors(config: &Config) -> CorsLayer {

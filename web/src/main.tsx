@@ -8,6 +8,10 @@ import { Entry } from "./screens/Entry";
 import { List } from "./screens/List";
 import { Search } from "./screens/Search";
 import { Login, Register } from "./screens/SignIn";
+import { Stats } from "./screens/Stats";
+import { Transfer } from "./screens/Transfer";
+import { Users } from "./screens/Users";
+import { Role } from "./gen/completionist/auth/v1/auth_pb";
 import { session } from "./session";
 
 const OPEN = new Set(["/login", "/register"]);
@@ -29,6 +33,14 @@ function Shell() {
   useEffect(() => {
     if (!restoring && !signedIn && !OPEN.has(path)) route("/login", true);
   }, [restoring, signedIn, path]);
+  const [admin, setAdmin] = useState(false);
+  useEffect(() => {
+    if (!signedIn) return setAdmin(false);
+    auth.getCurrentUser({}).then(
+      ({ user }) => setAdmin(user?.role === Role.ADMIN),
+      () => setAdmin(false),
+    );
+  }, [signedIn]);
 
   if (restoring) return <p class="loading">Loading…</p>;
   const logOut = async () => {
@@ -51,6 +63,9 @@ function Shell() {
           <nav aria-label="Main">
             <a href="/">List</a>
             <a href="/search">Search</a>
+            <a href="/stats">Stats</a>
+            <a href="/transfer">Import/export</a>
+            {admin && <a href="/users">Users</a>}
             <button type="button" class="link" onClick={() => void logOut()}>
               Log out
             </button>
@@ -63,6 +78,9 @@ function Shell() {
           <Route path="/register" component={Register} />
           <Route path="/search" component={Search} />
           <Route path="/entries/:id" component={Entry} />
+          <Route path="/stats" component={Stats} />
+          <Route path="/transfer" component={Transfer} />
+          <Route path="/users" component={Users} />
           <Route default component={List} />
         </Router>
       </div>

@@ -11,3 +11,4 @@ mod helpers;
 mod hostile;
 mod imports;
 mod streams;
+mod web;

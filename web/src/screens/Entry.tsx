@@ -51,7 +51,7 @@ export function Entry() {
   const kind = item?.kind ?? 0;
   const err = (field: string) => failed?.fields[`list_entry.${field}`];
 
-  const save = async (event: Event, patch?: Partial<ListEntry>, paths = EDITABLE) => {
+  const save = async (event: Event, patch?: Omit<Partial<ListEntry>, "$typeName" | "$unknown">, paths = EDITABLE) => {
     event.preventDefault();
     const form = new FormData((event.currentTarget as HTMLElement).closest("form")!);
     const rating = String(form.get("rating") ?? "");

@@ -46,7 +46,7 @@ export function Search() {
   return (
     <main>
       <h1>Search</h1>
-      <form class="search" onSubmit={search} role="search">
+      <form class="search" onSubmit={search} role="search" noValidate>
         <label>
           Kind
           <select value={kind} onChange={(e) => setKind(Number(e.currentTarget.value))}>
@@ -57,7 +57,7 @@ export function Search() {
         </label>
         <label>
           Title
-          <input name="query" type="search" required aria-invalid={fieldError ? "true" : undefined} aria-describedby={fieldError ? "query-error" : undefined} />
+          <input name="query" type="search" aria-invalid={fieldError ? "true" : undefined} aria-describedby={fieldError ? "query-error" : undefined} />
         </label>
         <button type="submit">Search</button>
         {fieldError && (

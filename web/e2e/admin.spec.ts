@@ -1,0 +1,34 @@
+// Admins get a users page; everyone else never sees it.
+import { execFileSync } from "node:child_process";
+import { resolve } from "node:path";
+import { expect, test } from "@playwright/test";
+import { checkScreen, logIn, register } from "./support";
+
+const authService = resolve(import.meta.dirname, "../../target/debug/auth-service");
+
+test("an admin sees and changes the users; a user has no users page", async ({ page }, testInfo) => {
+  const plain = await register(page, "Plain");
+  await expect(page.getByRole("link", { name: "Import/export" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Users" })).toHaveCount(0);
+  await page.getByRole("button", { name: "Log out" }).click();
+
+  const email = await register(page, "Boss");
+  execFileSync(authService, ["grant-admin", email], { env: process.env, stdio: "pipe" });
+  await page.getByRole("button", { name: "Log out" }).click();
+  await logIn(page, email);
+
+  await page.getByRole("link", { name: "Users" }).click();
+  await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
+  const row = page.getByRole("row").filter({ hasText: plain });
+  await expect(row).toBeVisible();
+  await checkScreen(page, testInfo, "users");
+
+  // Disabling an account takes effect at once: it can no longer log in.
+  await row.getByRole("checkbox", { name: `${plain} can sign in` }).uncheck();
+  await expect(row.getByRole("checkbox", { name: `${plain} can sign in` })).not.toBeChecked();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByLabel("Email").fill(plain);
+  await page.getByLabel("Password").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+});
