@@ -37,8 +37,10 @@ cleanup() {
   trap - INT TERM EXIT
   echo
   echo "stopping..."
-  for pid in "${pids[@]}" "${helpers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # The stand-ins last: media-service may still be asking them as it drains.
+  for pid in "${helpers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   stop_private_postgres_if_started
 }
 trap cleanup INT TERM EXIT

@@ -32,7 +32,7 @@ export MEDIA_DATABASE_URL=$admin/completionist_e2e_media
 # A stack of its own beside any `make run`.
 export AUTH_LISTEN_ADDR=127.0.0.1:15051 MEDIA_LISTEN_ADDR=127.0.0.1:15052 GATEWAY_LISTEN_ADDR=127.0.0.1:18080
 export AUTH_SERVICE_URL=http://$AUTH_LISTEN_ADDR MEDIA_SERVICE_URL=http://$MEDIA_LISTEN_ADDR
-export E2E_ALLOWED_ORIGIN=http://allowed.example.test
+export E2E_ALLOWED_ORIGIN=http://127.0.0.1:18081
 export GATEWAY_CORS_ALLOWED_ORIGINS=$E2E_ALLOWED_ORIGIN
 export FAKE_PROVIDERS=1
 # The tests run auth-service's grant-admin, which reads the same secret.

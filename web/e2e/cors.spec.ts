@@ -1,16 +1,34 @@
 // Pages on other origins: one in GATEWAY_CORS_ALLOWED_ORIGINS may call the
 // API from the browser, any other may not (the browser itself refuses to
 // hand over the answer).
+//
+// The other origins are real local servers (another port is another
+// origin): Chromium keeps pages from public addresses away from loopback
+// altogether, which would hide what CORS does.
+import { createServer, type Server } from "node:http";
 import { expect, test, type Page } from "@playwright/test";
 
-const ALLOWED = process.env.E2E_ALLOWED_ORIGIN ?? "http://allowed.example.test";
-const OTHER = "http://elsewhere.example.test";
+const ALLOWED = process.env.E2E_ALLOWED_ORIGIN ?? "http://127.0.0.1:18081";
+const OTHER = "http://127.0.0.1:18082";
 
-/** Opens a blank page served as `origin` (Playwright answers for it). */
+const servers: Server[] = [];
+
+test.beforeAll(async () => {
+  for (const origin of [ALLOWED, OTHER]) {
+    const server = createServer((_, response) => {
+      response.writeHead(200, { "content-type": "text/html" });
+      response.end("<!doctype html><title>Elsewhere</title>");
+    });
+    await new Promise<void>((resolve) => server.listen(Number(new URL(origin).port), "127.0.0.1", resolve));
+    servers.push(server);
+  }
+});
+
+test.afterAll(() => {
+  for (const server of servers) server.close();
+});
+
 async function pageAt(page: Page, origin: string) {
-  await page.route(`${origin}/**`, (route) =>
-    route.fulfill({ contentType: "text/html", body: "<!doctype html><title>Elsewhere</title>" }),
-  );
   await page.goto(`${origin}/`);
 }
 

@@ -19,15 +19,15 @@ test("a MyAnimeList import is watched to the end with a per-row report", async (
 
   // No file: the error sits by the file input.
   await page.getByRole("button", { name: "Import" }).click();
-  await expect(page.getByLabel("File")).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByLabel("File", { exact: true })).toHaveAttribute("aria-invalid", "true");
   await expect(page.getByText("Choose a file to import.")).toBeVisible();
 
-  await page.getByLabel("File").setInputFiles({
+  await page.getByLabel("File", { exact: true }).setInputFiles({
     name: "animelist.xml",
     mimeType: "application/xml",
     buffer: Buffer.from(malExport(300)),
   });
-  await page.getByLabel("Format").selectOption({ label: "MyAnimeList (XML, may be gzipped)" });
+  await page.getByRole("region", { name: "Import", exact: true }).getByLabel("Format").selectOption({ label: "MyAnimeList (XML, may be gzipped)" });
   await page.getByRole("button", { name: "Import" }).click();
 
   const status = page.getByRole("status").filter({ hasText: "rows" });

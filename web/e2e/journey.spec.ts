@@ -26,7 +26,7 @@ test("register → search → add → progress → complete → stats → export
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "List" }).click();
   const entry = page.getByRole("listitem").filter({ hasText: "Cowboy Bebop" });
   await expect(entry).toContainText("0 / 26 episodes");
-  await entry.getByRole("button", { name: "One more episode of Cowboy Bebop" }).click();
+  await entry.getByRole("button", { name: "+1 episode of Cowboy Bebop" }).click();
   await expect(entry).toContainText("1 / 26 episodes");
   await checkScreen(page, testInfo, "list");
 

@@ -22,7 +22,7 @@ test("a change in one window appears in the other within a second", async ({ bro
   await expect(there).toContainText("0 / 26 episodes");
 
   const here = onPhone.getByRole("listitem").filter({ hasText: "Cowboy Bebop" });
-  await here.getByRole("button", { name: "One more episode of Cowboy Bebop" }).click();
+  await here.getByRole("button", { name: "+1 episode of Cowboy Bebop" }).click();
   await expect(here).toContainText("1 / 26 episodes");
   await expect(there).toContainText("1 / 26 episodes", { timeout: 1_000 });
 

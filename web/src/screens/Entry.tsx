@@ -10,7 +10,7 @@ import type { ListEntry, ListEntryRun } from "../gen/completionist/media/v1/medi
 import { STATUSES, kindName, unitName } from "../labels";
 import { useLiveList } from "../live";
 
-const EDITABLE = ["status", "progress", "rating", "notes", "start_date", "finish_date"];
+const camel = (name: string) => name.replace(/_(.)/g, (_, c: string) => c.toUpperCase());
 
 export function Entry() {
   const { params } = useRoute();
@@ -51,23 +51,42 @@ export function Entry() {
   const kind = item?.kind ?? 0;
   const err = (field: string) => failed?.fields[`list_entry.${field}`];
 
-  const save = async (event: Event, patch?: Omit<Partial<ListEntry>, "$typeName" | "$unknown">, paths = EDITABLE) => {
+  /** Saves `patch` (the +1 button), or what the form changed: only the
+   * changed fields are sent, so the service's rules still apply to the
+   * rest (completing fills the finish date and progress unless given). */
+  const save = async (event: Event, patch?: Omit<Partial<ListEntry>, "$typeName" | "$unknown">, paths?: string[]) => {
     event.preventDefault();
-    const form = new FormData((event.currentTarget as HTMLElement).closest("form")!);
-    const rating = String(form.get("rating") ?? "");
-    const update = patch ?? {
-      status: Number(form.get("status")),
-      progress: Number(form.get("progress") || 0),
-      rating: rating === "" ? undefined : Number(rating),
-      notes: String(form.get("notes") ?? ""),
-      startDate: fromInput(String(form.get("start_date") ?? "")),
-      finishDate: fromInput(String(form.get("finish_date") ?? "")),
-    };
+    let update = patch ?? {};
+    let mask = paths ?? [];
+    if (!patch) {
+      const form = new FormData((event.currentTarget as HTMLElement).closest("form")!);
+      const value = (name: string) => String(form.get(name) ?? "");
+      const fields: [string, unknown, boolean][] = [
+        ["status", Number(value("status")), Number(value("status")) !== entry.status],
+        ["progress", Number(value("progress") || 0), Number(value("progress") || 0) !== entry.progress],
+        [
+          "rating",
+          value("rating") === "" ? undefined : Number(value("rating")),
+          value("rating") !== (entry.rating === undefined ? "" : String(entry.rating)),
+        ],
+        ["notes", value("notes"), value("notes") !== entry.notes],
+        ["start_date", fromInput(value("start_date")), value("start_date") !== toInput(entry.startDate)],
+        ["finish_date", fromInput(value("finish_date")), value("finish_date") !== toInput(entry.finishDate)],
+      ];
+      const changed = fields.filter(([, , differs]) => differs);
+      update = Object.fromEntries(changed.map(([name, v]) => [camel(name), v]));
+      mask = changed.map(([name]) => name);
+      if (mask.length === 0) {
+        setSaved("Nothing to save.");
+        return;
+      }
+    }
     try {
-      const { listEntry } = await media.updateListEntry({ listEntry: { id, ...update }, updateMask: { paths } });
+      const { listEntry } = await media.updateListEntry({ listEntry: { id, ...update }, updateMask: { paths: mask } });
       setEntry(listEntry);
       setFailed(undefined);
       setSaved("Saved.");
+      if (mask.includes("status")) void load();
     } catch (e) {
       setFailed(problem(e));
       setSaved("");

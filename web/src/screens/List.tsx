@@ -153,8 +153,8 @@ function EntryCard({ entry, onBump }: { entry: ListEntry; onBump: () => void }) 
           {total !== undefined && ` / ${total}`} {unitName(kind, total ?? entry.progress)}
         </p>
       </div>
-      <button type="button" onClick={onBump} disabled={done} aria-label={`One more ${unitName(kind, 1)} of ${item?.title}`}>
-        +1
+      <button type="button" onClick={onBump} disabled={done}>
+        +1<span class="visually-hidden"> {unitName(kind, 1)} of {item?.title}</span>
       </button>
     </li>
   );
