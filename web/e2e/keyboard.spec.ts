@@ -1,16 +1,25 @@
-// The app without a mouse: skip link first, labelled fields in order, Enter
-// submits, and the +1 reachable and pressable from the keyboard.
+// The app without a mouse: the skip link first on a fresh page, labelled
+// fields in order, Enter submits, a new screen takes the focus, and the +1
+// reachable and pressable from the keyboard.
 import { expect, test } from "@playwright/test";
 import { PASSWORD, register } from "./support";
 
 test("signing in and bumping progress work from the keyboard alone", async ({ page }) => {
   const email = await register(page, "Keys");
-  await page.getByRole("button", { name: "Log out" }).click();
-  await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
 
+  // Logging out moves the focus to the new screen: Tab goes to its first field.
+  await page.getByRole("button", { name: "Log out" }).focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
+  await expect(page.locator("#main")).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(page.getByLabel("Email")).toBeFocused();
+
+  // A fresh page: the skip link comes first and skips the header.
+  await page.goto("/login");
   await page.keyboard.press("Tab");
   await expect(page.getByRole("link", { name: "Skip to content" })).toBeFocused();
-  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
   await page.keyboard.press("Tab");
   await expect(page.getByLabel("Email")).toBeFocused();
   await page.keyboard.type(email);
@@ -20,7 +29,7 @@ test("signing in and bumping progress work from the keyboard alone", async ({ pa
   await page.keyboard.press("Enter");
   await expect(page.getByRole("heading", { name: "My list" })).toBeVisible();
 
-  // Add something, then bump it with Tab and Space.
+  // Add something, then bump it with Space.
   await page.getByRole("link", { name: "Search" }).click();
   await page.getByLabel("Kind").selectOption({ label: "Anime" });
   await page.getByLabel("Title").fill("bebop");

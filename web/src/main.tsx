@@ -1,7 +1,7 @@
 // The tracker: an app shell with navigation, each screen at its own path
 // (the gateway answers every unknown path with index.html).
 import { render } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { LocationProvider, Route, Router, useLocation } from "preact-iso";
 import { auth, refresh } from "./api";
 import { Entry } from "./screens/Entry";
@@ -33,6 +33,13 @@ function Shell() {
   useEffect(() => {
     if (!restoring && !signedIn && !OPEN.has(path)) route("/login", true);
   }, [restoring, signedIn, path]);
+  // A new screen takes the focus, as a new page would: keyboard and screen
+  // reader users carry on from its top, not from a control that is gone.
+  const loaded = useRef(false);
+  useEffect(() => {
+    if (loaded.current) document.getElementById("main")?.focus();
+    loaded.current = true;
+  }, [path]);
   const [admin, setAdmin] = useState(false);
   useEffect(() => {
     if (!signedIn) return setAdmin(false);
