@@ -5,10 +5,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::{Arc, Mutex},
 };
 
 use completionist_common::db::Heard;
@@ -26,8 +23,9 @@ pub(crate) struct Hub {
     streams: Mutex<Streams>,
     stopping: watch::Sender<bool>,
     /// auth-service's revocation feed is up, so revocations poke the guards
-    /// of the streams they may concern.
-    fed: AtomicBool,
+    /// of the streams they may concern; guards follow it to know how often
+    /// to ask about their tokens themselves.
+    fed: watch::Sender<bool>,
 }
 
 #[derive(Default)]
@@ -71,7 +69,7 @@ impl Hub {
             config,
             streams: Mutex::default(),
             stopping: watch::Sender::new(false),
-            fed: AtomicBool::new(false),
+            fed: watch::Sender::new(false),
         })
     }
 
@@ -170,13 +168,18 @@ impl Hub {
 
     /// Whether the revocation feed is up (see [`Hub::revoked`]).
     pub(crate) fn is_fed(&self) -> bool {
-        self.fed.load(Ordering::Acquire)
+        *self.fed.borrow()
+    }
+
+    /// Follows whether the revocation feed is up.
+    pub(crate) fn feed(&self) -> watch::Receiver<bool> {
+        self.fed.subscribe()
     }
 
     /// The revocation feed came up or went down. Coming up, every guard
     /// rechecks once: revocations made while it was down were not fed.
     pub(crate) fn set_fed(&self, fed: bool) {
-        self.fed.store(fed, Ordering::Release);
+        self.fed.send_replace(fed);
         if fed {
             self.revoked(None);
         }

@@ -133,6 +133,59 @@ async fn streams_end_unavailable_when_their_token_cannot_be_checked() {
     );
 }
 
+/// Waits until media-service follows auth-service's revocation feed: a
+/// probe stream whose token is revoked ends well before its next own
+/// recheck (`recheck`, 2 s here) only when the feed names the token.
+async fn wait_for_the_feed(app: &TestApp) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let probe = app.user().await;
+        let mut watch = app.watch(&probe, "").await.unwrap();
+        started(&mut watch).await;
+        app.auth_client()
+            .logout(authed(&probe, auth_pb::LogoutRequest {}))
+            .await
+            .unwrap();
+        let revoked = Instant::now();
+        end(&mut watch).await;
+        if revoked.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+    }
+    panic!("the revocation feed never came up");
+}
+
+#[tokio::test]
+async fn losing_the_revocation_feed_makes_streams_ask_for_themselves() {
+    // Every 2 s without the feed; with it, not within the test's patience.
+    let mut app = TestApp::spawn_with(Options {
+        media: |config| {
+            config.watch.recheck = Duration::from_secs(2);
+            config.watch.fed_recheck = Duration::from_secs(60);
+        },
+        ..Options::default()
+    })
+    .await;
+    wait_for_the_feed(&app).await;
+    let token = app.user().await;
+    let mut watch = app.watch(&token, "").await.unwrap();
+    started(&mut watch).await;
+    // auth-service goes away: the feed is lost, and the stream's next
+    // rechecks (2 s apart, not 60) fail until it ends.
+    let stopped = Instant::now();
+    app.auth.stop().await;
+    assert_error::<()>(
+        Err(end(&mut watch).await),
+        Code::Unavailable,
+        "AUTH_UNAVAILABLE",
+    );
+    assert!(
+        stopped.elapsed() < Duration::from_secs(8),
+        "ended {:?} after auth-service stopped",
+        stopped.elapsed()
+    );
+}
+
 #[tokio::test]
 async fn shutting_down_ends_streams_unavailable_so_clients_reconnect() {
     let mut app = TestApp::spawn().await;
