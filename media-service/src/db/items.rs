@@ -322,3 +322,17 @@ pub(crate) async fn fill_details(
         .await
         .map(drop)
 }
+
+/// Lets go of claimed items `ids` that still need their details, so the
+/// next enricher (this replica's successor, say) takes them at once.
+pub(crate) async fn release_details(conn: &mut Conn, ids: &[Uuid]) -> QueryResult<()> {
+    diesel::update(
+        media_items::table
+            .filter(media_items::id.eq_any(ids))
+            .filter(media_items::details_due_at.is_not_null()),
+    )
+    .set(media_items::details_due_at.eq(Utc::now()))
+    .execute(conn)
+    .await
+    .map(drop)
+}

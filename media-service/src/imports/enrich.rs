@@ -20,7 +20,7 @@ const BATCH: i64 = 10;
 pub(crate) async fn run(app: App, mut stopped: watch::Receiver<bool>) {
     let idle = app.imports.config.poll_interval;
     loop {
-        let filled = match fill_some(&app).await {
+        let filled = match fill_some(&app, &mut stopped).await {
             Ok(n) => n,
             Err(e) => {
                 tracing::warn!(error = %e, "could not fill in imported items");
@@ -40,12 +40,15 @@ pub(crate) async fn run(app: App, mut stopped: watch::Receiver<bool>) {
 }
 
 /// Fills in up to a batch of due items; answers how many were claimed.
-async fn fill_some(app: &App) -> Result<usize, Error> {
+/// Stopping lets go of the items not yet filled in (the one whose
+/// provider call is under way included) rather than wait on providers
+/// that may take their time: shutdown stays quick.
+async fn fill_some(app: &App, stopped: &mut watch::Receiver<bool>) -> Result<usize, Error> {
     let due = {
         let mut conn = common_db::conn(&app.pool).await?;
         db::items::claim_due_details(&mut conn, HOLD, BATCH).await?
     };
-    for item in &due {
+    for (done, item) in due.iter().enumerate() {
         let Some(reference) = item
             .external_id
             .as_deref()
@@ -53,7 +56,21 @@ async fn fill_some(app: &App) -> Result<usize, Error> {
         else {
             continue;
         };
-        match app.providers.details(&reference).await {
+        let stopping = async {
+            let _ = stopped.wait_for(|stopped| *stopped).await;
+        };
+        let details = tokio::select! {
+            biased;
+            () = stopping => None,
+            details = app.providers.details(&reference) => Some(details),
+        };
+        let Some(details) = details else {
+            let left: Vec<_> = due[done..].iter().map(|item| item.id).collect();
+            let mut conn = common_db::conn(&app.pool).await?;
+            db::items::release_details(&mut conn, &left).await?;
+            return Ok(due.len());
+        };
+        match details {
             Ok(details) => {
                 let mut conn = common_db::conn(&app.pool).await?;
                 db::items::fill_details(&mut conn, item.id, &new_item(&details)).await?;

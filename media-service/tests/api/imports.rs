@@ -1,16 +1,16 @@
 //! Whole-list imports end to end: a real file through StartImport, the
 //! worker applying it, WatchImport reporting each row, and the list after.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use completionist_proto::media as pb;
 use pb::{ConflictPolicy, ImportFormat, ImportState, ListStatus, RowOutcome};
 use wiremock::{
     Mock, ResponseTemplate,
-    matchers::{path, query_param},
+    matchers::{path, path_regex, query_param},
 };
 
-use crate::helpers::{TestApp, authed, json_fixture};
+use crate::helpers::{Options, TestApp, authed, json_fixture};
 
 pub(crate) fn import_fixture(name: &str) -> Vec<u8> {
     let path = format!(
@@ -153,6 +153,62 @@ async fn items_made_from_the_file_get_their_details_later() {
     app.watch_import(&token, &job.id, 0).await;
     let item = app.all_entries(&token).await.remove(0).media_item.unwrap();
     assert_eq!(item.image_url, "", "listed before the provider is asked");
+    let filled = app
+        .media_item_once(&token, &item.id, |i| !i.image_url.is_empty())
+        .await
+        .image_url;
+    assert!(
+        filled.starts_with("https://"),
+        "filled in from Jikan: {filled:?}"
+    );
+}
+
+#[tokio::test]
+async fn shutting_down_lets_go_of_items_waiting_on_a_slow_provider() {
+    let mut app = TestApp::spawn_with(Options {
+        request_timeout: Duration::from_secs(20),
+        ..Options::default()
+    })
+    .await;
+    // Jikan takes its time: the enricher is mid-call when shutdown begins.
+    Mock::given(path_regex("^/jikan/v4/anime/"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
+        .mount(&app.providers)
+        .await;
+    let token = app.user().await;
+    let job = app
+        .start_import(
+            &token,
+            import_fixture("mal-anime.xml"),
+            "a.xml",
+            ConflictPolicy::Skip,
+        )
+        .await
+        .unwrap();
+    app.watch_import(&token, &job.id, 0).await;
+    for _ in 0..100 {
+        if !app.providers.received_requests().await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stopping = Instant::now();
+    app.media.stop().await;
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "shutdown waited {:?} on the provider",
+        stopping.elapsed()
+    );
+
+    // The next replica takes the items at once, not after the claim's
+    // minutes run out.
+    app.providers.reset().await;
+    Mock::given(path("/jikan/v4/anime/1"))
+        .respond_with(json_fixture("jikan_anime_1.json"))
+        .mount(&app.providers)
+        .await;
+    app.restart_media().await;
+    let item = app.all_entries(&token).await.remove(0).media_item.unwrap();
     let filled = app
         .media_item_once(&token, &item.id, |i| !i.image_url.is_empty())
         .await
