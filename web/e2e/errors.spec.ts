@@ -43,3 +43,23 @@ test("an empty search says what to type, next to the search box", async ({ page 
   await expect(page.getByLabel("Title")).toHaveAttribute("aria-invalid", "true");
   await expect(page.getByLabel("Title")).toHaveAccessibleDescription(/.+/);
 });
+
+test("too many failed logins say how long to wait (the RetryInfo detail)", async ({ page }) => {
+  const email = uniqueEmail("locked");
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("wrong password here");
+  const alert = page.getByRole("alert");
+  const logIn = page.getByRole("button", { name: "Log in" });
+  await logIn.click();
+  await expect(alert).toBeVisible();
+  await expect(alert).not.toContainText("Try again");
+  // auth-service locks an email after five failures (AUTH_LOGIN_MAX_FAILURES);
+  // the button is disabled while a try is under way, so clicks wait for it.
+  for (let attempt = 2; attempt <= 10; attempt++) {
+    await logIn.click();
+    await expect(logIn).toBeEnabled();
+    if (/Try again/.test((await alert.textContent()) ?? "")) break;
+  }
+  await expect(alert).toContainText(/Try again in \d+ s\./);
+});
