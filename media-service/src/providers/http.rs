@@ -1,6 +1,6 @@
 //! HTTP to one provider: a descriptive User-Agent, connect and per-attempt
-//! timeouts, a client-side rate limit at the provider's published limit, and
-//! bounded retries with jittered exponential backoff that honour
+//! timeouts, a client-side rate limit at the provider's published limit
+//! taken in arrival order, and bounded retries with jittered exponential backoff that honour
 //! `Retry-After` — all within the caller's deadline. Only GETs are sent, so
 //! every retry is safe.
 
@@ -31,6 +31,11 @@ pub(super) struct HttpClient {
     provider: &'static str,
     client: reqwest::Client,
     limits: Vec<DefaultDirectRateLimiter>,
+    /// Calls wait for the limits one at a time, in arrival order. Left to
+    /// the limiter, whoever wakes first takes each free slot, and the
+    /// enricher, asking again the moment its last call returns, took every
+    /// one while a person's search waited.
+    turn: tokio::sync::Mutex<()>,
     attempt_timeout: Duration,
     max_retries: u32,
     backoff: Duration,
@@ -87,6 +92,7 @@ impl HttpClient {
             provider,
             client,
             limits,
+            turn: tokio::sync::Mutex::new(()),
             attempt_timeout: config.request_timeout,
             max_retries: config.max_retries,
             backoff: config.backoff,
@@ -158,10 +164,16 @@ impl HttpClient {
         deadline: Instant,
     ) -> Result<Attempt, Failure> {
         let deadline = tokio::time::Instant::from_std(deadline);
-        for limit in &self.limits {
-            tokio::time::timeout_at(deadline, limit.until_ready())
+        let limited = || Failure::new("client-side rate limit reached");
+        {
+            let _turn = tokio::time::timeout_at(deadline, self.turn.lock())
                 .await
-                .map_err(|_| Failure::new("client-side rate limit reached"))?;
+                .map_err(|_| limited())?;
+            for limit in &self.limits {
+                tokio::time::timeout_at(deadline, limit.until_ready())
+                    .await
+                    .map_err(|_| limited())?;
+            }
         }
         let timeout = deadline
             .saturating_duration_since(tokio::time::Instant::now())

@@ -241,7 +241,7 @@ async fn streams_are_bounded_per_user_and_a_closed_one_frees_its_place() {
 }
 
 /// A MyAnimeList export of `n` anime with long comments: large changes.
-fn mal_export(n: usize) -> Vec<u8> {
+pub(crate) fn mal_export(n: usize) -> Vec<u8> {
     let comment = "a long comment on the show, ".repeat(40);
     let mut xml = String::from("<myanimelist>\n");
     for id in 1..=n {
