@@ -12,10 +12,12 @@ export function Search() {
   const [added, setAdded] = useState<Set<string>>(new Set());
   const [error, setError] = useState("");
   const [fieldError, setFieldError] = useState("");
+  const [busy, setBusy] = useState(false);
 
   const search = async (event: Event) => {
     event.preventDefault();
     const query = String(new FormData(event.currentTarget as HTMLFormElement).get("query") ?? "");
+    setBusy(true);
     try {
       const response = await media.searchMedia({ kind, query });
       setResults(response.results);
@@ -25,6 +27,8 @@ export function Search() {
       const p = problem(e);
       setFieldError(p.fields.query ?? "");
       setError(p.fields.query ? "" : describe(p));
+    } finally {
+      setBusy(false);
     }
   };
 
@@ -59,7 +63,9 @@ export function Search() {
           Title
           <input name="query" type="search" aria-invalid={fieldError ? "true" : undefined} aria-describedby={fieldError ? "query-error" : undefined} />
         </label>
-        <button type="submit">Search</button>
+        <button type="submit" disabled={busy}>
+          Search
+        </button>
         {fieldError && (
           <p class="field-error" id="query-error">
             {fieldError}
@@ -67,7 +73,10 @@ export function Search() {
         )}
       </form>
       <Alert>{error}</Alert>
-      <ul class="results">
+      <p role="status">
+        {busy ? "Searching…" : ""}
+      </p>
+      <ul class="results" aria-busy={busy}>
         {results.map((r) => {
           const key = r.reference?.externalId ?? r.title;
           return (
