@@ -61,14 +61,7 @@ fn view(entries: &[pb::ListEntry]) -> Vec<String> {
 /// three items the MyAnimeList fixture makes (the stand-in has no answer,
 /// so each then waits minutes before its next try).
 async fn enricher_done(app: &TestApp) -> usize {
-    let mut calls = 0;
-    for _ in 0..200 {
-        calls = app.providers.received_requests().await.unwrap().len();
-        if calls >= 3 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let calls = app.provider_requests(3).await;
     assert_eq!(calls, 3, "one details request per new item");
     calls
 }

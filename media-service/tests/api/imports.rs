@@ -42,6 +42,30 @@ impl TestApp {
             .map(|r| r.into_inner().import_job.unwrap())
     }
 
+    /// Imports `content` (skipping entries already listed) and waits until
+    /// every row has landed.
+    pub(crate) async fn imported(&self, token: &str, content: Vec<u8>) -> pb::ImportJob {
+        let job = self
+            .start_import(token, content, "list.xml", ConflictPolicy::Skip)
+            .await
+            .unwrap();
+        self.watch_import(token, &job.id, 0).await.1
+    }
+
+    /// Waits (up to a minute) until the provider stand-ins have been asked
+    /// `n` times; answers how many times they were.
+    pub(crate) async fn provider_requests(&self, n: usize) -> usize {
+        let mut seen = 0;
+        for _ in 0..600 {
+            seen = self.providers.received_requests().await.unwrap().len();
+            if seen >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        seen
+    }
+
     /// Watches job `id` after `after_row` to its end: the rows reported and
     /// the job as it was last sent.
     pub(crate) async fn watch_import(
@@ -176,22 +200,8 @@ async fn shutting_down_lets_go_of_items_waiting_on_a_slow_provider() {
         .mount(&app.providers)
         .await;
     let token = app.user().await;
-    let job = app
-        .start_import(
-            &token,
-            import_fixture("mal-anime.xml"),
-            "a.xml",
-            ConflictPolicy::Skip,
-        )
-        .await
-        .unwrap();
-    app.watch_import(&token, &job.id, 0).await;
-    for _ in 0..100 {
-        if !app.providers.received_requests().await.unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.imported(&token, import_fixture("mal-anime.xml")).await;
+    app.provider_requests(1).await;
     let stopping = Instant::now();
     app.media.stop().await;
     assert!(

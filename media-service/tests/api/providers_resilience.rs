@@ -181,23 +181,10 @@ async fn a_search_is_not_starved_by_items_being_filled_in_behind_it() {
     // Everything else (the 200 items' details) is a quick 404, so the
     // enricher asks as fast as Jikan's limits let it.
     let token = app.user().await;
-    let job = app
-        .start_import(
-            &token,
-            crate::watch_ends::mal_export(200),
-            "big.xml",
-            pb::ConflictPolicy::Skip,
-        )
-        .await
-        .unwrap();
-    app.watch_import(&token, &job.id, 0).await;
+    app.imported(&token, crate::watch_ends::mal_export(200))
+        .await;
     // Past Jikan's 60 a minute: from here every slot is contended.
-    for _ in 0..600 {
-        if app.providers.received_requests().await.unwrap().len() >= 62 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.provider_requests(62).await;
     let started = Instant::now();
     app.search(&token, MediaKind::Anime, "bebop").await.unwrap();
     assert!(
