@@ -1,8 +1,8 @@
 //! HTTP to one provider: a descriptive User-Agent, connect and per-attempt
 //! timeouts, a client-side rate limit at the provider's published limit
-//! taken in arrival order, and bounded retries with jittered exponential backoff that honour
-//! `Retry-After` — all within the caller's deadline. Only GETs are sent, so
-//! every retry is safe.
+//! (taken in arrival order), and bounded retries with jittered exponential
+//! backoff that honour `Retry-After` — all within the caller's deadline.
+//! Only GETs are sent, so every retry is safe.
 
 use std::{
     num::NonZeroU32,

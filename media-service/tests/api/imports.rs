@@ -20,6 +20,20 @@ pub(crate) fn import_fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// A MyAnimeList export of `n` anime with long comments: large changes.
+pub(crate) fn mal_export(n: usize) -> Vec<u8> {
+    let comment = "a long comment on the show, ".repeat(40);
+    let mut xml = String::from("<myanimelist>\n");
+    for id in 1..=n {
+        xml.push_str(&format!(
+            "<anime><series_animedb_id>{id}</series_animedb_id><series_title>Show {id}</series_title>\
+             <my_status>Plan to Watch</my_status><my_comments>{comment}</my_comments></anime>\n"
+        ));
+    }
+    xml.push_str("</myanimelist>\n");
+    xml.into_bytes()
+}
+
 impl TestApp {
     pub(crate) async fn start_import(
         &self,
@@ -138,6 +152,20 @@ impl TestApp {
         item
     }
 
+    /// The first entry's item, once the enricher has filled in its cover
+    /// from the Jikan stand-in's `anime/1`.
+    pub(crate) async fn assert_first_item_filled_in(&self, token: &str) {
+        let item = self.all_entries(token).await.remove(0).media_item.unwrap();
+        let filled = self
+            .media_item_once(token, &item.id, |i| !i.image_url.is_empty())
+            .await
+            .image_url;
+        assert!(
+            filled.starts_with("https://"),
+            "filled in from Jikan: {filled:?}"
+        );
+    }
+
     pub(crate) async fn all_entries(&self, token: &str) -> Vec<pb::ListEntry> {
         self.list(
             token,
@@ -165,26 +193,10 @@ async fn items_made_from_the_file_get_their_details_later() {
         .mount(&app.providers)
         .await;
     let token = app.user().await;
-    let job = app
-        .start_import(
-            &token,
-            import_fixture("mal-anime.xml"),
-            "a.xml",
-            ConflictPolicy::Skip,
-        )
-        .await
-        .unwrap();
-    app.watch_import(&token, &job.id, 0).await;
+    app.imported(&token, import_fixture("mal-anime.xml")).await;
     let item = app.all_entries(&token).await.remove(0).media_item.unwrap();
     assert_eq!(item.image_url, "", "listed before the provider is asked");
-    let filled = app
-        .media_item_once(&token, &item.id, |i| !i.image_url.is_empty())
-        .await
-        .image_url;
-    assert!(
-        filled.starts_with("https://"),
-        "filled in from Jikan: {filled:?}"
-    );
+    app.assert_first_item_filled_in(&token).await;
 }
 
 #[tokio::test]
@@ -201,7 +213,10 @@ async fn shutting_down_lets_go_of_items_waiting_on_a_slow_provider() {
         .await;
     let token = app.user().await;
     app.imported(&token, import_fixture("mal-anime.xml")).await;
-    app.provider_requests(1).await;
+    assert!(
+        app.provider_requests(1).await >= 1,
+        "the enricher never asked"
+    );
     let stopping = Instant::now();
     app.media.stop().await;
     assert!(
@@ -218,15 +233,7 @@ async fn shutting_down_lets_go_of_items_waiting_on_a_slow_provider() {
         .mount(&app.providers)
         .await;
     app.restart_media().await;
-    let item = app.all_entries(&token).await.remove(0).media_item.unwrap();
-    let filled = app
-        .media_item_once(&token, &item.id, |i| !i.image_url.is_empty())
-        .await
-        .image_url;
-    assert!(
-        filled.starts_with("https://"),
-        "filled in from Jikan: {filled:?}"
-    );
+    app.assert_first_item_filled_in(&token).await;
 }
 
 #[tokio::test]

@@ -240,20 +240,6 @@ async fn streams_are_bounded_per_user_and_a_closed_one_frees_its_place() {
     started(&mut third).await;
 }
 
-/// A MyAnimeList export of `n` anime with long comments: large changes.
-pub(crate) fn mal_export(n: usize) -> Vec<u8> {
-    let comment = "a long comment on the show, ".repeat(40);
-    let mut xml = String::from("<myanimelist>\n");
-    for id in 1..=n {
-        xml.push_str(&format!(
-            "<anime><series_animedb_id>{id}</series_animedb_id><series_title>Show {id}</series_title>\
-             <my_status>Plan to Watch</my_status><my_comments>{comment}</my_comments></anime>\n"
-        ));
-    }
-    xml.push_str("</myanimelist>\n");
-    xml.into_bytes()
-}
-
 #[tokio::test]
 async fn an_imports_rows_land_as_changes() {
     let app = TestApp::spawn().await;
@@ -263,7 +249,7 @@ async fn an_imports_rows_land_as_changes() {
     let job = app
         .start_import(
             &token,
-            mal_export(30),
+            crate::imports::mal_export(30),
             "animelist.xml",
             ConflictPolicy::Skip,
         )
@@ -304,7 +290,7 @@ async fn a_client_that_stops_reading_is_cut_off_and_resumes_where_it_was() {
     let job = app
         .start_import(
             &token,
-            mal_export(rows),
+            crate::imports::mal_export(rows),
             "animelist.xml",
             ConflictPolicy::Skip,
         )
