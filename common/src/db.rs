@@ -124,12 +124,39 @@ pub enum DbError {
 
 impl From<DieselError> for DbError {
     fn from(error: DieselError) -> Self {
-        match error {
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                Self::Unavailable(info.message().to_owned())
-            }
-            other => Self::Query(other),
+        if is_lost_connection(&error) {
+            return Self::Unavailable(error.to_string());
         }
+        Self::Query(error)
+    }
+}
+
+/// Whether `error` says the connection went away (the server stopped or
+/// restarted, or ended the session) rather than that the query was wrong:
+/// the caller may try again, on another connection, and gets UNAVAILABLE.
+pub fn is_lost_connection(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        )
+        | DieselError::BrokenTransactionManager => true,
+        // diesel-async does not pass the SQLSTATE on; these are the
+        // messages of class 57 (operator intervention: 57P01 to 57P03),
+        // as Postgres sends them in its default English.
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let message = info.message();
+            [
+                "terminating connection due to",
+                "the database system is shutting down",
+                "the database system is starting up",
+                "the database system is in recovery mode",
+                "the database system is not yet accepting connections",
+            ]
+            .iter()
+            .any(|lost| message.starts_with(lost))
+        }
+        _ => false,
     }
 }
 

@@ -16,6 +16,7 @@ pub mod health;
 pub mod memory;
 pub mod paging;
 pub mod pg_enum;
+pub mod quota;
 pub mod request_id;
 pub mod server;
 pub mod shutdown;

@@ -68,6 +68,13 @@ pub struct ImportsConfig {
     /// The most rows one file may have (`IMPORT_MAX_ROWS`): each costs
     /// memory while the file is read, and a row in the database after.
     pub max_rows: usize,
+    /// Files one replica reads at once (`IMPORT_READERS`); each holds its
+    /// upload and its rows in memory while it is read, and a caller reads
+    /// one at a time.
+    pub readers: usize,
+    /// The longest a file may take to read (less when the call's deadline
+    /// comes sooner).
+    pub read_time: Duration,
     /// Jobs one replica runs at once (`IMPORT_WORKERS`).
     pub workers: usize,
     /// Rows applied per transaction.
@@ -75,6 +82,13 @@ pub struct ImportsConfig {
     /// How long a worker holds a job between batches; a crashed replica's
     /// jobs are taken over once it passes.
     pub lease: Duration,
+    /// Attempts in a row that may fail before a job ends FAILED
+    /// (`IMPORT_MAX_ATTEMPTS`); a provider down for a while is waited out.
+    pub max_attempts: u32,
+    /// The wait after a job's first failed attempt; it doubles with each
+    /// one after, up to `max_retry_backoff`.
+    pub retry_backoff: Duration,
+    pub max_retry_backoff: Duration,
     /// WatchImport streams open at once on one replica
     /// (`IMPORT_MAX_WATCHES`); each looks at its job a few times a second.
     pub max_watches: usize,
@@ -138,12 +152,25 @@ impl Config {
             max_bytes: env.or("IMPORT_MAX_BYTES", 64usize << 20),
             max_unpacked_bytes: 256 << 20,
             max_rows: env.or("IMPORT_MAX_ROWS", 100_000usize),
+            readers: env.or("IMPORT_READERS", 2usize),
+            read_time: Duration::from_secs(10),
             workers: env.or("IMPORT_WORKERS", 2usize),
             batch_rows: 500,
             lease: Duration::from_secs(30),
+            max_attempts: env.or("IMPORT_MAX_ATTEMPTS", 8u32),
+            retry_backoff: Duration::from_secs(30),
+            max_retry_backoff: Duration::from_secs(30 * 60),
             max_watches: env.or("IMPORT_MAX_WATCHES", 256usize),
             poll_interval: Duration::from_secs(1),
         };
+        for (name, zero) in [
+            ("IMPORT_MAX_ATTEMPTS", imports.max_attempts == 0),
+            ("IMPORT_READERS", imports.readers == 0),
+        ] {
+            if zero {
+                env.problem(name, "must be at least 1");
+            }
+        }
         let watch = WatchConfig::from_env(&mut env);
         let telemetry = Telemetry::from_env(&mut env);
         env.finish(Self {

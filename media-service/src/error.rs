@@ -42,6 +42,12 @@ pub(crate) enum Error {
     ImportTooManyRows(usize),
     #[error("{0}")]
     UnreadableImport(String),
+    #[error("reading the file took longer than the {0} s an import may take; split it")]
+    ImportTooSlow(u64),
+    /// The replica is reading as many files as it reads at once, or the
+    /// caller already has one being read.
+    #[error("{0}")]
+    ImportsBusy(&'static str),
     #[error("too many imports are being watched; try again shortly")]
     TooManyWatches,
     #[error(
@@ -75,6 +81,8 @@ impl ApiError for Error {
             Self::ImportFinished | Self::ResumeTokenExpired => Code::FailedPrecondition,
             Self::ImportTooLarge(_)
             | Self::ImportTooManyRows(_)
+            | Self::ImportTooSlow(_)
+            | Self::ImportsBusy(_)
             | Self::TooManyWatches
             | Self::TooManyStreams(_)
             | Self::SlowConsumer => Code::ResourceExhausted,
@@ -98,6 +106,8 @@ impl ApiError for Error {
             Self::ImportFinished => "IMPORT_FINISHED",
             Self::ImportTooLarge(_) | Self::ImportTooManyRows(_) => "IMPORT_TOO_LARGE",
             Self::UnreadableImport(_) => "UNREADABLE_IMPORT",
+            Self::ImportTooSlow(_) => "IMPORT_TOO_SLOW",
+            Self::ImportsBusy(_) => "IMPORTS_BUSY",
             Self::TooManyWatches => "TOO_MANY_WATCHES",
             Self::ResumeTokenExpired => "RESUME_TOKEN_EXPIRED",
             Self::TooManyStreams(_) => "TOO_MANY_STREAMS",
@@ -117,6 +127,7 @@ impl ApiError for Error {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::AuthUnavailable
+            | Self::ImportsBusy(_)
             | Self::TooManyWatches
             | Self::TooManyStreams(_)
             | Self::ShuttingDown => Some(Duration::from_secs(1)),

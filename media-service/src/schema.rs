@@ -18,6 +18,9 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         finished_at -> Nullable<Timestamptz>,
+        lease_holder -> Nullable<Uuid>,
+        failed_attempts -> Int4,
+        failure -> Text,
     }
 }
 

@@ -89,6 +89,31 @@ impl TestDb {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// The number `sql` (a query of one `count` column) answers, read
+    /// straight from the database: for what no RPC shows, such as how
+    /// often a row was written.
+    pub async fn count(&self, sql: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            count: i64,
+        }
+        let mut conn = AsyncPgConnection::establish(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("connect to the test database: {e}"));
+        diesel::sql_query(sql)
+            .get_result::<Count>(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .count
+    }
+
+    /// Runs `sql` straight on the database: for what no RPC can do, such
+    /// as another worker taking a job over.
+    pub async fn execute(&self, sql: &str) {
+        execute(&self.url, sql).await;
+    }
 }
 
 impl Drop for TestDb {

@@ -48,6 +48,17 @@ async fn the_page_is_served_for_every_app_path_never_cached() {
         "{csp}"
     );
     assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(headers["cross-origin-opener-policy"], "same-origin");
+    assert!(
+        headers["permissions-policy"]
+            .to_str()
+            .unwrap()
+            .contains("camera=()")
+    );
+    assert!(
+        !headers.contains_key(header::STRICT_TRANSPORT_SECURITY),
+        "plain HTTP pins nothing"
+    );
     let html = page.text().await.unwrap();
     assert!(html.contains("<title>Completionist</title>"));
 
@@ -56,6 +67,17 @@ async fn the_page_is_served_for_every_app_path_never_cached() {
     assert_eq!(deep.status(), StatusCode::OK);
     assert_eq!(deep.headers()[header::CACHE_CONTROL], "no-cache");
     assert_eq!(deep.text().await.unwrap(), html);
+
+    // Behind a proxy that ended TLS, browsers are told to stay on HTTPS.
+    let proxied = get("/")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        proxied.headers()[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000"
+    );
 
     std::fs::remove_dir_all(dir).unwrap();
 }

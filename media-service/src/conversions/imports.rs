@@ -16,7 +16,7 @@ proto_enum!(Format, pb::ImportFormat, "import format" {
     Myanimelist => MyAnimeList, Goodreads, Letterboxd, Trakt, Imdb, Completionist,
 });
 proto_enum!(Policy, pb::ConflictPolicy, "conflict policy" { Skip, Overwrite, Merge });
-proto_enum!(JobState, pb::ImportState, "import state" { Queued, Running, Done, Cancelled });
+proto_enum!(JobState, pb::ImportState, "import state" { Queued, Running, Done, Cancelled, Failed });
 proto_enum!(Outcome, pb::RowOutcome, "row outcome" {
     Created, Updated, Unchanged, Skipped, Failed,
 });
@@ -105,6 +105,7 @@ impl From<Job> for pb::ImportJob {
             created_at,
             updated_at,
             finished_at,
+            failure,
         } = job;
         Self {
             id: id.to_string(),
@@ -121,6 +122,7 @@ impl From<Job> for pb::ImportJob {
             create_time: Some(timestamp(created_at)),
             update_time: Some(timestamp(updated_at)),
             finish_time: finished_at.map(timestamp),
+            failure,
         }
     }
 }

@@ -377,6 +377,30 @@ pub(crate) async fn list(
     Ok(rows.into_iter().map(entry).collect())
 }
 
+/// `user`'s entries after entry `after`, oldest first: keyed by id, which
+/// no edit changes, so paging through a list that changes meanwhile sees
+/// each entry once (ExportList).
+pub(crate) async fn all_after(
+    conn: &mut Conn,
+    user: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Entry>> {
+    use list_entries::dsl as e;
+    let mut query = list_entries::table
+        .inner_join(media_items::table)
+        .filter(e::user_id.eq(user))
+        .select((EntryRow::as_select(), ItemRow::as_select()))
+        .order(e::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(e::id.gt(after));
+    }
+    let rows = query.load(conn).await?;
+    Ok(rows.into_iter().map(entry).collect())
+}
+
 /// How many of `user`'s entries there are per (status, kind).
 pub(crate) async fn counts(
     conn: &mut Conn,

@@ -38,6 +38,7 @@ struct JobRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
+    failure: String,
 }
 
 impl From<JobRow> for Job {
@@ -60,6 +61,7 @@ impl From<JobRow> for Job {
             created_at: row.created_at,
             updated_at: row.updated_at,
             finished_at: row.finished_at,
+            failure: row.failure,
         }
     }
 }
@@ -162,6 +164,7 @@ pub(crate) async fn set_state(conn: &mut Conn, id: Uuid, state: JobState) -> Que
             import_jobs::updated_at.eq(now),
             import_jobs::finished_at.eq(state.is_finished().then_some(now)),
             import_jobs::leased_until.eq(None::<DateTime<Utc>>),
+            import_jobs::lease_holder.eq(None::<Uuid>),
         ))
         .returning(JobRow::as_returning())
         .get_result(conn)
@@ -169,59 +172,132 @@ pub(crate) async fn set_state(conn: &mut Conn, id: Uuid, state: JobState) -> Que
         .map(Job::from)
 }
 
-/// Takes the oldest unfinished job nobody holds, for `lease`; `None` when
-/// there is none. Replicas never take the same job: the row is locked with
-/// SKIP LOCKED while it is taken.
+/// A job taken by a worker: only `holder` may apply its rows, for as long
+/// as it renews the lease.
+#[derive(Clone, Copy, Debug, QueryableByName)]
+pub(crate) struct Claim {
+    #[diesel(sql_type = SqlUuid, column_name = id)]
+    pub(crate) job: Uuid,
+    #[diesel(sql_type = SqlUuid, column_name = user_id)]
+    pub(crate) user: Uuid,
+    #[diesel(sql_type = Text, column_name = conflict_policy)]
+    pub(crate) policy: Policy,
+    #[diesel(sql_type = SqlUuid, column_name = lease_holder)]
+    pub(crate) holder: Uuid,
+}
+
+/// Takes the oldest unfinished job nobody holds, for `lease`, under a new
+/// holder id; `None` when there is none. Replicas never take the same job
+/// at once: the row is locked with SKIP LOCKED while it is taken, and a
+/// worker whose lease ran out finds another holder named when it next
+/// renews or applies.
 pub(crate) async fn claim(
     conn: &mut Conn,
     lease: Duration,
     skip: &[Uuid],
-) -> QueryResult<Option<(Uuid, Uuid, Policy)>> {
+) -> QueryResult<Option<Claim>> {
     diesel::sql_query(
         "UPDATE import_jobs SET leased_until = now() + make_interval(secs => $1::float8 / 1000), \
-                state = 'running', updated_at = now() \
+                lease_holder = $3, state = 'running', updated_at = now() \
          WHERE id = (SELECT id FROM import_jobs \
                      WHERE state IN ('queued', 'running') \
                        AND (leased_until IS NULL OR leased_until < now()) \
                        AND NOT (id = ANY($2)) \
                      ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
-         RETURNING id, user_id, conflict_policy",
+         RETURNING id, user_id, conflict_policy, lease_holder",
     )
-    .bind::<Int4, _>(i32::try_from(lease.as_millis()).unwrap_or(i32::MAX))
+    .bind::<Int4, _>(millis(lease))
     .bind::<Array<SqlUuid>, _>(skip)
-    .get_result::<Claimed>(conn)
+    .bind::<SqlUuid, _>(Uuid::now_v7())
+    .get_result::<Claim>(conn)
     .await
     .optional()
-    .map(|c| c.map(|c| (c.id, c.user_id, c.conflict_policy)))
 }
 
-#[derive(QueryableByName)]
-struct Claimed {
-    #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
-    user_id: Uuid,
-    #[diesel(sql_type = Text)]
-    conflict_policy: Policy,
+fn millis(duration: Duration) -> i32 {
+    i32::try_from(duration.as_millis()).unwrap_or(i32::MAX)
 }
 
-/// Holds job `id` for another `lease`.
-pub(crate) async fn renew(conn: &mut Conn, id: Uuid, lease: Duration) -> QueryResult<()> {
+/// Job `claim.job`, locked until the transaction ends, if `claim.holder`
+/// still holds it and it has not finished: the test each batch passes
+/// before it is applied.
+pub(crate) async fn lock_held(conn: &mut Conn, claim: Claim) -> QueryResult<Option<Job>> {
+    import_jobs::table
+        .find(claim.job)
+        .filter(import_jobs::lease_holder.eq(claim.holder))
+        .filter(import_jobs::state.eq_any([JobState::Queued, JobState::Running]))
+        .select(JobRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+        .map(|row| row.map(Job::from))
+}
+
+/// Holds the claimed job for another `lease`; false when its holder no
+/// longer holds it (the lease ran out and another took it, or it ended).
+pub(crate) async fn renew(conn: &mut Conn, claim: Claim, lease: Duration) -> QueryResult<bool> {
     let until = Utc::now() + lease;
-    diesel::update(import_jobs::table.find(id))
+    diesel::update(import_jobs::table.find(claim.job))
+        .filter(import_jobs::lease_holder.eq(claim.holder))
         .set(import_jobs::leased_until.eq(until))
         .execute(conn)
         .await
-        .map(drop)
+        .map(|n| n == 1)
 }
 
-/// Lets go of job `id` (a replica shutting down), so another takes it now.
-pub(crate) async fn release(conn: &mut Conn, id: Uuid) -> QueryResult<()> {
-    diesel::update(import_jobs::table.find(id))
-        .set(import_jobs::leased_until.eq(None::<DateTime<Utc>>))
+/// Lets go of the claimed job (a replica shutting down), so another takes
+/// it now.
+pub(crate) async fn release(conn: &mut Conn, claim: Claim) -> QueryResult<()> {
+    diesel::update(import_jobs::table.find(claim.job))
+        .filter(import_jobs::lease_holder.eq(claim.holder))
+        .set((
+            import_jobs::leased_until.eq(None::<DateTime<Utc>>),
+            import_jobs::lease_holder.eq(None::<Uuid>),
+        ))
         .execute(conn)
         .await
         .map(drop)
+}
+
+/// How a failed attempt at a job is retried.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Retry {
+    /// Failed attempts in a row that end the job.
+    pub(crate) max_attempts: u32,
+    /// The wait after the first failure; doubles with each one after.
+    pub(crate) backoff: Duration,
+    pub(crate) max_backoff: Duration,
+}
+
+/// Records that an attempt at the claimed job failed, and why: it is let
+/// go until its backoff has passed, or ends FAILED when that was the last
+/// attempt. Nothing when its holder no longer holds it.
+pub(crate) async fn attempt_failed(
+    conn: &mut Conn,
+    claim: Claim,
+    why: &str,
+    retry: Retry,
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE import_jobs SET \
+           failed_attempts = failed_attempts + 1, failure = $3, \
+           state = CASE WHEN failed_attempts + 1 >= $4 THEN 'failed' ELSE state END, \
+           finished_at = CASE WHEN failed_attempts + 1 >= $4 THEN now() END, \
+           leased_until = CASE WHEN failed_attempts + 1 >= $4 THEN NULL \
+             ELSE now() + make_interval(secs => least($5::float8 * power(2, failed_attempts), $6::float8) / 1000) END, \
+           lease_holder = NULL, updated_at = now() \
+         WHERE id = $1 AND lease_holder = $2 AND state IN ('queued', 'running')",
+    )
+    .bind::<SqlUuid, _>(claim.job)
+    .bind::<SqlUuid, _>(claim.holder)
+    .bind::<Text, _>(why)
+    .bind::<Int4, _>(i32::try_from(retry.max_attempts).unwrap_or(i32::MAX))
+    .bind::<Int4, _>(millis(retry.backoff))
+    .bind::<Int4, _>(millis(retry.max_backoff))
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// A row still to apply: its number and what it was read as.
@@ -278,7 +354,7 @@ pub(crate) async fn record(
            unchanged_count = unchanged_count + (SELECT count(*) FROM done WHERE outcome = 'unchanged'), \
            skipped_count = skipped_count + (SELECT count(*) FROM done WHERE outcome = 'skipped'), \
            failed_count = failed_count + (SELECT count(*) FROM done WHERE outcome = 'failed'), \
-           updated_at = now() \
+           failed_attempts = 0, failure = '', updated_at = now() \
          WHERE id = $1",
     )
     .bind::<SqlUuid, _>(id)

@@ -85,17 +85,18 @@ impl Summary {
     }
 }
 
-/// An image address: empty, or an `http://` or `https://` URL.
+/// An image address: empty, or an `https://` URL.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct ImageUrl(String);
 
 impl ImageUrl {
     pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         let url = raw.trim();
-        if url.is_empty() || url.starts_with("https://") || url.starts_with("http://") {
+        // Pages load images over https only (their Content-Security-Policy).
+        if url.is_empty() || url.starts_with("https://") {
             Ok(Self(url.to_owned()))
         } else {
-            Err("must be an http:// or https:// URL".into())
+            Err("must be an https:// URL".into())
         }
     }
 
@@ -246,6 +247,7 @@ mod tests {
         assert!(Summary::parse(&"s".repeat(4001)).is_err());
         assert!(Notes::parse(&"n".repeat(10_001)).is_err());
         assert!(ImageUrl::parse("ftp://x").is_err());
+        assert!(ImageUrl::parse("http://covers.example/a.jpg").is_err());
         assert_eq!(ImageUrl::parse(" ").unwrap().as_str(), "");
     }
 

@@ -1,6 +1,8 @@
 //! ExportList: the caller's whole list as a file, streamed in chunks as it
-//! is read a page at a time (memory stays flat however long the list):
-//! our JSON (`formats::ours`, which StartImport reads back) or CSV.
+//! is read a page at a time (memory stays flat however long the list), in
+//! the order entries were added, so an edit made meanwhile neither skips
+//! an entry nor writes it twice: our JSON (`formats::ours`, which
+//! StartImport reads back) or CSV, whose cells cannot start a formula.
 
 use completionist_common::db as common_db;
 use completionist_proto::media as pb;
@@ -11,10 +13,7 @@ use uuid::Uuid;
 use super::formats::ours::{ExportEntry, FORMAT, VERSION};
 use crate::{
     app::{App, Caller},
-    db::{
-        self,
-        entries::{EntryFilter, EntryOrder, EntryPosition},
-    },
+    db,
     domain::{Entry, Run},
     error::Error,
 };
@@ -61,23 +60,18 @@ async fn write(app: &App, user: Uuid, format: ExportFormat, tx: &Sender) -> Resu
         first: Some((file_name, content_type)),
     };
     out.begin(format);
-    let filter = EntryFilter {
-        status: None,
-        kind: None,
-        order: EntryOrder::Title,
-    };
     let mut after = None;
     let mut first = true;
     loop {
         let (entries, runs) = {
             let mut conn = common_db::conn(&app.pool).await?;
-            let entries = db::entries::list(&mut conn, user, filter, after.clone(), PAGE).await?;
+            let entries = db::entries::all_after(&mut conn, user, after, PAGE).await?;
             let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
             let runs = db::runs::of_entries(&mut conn, &ids).await?;
             (entries, runs)
         };
         let full = entries.len() as i64 == PAGE;
-        after = entries.last().map(|e| EntryPosition::of(e, filter.order));
+        after = entries.last().map(|e| e.id);
         let mut by_entry: std::collections::HashMap<Uuid, Vec<Run>> = Default::default();
         for run in runs {
             by_entry.entry(run.entry_id).or_default().push(run);
@@ -157,6 +151,17 @@ fn json_entry(
 
 const CSV_HEADER: &str = "kind,source,external_id,title,year,status,rating,progress,total_units,notes,start_date,finish_date,completion_count,runs\r\n";
 
+/// `cell` as a spreadsheet shows it without running it: one that would
+/// start a formula (`=`, `+`, `-`, `@`, or a tab or carriage return before
+/// one) gets a leading `'`, as OWASP advises against CSV injection.
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
 /// One entry as a CSV row; runs as `start..finish` joined by `;`.
 fn csv_row(buffer: &mut Vec<u8>, entry: Entry, runs: &[Run]) {
     let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
@@ -198,8 +203,30 @@ fn csv_row(buffer: &mut Vec<u8>, entry: Entry, runs: &[Run]) {
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     // Writing to memory cannot fail.
-    let _ = writer.write_record(&fields);
+    let _ = writer.write_record(fields.iter().map(|cell| inert(cell).into_owned()));
     if let Ok(bytes) = writer.into_inner() {
         buffer.extend_from_slice(&bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inert;
+
+    #[test]
+    fn cells_that_would_start_a_formula_are_made_text() {
+        for cell in [
+            "=HYPERLINK(\"x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert_eq!(inert(cell), format!("'{cell}"));
+        }
+        for cell in ["Dune", "2021", "", " =1", "a=b"] {
+            assert_eq!(inert(cell), cell);
+        }
     }
 }

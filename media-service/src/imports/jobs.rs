@@ -56,7 +56,10 @@ pub(crate) async fn start_import(
     if content.len() > config.max_bytes {
         return Err(Error::ImportTooLarge(config.max_bytes as u64));
     }
-    let (format, rows) = read(content, file_name.clone(), format, config).await?;
+    let (format, rows) = {
+        let _reading = app.imports.reading(caller.user_id).await?;
+        read(content, file_name.clone(), format, config).await?
+    };
     let id = Uuid::now_v7();
     let total = i32::try_from(rows.len()).unwrap_or(i32::MAX);
     let rows: Vec<NewRow> = rows
@@ -101,12 +104,17 @@ async fn read(
     config: &ImportsConfig,
 ) -> Result<(Format, Vec<formats::Row>), Error> {
     let (max_unpacked, max_rows) = (config.max_unpacked_bytes, config.max_rows);
+    // Whichever ends first: the caller's deadline or the time any read may take.
+    let allowed =
+        request_id::remaining().map_or(config.read_time, |left| left.min(config.read_time));
+    let deadline = std::time::Instant::now() + allowed;
     tokio::task::spawn_blocking(move || {
         let input = Input {
             bytes: &content,
             file_name: &name,
             max_unpacked,
             max_rows,
+            deadline: Some(deadline),
         };
         formats::read(format, &input)
     })
@@ -116,6 +124,7 @@ async fn read(
         FileError::TooLarge(limit) => Error::ImportTooLarge(limit),
         FileError::TooManyRows(limit) => Error::ImportTooManyRows(limit),
         FileError::Unreadable(why) => Error::UnreadableImport(why),
+        FileError::TooSlow => Error::ImportTooSlow(allowed.as_secs()),
     })
 }
 

@@ -33,6 +33,8 @@ completionist_common::text_enum! {
         Running = "running",
         Done = "done",
         Cancelled = "cancelled",
+        /// Its batches failed too many times in a row.
+        Failed = "failed",
     }
 }
 
@@ -49,7 +51,7 @@ completionist_common::text_enum! {
 
 impl JobState {
     pub(crate) fn is_finished(self) -> bool {
-        matches!(self, Self::Done | Self::Cancelled)
+        matches!(self, Self::Done | Self::Cancelled | Self::Failed)
     }
 }
 
@@ -77,6 +79,8 @@ pub(crate) struct Job {
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
     pub(crate) finished_at: Option<DateTime<Utc>>,
+    /// Why the last batch failed; empty when it did not.
+    pub(crate) failure: String,
 }
 
 /// One row's outcome, as reported.

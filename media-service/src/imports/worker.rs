@@ -2,25 +2,37 @@
 //! any replica's whose lease ran out), and applies each job's rows in row
 //! order, a batch per transaction that also records the rows' outcomes, so
 //! a restart resumes after the last committed batch with no row applied
-//! twice. Rows that name no provider id are first found by search, at the
-//! provider's pace; what cannot be found fails its row, not the job.
+//! twice. Only the lease's holder applies a batch (checked in its
+//! transaction), and the lease is renewed while rows are searched for.
+//! Rows that name no provider id are first found by search, at the
+//! provider's pace; what cannot be found fails its row, not the job; a
+//! provider that cannot be asked fails the attempt, retried with backoff
+//! until the job has failed too often in a row and ends FAILED.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
-use completionist_common::db as common_db;
+use completionist_common::{
+    db as common_db,
+    quota::{Quota, QuotaPermit},
+    request_id,
+};
 use tokio::{sync::watch, task::JoinSet};
 use uuid::Uuid;
 
 use super::{
-    JobState, Policy, apply,
+    JobState, apply,
     formats::{KnownItem, Parsed, Search, Target},
 };
 use crate::{
     app::App,
     config::ImportsConfig,
-    db,
-    domain::{MediaKind, SearchQuery},
+    db::{
+        self,
+        imports::{Claim, Retry},
+    },
+    domain::SearchQuery,
     error::Error,
+    providers::ProviderError,
 };
 
 /// Rows needing a search per batch: at about one search a second, a batch
@@ -67,20 +79,18 @@ impl Worker {
 
 async fn run(app: App, mut stopped: watch::Receiver<bool>) {
     let config = app.imports.config.clone();
-    let mut jobs: JoinSet<Uuid> = JoinSet::new();
-    let mut held: Vec<Uuid> = Vec::new();
+    let retry = db::imports::Retry {
+        max_attempts: config.max_attempts,
+        backoff: config.retry_backoff,
+        max_backoff: config.max_retry_backoff,
+    };
+    let mut running = Running::default();
     loop {
-        while held.len() < config.workers && !*stopped.borrow() {
-            match claim(&app, &config, &held).await {
-                Ok(Some((id, user, policy))) => {
-                    held.push(id);
+        while running.len() < config.workers && !*stopped.borrow() {
+            match claim(&app, &config, &running.jobs()).await {
+                Ok(Some(claim)) => {
                     let (app, stopped) = (app.clone(), stopped.clone());
-                    jobs.spawn(async move {
-                        if let Err(e) = run_job(&app, id, user, policy, stopped).await {
-                            tracing::warn!(job = %id, error = %e, "an import batch failed; it will be retried");
-                        }
-                        id
-                    });
+                    running.spawn(claim, async move { run_job(&app, claim, stopped).await });
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -92,16 +102,12 @@ async fn run(app: App, mut stopped: watch::Receiver<bool>) {
         tokio::select! {
             () = app.imports.wake.notified() => {}
             () = tokio::time::sleep(config.poll_interval) => {}
-            Some(done) = jobs.join_next() => {
-                if let Ok(id) = done {
-                    held.retain(|h| *h != id);
-                }
+            Some((claim, ended)) = running.next_ended() => {
+                attempt_ended(&app, claim, ended, retry).await;
             }
             _ = stopped.changed() => {
-                while let Some(done) = jobs.join_next().await {
-                    if let Ok(id) = done {
-                        held.retain(|h| *h != id);
-                    }
+                while let Some((claim, ended)) = running.next_ended().await {
+                    attempt_ended(&app, claim, ended, retry).await;
                 }
                 return;
             }
@@ -109,87 +115,225 @@ async fn run(app: App, mut stopped: watch::Receiver<bool>) {
     }
 }
 
-async fn claim(
-    app: &App,
-    config: &ImportsConfig,
-    held: &[Uuid],
-) -> Result<Option<(Uuid, Uuid, Policy)>, Error> {
+/// Records a failed attempt at a job: it is retried after a backoff, or
+/// ends FAILED with the reason once it has failed too often in a row.
+async fn attempt_ended(app: &App, claim: Claim, ended: Result<(), String>, retry: Retry) {
+    let Err(why) = ended else { return };
+    tracing::warn!(job = %claim.job, error = %why, "an attempt at an import failed");
+    let recorded = async {
+        let mut conn = common_db::conn(&app.pool).await?;
+        db::imports::attempt_failed(&mut conn, claim, &why, retry).await?;
+        Ok::<_, Error>(())
+    };
+    if let Err(e) = recorded.await {
+        // The lease runs out all the same, and the job is retried then.
+        tracing::warn!(job = %claim.job, error = %e, "could not record a failed import attempt");
+    }
+}
+
+/// The jobs this replica is applying, a task each, known by task id so
+/// that one that panicked is known too and frees its place.
+#[derive(Default)]
+struct Running {
+    tasks: JoinSet<Result<(), String>>,
+    claims: HashMap<tokio::task::Id, Claim>,
+}
+
+impl Running {
+    fn len(&self) -> usize {
+        self.claims.len()
+    }
+
+    fn jobs(&self) -> Vec<Uuid> {
+        self.claims.values().map(|claim| claim.job).collect()
+    }
+
+    fn spawn<F>(&mut self, claim: Claim, job: F)
+    where
+        F: Future<Output = Result<(), Error>> + Send + 'static,
+    {
+        let task = self.tasks.spawn(request_id::carry(async move {
+            // What the person sees of a failure: the status's own message,
+            // never an internal cause.
+            job.await
+                .map_err(|e| tonic::Status::from(e).message().to_owned())
+        }));
+        self.claims.insert(task.id(), claim);
+    }
+
+    /// The next job to end, and whether its attempt failed (why); `None`
+    /// when none is running.
+    async fn next_ended(&mut self) -> Option<(Claim, Result<(), String>)> {
+        loop {
+            let (task, ended) = match self.tasks.join_next_with_id().await? {
+                Ok((task, ended)) => (task, ended),
+                Err(e) => {
+                    if e.is_panic() {
+                        tracing::error!(error = %e, "an import job panicked");
+                    }
+                    (e.id(), Err(INTERNAL_FAULT.to_owned()))
+                }
+            };
+            if let Some(claim) = self.claims.remove(&task) {
+                return Some((claim, ended));
+            }
+        }
+    }
+}
+
+/// The failure shown for a job whose attempt panicked.
+const INTERNAL_FAULT: &str = "an internal error stopped the import; it will be retried";
+
+async fn claim(app: &App, config: &ImportsConfig, held: &[Uuid]) -> Result<Option<Claim>, Error> {
     let mut conn = common_db::conn(&app.pool).await?;
     Ok(db::imports::claim(&mut conn, config.lease, held).await?)
 }
 
-/// Applies job `id` batch by batch until it is done, cancelled, or the
-/// worker stops (then the lease is let go).
-async fn run_job(
+/// Applies the claimed job batch by batch, renewing its lease meanwhile,
+/// until it is done, cancelled, taken by another worker, or the worker
+/// stops (then the lease is let go). `Err` when an attempt failed and the
+/// job is to be retried later.
+async fn run_job(app: &App, claim: Claim, stopped: watch::Receiver<bool>) -> Result<(), Error> {
+    tokio::select! {
+        applied = apply_batches(app, claim, stopped) => applied,
+        () = keep_lease(app, claim) => {
+            tracing::info!(job = %claim.job, "an import's lease was lost; its new holder goes on");
+            Ok(())
+        }
+    }
+}
+
+/// Renews the claim's lease every third of it; returns when the lease is
+/// lost. Searches at the provider's pace can outlast a lease, and no
+/// other worker may take the job meanwhile.
+async fn keep_lease(app: &App, claim: Claim) {
+    let lease = app.imports.config.lease;
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        let renewed = async {
+            let mut conn = common_db::conn(&app.pool).await?;
+            Ok::<_, Error>(db::imports::renew(&mut conn, claim, lease).await?)
+        };
+        match renewed.await {
+            Ok(true) => {}
+            Ok(false) => return,
+            // Applying checks the holder all the same.
+            Err(e) => {
+                tracing::warn!(job = %claim.job, error = %e, "could not renew an import's lease")
+            }
+        }
+    }
+}
+
+/// What a batch's transaction did.
+enum Applied {
+    /// The rows were applied; there may be more.
+    Batch,
+    /// Every row has an outcome; the job is done.
+    Done,
+    /// Another worker holds the job now, or it ended (cancelled): nothing
+    /// was applied.
+    NotHeld,
+}
+
+async fn apply_batches(
     app: &App,
-    id: Uuid,
-    user: Uuid,
-    policy: Policy,
+    claim: Claim,
     stopped: watch::Receiver<bool>,
 ) -> Result<(), Error> {
     let config = &app.imports.config;
     loop {
         if *stopped.borrow() {
             let mut conn = common_db::conn(&app.pool).await?;
-            db::imports::release(&mut conn, id).await?;
+            db::imports::release(&mut conn, claim).await?;
             return Ok(());
         }
         let pending = {
             let mut conn = common_db::conn(&app.pool).await?;
-            db::imports::pending(&mut conn, id, config.batch_rows as i64).await?
+            db::imports::pending(&mut conn, claim.job, config.batch_rows as i64).await?
         };
-        let mut batch = Vec::with_capacity(pending.len());
-        let mut searches = 0;
-        for row in pending {
-            let parsed = match row.parsed {
-                Parsed::Record(mut record) => {
-                    if let Target::Search(search) = &record.target {
-                        if searches == SEARCHES_PER_BATCH {
-                            break;
-                        }
-                        searches += 1;
-                        match resolve(app, search).await {
-                            Ok(item) => {
-                                record.target = Target::Known(item);
-                                Parsed::Record(record)
-                            }
-                            Err(why) => Parsed::Failed(why),
-                        }
-                    } else {
-                        Parsed::Record(record)
-                    }
-                }
-                other => other,
-            };
-            batch.push((row.row, parsed));
-        }
-        let lease = config.lease;
-        let finished = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+        let (batch, unavailable) = resolve_batch(app, pending).await;
+        let (lease, waiting) = (config.lease, unavailable.is_some());
+        let applied = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
             Box::pin(async move {
-                let job = db::imports::lock(conn, id).await?;
-                if job.state.is_finished() {
-                    return Ok(true);
+                // Decided here, under the job's lock: a worker whose lease
+                // ran out while it searched applies nothing.
+                if db::imports::lock_held(conn, claim).await?.is_none() {
+                    return Ok(Applied::NotHeld);
                 }
                 if batch.is_empty() {
-                    db::imports::set_state(conn, id, JobState::Done).await?;
-                    return Ok(true);
+                    if waiting {
+                        return Ok(Applied::Batch);
+                    }
+                    db::imports::set_state(conn, claim.job, JobState::Done).await?;
+                    return Ok(Applied::Done);
                 }
-                let outcomes = apply::apply(conn, user, policy, batch).await?;
-                db::imports::record(conn, id, &outcomes).await?;
-                db::imports::renew(conn, id, lease).await?;
-                Ok(false)
+                let outcomes = apply::apply(conn, claim.user, claim.policy, batch).await?;
+                db::imports::record(conn, claim.job, &outcomes).await?;
+                db::imports::renew(conn, claim, lease).await?;
+                Ok(Applied::Batch)
             })
         })
         .await?;
-        if finished {
-            return Ok(());
+        match applied {
+            Applied::Batch => {}
+            Applied::Done | Applied::NotHeld => return Ok(()),
+        }
+        if let Some(e) = unavailable {
+            return Err(e.into());
         }
     }
 }
 
-/// The provider item a row without an id stands for: by ISBN first, then
-/// by title (and author); the candidate of the same year wins.
-async fn resolve(app: &App, search: &Search) -> Result<KnownItem, String> {
+/// The pending rows ready to apply, rows without an id found by search
+/// (at most [`SEARCHES_PER_BATCH`]): a row that cannot be found fails; a
+/// provider that cannot be asked ends the batch before that row, which
+/// waits for the job's next attempt.
+async fn resolve_batch(
+    app: &App,
+    pending: Vec<db::imports::Pending>,
+) -> (Vec<(i32, Parsed)>, Option<ProviderError>) {
+    let mut batch = Vec::with_capacity(pending.len());
+    let mut searches = 0;
+    for row in pending {
+        let parsed = match row.parsed {
+            Parsed::Record(mut record) => {
+                if let Target::Search(search) = &record.target {
+                    if searches == SEARCHES_PER_BATCH {
+                        break;
+                    }
+                    searches += 1;
+                    match resolve(app, search).await {
+                        Ok(item) => {
+                            record.target = Target::Known(item);
+                            Parsed::Record(record)
+                        }
+                        Err(Unresolved::NotFound(why)) => Parsed::Failed(why),
+                        Err(Unresolved::Unavailable(e)) => return (batch, Some(e)),
+                    }
+                } else {
+                    Parsed::Record(record)
+                }
+            }
+            other => other,
+        };
+        batch.push((row.row, parsed));
+    }
+    (batch, None)
+}
+
+/// Why a row's item was not found.
+enum Unresolved {
+    /// For good: the row fails, with why.
+    NotFound(String),
+    /// The provider could not be asked now; the row waits.
+    Unavailable(ProviderError),
+}
+
+/// The provider item a row without an id stands for: by ISBN first (its
+/// first hit), then by title (and author), where only a candidate of the
+/// same title (and year, when the row has one) is taken.
+async fn resolve(app: &App, search: &Search) -> Result<KnownItem, Unresolved> {
     let mut queries = Vec::new();
     queries.extend(search.isbn.clone());
     queries.push(match &search.author {
@@ -200,28 +344,25 @@ async fn resolve(app: &App, search: &Search) -> Result<KnownItem, String> {
         let Ok(query) = SearchQuery::parse(query) else {
             continue;
         };
-        let page = app
-            .providers
-            .search(search.kind, query.as_str(), 1)
-            .await
-            .map_err(|e| format!("{} could not be asked: {e}", search.kind.provider()))?;
+        let page = match app.providers.search(search.kind, query.as_str(), 1).await {
+            Ok(page) => page,
+            Err(e @ (ProviderError::Unavailable { .. } | ProviderError::BadResponse { .. })) => {
+                return Err(Unresolved::Unavailable(e));
+            }
+            Err(e) => {
+                return Err(Unresolved::NotFound(format!(
+                    "{} could not be asked: {e}",
+                    search.kind.provider()
+                )));
+            }
+        };
         let by_isbn = n == 0 && search.isbn.is_some();
-        let same_title = |title: &str| title.eq_ignore_ascii_case(search.title.trim());
         let same_year = |year: Option<i32>| search.year.is_none() || year == search.year;
         let best = page
             .items
             .iter()
-            .find(|c| same_title(&c.title) && same_year(c.year))
-            .or_else(|| {
-                page.items
-                    .iter()
-                    .find(|c| same_year(c.year) && search.year.is_some())
-            })
-            .or_else(|| {
-                page.items
-                    .first()
-                    .filter(|_| by_isbn || search.kind == MediaKind::Book)
-            });
+            .find(|c| same_title(&c.title, &search.title) && same_year(c.year))
+            .or_else(|| page.items.first().filter(|_| by_isbn));
         if let Some(candidate) = best {
             return Ok(KnownItem {
                 source: candidate.reference.source,
@@ -235,13 +376,38 @@ async fn resolve(app: &App, search: &Search) -> Result<KnownItem, String> {
             });
         }
     }
-    Err(match search.year {
+    Err(Unresolved::NotFound(match search.year {
         Some(year) => format!(
             "no {} called {:?} from {year} was found",
             search.kind, search.title
         ),
         None => format!("no {} called {:?} was found", search.kind, search.title),
-    })
+    }))
+}
+
+/// Whether a provider's `found` title is the file's `wanted` one: the same
+/// letters and digits, case aside, once a series note in parentheses is
+/// cut from the end of either ("The Hunger Games (The Hunger Games, #1)"),
+/// and allowing a subtitle after the found one ("Dune: Deluxe Edition" for
+/// "Dune").
+fn same_title(found: &str, wanted: &str) -> bool {
+    fn key(text: &str) -> String {
+        let text = text.trim();
+        let text = match text.strip_suffix(')').and_then(|t| t.rsplit_once('(')) {
+            Some((main, _)) if !main.trim().is_empty() => main,
+            _ => text,
+        };
+        text.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    }
+    let wanted = key(wanted);
+    !wanted.is_empty()
+        && (key(found) == wanted
+            || found
+                .split_once(':')
+                .is_some_and(|(main, _)| key(main) == wanted))
 }
 
 /// What StartImport needs of the worker: its settings, and a way to wake
@@ -251,14 +417,45 @@ pub(crate) struct Imports {
     pub(crate) wake: tokio::sync::Notify,
     /// One permit per open WatchImport stream.
     pub(crate) watches: Arc<tokio::sync::Semaphore>,
+    /// One permit per file being read by StartImport.
+    readers: tokio::sync::Semaphore,
+    /// Callers with a file being read.
+    reading: Quota<Uuid>,
 }
 
 impl Imports {
     pub(crate) fn new(config: ImportsConfig) -> Arc<Self> {
         Arc::new(Self {
             watches: Arc::new(tokio::sync::Semaphore::new(config.max_watches)),
+            readers: tokio::sync::Semaphore::new(config.readers),
+            reading: Quota::new(1),
             config,
             wake: tokio::sync::Notify::new(),
         })
     }
+
+    /// A place to read `user`'s file in: one at a time per caller, and a
+    /// few at a time per replica (waiting a moment for one to free up).
+    pub(crate) async fn reading(
+        &self,
+        user: Uuid,
+    ) -> Result<(QuotaPermit<Uuid>, tokio::sync::SemaphorePermit<'_>), Error> {
+        let mine = self.reading.try_take(user).ok_or(Error::ImportsBusy(
+            "a file of yours is being read already; try again when it is done",
+        ))?;
+        let place = tokio::time::timeout(READER_WAIT, self.readers.acquire())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or(Error::ImportsBusy(
+                "this server is reading as many files as it can; try again shortly",
+            ))?;
+        Ok((mine, place))
+    }
 }
+
+/// How long StartImport waits for a place to read its file in.
+const READER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[cfg(test)]
+mod tests;

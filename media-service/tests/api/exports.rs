@@ -251,3 +251,85 @@ async fn restart_in_the_middle(crash: bool) {
     );
     assert_eq!(done.failed_count, 24, "every film missed once: {done:?}");
 }
+
+/// Our export of `n` custom books, "Book 0001" on, each with long notes
+/// that end in its number.
+fn books_export(n: usize) -> Vec<u8> {
+    let notes = "n".repeat(2000);
+    let entries: Vec<String> = (1..=n)
+        .map(|i| {
+            format!(
+                r#"{{"item":{{"kind":"book","source":"custom","title":"Book {i:04}"}},"status":"planned",
+                    "rating":null,"progress":0,"notes":"{notes} {i}","start_date":null,"finish_date":null}}"#
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"format":"completionist","version":1,"entries":[{}]}}"#,
+        entries.join(",")
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn an_export_writes_each_entry_once_while_items_are_renamed_under_it() {
+    let app = TestApp::spawn().await;
+    let token = app.user().await;
+    let job = app.imported(&token, books_export(600)).await;
+    assert_eq!(job.created_count, 600);
+    let mut stream = app
+        .client()
+        .export_list(authed(
+            &token,
+            pb::ExportListRequest {
+                format: pb::ExportFormat::Json as i32,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    // The first page (500 entries) has been read; the rest has not.
+    let mut data = stream.message().await.unwrap().unwrap().data.to_vec();
+    app.media_db
+        .execute("UPDATE media_items SET title = 'Aardvark' WHERE title = 'Book 0600'")
+        .await;
+    app.media_db
+        .execute("UPDATE media_items SET title = 'Zebra' WHERE title = 'Book 0001'")
+        .await;
+    while let Some(chunk) = stream.message().await.unwrap() {
+        data.extend(chunk.data);
+    }
+    let export: serde_json::Value = serde_json::from_slice(&data).unwrap();
+    let mut written: Vec<&str> = export["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["notes"].as_str().unwrap())
+        .collect();
+    assert_eq!(written.len(), 600);
+    written.sort_unstable();
+    written.dedup();
+    assert_eq!(written.len(), 600, "no entry skipped or written twice");
+}
+
+#[tokio::test]
+async fn csv_cells_cannot_start_a_formula() {
+    let app = TestApp::spawn().await;
+    let token = app.user().await;
+    let item = app
+        .custom_item(
+            &token,
+            pb::MediaKind::Book,
+            "=HYPERLINK(\"http://x\")",
+            None,
+        )
+        .await;
+    app.add(&token, &item.id, pb::ListStatus::Planned, None)
+        .await;
+    let (csv, _, _) = app.export(&token, pb::ExportFormat::Csv).await;
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(
+        csv.contains(r#"'=HYPERLINK(""http://x"")"#),
+        "the title is quoted as text: {csv}"
+    );
+}

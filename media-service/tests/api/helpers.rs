@@ -22,7 +22,7 @@ pub(crate) struct TestApp {
     pub providers: MockServer,
     /// What media-service was started with, to start it again.
     pub media_config: Config,
-    _media_db: Arc<TestDb>,
+    pub media_db: Arc<TestDb>,
     _auth_db: TestDb,
 }
 
@@ -112,7 +112,7 @@ impl TestApp {
             auth,
             providers,
             media_config,
-            _media_db: media_db,
+            media_db,
             _auth_db: auth_db,
         }
     }
@@ -340,6 +340,7 @@ pub(crate) fn media_config(database_url: &str, auth_url: &str, providers: &str) 
     config.health_interval = Duration::from_millis(100);
     config.imports.poll_interval = Duration::from_millis(100);
     config.imports.lease = Duration::from_secs(2);
+    config.imports.retry_backoff = Duration::from_millis(200);
     config
 }
 

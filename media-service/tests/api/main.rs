@@ -9,6 +9,7 @@ mod exports;
 mod helpers;
 mod hostile_input;
 mod imports;
+mod imports_attempts;
 mod imports_errors;
 mod imports_formats;
 mod imports_hostile;

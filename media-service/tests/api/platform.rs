@@ -84,3 +84,60 @@ async fn overload_is_shed_as_resource_exhausted_and_health_keeps_answering() {
     );
     assert!(shed > 0, "64 calls at once on a pool of one: some are shed");
 }
+
+#[tokio::test]
+async fn connections_the_database_ends_under_load_answer_unavailable_never_internal() {
+    let app = TestApp::spawn().await;
+    let token = app.user().await;
+    let item = app
+        .custom_item(&token, pb::MediaKind::Book, "Dune", None)
+        .await;
+    let entry = app
+        .add(&token, &item.id, pb::ListStatus::Planned, None)
+        .await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (client, token, id, stop) =
+                (app.client(), token.clone(), entry.id.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut codes = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let result = client
+                        .clone()
+                        .get_list_entry(authed(&token, pb::GetListEntryRequest { id: id.clone() }))
+                        .await;
+                    codes.push(result.map_or_else(|status| status.code(), |_| Code::Ok));
+                }
+                codes
+            })
+        })
+        .collect();
+    // As a restart of Postgres does: every backend of the service's
+    // database is told "terminating connection due to administrator
+    // command" (57P01), five times over.
+    let mut ended = 0;
+    for _ in 0..5 {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        ended += app
+            .media_db
+            .count(
+                "SELECT count(pg_terminate_backend(pid)) AS count FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut codes = Vec::new();
+    for reader in readers {
+        codes.extend(reader.await.unwrap());
+    }
+    assert!(ended >= 5, "connections were ended: {ended}");
+    assert!(codes.contains(&Code::Ok));
+    let failed: Vec<Code> = codes.into_iter().filter(|c| *c != Code::Ok).collect();
+    assert!(
+        failed.iter().all(|c| *c == Code::Unavailable),
+        "only UNAVAILABLE, which clients retry: {failed:?}"
+    );
+}

@@ -16,12 +16,13 @@ import {
 } from "../gen/completionist/media/v1/media_pb";
 
 const FORMATS: [ImportFormat, string][] = [
+  [ImportFormat.UNSPECIFIED, "Tell from the file"],
   [ImportFormat.MYANIMELIST, "MyAnimeList (XML, may be gzipped)"],
   [ImportFormat.GOODREADS, "Goodreads (CSV)"],
   [ImportFormat.LETTERBOXD, "Letterboxd (ZIP or CSV)"],
   [ImportFormat.TRAKT, "Trakt (JSON)"],
   [ImportFormat.IMDB, "IMDb (CSV)"],
-  [ImportFormat.COMPLETIONIST, "Completionist export (JSON or CSV)"],
+  [ImportFormat.COMPLETIONIST, "Completionist export (JSON)"],
 ];
 
 const POLICIES: [ConflictPolicy, string][] = [
@@ -43,6 +44,7 @@ const STATES: Record<number, string> = {
   [ImportState.RUNNING]: "Importing",
   [ImportState.DONE]: "Done",
   [ImportState.CANCELLED]: "Cancelled",
+  [ImportState.FAILED]: "Failed",
 };
 
 export function Transfer() {
@@ -57,7 +59,7 @@ export function Transfer() {
 
 function Import() {
   const [file, setFile] = useState<File>();
-  const [format, setFormat] = useState(ImportFormat.MYANIMELIST);
+  const [format, setFormat] = useState(ImportFormat.UNSPECIFIED);
   const [policy, setPolicy] = useState(ConflictPolicy.SKIP);
   const [job, setJob] = useState<ImportJob>();
   const [rows, setRows] = useState<ImportRow[]>([]);
@@ -169,6 +171,12 @@ function Import() {
             {STATES[job.state] ?? "Starting"}: {settled} of {job.totalRows} rows
           </p>
           <progress max={Math.max(job.totalRows, 1)} value={settled} aria-label="Import progress" />
+          {job.failure && (
+            <p>
+              {job.state === ImportState.FAILED ? "It stopped: " : "Retrying after: "}
+              {job.failure}
+            </p>
+          )}
           <p>
             {job.createdCount} added · {job.updatedCount} updated · {job.unchangedCount} unchanged · {job.skippedCount}{" "}
             skipped · {job.failedCount} failed

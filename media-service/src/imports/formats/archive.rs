@@ -107,6 +107,7 @@ mod tests {
             file_name: "upload.gz",
             max_unpacked: 1 << 20,
             max_rows: 1000,
+            deadline: None,
         }
     }
 

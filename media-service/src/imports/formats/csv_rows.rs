@@ -2,6 +2,7 @@
 //! by name, in any order, ignoring case), quoted fields that may hold
 //! commas and newlines, and each row's line number for the report.
 
+use super::Limits;
 use super::{FileError, Parsed, Row};
 
 /// A CSV file: its columns and its rows.
@@ -27,9 +28,9 @@ pub(crate) fn header(text: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Every row of `text` (at most `max_rows`) under its header; a row the CSV
+/// Every row of `text` (at most `limits` allow) under its header; a row the CSV
 /// reader refuses is kept as its line and the reason.
-pub(crate) fn read(text: &str, max_rows: usize) -> Result<Table, FileError> {
+pub(crate) fn read(text: &str, limits: &Limits) -> Result<Table, FileError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -41,7 +42,7 @@ pub(crate) fn read(text: &str, max_rows: usize) -> Result<Table, FileError> {
         .collect();
     let mut rows = Vec::new();
     for record in reader.records() {
-        super::within(rows.len() + 1, max_rows)?;
+        limits.row(rows.len() + 1)?;
         rows.push(match record {
             Ok(fields) => Ok(CsvRow {
                 line: line_of(fields.position()),
@@ -119,7 +120,7 @@ mod tests {
     fn columns_are_found_by_name_and_quoted_newlines_keep_their_row() {
         let table = read(
             "Title,Year\n\"Crash, The\",1996\n\"Two\nLines\",2001\nLast,2002\n",
-            3,
+            &Limits::rows(3),
         )
         .unwrap();
         let rows: Vec<_> = table.rows.iter().map(|r| r.as_ref().unwrap()).collect();
@@ -132,7 +133,7 @@ mod tests {
         );
         assert_eq!(table.get(rows[2], "nope"), "");
         assert!(matches!(
-            read("Title\na\nb\nc\n", 2),
+            read("Title\na\nb\nc\n", &Limits::rows(2)),
             Err(FileError::TooManyRows(2))
         ));
     }

@@ -4,6 +4,7 @@
 //! types. `Const` is the OMDb id (a missing `tt` is added). Movies and
 //! series import; episodes, games and the rest are skipped.
 
+use super::Limits;
 use super::{
     FileError, KnownItem, Parsed, Record, RecordRun, Row, Target, archive, csv_rows, year,
 };
@@ -16,11 +17,11 @@ pub(super) fn is_header(header: &[String]) -> bool {
             .any(|h| h == "your rating" || h == "title type" || h == "titletype")
 }
 
-pub(super) fn read(files: &[archive::File<'_>], max_rows: usize) -> Result<Vec<Row>, FileError> {
+pub(super) fn read(files: &[archive::File<'_>], limits: &Limits) -> Result<Vec<Row>, FileError> {
     let file = files
         .first()
         .ok_or_else(|| FileError::Unreadable("no file".into()))?;
-    let table = csv_rows::read(&archive::text(&file.bytes), max_rows)?;
+    let table = csv_rows::read(&archive::text(&file.bytes), limits)?;
     if !table.has(&["const"]) {
         return Err(FileError::Unreadable(
             "not an IMDb export: no Const column".into(),
@@ -105,7 +106,7 @@ mod tests {
             name: "ratings.csv".into(),
             bytes: text.as_bytes().to_vec().into(),
         };
-        read(&[file], 100).unwrap()
+        read(&[file], &Limits::rows(100)).unwrap()
     }
 
     #[test]

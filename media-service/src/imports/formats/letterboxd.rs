@@ -5,6 +5,7 @@
 //! diary row is a run (a `Rewatch` is another); diary links point at the
 //! log entry, not the film, so files are joined on name and year.
 
+use super::Limits;
 use std::collections::HashMap;
 
 use super::{
@@ -59,7 +60,7 @@ struct Film {
     runs: Vec<RecordRun>,
 }
 
-pub(super) fn read(files: &[archive::File<'_>], max_rows: usize) -> Result<Vec<Row>, FileError> {
+pub(super) fn read(files: &[archive::File<'_>], limits: &Limits) -> Result<Vec<Row>, FileError> {
     let mut ordered: Vec<&archive::File<'_>> = files
         .iter()
         .filter(|f| files.len() == 1 || is_file(&f.name))
@@ -75,7 +76,7 @@ pub(super) fn read(files: &[archive::File<'_>], max_rows: usize) -> Result<Vec<R
     let mut failed: Vec<Row> = Vec::new();
     let mut index: HashMap<(String, Option<i32>), usize> = HashMap::new();
     for file in ordered {
-        let table = csv_rows::read(&archive::text(&file.bytes), max_rows)?;
+        let table = csv_rows::read(&archive::text(&file.bytes), limits)?;
         if !table.has(&["name"]) {
             return Err(FileError::Unreadable(format!(
                 "not a Letterboxd export: {} has no Name column",
@@ -248,7 +249,7 @@ mod tests {
                 "Date,Name,Year,Letterboxd URI\n2020-01-01,\"Crash, The\",1996,https://boxd.it/x\n",
             ),
         ];
-        let rows = read(&files, 100).unwrap();
+        let rows = read(&files, &Limits::rows(100)).unwrap();
         let titles: Vec<_> = rows.iter().map(|r| r.title.as_str()).collect();
         assert_eq!(titles, ["Heat", "Alien", "Crash, The", "Alien"]);
         let Parsed::Record(heat) = &rows[0].parsed else {

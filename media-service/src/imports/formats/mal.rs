@@ -3,6 +3,7 @@
 //! expanded (a DOCTYPE's are ignored; the five XML ones and character
 //! references are read), and a bare `&` in a title is just a character.
 
+use super::Limits;
 use std::collections::HashMap;
 
 use quick_xml::{Reader, events::Event};
@@ -10,20 +11,20 @@ use quick_xml::{Reader, events::Event};
 use super::{FileError, KnownItem, Parsed, Record, RecordRun, Row, Target, archive, date};
 use crate::domain::{ListStatus, MediaKind, Source};
 
-pub(super) fn read(files: &[archive::File<'_>], max_rows: usize) -> Result<Vec<Row>, FileError> {
+pub(super) fn read(files: &[archive::File<'_>], limits: &Limits) -> Result<Vec<Row>, FileError> {
     let file = files
         .iter()
         .find(|f| archive::text(&f.bytes[..f.bytes.len().min(4096)]).contains("<myanimelist"))
         .ok_or_else(|| {
             FileError::Unreadable("not a MyAnimeList export: no <myanimelist>".into())
         })?;
-    rows(&archive::text(&file.bytes), max_rows)
+    rows(&archive::text(&file.bytes), limits)
 }
 
 /// The fields of one entry, by tag.
 type Fields = HashMap<String, String>;
 
-fn rows(text: &str, max_rows: usize) -> Result<Vec<Row>, FileError> {
+fn rows(text: &str, limits: &Limits) -> Result<Vec<Row>, FileError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().allow_dangling_amp = true;
     let mut rows = Vec::new();
@@ -71,7 +72,7 @@ fn rows(text: &str, max_rows: usize) -> Result<Vec<Row>, FileError> {
                 let name: &str = name.as_ref();
                 if let Some((kind, line, fields)) = &mut entry {
                     if name == kind.as_str() {
-                        super::within(rows.len() + 1, max_rows)?;
+                        limits.row(rows.len() + 1)?;
                         rows.push(row(*kind, *line, fields));
                         entry = None;
                     } else if name == tag {
@@ -248,7 +249,7 @@ mod tests {
 </myanimelist>";
 
     fn records() -> Vec<Row> {
-        rows(&archive::text(EXPORT.as_bytes()), 3).unwrap()
+        rows(&archive::text(EXPORT.as_bytes()), &Limits::rows(3)).unwrap()
     }
 
     #[test]

@@ -11,10 +11,13 @@ pub(crate) mod archive;
 mod csv_rows;
 mod goodreads;
 mod imdb;
+mod json_rows;
 mod letterboxd;
 mod mal;
 pub(crate) mod ours;
 mod trakt;
+
+use std::time::Instant;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -47,6 +50,9 @@ pub(crate) enum FileError {
     /// More rows than one import takes.
     #[error("the file has more than {0} rows, the most one import takes")]
     TooManyRows(usize),
+    /// Reading took longer than the call may.
+    #[error("reading the file took too long")]
+    TooSlow,
 }
 
 /// What the importer needs to know of a file before reading it.
@@ -58,13 +64,39 @@ pub(crate) struct Input<'a> {
     /// The most rows (of any one file inside it) a file may have: each
     /// costs memory while the file is read.
     pub(crate) max_rows: usize,
+    /// When reading must have ended; `None` for no limit.
+    pub(crate) deadline: Option<Instant>,
 }
 
-/// Refuses the `count`th row when more than `max` are allowed.
-fn within(count: usize, max: usize) -> Result<(), FileError> {
-    if count > max {
-        Err(FileError::TooManyRows(max))
-    } else {
+/// What reading one file may take, checked at every row as it is read, so
+/// a file is refused when it reaches a limit rather than after it is read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    max_rows: usize,
+    deadline: Option<Instant>,
+}
+
+impl Limits {
+    /// At most `max_rows`, in no limit of time.
+    #[cfg(test)]
+    pub(crate) fn rows(max_rows: usize) -> Self {
+        Self {
+            max_rows,
+            deadline: None,
+        }
+    }
+
+    /// Whether the `count`th row may be read.
+    pub(crate) fn row(&self, count: usize) -> Result<(), FileError> {
+        if count > self.max_rows {
+            return Err(FileError::TooManyRows(self.max_rows));
+        }
+        if self
+            .deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+        {
+            return Err(FileError::TooSlow);
+        }
         Ok(())
     }
 }
@@ -251,14 +283,17 @@ pub(crate) fn read(
             ))
         })?,
     };
-    let max = input.max_rows;
+    let limits = &Limits {
+        max_rows: input.max_rows,
+        deadline: input.deadline,
+    };
     let rows = match format {
-        Format::MyAnimeList => mal::read(&files, max)?,
-        Format::Goodreads => goodreads::read(&files, max)?,
-        Format::Letterboxd => letterboxd::read(&files, max)?,
-        Format::Trakt => trakt::read(&files, max)?,
-        Format::Imdb => imdb::read(&files, max)?,
-        Format::Completionist => ours::read(&files, max)?,
+        Format::MyAnimeList => mal::read(&files, limits)?,
+        Format::Goodreads => goodreads::read(&files, limits)?,
+        Format::Letterboxd => letterboxd::read(&files, limits)?,
+        Format::Trakt => trakt::read(&files, limits)?,
+        Format::Imdb => imdb::read(&files, limits)?,
+        Format::Completionist => ours::read(&files, limits)?,
     };
     Ok((format, rows))
 }
@@ -408,6 +443,7 @@ mod tests {
             file_name: "notes.txt",
             max_unpacked: 1 << 20,
             max_rows: 1000,
+            deadline: None,
         };
         let Err(FileError::Unreadable(why)) = read(None, &input) else {
             panic!("expected an unreadable file");
@@ -418,7 +454,7 @@ mod tests {
     proptest! {
         #[test]
         fn no_bytes_panic_any_reader(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
-            let input = Input { bytes: &bytes, file_name: "x", max_unpacked: 1 << 20, max_rows: 1000 };
+            let input = Input { bytes: &bytes, file_name: "x", max_unpacked: 1 << 20, max_rows: 1000, deadline: None };
             let _ = read(None, &input);
             for format in Format::ALL {
                 let _ = read(Some(*format), &input);
@@ -427,7 +463,7 @@ mod tests {
 
         #[test]
         fn no_text_panics_any_reader(text in "\\PC{0,400}") {
-            let input = Input { bytes: text.as_bytes(), file_name: "x.csv", max_unpacked: 1 << 20, max_rows: 1000 };
+            let input = Input { bytes: text.as_bytes(), file_name: "x.csv", max_unpacked: 1 << 20, max_rows: 1000, deadline: None };
             for format in Format::ALL {
                 let _ = read(Some(*format), &input);
             }

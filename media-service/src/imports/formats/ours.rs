@@ -5,11 +5,12 @@
 //! back here, so an export imported into a fresh account is the same list
 //! without asking any provider.
 
+use super::Limits;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{FileError, KnownItem, Parsed, Record, RecordRun, Row, Target, archive};
+use super::{FileError, KnownItem, Parsed, Record, RecordRun, Row, Target, archive, json_rows};
 use crate::domain::{Entry, ListStatus, MediaKind, Run, Source};
 
 /// The `format` field.
@@ -87,29 +88,26 @@ impl ExportEntry {
     }
 }
 
-/// The envelope, with entries left as JSON so one bad entry fails only
-/// its row.
-#[derive(Deserialize)]
-struct Envelope {
-    format: String,
-    version: u32,
-    entries: Vec<serde_json::Value>,
-}
-
-pub(crate) fn read(files: &[archive::File<'_>], max_rows: usize) -> Result<Vec<Row>, FileError> {
+/// Reads the envelope, each entry a row as it is met: one bad entry fails
+/// only its row.
+pub(crate) fn read(files: &[archive::File<'_>], limits: &Limits) -> Result<Vec<Row>, FileError> {
     let file = files
         .first()
         .ok_or_else(|| FileError::Unreadable("no file".into()))?;
-    let envelope: Envelope = serde_json::from_str(&archive::text(&file.bytes))
-        .map_err(|e| FileError::Unreadable(format!("not a Completionist export: {e}")))?;
+    let mut rows = Vec::new();
+    let envelope = json_rows::envelope(
+        &archive::text(&file.bytes),
+        limits,
+        "a Completionist export",
+        |entry| rows.push(row(entry)),
+    )?;
     if envelope.format != FORMAT || envelope.version == 0 || envelope.version > VERSION {
         return Err(FileError::Unreadable(format!(
             "a Completionist export of version {} to {VERSION} was expected, got format {:?} version {}",
             1, envelope.format, envelope.version
         )));
     }
-    super::within(envelope.entries.len(), max_rows)?;
-    Ok(envelope.entries.into_iter().map(row).collect())
+    Ok(rows)
 }
 
 fn row(value: serde_json::Value) -> Row {
@@ -193,7 +191,7 @@ mod tests {
             name: "x.json".into(),
             bytes: text.as_bytes().into(),
         };
-        let rows = read(&[file], 3).unwrap();
+        let rows = read(&[file], &Limits::rows(3)).unwrap();
         let Parsed::Record(bebop) = &rows[0].parsed else {
             panic!("{:?}", rows[0]);
         };

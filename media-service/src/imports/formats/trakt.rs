@@ -5,11 +5,14 @@
 //! show (their own ids may be null); each history row's `id` makes a run
 //! that importing again does not add twice.
 
+use super::Limits;
 use std::collections::{BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use super::{FileError, KnownItem, Parsed, Record, RecordRun, Row, Search, Target, archive, date};
+use super::{
+    FileError, KnownItem, Parsed, Record, RecordRun, Row, Search, Target, archive, date, json_rows,
+};
 use crate::domain::{ListStatus, MediaKind, Source};
 
 pub(super) fn is_file(name: &str) -> bool {
@@ -45,7 +48,7 @@ struct Title {
     problem: Option<String>,
 }
 
-pub(super) fn read(files: &[archive::File<'_>], max_rows: usize) -> Result<Vec<Row>, FileError> {
+pub(super) fn read(files: &[archive::File<'_>], limits: &Limits) -> Result<Vec<Row>, FileError> {
     let mut titles: Vec<Title> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut read_any = false;
@@ -53,28 +56,19 @@ pub(super) fn read(files: &[archive::File<'_>], max_rows: usize) -> Result<Vec<R
         if files.len() > 1 && !is_file(&file.name) {
             continue;
         }
-        let rows: Vec<Value> = serde_json::from_str(&archive::text(&file.bytes)).map_err(|e| {
-            FileError::Unreadable(format!(
-                "not a Trakt export: {} is not a JSON list: {e}",
-                file.name
-            ))
-        })?;
-        super::within(rows.len(), max_rows)?;
-        read_any = true;
         let label = if files.len() > 1 {
             file.name.clone()
         } else {
             String::new()
         };
-        for row in rows {
-            gather(
-                &mut titles,
-                &mut index,
-                &label,
-                &file.name.to_lowercase(),
-                &row,
-            );
-        }
+        let name = file.name.to_lowercase();
+        json_rows::each_element(
+            &archive::text(&file.bytes),
+            limits,
+            &format!("a Trakt export: {} is not a JSON list", file.name),
+            |row| gather(&mut titles, &mut index, &label, &name, &row),
+        )?;
+        read_any = true;
     }
     if !read_any {
         return Err(FileError::Unreadable(
@@ -323,7 +317,7 @@ mod tests {
             ),
             file("user-profile.json", r#"{"username": "someone"}"#),
         ];
-        let rows = read(&files, 100).unwrap();
+        let rows = read(&files, &Limits::rows(100)).unwrap();
         let titles: Vec<_> = rows.iter().map(|r| r.title.as_str()).collect();
         assert_eq!(titles, ["Inception", "Breaking Bad", "Obscure"]);
         let Parsed::Record(inception) = &rows[0].parsed else {
