@@ -10,6 +10,7 @@ mod helpers;
 mod hostile_input;
 mod imports;
 mod imports_attempts;
+mod imports_bounds;
 mod imports_errors;
 mod imports_formats;
 mod imports_hostile;
