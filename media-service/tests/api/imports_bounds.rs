@@ -32,7 +32,10 @@ async fn json_files_of_millions_of_tiny_rows_are_refused_at_the_row_limit() {
             .start_import(&token, file.into_bytes(), name, ConflictPolicy::Skip)
             .await;
         let status = assert_error(refused, Code::ResourceExhausted, "IMPORT_TOO_LARGE");
-        assert!(status.message().contains("more than 1000 rows"), "{status:?}");
+        assert!(
+            status.message().contains("more than 1000 rows"),
+            "{status:?}"
+        );
     }
 }
 
@@ -49,13 +52,15 @@ async fn a_file_that_takes_too_long_to_read_is_refused() {
         csv.push_str(&format!("tt{n:07},7,Film {n},Movie\n"));
     }
     let refused = app
-        .start_import(&token, csv.into_bytes(), "ratings.csv", ConflictPolicy::Skip)
+        .start_import(
+            &token,
+            csv.into_bytes(),
+            "ratings.csv",
+            ConflictPolicy::Skip,
+        )
         .await;
     let status = assert_error(refused, Code::ResourceExhausted, "IMPORT_TOO_SLOW");
     assert!(status.message().contains("split it"), "{status:?}");
-    let jobs = app
-        .media_db
-        .count("SELECT count(*) FROM import_jobs")
-        .await;
+    let jobs = app.media_db.count("SELECT count(*) FROM import_jobs").await;
     assert_eq!(jobs, 0, "nothing was stored");
 }
