@@ -75,8 +75,7 @@ fn files(dir: &Path) -> Router {
 }
 
 /// Browser features the app never uses, off for it and anything it embeds.
-const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), \
-     interest-cohort=()";
+const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
 
 /// A year of HTTPS only, said where the page came over HTTPS: the gateway
 /// itself speaks plain HTTP, so that is a proxy in front saying

@@ -79,8 +79,8 @@ pub struct ImportsConfig {
     pub workers: usize,
     /// Rows applied per transaction.
     pub batch_rows: usize,
-    /// How long a worker holds a job between batches; a crashed replica's
-    /// jobs are taken over once it passes.
+    /// How long a worker holds a job unless it renews it (every third of
+    /// it); a crashed replica's jobs are taken over once it passes.
     pub lease: Duration,
     /// Attempts in a row that may fail before a job ends FAILED
     /// (`IMPORT_MAX_ATTEMPTS`); a provider down for a while is waited out.

@@ -165,6 +165,7 @@ pub(crate) async fn set_state(conn: &mut Conn, id: Uuid, state: JobState) -> Que
             import_jobs::finished_at.eq(state.is_finished().then_some(now)),
             import_jobs::leased_until.eq(None::<DateTime<Utc>>),
             import_jobs::lease_holder.eq(None::<Uuid>),
+            import_jobs::failure.eq(""),
         ))
         .returning(JobRow::as_returning())
         .get_result(conn)
@@ -237,13 +238,17 @@ pub(crate) async fn lock_held(conn: &mut Conn, claim: Claim) -> QueryResult<Opti
 /// Holds the claimed job for another `lease`; false when its holder no
 /// longer holds it (the lease ran out and another took it, or it ended).
 pub(crate) async fn renew(conn: &mut Conn, claim: Claim, lease: Duration) -> QueryResult<bool> {
-    let until = Utc::now() + lease;
-    diesel::update(import_jobs::table.find(claim.job))
-        .filter(import_jobs::lease_holder.eq(claim.holder))
-        .set(import_jobs::leased_until.eq(until))
-        .execute(conn)
-        .await
-        .map(|n| n == 1)
+    // The database's clock, as `claim` reads it.
+    diesel::sql_query(
+        "UPDATE import_jobs SET leased_until = now() + make_interval(secs => $3::float8 / 1000) \
+         WHERE id = $1 AND lease_holder = $2",
+    )
+    .bind::<SqlUuid, _>(claim.job)
+    .bind::<SqlUuid, _>(claim.holder)
+    .bind::<Int4, _>(millis(lease))
+    .execute(conn)
+    .await
+    .map(|n| n == 1)
 }
 
 /// Lets go of the claimed job (a replica shutting down), so another takes
@@ -285,7 +290,7 @@ pub(crate) async fn attempt_failed(
            state = CASE WHEN failed_attempts + 1 >= $4 THEN 'failed' ELSE state END, \
            finished_at = CASE WHEN failed_attempts + 1 >= $4 THEN now() END, \
            leased_until = CASE WHEN failed_attempts + 1 >= $4 THEN NULL \
-             ELSE now() + make_interval(secs => least($5::float8 * power(2, failed_attempts), $6::float8) / 1000) END, \
+             ELSE now() + make_interval(secs => least($5::float8 * power(2, least(failed_attempts, 30)), $6::float8) / 1000) END, \
            lease_holder = NULL, updated_at = now() \
          WHERE id = $1 AND lease_holder = $2 AND state IN ('queued', 'running')",
     )

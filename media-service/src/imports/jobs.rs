@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::{
     JobState, Policy,
     formats::{self, FileError, Format, Input},
+    worker::Reading,
 };
 use crate::{
     app::{App, Caller},
@@ -56,10 +57,10 @@ pub(crate) async fn start_import(
     if content.len() > config.max_bytes {
         return Err(Error::ImportTooLarge(config.max_bytes as u64));
     }
-    let (format, rows) = {
-        let _reading = app.imports.reading(caller.user_id).await?;
-        read(content, file_name.clone(), format, config).await?
-    };
+    // Held until the rows are stored; a caller that goes away meanwhile
+    // does not free it before the reading ends.
+    let reading = app.imports.reading(caller.user_id).await?;
+    let (format, rows, reading) = read(content, file_name.clone(), format, config, reading).await?;
     let id = Uuid::now_v7();
     let total = i32::try_from(rows.len()).unwrap_or(i32::MAX);
     let rows: Vec<NewRow> = rows
@@ -90,6 +91,7 @@ pub(crate) async fn start_import(
         })
     })
     .await?;
+    drop(reading);
     app.imports.wake.notify_one();
     Ok(pb::StartImportResponse {
         import_job: Some(job.into()),
@@ -102,7 +104,8 @@ async fn read(
     name: String,
     format: Option<Format>,
     config: &ImportsConfig,
-) -> Result<(Format, Vec<formats::Row>), Error> {
+    reading: Reading,
+) -> Result<(Format, Vec<formats::Row>, Reading), Error> {
     let (max_unpacked, max_rows) = (config.max_unpacked_bytes, config.max_rows);
     // Whichever ends first: the caller's deadline or the time any read may take.
     let allowed =
@@ -116,7 +119,7 @@ async fn read(
             max_rows,
             deadline: Some(deadline),
         };
-        formats::read(format, &input)
+        formats::read(format, &input).map(|(format, rows)| (format, rows, reading))
     })
     .await
     .map_err(|e| Error::Common(completionist_common::error::CommonError::Internal(e.into())))?

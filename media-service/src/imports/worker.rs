@@ -36,7 +36,8 @@ use crate::{
 };
 
 /// Rows needing a search per batch: at about one search a second, a batch
-/// stays well inside its lease.
+/// commits what was found every few seconds, so progress shows and little
+/// is searched again after a restart.
 const SEARCHES_PER_BATCH: usize = 8;
 
 /// The worker of one replica; stopping it lets go of its jobs, so another
@@ -182,7 +183,7 @@ impl Running {
 }
 
 /// The failure shown for a job whose attempt panicked.
-const INTERNAL_FAULT: &str = "an internal error stopped the import; it will be retried";
+const INTERNAL_FAULT: &str = "an internal error stopped this attempt";
 
 async fn claim(app: &App, config: &ImportsConfig, held: &[Uuid]) -> Result<Option<Claim>, Error> {
     let mut conn = common_db::conn(&app.pool).await?;
@@ -253,7 +254,7 @@ async fn apply_batches(
             db::imports::pending(&mut conn, claim.job, config.batch_rows as i64).await?
         };
         let (batch, unavailable) = resolve_batch(app, pending).await;
-        let (lease, waiting) = (config.lease, unavailable.is_some());
+        let waiting = unavailable.is_some();
         let applied = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
             Box::pin(async move {
                 // Decided here, under the job's lock: a worker whose lease
@@ -270,7 +271,6 @@ async fn apply_batches(
                 }
                 let outcomes = apply::apply(conn, claim.user, claim.policy, batch).await?;
                 db::imports::record(conn, claim.job, &outcomes).await?;
-                db::imports::renew(conn, claim, lease).await?;
                 Ok(Applied::Batch)
             })
         })
@@ -418,7 +418,7 @@ pub(crate) struct Imports {
     /// One permit per open WatchImport stream.
     pub(crate) watches: Arc<tokio::sync::Semaphore>,
     /// One permit per file being read by StartImport.
-    readers: tokio::sync::Semaphore,
+    readers: Arc<tokio::sync::Semaphore>,
     /// Callers with a file being read.
     reading: Quota<Uuid>,
 }
@@ -427,7 +427,7 @@ impl Imports {
     pub(crate) fn new(config: ImportsConfig) -> Arc<Self> {
         Arc::new(Self {
             watches: Arc::new(tokio::sync::Semaphore::new(config.max_watches)),
-            readers: tokio::sync::Semaphore::new(config.readers),
+            readers: Arc::new(tokio::sync::Semaphore::new(config.readers)),
             reading: Quota::new(1),
             config,
             wake: tokio::sync::Notify::new(),
@@ -436,22 +436,28 @@ impl Imports {
 
     /// A place to read `user`'s file in: one at a time per caller, and a
     /// few at a time per replica (waiting a moment for one to free up).
-    pub(crate) async fn reading(
-        &self,
-        user: Uuid,
-    ) -> Result<(QuotaPermit<Uuid>, tokio::sync::SemaphorePermit<'_>), Error> {
+    pub(crate) async fn reading(&self, user: Uuid) -> Result<Reading, Error> {
         let mine = self.reading.try_take(user).ok_or(Error::ImportsBusy(
             "a file of yours is being read already; try again when it is done",
         ))?;
-        let place = tokio::time::timeout(READER_WAIT, self.readers.acquire())
+        let place = tokio::time::timeout(READER_WAIT, self.readers.clone().acquire_owned())
             .await
             .ok()
             .and_then(Result::ok)
             .ok_or(Error::ImportsBusy(
                 "this server is reading as many files as it can; try again shortly",
             ))?;
-        Ok((mine, place))
+        Ok(Reading {
+            _mine: mine,
+            _place: place,
+        })
     }
+}
+
+/// A place to read one caller's file in, until dropped.
+pub(crate) struct Reading {
+    _mine: QuotaPermit<Uuid>,
+    _place: tokio::sync::OwnedSemaphorePermit,
 }
 
 /// How long StartImport waits for a place to read its file in.

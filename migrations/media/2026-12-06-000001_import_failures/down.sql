@@ -1,3 +1,4 @@
+DROP INDEX list_entries_user_id_id_idx;
 ALTER TABLE import_jobs DROP COLUMN failure;
 ALTER TABLE import_jobs DROP COLUMN failed_attempts;
 ALTER TABLE import_jobs DROP COLUMN lease_holder;

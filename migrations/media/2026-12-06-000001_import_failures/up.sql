@@ -8,3 +8,6 @@ ALTER TABLE import_jobs ADD CONSTRAINT import_jobs_state_check
 ALTER TABLE import_jobs ADD COLUMN lease_holder uuid;
 ALTER TABLE import_jobs ADD COLUMN failed_attempts integer NOT NULL DEFAULT 0;
 ALTER TABLE import_jobs ADD COLUMN failure text NOT NULL DEFAULT '';
+
+-- ExportList pages through a list by entry id.
+CREATE INDEX list_entries_user_id_id_idx ON list_entries (user_id, id);

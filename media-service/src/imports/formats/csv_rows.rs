@@ -42,7 +42,7 @@ pub(crate) fn read(text: &str, limits: &Limits) -> Result<Table, FileError> {
         .collect();
     let mut rows = Vec::new();
     for record in reader.records() {
-        limits.row(rows.len() + 1)?;
+        limits.row()?;
         rows.push(match record {
             Ok(fields) => Ok(CsvRow {
                 line: line_of(fields.position()),

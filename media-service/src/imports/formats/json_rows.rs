@@ -93,10 +93,8 @@ impl<'de, F: FnMut(Value)> Visitor<'de> for Elements<'_, F> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        let mut count = 0;
         while let Some(value) = seq.next_element::<Value>()? {
-            count += 1;
-            if let Err(limit) = self.limits.row(count) {
+            if let Err(limit) = self.limits.row() {
                 self.stopped.set(Some(limit));
                 return Err(de::Error::custom("stopped at a limit"));
             }

@@ -72,7 +72,7 @@ fn rows(text: &str, limits: &Limits) -> Result<Vec<Row>, FileError> {
                 let name: &str = name.as_ref();
                 if let Some((kind, line, fields)) = &mut entry {
                     if name == kind.as_str() {
-                        limits.row(rows.len() + 1)?;
+                        limits.row()?;
                         rows.push(row(*kind, *line, fields));
                         entry = None;
                     } else if name == tag {

@@ -17,7 +17,7 @@ mod mal;
 pub(crate) mod ours;
 mod trakt;
 
-use std::time::Instant;
+use std::{cell::Cell, time::Instant};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -68,12 +68,15 @@ pub(crate) struct Input<'a> {
     pub(crate) deadline: Option<Instant>,
 }
 
-/// What reading one file may take, checked at every row as it is read, so
-/// a file is refused when it reaches a limit rather than after it is read.
-#[derive(Clone, Copy, Debug)]
+/// What reading one upload may take, checked at every row as it is read
+/// (counting the rows of every file inside it), so an upload is refused
+/// when it reaches a limit rather than after it is read.
+#[derive(Debug)]
 pub(crate) struct Limits {
     max_rows: usize,
     deadline: Option<Instant>,
+    /// Rows read so far.
+    read: Cell<usize>,
 }
 
 impl Limits {
@@ -83,11 +86,14 @@ impl Limits {
         Self {
             max_rows,
             deadline: None,
+            read: Cell::new(0),
         }
     }
 
-    /// Whether the `count`th row may be read.
-    pub(crate) fn row(&self, count: usize) -> Result<(), FileError> {
+    /// Counts one more row read, if it may be.
+    pub(crate) fn row(&self) -> Result<(), FileError> {
+        let count = self.read.get() + 1;
+        self.read.set(count);
         if count > self.max_rows {
             return Err(FileError::TooManyRows(self.max_rows));
         }
@@ -286,6 +292,7 @@ pub(crate) fn read(
     let limits = &Limits {
         max_rows: input.max_rows,
         deadline: input.deadline,
+        read: Cell::new(0),
     };
     let rows = match format {
         Format::MyAnimeList => mal::read(&files, limits)?,
