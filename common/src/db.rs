@@ -134,7 +134,7 @@ impl From<DieselError> for DbError {
 /// Whether `error` says the connection went away (the server stopped or
 /// restarted, or ended the session) rather than that the query was wrong:
 /// the caller may try again, on another connection, and gets UNAVAILABLE.
-pub fn is_lost_connection(error: &DieselError) -> bool {
+fn is_lost_connection(error: &DieselError) -> bool {
     match error {
         DieselError::DatabaseError(
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,

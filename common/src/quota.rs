@@ -1,6 +1,6 @@
-//! How many of a thing each caller holds at once (uploads being read,
-//! streams open), refused past a limit: one caller's many cannot crowd
-//! out everyone else.
+//! How many of a thing each caller holds at once (uploads being read, for
+//! one), refused past a limit: one caller's many cannot crowd out everyone
+//! else.
 
 use std::{
     collections::HashMap,
@@ -27,11 +27,11 @@ impl<K: Eq + Hash + Clone> Quota<K> {
     /// `key` already holds `max`.
     pub fn try_take(&self, key: K) -> Option<QuotaPermit<K>> {
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        let count = held.entry(key.clone()).or_insert(0);
-        if *count >= self.max {
+        let count = held.get(&key).copied().unwrap_or(0);
+        if count >= self.max {
             return None;
         }
-        *count += 1;
+        held.insert(key.clone(), count + 1);
         Some(QuotaPermit {
             key: Some(key),
             held: self.held.clone(),

@@ -9,7 +9,7 @@ use tonic::Request;
 use uuid::Uuid;
 
 use crate::{
-    auth::AuthClient, error::Error, imports::worker::Imports, providers::Providers, watch::Hub,
+    auth::AuthClient, error::Error, imports::state::Imports, providers::Providers, watch::Hub,
 };
 
 /// The state every call shares. Cheap to clone.

@@ -42,8 +42,8 @@ pub(crate) enum Error {
     ImportTooManyRows(usize),
     #[error("{0}")]
     UnreadableImport(String),
-    #[error("reading the file took longer than the {0} s an import may take; split it")]
-    ImportTooSlow(u64),
+    #[error("reading the file took longer than the {0:?} this call allows; split it")]
+    ImportTooSlow(Duration),
     /// The replica is reading as many files as it reads at once, or the
     /// caller already has one being read.
     #[error("{0}")]

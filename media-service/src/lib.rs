@@ -38,7 +38,7 @@ use crate::{
     api::Api,
     app::App,
     auth::AuthClient,
-    imports::worker::{Imports, Worker},
+    imports::{state::Imports, worker::Worker},
     providers::Providers,
     watch::Hub,
 };

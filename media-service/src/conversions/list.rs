@@ -5,7 +5,7 @@ use completionist_proto::media::{self as pb, add_list_entry_request::Media};
 
 use super::{ProtoEnum, date, date_to_proto, reference};
 use crate::{
-    db::entries::{EntryFilter, EntryOrder},
+    db::listing::{EntryFilter, EntryOrder},
     domain::{Entry, EntryFields, ListStatus, MediaKind, Notes, Progress, Rating, parse_id},
     error::Error,
     list::Stats,

@@ -3,8 +3,10 @@
 
 pub(crate) mod changes;
 pub(crate) mod entries;
+pub(crate) mod import_leases;
 pub(crate) mod imports;
 pub(crate) mod items;
+pub(crate) mod listing;
 pub(crate) mod runs;
 
 pub(crate) type Conn = diesel_async::AsyncPgConnection;

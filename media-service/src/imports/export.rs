@@ -65,7 +65,7 @@ async fn write(app: &App, user: Uuid, format: ExportFormat, tx: &Sender) -> Resu
     loop {
         let (entries, runs) = {
             let mut conn = common_db::conn(&app.pool).await?;
-            let entries = db::entries::all_after(&mut conn, user, after, PAGE).await?;
+            let entries = db::listing::all_after(&mut conn, user, after, PAGE).await?;
             let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
             let runs = db::runs::of_entries(&mut conn, &ids).await?;
             (entries, runs)

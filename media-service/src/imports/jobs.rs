@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{
     JobState, Policy,
     formats::{self, FileError, Format, Input},
-    worker::Reading,
+    state::Reading,
 };
 use crate::{
     app::{App, Caller},
@@ -59,7 +59,7 @@ pub(crate) async fn start_import(
     }
     // Held until the rows are stored; a caller that goes away meanwhile
     // does not free it before the reading ends.
-    let reading = app.imports.reading(caller.user_id).await?;
+    let reading = app.imports.place_to_read(caller.user_id).await?;
     let (format, rows, reading) = read(content, file_name.clone(), format, config, reading).await?;
     let id = Uuid::now_v7();
     let total = i32::try_from(rows.len()).unwrap_or(i32::MAX);
@@ -127,7 +127,7 @@ async fn read(
         FileError::TooLarge(limit) => Error::ImportTooLarge(limit),
         FileError::TooManyRows(limit) => Error::ImportTooManyRows(limit),
         FileError::Unreadable(why) => Error::UnreadableImport(why),
-        FileError::TooSlow => Error::ImportTooSlow(allowed.as_secs()),
+        FileError::TooSlow => Error::ImportTooSlow(allowed),
     })
 }
 

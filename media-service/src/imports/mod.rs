@@ -1,13 +1,17 @@
 //! Whole lists in and out: StartImport, GetImport, ListImports,
 //! CancelImport and WatchImport (`jobs`), the worker that applies the rows
-//! (`worker`, `apply`), the enricher that fills in items made from a file's
-//! own data (`enrich`), and ExportList (`export`).
+//! (`worker`, `apply`) after finding the items of rows without an id
+//! (`lookup`), the enricher that fills in items made from a file's own data
+//! (`enrich`), ExportList (`export`), and what a replica's imports share
+//! (`state`).
 
 mod apply;
 pub(crate) mod enrich;
 pub(crate) mod export;
 pub(crate) mod formats;
 mod jobs;
+mod lookup;
+pub(crate) mod state;
 pub(crate) mod worker;
 
 use chrono::{DateTime, Utc};

@@ -9,36 +9,22 @@
 //! provider that cannot be asked fails the attempt, retried with backoff
 //! until the job has failed too often in a row and ends FAILED.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
-use completionist_common::{
-    db as common_db,
-    quota::{Quota, QuotaPermit},
-    request_id,
-};
+use completionist_common::{db as common_db, request_id};
 use tokio::{sync::watch, task::JoinSet};
 use uuid::Uuid;
 
-use super::{
-    JobState, apply,
-    formats::{KnownItem, Parsed, Search, Target},
-};
+use super::{JobState, apply, lookup};
 use crate::{
     app::App,
     config::ImportsConfig,
     db::{
         self,
-        imports::{Claim, Retry},
+        import_leases::{Claim, Retry},
     },
-    domain::SearchQuery,
     error::Error,
-    providers::ProviderError,
 };
-
-/// Rows needing a search per batch: at about one search a second, a batch
-/// commits what was found every few seconds, so progress shows and little
-/// is searched again after a restart.
-const SEARCHES_PER_BATCH: usize = 8;
 
 /// The worker of one replica; stopping it lets go of its jobs, so another
 /// replica (or this one, restarted) takes them over at once. Dropped
@@ -80,7 +66,7 @@ impl Worker {
 
 async fn run(app: App, mut stopped: watch::Receiver<bool>) {
     let config = app.imports.config.clone();
-    let retry = db::imports::Retry {
+    let retry = Retry {
         max_attempts: config.max_attempts,
         backoff: config.retry_backoff,
         max_backoff: config.max_retry_backoff,
@@ -123,7 +109,7 @@ async fn attempt_ended(app: &App, claim: Claim, ended: Result<(), String>, retry
     tracing::warn!(job = %claim.job, error = %why, "an attempt at an import failed");
     let recorded = async {
         let mut conn = common_db::conn(&app.pool).await?;
-        db::imports::attempt_failed(&mut conn, claim, &why, retry).await?;
+        db::import_leases::attempt_failed(&mut conn, claim, &why, retry).await?;
         Ok::<_, Error>(())
     };
     if let Err(e) = recorded.await {
@@ -187,7 +173,7 @@ const INTERNAL_FAULT: &str = "an internal error stopped this attempt";
 
 async fn claim(app: &App, config: &ImportsConfig, held: &[Uuid]) -> Result<Option<Claim>, Error> {
     let mut conn = common_db::conn(&app.pool).await?;
-    Ok(db::imports::claim(&mut conn, config.lease, held).await?)
+    Ok(db::import_leases::claim(&mut conn, config.lease, held).await?)
 }
 
 /// Applies the claimed job batch by batch, renewing its lease meanwhile,
@@ -213,7 +199,7 @@ async fn keep_lease(app: &App, claim: Claim) {
         tokio::time::sleep(lease / 3).await;
         let renewed = async {
             let mut conn = common_db::conn(&app.pool).await?;
-            Ok::<_, Error>(db::imports::renew(&mut conn, claim, lease).await?)
+            Ok::<_, Error>(db::import_leases::renew(&mut conn, claim, lease).await?)
         };
         match renewed.await {
             Ok(true) => {}
@@ -246,20 +232,20 @@ async fn apply_batches(
     loop {
         if *stopped.borrow() {
             let mut conn = common_db::conn(&app.pool).await?;
-            db::imports::release(&mut conn, claim).await?;
+            db::import_leases::release(&mut conn, claim).await?;
             return Ok(());
         }
         let pending = {
             let mut conn = common_db::conn(&app.pool).await?;
             db::imports::pending(&mut conn, claim.job, config.batch_rows as i64).await?
         };
-        let (batch, unavailable) = resolve_batch(app, pending).await;
+        let (batch, unavailable) = lookup::resolve_batch(app, pending).await;
         let waiting = unavailable.is_some();
         let applied = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
             Box::pin(async move {
                 // Decided here, under the job's lock: a worker whose lease
                 // ran out while it searched applies nothing.
-                if db::imports::lock_held(conn, claim).await?.is_none() {
+                if !db::import_leases::is_held(conn, claim).await? {
                     return Ok(Applied::NotHeld);
                 }
                 if batch.is_empty() {
@@ -284,184 +270,6 @@ async fn apply_batches(
         }
     }
 }
-
-/// The pending rows ready to apply, rows without an id found by search
-/// (at most [`SEARCHES_PER_BATCH`]): a row that cannot be found fails; a
-/// provider that cannot be asked ends the batch before that row, which
-/// waits for the job's next attempt.
-async fn resolve_batch(
-    app: &App,
-    pending: Vec<db::imports::Pending>,
-) -> (Vec<(i32, Parsed)>, Option<ProviderError>) {
-    let mut batch = Vec::with_capacity(pending.len());
-    let mut searches = 0;
-    for row in pending {
-        let parsed = match row.parsed {
-            Parsed::Record(mut record) => {
-                if let Target::Search(search) = &record.target {
-                    if searches == SEARCHES_PER_BATCH {
-                        break;
-                    }
-                    searches += 1;
-                    match resolve(app, search).await {
-                        Ok(item) => {
-                            record.target = Target::Known(item);
-                            Parsed::Record(record)
-                        }
-                        Err(Unresolved::NotFound(why)) => Parsed::Failed(why),
-                        Err(Unresolved::Unavailable(e)) => return (batch, Some(e)),
-                    }
-                } else {
-                    Parsed::Record(record)
-                }
-            }
-            other => other,
-        };
-        batch.push((row.row, parsed));
-    }
-    (batch, None)
-}
-
-/// Why a row's item was not found.
-enum Unresolved {
-    /// For good: the row fails, with why.
-    NotFound(String),
-    /// The provider could not be asked now; the row waits.
-    Unavailable(ProviderError),
-}
-
-/// The provider item a row without an id stands for: by ISBN first (its
-/// first hit), then by title (and author), where only a candidate of the
-/// same title (and year, when the row has one) is taken.
-async fn resolve(app: &App, search: &Search) -> Result<KnownItem, Unresolved> {
-    let mut queries = Vec::new();
-    queries.extend(search.isbn.clone());
-    queries.push(match &search.author {
-        Some(author) => format!("{} {author}", search.title),
-        None => search.title.clone(),
-    });
-    for (n, query) in queries.iter().enumerate() {
-        let Ok(query) = SearchQuery::parse(query) else {
-            continue;
-        };
-        let page = match app.providers.search(search.kind, query.as_str(), 1).await {
-            Ok(page) => page,
-            Err(e @ (ProviderError::Unavailable { .. } | ProviderError::BadResponse { .. })) => {
-                return Err(Unresolved::Unavailable(e));
-            }
-            Err(e) => {
-                return Err(Unresolved::NotFound(format!(
-                    "{} could not be asked: {e}",
-                    search.kind.provider()
-                )));
-            }
-        };
-        let by_isbn = n == 0 && search.isbn.is_some();
-        let same_year = |year: Option<i32>| search.year.is_none() || year == search.year;
-        let best = page
-            .items
-            .iter()
-            .find(|c| same_title(&c.title, &search.title) && same_year(c.year))
-            .or_else(|| page.items.first().filter(|_| by_isbn));
-        if let Some(candidate) = best {
-            return Ok(KnownItem {
-                source: candidate.reference.source,
-                kind: candidate.reference.kind,
-                external_id: candidate.reference.external_id.clone(),
-                title: candidate.title.clone(),
-                year: candidate.year,
-                image_url: candidate.image_url.clone(),
-                summary: candidate.summary.clone(),
-                total_units: candidate.total_units,
-            });
-        }
-    }
-    Err(Unresolved::NotFound(match search.year {
-        Some(year) => format!(
-            "no {} called {:?} from {year} was found",
-            search.kind, search.title
-        ),
-        None => format!("no {} called {:?} was found", search.kind, search.title),
-    }))
-}
-
-/// Whether a provider's `found` title is the file's `wanted` one: the same
-/// letters and digits, case aside, once a series note in parentheses is
-/// cut from the end of either ("The Hunger Games (The Hunger Games, #1)"),
-/// and allowing a subtitle after the found one ("Dune: Deluxe Edition" for
-/// "Dune").
-fn same_title(found: &str, wanted: &str) -> bool {
-    fn key(text: &str) -> String {
-        let text = text.trim();
-        let text = match text.strip_suffix(')').and_then(|t| t.rsplit_once('(')) {
-            Some((main, _)) if !main.trim().is_empty() => main,
-            _ => text,
-        };
-        text.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect()
-    }
-    let wanted = key(wanted);
-    !wanted.is_empty()
-        && (key(found) == wanted
-            || found
-                .split_once(':')
-                .is_some_and(|(main, _)| key(main) == wanted))
-}
-
-/// What StartImport needs of the worker: its settings, and a way to wake
-/// it when there is a new job.
-pub(crate) struct Imports {
-    pub(crate) config: ImportsConfig,
-    pub(crate) wake: tokio::sync::Notify,
-    /// One permit per open WatchImport stream.
-    pub(crate) watches: Arc<tokio::sync::Semaphore>,
-    /// One permit per file being read by StartImport.
-    readers: Arc<tokio::sync::Semaphore>,
-    /// Callers with a file being read.
-    reading: Quota<Uuid>,
-}
-
-impl Imports {
-    pub(crate) fn new(config: ImportsConfig) -> Arc<Self> {
-        Arc::new(Self {
-            watches: Arc::new(tokio::sync::Semaphore::new(config.max_watches)),
-            readers: Arc::new(tokio::sync::Semaphore::new(config.readers)),
-            reading: Quota::new(1),
-            config,
-            wake: tokio::sync::Notify::new(),
-        })
-    }
-
-    /// A place to read `user`'s file in: one at a time per caller, and a
-    /// few at a time per replica (waiting a moment for one to free up).
-    pub(crate) async fn reading(&self, user: Uuid) -> Result<Reading, Error> {
-        let mine = self.reading.try_take(user).ok_or(Error::ImportsBusy(
-            "a file of yours is being read already; try again when it is done",
-        ))?;
-        let place = tokio::time::timeout(READER_WAIT, self.readers.clone().acquire_owned())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .ok_or(Error::ImportsBusy(
-                "this server is reading as many files as it can; try again shortly",
-            ))?;
-        Ok(Reading {
-            _mine: mine,
-            _place: place,
-        })
-    }
-}
-
-/// A place to read one caller's file in, until dropped.
-pub(crate) struct Reading {
-    _mine: QuotaPermit<Uuid>,
-    _place: tokio::sync::OwnedSemaphorePermit,
-}
-
-/// How long StartImport waits for a place to read its file in.
-const READER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[cfg(test)]
 mod tests;

@@ -27,7 +27,7 @@ use crate::{
     catalog::{find_imported, new_item},
     db::{
         self,
-        entries::{EntryFilter, EntryPosition},
+        listing::{EntryFilter, EntryPosition},
     },
     domain::{Entry, EntryFields, ListStatus, Notes, Progress, Rating, Reference},
     error::Error,
@@ -202,7 +202,7 @@ pub(crate) async fn list_list_entries(
         .page_tokens
         .open::<_, EntryPosition>(&page_token, &me, &filter)?;
     let mut conn = common_db::conn(&app.pool).await?;
-    let entries = db::entries::list(&mut conn, caller.user_id, filter, after, size.limit()).await?;
+    let entries = db::listing::list(&mut conn, caller.user_id, filter, after, size.limit()).await?;
     let page = Page::from_rows(entries, size, |entry| {
         let position = EntryPosition::of(entry, filter.order);
         app.page_tokens.seal(&me, &filter, &position)

@@ -2,10 +2,48 @@ use std::collections::HashSet;
 
 use completionist_proto::media as pb;
 use pb::{MediaKind, MediaSource};
-use tonic::Code;
+use tonic::{Code, Status};
 use wiremock::{Mock, ResponseTemplate, matchers::path};
 
 use crate::helpers::{TestApp, assert_error, authed, json_fixture, reference, violated_fields};
+
+/// SearchMedia and ImportMedia as a caller makes them.
+impl TestApp {
+    pub(crate) async fn search(
+        &self,
+        token: &str,
+        kind: pb::MediaKind,
+        query: &str,
+    ) -> Result<pb::SearchMediaResponse, Status> {
+        self.client()
+            .search_media(authed(
+                token,
+                pb::SearchMediaRequest {
+                    kind: kind as i32,
+                    query: query.into(),
+                    page_token: String::new(),
+                },
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub(crate) async fn import(
+        &self,
+        token: &str,
+        reference: pb::MediaReference,
+    ) -> Result<pb::ImportMediaResponse, Status> {
+        self.client()
+            .import_media(authed(
+                token,
+                pb::ImportMediaRequest {
+                    reference: Some(reference),
+                },
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+}
 
 async fn mount_matrix(app: &TestApp) {
     Mock::given(path("/omdb/"))

@@ -186,41 +186,6 @@ impl TestApp {
             .unwrap()
     }
 
-    pub(crate) async fn search(
-        &self,
-        token: &str,
-        kind: pb::MediaKind,
-        query: &str,
-    ) -> Result<pb::SearchMediaResponse, Status> {
-        self.client()
-            .search_media(authed(
-                token,
-                pb::SearchMediaRequest {
-                    kind: kind as i32,
-                    query: query.into(),
-                    page_token: String::new(),
-                },
-            ))
-            .await
-            .map(tonic::Response::into_inner)
-    }
-
-    pub(crate) async fn import(
-        &self,
-        token: &str,
-        reference: pb::MediaReference,
-    ) -> Result<pb::ImportMediaResponse, Status> {
-        self.client()
-            .import_media(authed(
-                token,
-                pb::ImportMediaRequest {
-                    reference: Some(reference),
-                },
-            ))
-            .await
-            .map(tonic::Response::into_inner)
-    }
-
     /// A custom catalog item with `total_units`.
     pub(crate) async fn custom_item(
         &self,

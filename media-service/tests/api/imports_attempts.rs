@@ -22,6 +22,18 @@ fn watchlist(titles: &[&str]) -> Vec<u8> {
     csv.into_bytes()
 }
 
+/// Starts an import of a watchlist of `titles`.
+async fn start_watchlist(
+    app: &TestApp,
+    token: &str,
+    titles: &[&str],
+    policy: ConflictPolicy,
+) -> pb::ImportJob {
+    app.start_import(token, watchlist(titles), "watchlist.csv", policy)
+        .await
+        .unwrap()
+}
+
 /// OMDb finds `title` (from 2001) after `delay`.
 async fn omdb_finds(app: &TestApp, title: &str, id: &str, delay: Duration) {
     let body = format!(
@@ -71,15 +83,7 @@ async fn searches_longer_than_the_lease_keep_it_and_each_row_is_applied_once() {
         .await;
     }
     let token = app.user().await;
-    let job = app
-        .start_import(
-            &token,
-            watchlist(&titles),
-            "watchlist.csv",
-            ConflictPolicy::Overwrite,
-        )
-        .await
-        .unwrap();
+    let job = start_watchlist(&app, &token, &titles, ConflictPolicy::Overwrite).await;
     let (rows, done) = app.watch_import(&token, &job.id, 0).await;
     assert_eq!(done.state(), ImportState::Done);
     assert_eq!(outcomes(&rows), [RowOutcome::Created; 3]);
@@ -100,15 +104,7 @@ async fn a_worker_whose_lease_was_taken_applies_nothing() {
     let app = TestApp::spawn().await;
     omdb_finds(&app, "Alpha", "tt0000001", Duration::from_millis(1500)).await;
     let token = app.user().await;
-    let job = app
-        .start_import(
-            &token,
-            watchlist(&["Alpha"]),
-            "watchlist.csv",
-            ConflictPolicy::Skip,
-        )
-        .await
-        .unwrap();
+    let job = start_watchlist(&app, &token, &["Alpha"], ConflictPolicy::Skip).await;
     assert_eq!(app.provider_requests(1).await, 1, "the search has started");
     // Another worker takes the job over while this one searches.
     app.media_db
@@ -146,15 +142,7 @@ async fn a_provider_that_cannot_be_asked_holds_the_row_for_the_next_attempt() {
         .await;
     omdb_finds(&app, "Alpha", "tt0000001", Duration::ZERO).await;
     let token = app.user().await;
-    let job = app
-        .start_import(
-            &token,
-            watchlist(&["Alpha"]),
-            "watchlist.csv",
-            ConflictPolicy::Skip,
-        )
-        .await
-        .unwrap();
+    let job = start_watchlist(&app, &token, &["Alpha"], ConflictPolicy::Skip).await;
     let (rows, done) = app.watch_import(&token, &job.id, 0).await;
     assert_eq!(outcomes(&rows), [RowOutcome::Created], "{done:?}");
     assert_eq!(
@@ -176,15 +164,7 @@ async fn a_job_that_keeps_failing_ends_failed_with_the_reason() {
         .mount(&app.providers)
         .await;
     let token = app.user().await;
-    let job = app
-        .start_import(
-            &token,
-            watchlist(&["Alpha", "Beta"]),
-            "watchlist.csv",
-            ConflictPolicy::Skip,
-        )
-        .await
-        .unwrap();
+    let job = start_watchlist(&app, &token, &["Alpha", "Beta"], ConflictPolicy::Skip).await;
     let (rows, done) = app.watch_import(&token, &job.id, 0).await;
     assert!(rows.is_empty(), "no row was failed for good: {rows:?}");
     assert_eq!(done.state(), ImportState::Failed);

@@ -2,8 +2,7 @@
 //! by name, in any order, ignoring case), quoted fields that may hold
 //! commas and newlines, and each row's line number for the report.
 
-use super::Limits;
-use super::{FileError, Parsed, Row};
+use super::{FileError, Parsed, ReadLimits, Row};
 
 /// A CSV file: its columns and its rows.
 pub(crate) struct Table {
@@ -30,7 +29,7 @@ pub(crate) fn header(text: &str) -> Vec<String> {
 
 /// Every row of `text` (at most `limits` allow) under its header; a row the CSV
 /// reader refuses is kept as its line and the reason.
-pub(crate) fn read(text: &str, limits: &Limits) -> Result<Table, FileError> {
+pub(crate) fn read(text: &str, limits: &ReadLimits) -> Result<Table, FileError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -120,7 +119,7 @@ mod tests {
     fn columns_are_found_by_name_and_quoted_newlines_keep_their_row() {
         let table = read(
             "Title,Year\n\"Crash, The\",1996\n\"Two\nLines\",2001\nLast,2002\n",
-            &Limits::rows(3),
+            &ReadLimits::rows(3),
         )
         .unwrap();
         let rows: Vec<_> = table.rows.iter().map(|r| r.as_ref().unwrap()).collect();
@@ -133,7 +132,7 @@ mod tests {
         );
         assert_eq!(table.get(rows[2], "nope"), "");
         assert!(matches!(
-            read("Title\na\nb\nc\n", &Limits::rows(2)),
+            read("Title\na\nb\nc\n", &ReadLimits::rows(2)),
             Err(FileError::TooManyRows(2))
         ));
     }

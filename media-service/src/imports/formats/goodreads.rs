@@ -4,9 +4,9 @@
 //! a plan; `Read Count` is how many runs; dates are `YYYY/MM/DD`. Books are
 //! found on Open Library by the worker: ISBN first, then title and author.
 
-use super::Limits;
 use super::{
-    FileError, Parsed, Record, RecordRun, Row, Search, Target, archive, csv_rows, date, year,
+    FileError, Parsed, ReadLimits, Record, RecordRun, Row, Search, Target, archive, csv_rows, date,
+    year,
 };
 use crate::domain::{ListStatus, MediaKind};
 
@@ -16,7 +16,10 @@ pub(super) fn is_header(header: &[String]) -> bool {
         .all(|c| header.iter().any(|h| h == c))
 }
 
-pub(super) fn read(files: &[archive::File<'_>], limits: &Limits) -> Result<Vec<Row>, FileError> {
+pub(super) fn read(
+    files: &[archive::File<'_>],
+    limits: &ReadLimits,
+) -> Result<Vec<Row>, FileError> {
     let file = files
         .first()
         .ok_or_else(|| FileError::Unreadable("no file".into()))?;
@@ -126,7 +129,7 @@ truly\",,,2,0
             name: "goodreads_library_export.csv".into(),
             bytes: LIBRARY.as_bytes().into(),
         };
-        let rows = read(&[file], &Limits::rows(100)).unwrap();
+        let rows = read(&[file], &ReadLimits::rows(100)).unwrap();
         assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4]);
         let Parsed::Record(hunger) = &rows[0].parsed else {
             panic!("{:?}", rows[0]);

@@ -4,9 +4,9 @@
 //! types. `Const` is the OMDb id (a missing `tt` is added). Movies and
 //! series import; episodes, games and the rest are skipped.
 
-use super::Limits;
 use super::{
-    FileError, KnownItem, Parsed, Record, RecordRun, Row, Target, archive, csv_rows, year,
+    FileError, KnownItem, Parsed, ReadLimits, Record, RecordRun, Row, Target, archive, csv_rows,
+    year,
 };
 use crate::domain::{ListStatus, MediaKind, Source};
 
@@ -17,7 +17,10 @@ pub(super) fn is_header(header: &[String]) -> bool {
             .any(|h| h == "your rating" || h == "title type" || h == "titletype")
 }
 
-pub(super) fn read(files: &[archive::File<'_>], limits: &Limits) -> Result<Vec<Row>, FileError> {
+pub(super) fn read(
+    files: &[archive::File<'_>],
+    limits: &ReadLimits,
+) -> Result<Vec<Row>, FileError> {
     let file = files
         .first()
         .ok_or_else(|| FileError::Unreadable("no file".into()))?;
@@ -106,7 +109,7 @@ mod tests {
             name: "ratings.csv".into(),
             bytes: text.as_bytes().to_vec().into(),
         };
-        read(&[file], &Limits::rows(100)).unwrap()
+        read(&[file], &ReadLimits::rows(100)).unwrap()
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! JSON files read a row at a time: the elements of a list are handed on
-//! one by one as the parser meets them, counted against the [`Limits`]
+//! one by one as the parser meets them, counted against the [`ReadLimits`]
 //! as they come, so a file of millions of tiny rows is refused at the row
 //! limit instead of being built into one huge value first.
 
@@ -8,13 +8,13 @@ use std::{cell::Cell, fmt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::{FileError, Limits};
+use super::{FileError, ReadLimits};
 
 /// Calls `each` with every element of the JSON list `text`, in order.
 /// `what` names the file for messages.
 pub(super) fn each_element(
     text: &str,
-    limits: &Limits,
+    limits: &ReadLimits,
     what: &str,
     each: impl FnMut(Value),
 ) -> Result<(), FileError> {
@@ -36,7 +36,7 @@ pub(super) struct Envelope {
 
 pub(super) fn envelope(
     text: &str,
-    limits: &Limits,
+    limits: &ReadLimits,
     what: &str,
     each: impl FnMut(Value),
 ) -> Result<Envelope, FileError> {
@@ -71,7 +71,7 @@ fn read<T>(
 }
 
 struct Elements<'a, F> {
-    limits: &'a Limits,
+    limits: &'a ReadLimits,
     /// Set to the limit that stopped the reading.
     stopped: &'a Cell<Option<FileError>>,
     each: F,
@@ -150,14 +150,14 @@ mod tests {
     #[test]
     fn elements_come_one_by_one_and_the_limit_stops_the_reading() {
         let mut seen = Vec::new();
-        each_element("[1, {\"a\": 2}, []]", &Limits::rows(3), "a list", |v| {
+        each_element("[1, {\"a\": 2}, []]", &ReadLimits::rows(3), "a list", |v| {
             seen.push(v);
         })
         .unwrap();
         assert_eq!(seen.len(), 3);
         let huge = format!("[{}{{}}]", "{},".repeat(1_000_000));
         let mut count = 0;
-        let refused = each_element(&huge, &Limits::rows(10), "a list", |_| count += 1);
+        let refused = each_element(&huge, &ReadLimits::rows(10), "a list", |_| count += 1);
         assert_eq!(refused, Err(FileError::TooManyRows(10)));
         assert_eq!(count, 10, "nothing past the limit was handed on");
     }
@@ -167,7 +167,7 @@ mod tests {
         let mut entries = 0;
         let envelope = envelope(
             r#"{"entries": [{}, {}], "x": [1], "version": 1, "format": "completionist"}"#,
-            &Limits::rows(5),
+            &ReadLimits::rows(5),
             "an export",
             |_| entries += 1,
         )
@@ -183,13 +183,13 @@ mod tests {
     }
 
     fn envelope_of(text: &str) -> Result<Envelope, FileError> {
-        envelope(text, &Limits::rows(5), "an export", |_| {})
+        envelope(text, &ReadLimits::rows(5), "an export", |_| {})
     }
 
     proptest! {
         #[test]
         fn no_text_panics_the_readers(text in "\\PC{0,300}") {
-            let _ = each_element(&text, &Limits::rows(5), "a list", |_| {});
+            let _ = each_element(&text, &ReadLimits::rows(5), "a list", |_| {});
             let _ = envelope_of(&text);
         }
     }

@@ -5,11 +5,11 @@
 //! diary row is a run (a `Rewatch` is another); diary links point at the
 //! log entry, not the film, so files are joined on name and year.
 
-use super::Limits;
 use std::collections::HashMap;
 
 use super::{
-    FileError, Parsed, Record, RecordRun, Row, Search, Target, archive, csv_rows, date, year,
+    FileError, Parsed, ReadLimits, Record, RecordRun, Row, Search, Target, archive, csv_rows, date,
+    year,
 };
 use crate::domain::{ListStatus, MediaKind};
 
@@ -60,7 +60,10 @@ struct Film {
     runs: Vec<RecordRun>,
 }
 
-pub(super) fn read(files: &[archive::File<'_>], limits: &Limits) -> Result<Vec<Row>, FileError> {
+pub(super) fn read(
+    files: &[archive::File<'_>],
+    limits: &ReadLimits,
+) -> Result<Vec<Row>, FileError> {
     let mut ordered: Vec<&archive::File<'_>> = files
         .iter()
         .filter(|f| files.len() == 1 || is_file(&f.name))
@@ -249,7 +252,7 @@ mod tests {
                 "Date,Name,Year,Letterboxd URI\n2020-01-01,\"Crash, The\",1996,https://boxd.it/x\n",
             ),
         ];
-        let rows = read(&files, &Limits::rows(100)).unwrap();
+        let rows = read(&files, &ReadLimits::rows(100)).unwrap();
         let titles: Vec<_> = rows.iter().map(|r| r.title.as_str()).collect();
         assert_eq!(titles, ["Heat", "Alien", "Crash, The", "Alien"]);
         let Parsed::Record(heat) = &rows[0].parsed else {

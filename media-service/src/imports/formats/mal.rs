@@ -3,15 +3,19 @@
 //! expanded (a DOCTYPE's are ignored; the five XML ones and character
 //! references are read), and a bare `&` in a title is just a character.
 
-use super::Limits;
 use std::collections::HashMap;
 
 use quick_xml::{Reader, events::Event};
 
-use super::{FileError, KnownItem, Parsed, Record, RecordRun, Row, Target, archive, date};
+use super::{
+    FileError, KnownItem, Parsed, ReadLimits, Record, RecordRun, Row, Target, archive, date,
+};
 use crate::domain::{ListStatus, MediaKind, Source};
 
-pub(super) fn read(files: &[archive::File<'_>], limits: &Limits) -> Result<Vec<Row>, FileError> {
+pub(super) fn read(
+    files: &[archive::File<'_>],
+    limits: &ReadLimits,
+) -> Result<Vec<Row>, FileError> {
     let file = files
         .iter()
         .find(|f| archive::text(&f.bytes[..f.bytes.len().min(4096)]).contains("<myanimelist"))
@@ -24,7 +28,7 @@ pub(super) fn read(files: &[archive::File<'_>], limits: &Limits) -> Result<Vec<R
 /// The fields of one entry, by tag.
 type Fields = HashMap<String, String>;
 
-fn rows(text: &str, limits: &Limits) -> Result<Vec<Row>, FileError> {
+fn rows(text: &str, limits: &ReadLimits) -> Result<Vec<Row>, FileError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().allow_dangling_amp = true;
     let mut rows = Vec::new();
@@ -249,7 +253,7 @@ mod tests {
 </myanimelist>";
 
     fn records() -> Vec<Row> {
-        rows(&archive::text(EXPORT.as_bytes()), &Limits::rows(3)).unwrap()
+        rows(&archive::text(EXPORT.as_bytes()), &ReadLimits::rows(3)).unwrap()
     }
 
     #[test]

@@ -13,11 +13,14 @@ mod goodreads;
 mod imdb;
 mod json_rows;
 mod letterboxd;
+mod limits;
 mod mal;
 pub(crate) mod ours;
 mod trakt;
 
-use std::{cell::Cell, time::Instant};
+pub(crate) use self::limits::ReadLimits;
+
+use std::time::Instant;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -61,50 +64,11 @@ pub(crate) struct Input<'a> {
     pub(crate) file_name: &'a str,
     /// How much unpacking a compressed file may produce.
     pub(crate) max_unpacked: u64,
-    /// The most rows (of any one file inside it) a file may have: each
-    /// costs memory while the file is read.
+    /// The most rows the upload may have, all the files inside it
+    /// together: each costs memory while it is read.
     pub(crate) max_rows: usize,
     /// When reading must have ended; `None` for no limit.
     pub(crate) deadline: Option<Instant>,
-}
-
-/// What reading one upload may take, checked at every row as it is read
-/// (counting the rows of every file inside it), so an upload is refused
-/// when it reaches a limit rather than after it is read.
-#[derive(Debug)]
-pub(crate) struct Limits {
-    max_rows: usize,
-    deadline: Option<Instant>,
-    /// Rows read so far.
-    read: Cell<usize>,
-}
-
-impl Limits {
-    /// At most `max_rows`, in no limit of time.
-    #[cfg(test)]
-    pub(crate) fn rows(max_rows: usize) -> Self {
-        Self {
-            max_rows,
-            deadline: None,
-            read: Cell::new(0),
-        }
-    }
-
-    /// Counts one more row read, if it may be.
-    pub(crate) fn row(&self) -> Result<(), FileError> {
-        let count = self.read.get() + 1;
-        self.read.set(count);
-        if count > self.max_rows {
-            return Err(FileError::TooManyRows(self.max_rows));
-        }
-        if self
-            .deadline
-            .is_some_and(|deadline| Instant::now() >= deadline)
-        {
-            return Err(FileError::TooSlow);
-        }
-        Ok(())
-    }
 }
 
 /// One row of a file, and where it was.
@@ -289,11 +253,7 @@ pub(crate) fn read(
             ))
         })?,
     };
-    let limits = &Limits {
-        max_rows: input.max_rows,
-        deadline: input.deadline,
-        read: Cell::new(0),
-    };
+    let limits = &ReadLimits::new(input.max_rows, input.deadline);
     let rows = match format {
         Format::MyAnimeList => mal::read(&files, limits)?,
         Format::Goodreads => goodreads::read(&files, limits)?,

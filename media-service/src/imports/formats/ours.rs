@@ -5,12 +5,13 @@
 //! back here, so an export imported into a fresh account is the same list
 //! without asking any provider.
 
-use super::Limits;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{FileError, KnownItem, Parsed, Record, RecordRun, Row, Target, archive, json_rows};
+use super::{
+    FileError, KnownItem, Parsed, ReadLimits, Record, RecordRun, Row, Target, archive, json_rows,
+};
 use crate::domain::{Entry, ListStatus, MediaKind, Run, Source};
 
 /// The `format` field.
@@ -90,7 +91,10 @@ impl ExportEntry {
 
 /// Reads the envelope, each entry a row as it is met: one bad entry fails
 /// only its row.
-pub(crate) fn read(files: &[archive::File<'_>], limits: &Limits) -> Result<Vec<Row>, FileError> {
+pub(crate) fn read(
+    files: &[archive::File<'_>],
+    limits: &ReadLimits,
+) -> Result<Vec<Row>, FileError> {
     let file = files
         .first()
         .ok_or_else(|| FileError::Unreadable("no file".into()))?;
@@ -191,7 +195,7 @@ mod tests {
             name: "x.json".into(),
             bytes: text.as_bytes().into(),
         };
-        let rows = read(&[file], &Limits::rows(3)).unwrap();
+        let rows = read(&[file], &ReadLimits::rows(3)).unwrap();
         let Parsed::Record(bebop) = &rows[0].parsed else {
             panic!("{:?}", rows[0]);
         };

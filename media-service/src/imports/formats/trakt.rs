@@ -5,13 +5,13 @@
 //! show (their own ids may be null); each history row's `id` makes a run
 //! that importing again does not add twice.
 
-use super::Limits;
 use std::collections::{BTreeSet, HashMap};
 
 use serde_json::Value;
 
 use super::{
-    FileError, KnownItem, Parsed, Record, RecordRun, Row, Search, Target, archive, date, json_rows,
+    FileError, KnownItem, Parsed, ReadLimits, Record, RecordRun, Row, Search, Target, archive,
+    date, json_rows,
 };
 use crate::domain::{ListStatus, MediaKind, Source};
 
@@ -48,7 +48,10 @@ struct Title {
     problem: Option<String>,
 }
 
-pub(super) fn read(files: &[archive::File<'_>], limits: &Limits) -> Result<Vec<Row>, FileError> {
+pub(super) fn read(
+    files: &[archive::File<'_>],
+    limits: &ReadLimits,
+) -> Result<Vec<Row>, FileError> {
     let mut titles: Vec<Title> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut read_any = false;
@@ -317,7 +320,7 @@ mod tests {
             ),
             file("user-profile.json", r#"{"username": "someone"}"#),
         ];
-        let rows = read(&files, &Limits::rows(100)).unwrap();
+        let rows = read(&files, &ReadLimits::rows(100)).unwrap();
         let titles: Vec<_> = rows.iter().map(|r| r.title.as_str()).collect();
         assert_eq!(titles, ["Inception", "Breaking Bad", "Obscure"]);
         let Parsed::Record(inception) = &rows[0].parsed else {

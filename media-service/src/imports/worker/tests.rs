@@ -31,18 +31,3 @@ async fn a_job_that_panics_frees_its_place_and_is_failed() {
     );
     assert_eq!(running.len(), 0, "both places are free again");
 }
-
-#[test]
-fn titles_match_only_when_they_are_the_same_title() {
-    assert!(same_title(
-        "The Hunger Games",
-        "The Hunger Games (The Hunger Games, #1)"
-    ));
-    assert!(same_title("dune", "Dune"));
-    assert!(same_title("Dune: Deluxe Edition", "Dune"));
-    assert!(same_title("Amélie", "amélie"));
-    assert!(!same_title("Dune Messiah", "Dune"));
-    assert!(!same_title("Children of Dune", "Dune"));
-    assert!(!same_title("Anything", ""));
-    assert!(!same_title("(x)", "()"));
-}
