@@ -72,8 +72,9 @@ pub struct ImportsConfig {
     /// upload and its rows in memory while it is read, and a caller reads
     /// one at a time.
     pub readers: usize,
-    /// The longest a file may take to read (less when the call's deadline
-    /// comes sooner).
+    /// The longest a file may take to read when the call itself has no
+    /// sooner deadline: a backstop with room for a loaded machine, not a
+    /// target.
     pub read_time: Duration,
     /// Jobs one replica runs at once (`IMPORT_WORKERS`).
     pub workers: usize,
@@ -153,7 +154,7 @@ impl Config {
             max_unpacked_bytes: 256 << 20,
             max_rows: env.or("IMPORT_MAX_ROWS", 100_000usize),
             readers: env.or("IMPORT_READERS", 2usize),
-            read_time: Duration::from_secs(10),
+            read_time: Duration::from_secs(30),
             workers: env.or("IMPORT_WORKERS", 2usize),
             batch_rows: 500,
             lease: Duration::from_secs(30),
