@@ -246,35 +246,41 @@ pub enum Heard {
     /// Listening (again): announcements made while not listening were
     /// missed, so whatever they would have prompted should be done now.
     Listening,
-    /// One announcement's payload.
-    Payload(String),
+    /// One announcement: its channel and payload.
+    Payload { channel: String, payload: String },
 }
 
-/// Listens to the Postgres notification `channel` on a connection of its
+/// Listens to the Postgres notification `channels` on a connection of its
 /// own, telling `on` what it hears; reconnects after failures, with
 /// backoff. Runs until dropped.
-pub async fn listen(url: &str, channel: &str, mut on: impl FnMut(Heard)) {
+pub async fn listen(url: &str, channels: &[&str], mut on: impl FnMut(Heard)) {
     use futures_util::StreamExt;
     let mut backoff = Duration::from_millis(100);
     loop {
         let heard = async {
             let mut conn = AsyncPgConnection::establish(url).await?;
-            // The channel is ours, not a caller's: a plain identifier.
-            diesel::sql_query(format!("LISTEN {channel}"))
-                .execute(&mut conn)
-                .await?;
+            for channel in channels {
+                // The channel is ours, not a caller's: a plain identifier.
+                diesel::sql_query(format!("LISTEN {channel}"))
+                    .execute(&mut conn)
+                    .await?;
+            }
             on(Heard::Listening);
             backoff = Duration::from_millis(100);
             let mut notifications = std::pin::pin!(conn.notifications_stream());
             while let Some(notification) = notifications.next().await {
-                on(Heard::Payload(notification?.payload));
+                let notification = notification?;
+                on(Heard::Payload {
+                    channel: notification.channel,
+                    payload: notification.payload,
+                });
             }
             Ok::<_, anyhow::Error>(())
         }
         .await;
         if let Err(error) = heard {
             tracing::warn!(
-                channel,
+                ?channels,
                 error = format!("{error:#}"),
                 "listener disconnected; retrying"
             );

@@ -11,7 +11,6 @@ pub(crate) struct Api(pub(crate) App);
 type Reply<T> = Result<Response<T>, Status>;
 
 /// A server stream: messages as they are made.
-type Stream<T> = tokio_stream::wrappers::ReceiverStream<Result<T, Status>>;
 
 fn reply<T>(result: Result<T, Error>) -> Reply<T> {
     result.map(Response::new).map_err(Status::from)
@@ -149,7 +148,7 @@ impl MediaService for Api {
         reply(imports::cancel_import(&self.0, r).await)
     }
 
-    type WatchImportStream = Stream<pb::WatchImportResponse>;
+    type WatchImportStream = watch::Outbox<pb::WatchImportResponse>;
 
     async fn watch_import(
         &self,
@@ -158,7 +157,7 @@ impl MediaService for Api {
         reply(imports::watch_import(&self.0, r).await)
     }
 
-    type ExportListStream = Stream<pb::ExportListResponse>;
+    type ExportListStream = watch::Outbox<pb::ExportListResponse>;
 
     async fn export_list(
         &self,

@@ -28,7 +28,16 @@ pub struct Config {
     pub telemetry: Telemetry,
 }
 
-/// How WatchListEntries streams run.
+/// How many streams of one kind may be open on one replica.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamLimits {
+    /// In all.
+    pub per_replica: usize,
+    /// By one user: a phone, a laptop, a few tabs.
+    pub per_user: usize,
+}
+
+/// How the server streams (WatchListEntries, WatchImport, ExportList) run.
 #[derive(Clone, Debug)]
 pub struct WatchConfig {
     /// How often a quiet stream sends a heartbeat (`WATCH_HEARTBEAT_SECONDS`),
@@ -37,13 +46,18 @@ pub struct WatchConfig {
     /// How long changes are kept to replay to reconnecting clients
     /// (`WATCH_RETENTION_SECONDS`); an older resume token means refetch.
     pub retention: Duration,
-    /// Streams open at once on one replica (`WATCH_MAX_STREAMS`).
-    pub max_streams: usize,
-    /// Streams one user may have open on one replica
-    /// (`WATCH_MAX_STREAMS_PER_USER`): a phone, a laptop, a few tabs.
-    pub max_streams_per_user: usize,
-    /// How long a stream may wait on a client that reads nothing before it
-    /// is cut off (`WATCH_SLOW_CONSUMER_SECONDS`).
+    /// WatchListEntries streams (`WATCH_MAX_STREAMS`,
+    /// `WATCH_MAX_STREAMS_PER_USER`).
+    pub list_streams: StreamLimits,
+    /// WatchImport streams (`IMPORT_MAX_WATCHES`,
+    /// `IMPORT_MAX_WATCHES_PER_USER`).
+    pub import_streams: StreamLimits,
+    /// ExportList streams (`EXPORT_MAX_STREAMS`,
+    /// `EXPORT_MAX_STREAMS_PER_USER`); each reads the database while the
+    /// client keeps up.
+    pub export_streams: StreamLimits,
+    /// How long a stream of any kind may wait on a client that reads
+    /// nothing before it is cut off (`WATCH_SLOW_CONSUMER_SECONDS`).
     pub slow_consumer: Duration,
     /// How often an open stream asks auth-service whether its token still
     /// holds while auth-service's revocation feed (WatchRevocations) is
@@ -90,11 +104,8 @@ pub struct ImportsConfig {
     /// one after, up to `max_retry_backoff`.
     pub retry_backoff: Duration,
     pub max_retry_backoff: Duration,
-    /// WatchImport streams open at once on one replica
-    /// (`IMPORT_MAX_WATCHES`); each looks at its job a few times a second.
-    pub max_watches: usize,
     /// How often idle workers look for jobs (StartImport wakes its own
-    /// replica's at once) and WatchImport for news.
+    /// replica's at once).
     pub poll_interval: Duration,
 }
 
@@ -161,7 +172,6 @@ impl Config {
             max_attempts: env.or("IMPORT_MAX_ATTEMPTS", 8u32),
             retry_backoff: Duration::from_secs(30),
             max_retry_backoff: Duration::from_secs(30 * 60),
-            max_watches: env.or("IMPORT_MAX_WATCHES", 256usize),
             poll_interval: Duration::from_secs(1),
         };
         for (name, zero) in [
@@ -202,8 +212,18 @@ impl WatchConfig {
                 Duration::from_secs(24 * 3600),
                 seconds,
             ),
-            max_streams: env.or("WATCH_MAX_STREAMS", 4096usize),
-            max_streams_per_user: env.or("WATCH_MAX_STREAMS_PER_USER", 16usize),
+            list_streams: StreamLimits {
+                per_replica: env.or("WATCH_MAX_STREAMS", 4096usize),
+                per_user: env.or("WATCH_MAX_STREAMS_PER_USER", 16usize),
+            },
+            import_streams: StreamLimits {
+                per_replica: env.or("IMPORT_MAX_WATCHES", 256usize),
+                per_user: env.or("IMPORT_MAX_WATCHES_PER_USER", 8usize),
+            },
+            export_streams: StreamLimits {
+                per_replica: env.or("EXPORT_MAX_STREAMS", 32usize),
+                per_user: env.or("EXPORT_MAX_STREAMS_PER_USER", 2usize),
+            },
             slow_consumer: env.parse_or(
                 "WATCH_SLOW_CONSUMER_SECONDS",
                 Duration::from_secs(10),
@@ -216,10 +236,20 @@ impl WatchConfig {
         for (name, zero) in [
             ("WATCH_HEARTBEAT_SECONDS", config.heartbeat.is_zero()),
             ("WATCH_RETENTION_SECONDS", config.retention.is_zero()),
-            ("WATCH_MAX_STREAMS", config.max_streams == 0),
+            ("WATCH_MAX_STREAMS", config.list_streams.per_replica == 0),
             (
                 "WATCH_MAX_STREAMS_PER_USER",
-                config.max_streams_per_user == 0,
+                config.list_streams.per_user == 0,
+            ),
+            ("IMPORT_MAX_WATCHES", config.import_streams.per_replica == 0),
+            (
+                "IMPORT_MAX_WATCHES_PER_USER",
+                config.import_streams.per_user == 0,
+            ),
+            ("EXPORT_MAX_STREAMS", config.export_streams.per_replica == 0),
+            (
+                "EXPORT_MAX_STREAMS_PER_USER",
+                config.export_streams.per_user == 0,
             ),
             (
                 "WATCH_SLOW_CONSUMER_SECONDS",

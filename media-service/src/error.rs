@@ -48,8 +48,6 @@ pub(crate) enum Error {
     /// caller already has one being read.
     #[error("{0}")]
     ImportsBusy(&'static str),
-    #[error("too many imports are being watched; try again shortly")]
-    TooManyWatches,
     #[error(
         "the resume token is older than the history kept; list the entries again and watch anew"
     )]
@@ -57,7 +55,7 @@ pub(crate) enum Error {
     #[error("{0}")]
     TooManyStreams(&'static str),
     #[error(
-        "the stream was cut off: the client read too slowly to keep up; resume with its last token"
+        "the stream was cut off: the client read too slowly to keep up; open it again, resuming from the last message read where the call allows"
     )]
     SlowConsumer,
     #[error("the service is shutting down; reconnect and resume with the last token")]
@@ -83,7 +81,6 @@ impl ApiError for Error {
             | Self::ImportTooManyRows(_)
             | Self::ImportTooSlow(_)
             | Self::ImportsBusy(_)
-            | Self::TooManyWatches
             | Self::TooManyStreams(_)
             | Self::SlowConsumer => Code::ResourceExhausted,
             Self::ShuttingDown => Code::Unavailable,
@@ -108,7 +105,6 @@ impl ApiError for Error {
             Self::UnreadableImport(_) => "UNREADABLE_IMPORT",
             Self::ImportTooSlow(_) => "IMPORT_TOO_SLOW",
             Self::ImportsBusy(_) => "IMPORTS_BUSY",
-            Self::TooManyWatches => "TOO_MANY_WATCHES",
             Self::ResumeTokenExpired => "RESUME_TOKEN_EXPIRED",
             Self::TooManyStreams(_) => "TOO_MANY_STREAMS",
             Self::SlowConsumer => "SLOW_CONSUMER",
@@ -128,7 +124,6 @@ impl ApiError for Error {
         match self {
             Self::AuthUnavailable
             | Self::ImportsBusy(_)
-            | Self::TooManyWatches
             | Self::TooManyStreams(_)
             | Self::ShuttingDown => Some(Duration::from_secs(1)),
             Self::Provider(error) => error.retry_after(),

@@ -120,10 +120,19 @@ pub async fn run(
         shutdown.await;
         hub.stop();
     };
-    // Streams are bounded by WATCH_MAX_STREAMS, not per connection: a
+    // Streams are bounded by their kinds' limits, not per connection: a
     // gateway carries many browsers' streams on one.
-    let builder = server::builder()
-        .max_concurrent_streams(u32::try_from(config.watch.max_streams + 256).unwrap_or(u32::MAX));
+    let watch = &config.watch;
+    let streams = [
+        watch.list_streams,
+        watch.import_streams,
+        watch.export_streams,
+    ]
+    .iter()
+    .map(|limits| limits.per_replica)
+    .sum::<usize>();
+    let builder =
+        server::builder().max_concurrent_streams(u32::try_from(streams + 256).unwrap_or(u32::MAX));
     let served = server::serve_with(builder, listener, routes, readiness, shutdown).await;
     // Jobs under way are let go, for the next replica to take at once.
     worker.stop().await;

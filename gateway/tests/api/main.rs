@@ -10,5 +10,6 @@ mod grpc;
 mod helpers;
 mod hostile;
 mod imports;
+mod stream_bounds;
 mod streams;
 mod web;

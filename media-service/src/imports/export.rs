@@ -6,16 +6,16 @@
 
 use completionist_common::db as common_db;
 use completionist_proto::media as pb;
-use tokio_stream::wrappers::ReceiverStream;
-use tonic::{Request, Status};
+use tonic::Request;
 use uuid::Uuid;
 
 use super::formats::ours::{ExportEntry, FORMAT, VERSION};
 use crate::{
-    app::{App, Caller},
+    app::App,
     db,
     domain::{Entry, Run},
     error::Error,
+    watch::{self, Live, Outbox, StreamKind},
 };
 
 /// What ExportList writes.
@@ -30,32 +30,34 @@ const PAGE: i64 = 500;
 /// Bytes per message, about.
 const CHUNK: usize = 64 * 1024;
 
+/// A guarded stream (see `watch::open_stream`): a few per caller, cut off
+/// when the caller stops reading.
 pub(crate) async fn export_list(
     app: &App,
     request: Request<pb::ExportListRequest>,
-) -> Result<ReceiverStream<Result<pb::ExportListResponse, Status>>, Error> {
-    let caller = Caller::of(&request)?;
+) -> Result<Outbox<pb::ExportListResponse>, Error> {
+    let opening = watch::open_stream(app, StreamKind::Export, &request)?;
+    let user = opening.caller().user_id;
     let format = ExportFormat::try_from(request.into_inner())?;
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    let app = app.clone();
-    tokio::spawn(completionist_common::request_id::carry(async move {
-        if let Err(error) = write(&app, caller.user_id, format, &tx).await {
-            let _ = tx.send(Err(Status::from(error))).await;
-        }
-    }));
-    Ok(ReceiverStream::new(rx))
+    let own = app.clone();
+    Ok(opening.run(app, move |live| async move {
+        write(&own, user, format, live).await
+    }))
 }
 
-type Sender = tokio::sync::mpsc::Sender<Result<pb::ExportListResponse, Status>>;
-
-async fn write(app: &App, user: Uuid, format: ExportFormat, tx: &Sender) -> Result<(), Error> {
+async fn write(
+    app: &App,
+    user: Uuid,
+    format: ExportFormat,
+    live: Live<pb::ExportListResponse>,
+) -> Result<(), Error> {
     let today = chrono::Utc::now().date_naive();
     let (file_name, content_type) = match format {
         ExportFormat::Json => (format!("completionist-{today}.json"), "application/json"),
         ExportFormat::Csv => (format!("completionist-{today}.csv"), "text/csv"),
     };
     let mut out = Out {
-        tx,
+        live,
         buffer: Vec::with_capacity(CHUNK * 2),
         first: Some((file_name, content_type)),
     };
@@ -83,7 +85,7 @@ async fn write(app: &App, user: Uuid, format: ExportFormat, tx: &Sender) -> Resu
                 ExportFormat::Csv => csv_row(&mut out.buffer, entry, &mine),
             }
             first = false;
-            if out.buffer.len() >= CHUNK && !out.flush().await {
+            if out.buffer.len() >= CHUNK && !out.flush().await? {
                 return Ok(());
             }
         }
@@ -94,18 +96,18 @@ async fn write(app: &App, user: Uuid, format: ExportFormat, tx: &Sender) -> Resu
     if format == ExportFormat::Json {
         out.buffer.extend_from_slice(b"\n]}\n");
     }
-    out.flush().await;
+    out.flush().await?;
     Ok(())
 }
 
-struct Out<'a> {
-    tx: &'a Sender,
+struct Out {
+    live: Live<pb::ExportListResponse>,
     buffer: Vec<u8>,
     /// File name and media type, for the first message.
     first: Option<(String, &'static str)>,
 }
 
-impl Out<'_> {
+impl Out {
     /// What comes before the entries.
     fn begin(&mut self, format: ExportFormat) {
         match format {
@@ -126,14 +128,14 @@ impl Out<'_> {
     }
 
     /// Sends what is buffered; false when the caller has gone.
-    async fn flush(&mut self) -> bool {
+    async fn flush(&mut self) -> Result<bool, Error> {
         let (file_name, content_type) = self.first.take().unwrap_or_default();
         let message = pb::ExportListResponse {
             data: std::mem::take(&mut self.buffer).into(),
             file_name,
             content_type: content_type.to_owned(),
         };
-        self.tx.send(Ok(message)).await.is_ok()
+        self.live.send(message).await
     }
 }
 

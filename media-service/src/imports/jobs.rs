@@ -1,15 +1,12 @@
 //! StartImport, GetImport, ListImports, CancelImport and WatchImport.
 
-use std::time::Duration;
-
 use completionist_common::{
     db as common_db,
     paging::{Page, PageSize},
     request_id,
 };
 use completionist_proto::media as pb;
-use tokio_stream::wrappers::ReceiverStream;
-use tonic::{Request, Status};
+use tonic::Request;
 use uuid::Uuid;
 
 use super::{
@@ -23,6 +20,7 @@ use crate::{
     db::{self, imports::NewRow},
     domain::parse_id,
     error::Error,
+    watch::{self, Live, Outbox, StreamKind, Topic, Waited},
 };
 
 /// A StartImport request.
@@ -221,18 +219,19 @@ pub(crate) async fn cancel_import(
     })
 }
 
-/// Messages a watcher may have waiting before it is too slow to keep.
-const WATCH_BUFFER: usize = 64;
 /// Outcomes read per look.
 const WATCH_ROWS: i64 = 500;
 
 /// The job now, then each outcome in row order and the job whenever it
-/// changes, until the job has finished and every outcome is sent.
+/// changes, until the job has finished and every outcome is sent: a
+/// guarded stream (see `watch::open_stream`), woken by the job's
+/// announcements, with heartbeats while nothing moves.
 pub(crate) async fn watch_import(
     app: &App,
     request: Request<pb::WatchImportRequest>,
-) -> Result<ReceiverStream<Result<pb::WatchImportResponse, Status>>, Error> {
-    let caller = Caller::of(&request)?;
+) -> Result<Outbox<pb::WatchImportResponse>, Error> {
+    let opening = watch::open_stream(app, StreamKind::Import, &request)?;
+    let user = opening.caller().user_id;
     let pb::WatchImportRequest { id, after_row } = request.into_inner();
     let id = job_id(&id)?;
     if after_row < 0 {
@@ -240,80 +239,71 @@ pub(crate) async fn watch_import(
     }
     let job = {
         let mut conn = common_db::conn(&app.pool).await?;
-        db::imports::find(&mut conn, caller.user_id, id)
+        db::imports::find(&mut conn, user, id)
             .await?
             .ok_or(Error::ImportNotFound)?
     };
-    // Held for as long as the stream is open.
-    let permit = app
-        .imports
-        .watches
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| Error::TooManyWatches)?;
-    let (tx, rx) = tokio::sync::mpsc::channel(WATCH_BUFFER);
-    let app = app.clone();
-    tokio::spawn(request_id::carry(async move {
-        let _permit = permit;
-        let ended = tokio::select! {
-            ended = follow(&app, caller.user_id, job, after_row, &tx) => ended,
-            () = app.watch.stopped() => Err(Status::from(Error::ShuttingDown)),
-        };
-        if let Err(status) = ended {
-            // A client that reads nothing is not waited for long.
-            let _ = tokio::time::timeout(Duration::from_secs(1), tx.send(Err(status))).await;
-        }
-    }));
-    Ok(ReceiverStream::new(rx))
+    let own = app.clone();
+    Ok(opening.run(app, move |live| follow(own, user, job, after_row, live)))
 }
-
-type Sender = tokio::sync::mpsc::Sender<Result<pb::WatchImportResponse, Status>>;
 
 /// Sends until done; `Ok` also when the watcher has gone.
 async fn follow(
-    app: &App,
+    app: App,
     user: Uuid,
     mut job: super::Job,
     mut after: i32,
-    tx: &Sender,
-) -> Result<(), Status> {
+    mut live: Live<pb::WatchImportResponse>,
+) -> Result<(), Error> {
     use pb::watch_import_response::Event;
-    let send = |event| tx.send(Ok(pb::WatchImportResponse { event: Some(event) }));
-    if send(Event::ImportJob(job.clone().into())).await.is_err() {
+    let message = |event| pb::WatchImportResponse { event: Some(event) };
+    if !live
+        .send(message(Event::ImportJob(job.clone().into())))
+        .await?
+    {
         return Ok(());
     }
     loop {
+        live.seen(Topic::Imports);
         let (now, rows) = {
-            let mut conn = common_db::conn(&app.pool).await.map_err(Error::from)?;
+            let mut conn = common_db::conn(&app.pool).await?;
             let now = db::imports::find(&mut conn, user, job.id)
-                .await
-                .map_err(Error::from)?
+                .await?
                 .ok_or(Error::ImportNotFound)?;
-            let rows = db::imports::reports(&mut conn, job.id, after, WATCH_ROWS)
-                .await
-                .map_err(Error::from)?;
+            let rows = db::imports::reports(&mut conn, job.id, after, WATCH_ROWS).await?;
             (now, rows)
         };
         let caught_up = (rows.len() as i64) < WATCH_ROWS;
         for row in rows {
             after = row.row;
-            if send(Event::Row(row.into())).await.is_err() {
+            if !live.send(message(Event::Row(row.into()))).await? {
                 return Ok(());
             }
         }
         if now != job {
             job = now;
-            if send(Event::ImportJob(job.clone().into())).await.is_err() {
+            if !live
+                .send(message(Event::ImportJob(job.clone().into())))
+                .await?
+            {
                 return Ok(());
             }
         }
         if job.state.is_finished() && caught_up {
             return Ok(());
         }
-        if caught_up {
-            tokio::select! {
-                () = tokio::time::sleep(app.imports.config.poll_interval / 4) => {}
-                () = tx.closed() => return Ok(()),
+        while caught_up {
+            match live.wait(Topic::Imports).await {
+                Waited::News => break,
+                Waited::Quiet => {
+                    if !live
+                        .send(message(Event::Heartbeat(pb::WatchHeartbeat {})))
+                        .await?
+                    {
+                        return Ok(());
+                    }
+                }
+                Waited::Gone => return Ok(()),
             }
         }
     }

@@ -1,6 +1,5 @@
 //! What the imports of one replica share: their settings, the worker's
-//! wake-up, and the places for reading uploads (StartImport) and watching
-//! jobs (WatchImport).
+//! wake-up, and the places for reading uploads (StartImport).
 
 use std::{sync::Arc, time::Duration};
 
@@ -13,8 +12,6 @@ use crate::{config::ImportsConfig, error::Error};
 pub(crate) struct Imports {
     pub(crate) config: ImportsConfig,
     pub(crate) wake: tokio::sync::Notify,
-    /// One permit per open WatchImport stream.
-    pub(crate) watches: Arc<tokio::sync::Semaphore>,
     /// One permit per file being read by StartImport.
     read_places: Arc<tokio::sync::Semaphore>,
     /// The callers with a file being read, one file each.
@@ -24,7 +21,6 @@ pub(crate) struct Imports {
 impl Imports {
     pub(crate) fn new(config: ImportsConfig) -> Arc<Self> {
         Arc::new(Self {
-            watches: Arc::new(tokio::sync::Semaphore::new(config.max_watches)),
             read_places: Arc::new(tokio::sync::Semaphore::new(config.readers)),
             readers: Quota::new(1),
             config,

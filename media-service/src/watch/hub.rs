@@ -1,11 +1,13 @@
-//! The streams open on this replica, by user, and what wakes them: the
-//! announcements of `list_changes` on the Postgres channel of that name,
-//! whichever replica made the change; and auth-service's revocations that
-//! may name a stream's token, which poke its guard to recheck it.
+//! The server streams open on this replica, by user and kind, and what
+//! wakes them: announcements on the Postgres channels `list_changes` (a
+//! user's list changed) and `import_jobs` (one of a user's imports moved
+//! on), whichever replica made the change; and auth-service's revocations
+//! that may name a stream's token, which poke its guard to recheck it.
 
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
+    time::Duration,
 };
 
 use completionist_common::db::Heard;
@@ -13,10 +15,66 @@ use completionist_proto::auth::revocation::Scope;
 use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
-use crate::{app::Caller, config::WatchConfig, error::Error};
+use crate::{
+    app::Caller,
+    config::{StreamLimits, WatchConfig},
+    error::Error,
+};
 
 /// The channel the change log's trigger announces on.
-const CHANNEL: &str = "list_changes";
+const LIST_CHANGES: &str = "list_changes";
+/// The channel import jobs' trigger announces on.
+const IMPORT_JOBS: &str = "import_jobs";
+/// How long the rechecks the revocation feed's return calls for are
+/// spread over, so that thousands of streams do not ask auth-service at
+/// the same moment.
+const RECHECK_SPREAD: Duration = Duration::from_secs(5);
+/// The steps of that spread.
+const RECHECK_STEPS: u32 = 50;
+
+/// What a stream carries, each kind bounded on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StreamKind {
+    /// WatchListEntries.
+    ListEntries,
+    /// WatchImport.
+    Import,
+    /// ExportList.
+    Export,
+}
+
+impl StreamKind {
+    const COUNT: usize = 3;
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn limits(self, config: &WatchConfig) -> StreamLimits {
+        match self {
+            Self::ListEntries => config.list_streams,
+            Self::Import => config.import_streams,
+            Self::Export => config.export_streams,
+        }
+    }
+
+    fn refusals(self) -> (&'static str, &'static str) {
+        match self {
+            Self::ListEntries => (
+                "this server has as many list streams open as it takes; try again shortly",
+                "you have as many list streams open as one user may; close one first",
+            ),
+            Self::Import => (
+                "this server has as many imports watched as it takes; try again shortly",
+                "you are watching as many imports as one user may; close one first",
+            ),
+            Self::Export => (
+                "this server is writing as many exports as it takes; try again shortly",
+                "you have as many exports under way as one user may; wait for one to finish",
+            ),
+        }
+    }
+}
 
 pub(crate) struct Hub {
     pub(crate) config: WatchConfig,
@@ -30,20 +88,20 @@ pub(crate) struct Hub {
 
 #[derive(Default)]
 struct Streams {
-    users: HashMap<Uuid, Watched>,
+    users: HashMap<Uuid, UserStreams>,
     /// Every open stream's token, by stream.
-    guards: HashMap<u64, Guarded>,
+    tokens: HashMap<u64, StreamToken>,
     next_id: u64,
-    open: usize,
+    open: [usize; StreamKind::COUNT],
 }
 
 /// The token a stream was opened with, as revocations name it.
-struct Guarded {
+struct StreamToken {
     caller: Caller,
     poke: Arc<Notify>,
 }
 
-impl Guarded {
+impl StreamToken {
     fn named_by(&self, scope: &Scope) -> bool {
         let named = |id: &str, ours: Uuid| Uuid::parse_str(id).map_or(true, |id| id == ours);
         match scope {
@@ -57,10 +115,12 @@ impl Guarded {
 }
 
 /// A user with streams open here.
-struct Watched {
-    streams: usize,
+struct UserStreams {
+    open: [usize; StreamKind::COUNT],
     /// Bumped whenever the user's list may have changed.
-    changes: watch::Sender<u64>,
+    list: watch::Sender<u64>,
+    /// Bumped whenever one of the user's imports may have moved on.
+    imports: watch::Sender<u64>,
 }
 
 impl Hub {
@@ -73,62 +133,72 @@ impl Hub {
         })
     }
 
-    /// Counts a new stream of `caller` in, within the limits.
-    pub(crate) fn open(self: &Arc<Self>, caller: Caller) -> Result<Subscription, Error> {
+    /// Counts a new stream of `kind` of `caller` in, within its limits.
+    pub(crate) fn open(
+        self: &Arc<Self>,
+        kind: StreamKind,
+        caller: Caller,
+    ) -> Result<Subscription, Error> {
         let user = caller.user_id;
+        let limits = kind.limits(&self.config);
+        let (replica_full, user_full) = kind.refusals();
         let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-        if streams.open >= self.config.max_streams {
-            return Err(Error::TooManyStreams(
-                "this server has as many streams open as it takes; try again shortly",
-            ));
+        if streams.open[kind.index()] >= limits.per_replica {
+            return Err(Error::TooManyStreams(replica_full));
         }
-        let watched = streams.users.entry(user).or_insert_with(|| Watched {
-            streams: 0,
-            changes: watch::Sender::new(0),
+        let mine = streams.users.entry(user).or_insert_with(|| UserStreams {
+            open: [0; StreamKind::COUNT],
+            list: watch::Sender::new(0),
+            imports: watch::Sender::new(0),
         });
-        if watched.streams >= self.config.max_streams_per_user {
-            return Err(Error::TooManyStreams(
-                "you have as many streams open as one user may; close one first",
-            ));
+        if mine.open[kind.index()] >= limits.per_user {
+            if mine.open == [0; StreamKind::COUNT] {
+                streams.users.remove(&user);
+            }
+            return Err(Error::TooManyStreams(user_full));
         }
-        watched.streams += 1;
-        let changes = watched.changes.subscribe();
-        streams.open += 1;
+        mine.open[kind.index()] += 1;
+        let list = mine.list.subscribe();
+        let imports = mine.imports.subscribe();
+        streams.open[kind.index()] += 1;
         let id = streams.next_id;
         streams.next_id += 1;
         let poke = Arc::new(Notify::new());
-        streams.guards.insert(
+        streams.tokens.insert(
             id,
-            Guarded {
+            StreamToken {
                 caller,
                 poke: poke.clone(),
             },
         );
         Ok(Subscription {
-            changes,
+            list,
+            imports,
             poked: poke,
+            caller,
             hub: self.clone(),
-            user,
+            kind,
             id,
         })
     }
 
-    fn close(&self, user: Uuid, id: u64) {
+    fn close(&self, user: Uuid, kind: StreamKind, id: u64) {
         let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-        streams.guards.remove(&id);
-        if let Some(watched) = streams.users.get_mut(&user) {
-            watched.streams -= 1;
-            if watched.streams == 0 {
+        streams.tokens.remove(&id);
+        if let Some(mine) = streams.users.get_mut(&user) {
+            mine.open[kind.index()] -= 1;
+            if mine.open == [0; StreamKind::COUNT] {
                 streams.users.remove(&user);
             }
-            streams.open -= 1;
+            streams.open[kind.index()] -= 1;
         }
     }
 
     /// Streams open here now.
     #[cfg(test)]
     fn open_streams(&self) -> usize {
-        self.streams.lock().unwrap_or_else(|e| e.into_inner()).open
+        let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        streams.open.iter().sum()
     }
 
     /// Wakes the streams an announcement concerns: the named user's, or
@@ -136,12 +206,20 @@ impl Hub {
     fn heard(&self, heard: Heard) {
         let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
         let users = &streams.users;
-        let wake = |watched: &Watched| watched.changes.send_modify(|n| *n = n.wrapping_add(1));
+        let wake = |news: &watch::Sender<u64>| news.send_modify(|n| *n = n.wrapping_add(1));
         match heard {
-            Heard::Listening => users.values().for_each(wake),
-            Heard::Payload(user) => {
-                if let Some(watched) = Uuid::parse_str(&user).ok().and_then(|u| users.get(&u)) {
-                    wake(watched);
+            Heard::Listening => users.values().for_each(|mine| {
+                wake(&mine.list);
+                wake(&mine.imports);
+            }),
+            Heard::Payload { channel, payload } => {
+                let Some(mine) = Uuid::parse_str(&payload).ok().and_then(|u| users.get(&u)) else {
+                    return;
+                };
+                match channel.as_str() {
+                    LIST_CHANGES => wake(&mine.list),
+                    IMPORT_JOBS => wake(&mine.imports),
+                    _ => {}
                 }
             }
         }
@@ -149,7 +227,10 @@ impl Hub {
 
     /// Listens for announcements until dropped.
     pub(crate) async fn listen(self: Arc<Self>, database_url: String) {
-        completionist_common::db::listen(&database_url, CHANNEL, |heard| self.heard(heard)).await;
+        completionist_common::db::listen(&database_url, &[LIST_CHANGES, IMPORT_JOBS], |heard| {
+            self.heard(heard)
+        })
+        .await;
     }
 
     /// Pokes the guards of the streams whose token a revocation may name
@@ -157,9 +238,9 @@ impl Hub {
     pub(crate) fn revoked(&self, scope: Option<&Scope>) -> usize {
         let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
         let mut poked = 0;
-        for guarded in streams.guards.values() {
-            if scope.is_none_or(|scope| guarded.named_by(scope)) {
-                guarded.poke.notify_one();
+        for token in streams.tokens.values() {
+            if scope.is_none_or(|scope| token.named_by(scope)) {
+                token.poke.notify_one();
                 poked += 1;
             }
         }
@@ -177,11 +258,18 @@ impl Hub {
     }
 
     /// The revocation feed came up or went down. Coming up, every guard
-    /// rechecks once: revocations made while it was down were not fed.
+    /// rechecks once, as revocations made while it was down were not fed:
+    /// a few at a time over [`RECHECK_SPREAD`], not all at once.
     pub(crate) fn set_fed(&self, fed: bool) {
         self.fed.send_replace(fed);
         if fed {
-            self.revoked(None);
+            let pokes: Vec<Arc<Notify>> = {
+                let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+                streams.tokens.values().map(|t| t.poke.clone()).collect()
+            };
+            if !pokes.is_empty() {
+                tokio::spawn(poke_over(pokes, RECHECK_SPREAD));
+            }
         }
     }
 
@@ -200,20 +288,33 @@ impl Hub {
     }
 }
 
-/// One open stream, woken when its user's list may have changed, its
-/// guard poked when its token may have been revoked. Counted out when
-/// dropped.
+/// Pokes `pokes` in [`RECHECK_STEPS`] even groups over `spread`, the
+/// first group at once.
+async fn poke_over(pokes: Vec<Arc<Notify>>, spread: Duration) {
+    let per_step = pokes.len().div_ceil(RECHECK_STEPS as usize);
+    let mut steps = tokio::time::interval(spread / RECHECK_STEPS);
+    for group in pokes.chunks(per_step) {
+        steps.tick().await;
+        group.iter().for_each(|poke| poke.notify_one());
+    }
+}
+
+/// One open stream, woken when its user's list or imports may have
+/// changed, its guard poked when its token may have been revoked. Counted
+/// out when dropped.
 pub(crate) struct Subscription {
-    pub(crate) changes: watch::Receiver<u64>,
+    pub(crate) list: watch::Receiver<u64>,
+    pub(crate) imports: watch::Receiver<u64>,
     pub(crate) poked: Arc<Notify>,
+    pub(crate) caller: Caller,
     hub: Arc<Hub>,
-    user: Uuid,
+    kind: StreamKind,
     id: u64,
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.hub.close(self.user, self.id);
+        self.hub.close(self.caller.user_id, self.kind, self.id);
     }
 }
 
@@ -221,20 +322,32 @@ impl Drop for Subscription {
 mod tests {
     use std::time::Duration;
 
+    use futures_util::FutureExt;
+
     use super::*;
+
+    fn limits(per_replica: usize, per_user: usize) -> StreamLimits {
+        StreamLimits {
+            per_replica,
+            per_user,
+        }
+    }
 
     fn hub(max_streams: usize, max_streams_per_user: usize) -> Arc<Hub> {
         Hub::new(WatchConfig {
             heartbeat: Duration::from_secs(1),
             retention: Duration::from_secs(1),
-            max_streams,
-            max_streams_per_user,
+            list_streams: limits(max_streams, max_streams_per_user),
+            import_streams: limits(max_streams, max_streams_per_user),
+            export_streams: limits(1, 1),
             slow_consumer: Duration::from_secs(1),
             recheck: Duration::from_secs(1),
             fed_recheck: Duration::from_secs(1),
             prune_interval: Duration::from_secs(1),
         })
     }
+
+    const LIST: StreamKind = StreamKind::ListEntries;
 
     #[tokio::test]
     async fn stopping_is_heard_by_every_waiter() {
@@ -261,35 +374,62 @@ mod tests {
     fn streams_are_bounded_per_user_and_in_all() {
         let hub = hub(3, 2);
         let (ada, bob, cy) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        let first = hub.open(caller(ada)).unwrap();
-        let _second = hub.open(caller(ada)).unwrap();
+        let first = hub.open(LIST, caller(ada)).unwrap();
+        let _second = hub.open(LIST, caller(ada)).unwrap();
         assert!(matches!(
-            hub.open(caller(ada)),
+            hub.open(LIST, caller(ada)),
             Err(Error::TooManyStreams(_))
         ));
-        let _third = hub.open(caller(bob)).unwrap();
+        let _third = hub.open(LIST, caller(bob)).unwrap();
         assert!(matches!(
-            hub.open(caller(cy)),
+            hub.open(LIST, caller(cy)),
             Err(Error::TooManyStreams(_))
         ));
         drop(first);
         assert_eq!(hub.open_streams(), 2);
-        let _again = hub.open(caller(cy)).unwrap();
+        let _again = hub.open(LIST, caller(cy)).unwrap();
     }
 
     #[test]
-    fn announcements_wake_their_users_streams_only() {
+    fn each_kind_is_bounded_on_its_own() {
+        let hub = hub(2, 2);
+        let ada = Uuid::now_v7();
+        let _lists = [hub.open(LIST, caller(ada)), hub.open(LIST, caller(ada))];
+        let _imports = [
+            hub.open(StreamKind::Import, caller(ada)).unwrap(),
+            hub.open(StreamKind::Import, caller(ada)).unwrap(),
+        ];
+        let export = hub.open(StreamKind::Export, caller(ada)).unwrap();
+        let Err(Error::TooManyStreams(why)) = hub.open(StreamKind::Export, caller(ada)) else {
+            panic!("a second export was let in");
+        };
+        assert!(why.contains("export"), "{why}");
+        drop(export);
+        hub.open(StreamKind::Export, caller(ada)).unwrap();
+    }
+
+    #[test]
+    fn announcements_wake_their_users_streams_of_their_channel_only() {
         let hub = hub(10, 10);
         let (ada, bob) = (Uuid::now_v7(), Uuid::now_v7());
-        let mut a = hub.open(caller(ada)).unwrap();
-        let b = hub.open(caller(bob)).unwrap();
-        hub.heard(Heard::Payload(ada.to_string()));
-        hub.heard(Heard::Payload("not a uuid".into()));
-        assert!(a.changes.has_changed().unwrap());
-        assert!(!b.changes.has_changed().unwrap());
-        a.changes.borrow_and_update();
+        let mut a = hub.open(LIST, caller(ada)).unwrap();
+        let b = hub.open(LIST, caller(bob)).unwrap();
+        let heard = |channel: &str, payload: String| Heard::Payload {
+            channel: channel.into(),
+            payload,
+        };
+        hub.heard(heard(LIST_CHANGES, ada.to_string()));
+        hub.heard(heard(LIST_CHANGES, "not a uuid".into()));
+        assert!(a.list.has_changed().unwrap());
+        assert!(!a.imports.has_changed().unwrap());
+        assert!(!b.list.has_changed().unwrap());
+        a.list.borrow_and_update();
+        hub.heard(heard(IMPORT_JOBS, ada.to_string()));
+        assert!(a.imports.has_changed().unwrap() && !a.list.has_changed().unwrap());
+        a.imports.borrow_and_update();
         hub.heard(Heard::Listening);
-        assert!(a.changes.has_changed().unwrap() && b.changes.has_changed().unwrap());
+        assert!(a.list.has_changed().unwrap() && b.list.has_changed().unwrap());
+        assert!(a.imports.has_changed().unwrap());
         drop((a, b));
         assert_eq!(hub.open_streams(), 0);
     }
@@ -300,7 +440,11 @@ mod tests {
         let (ada, bob) = (caller(Uuid::now_v7()), caller(Uuid::now_v7()));
         let mut ada_too = caller(ada.user_id);
         ada_too.session_id = ada.session_id;
-        let _streams = [hub.open(ada), hub.open(ada_too), hub.open(bob)];
+        let _streams = [
+            hub.open(LIST, ada),
+            hub.open(StreamKind::Import, ada_too),
+            hub.open(LIST, bob),
+        ];
         let id = |id: Uuid| id.to_string();
         assert_eq!(hub.revoked(Some(&Scope::TokenId(id(ada.token_id)))), 1);
         assert_eq!(hub.revoked(Some(&Scope::SessionId(id(ada.session_id)))), 2);
@@ -313,20 +457,37 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_poke_waits_for_its_guard_and_the_feed_coming_up_pokes_all() {
+    async fn a_poke_waits_for_its_guard() {
         let hub = hub(10, 10);
         let ada = caller(Uuid::now_v7());
-        let stream = hub.open(ada).unwrap();
+        let stream = hub.open(LIST, ada).unwrap();
         hub.revoked(Some(&Scope::TokenId(ada.token_id.to_string())));
         // Poked while the guard was busy: it finds the poke when it waits.
         stream.poked.notified().await;
+        drop(stream);
+        assert_eq!(hub.revoked(None), 0, "closed streams are forgotten");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_feed_coming_back_pokes_every_stream_spread_over_seconds() {
+        let hub = hub(2000, 2000);
+        let ada = caller(Uuid::now_v7());
+        let streams: Vec<Subscription> = (0..1000).map(|_| hub.open(LIST, ada).unwrap()).collect();
+        let poked = |streams: &[Subscription]| {
+            streams
+                .iter()
+                .filter(|s| s.poked.notified().now_or_never().is_some())
+                .count()
+        };
         assert!(!hub.is_fed());
         hub.set_fed(true);
         assert!(hub.is_fed());
-        stream.poked.notified().await;
+        tokio::task::yield_now().await;
+        let at_once = poked(&streams);
+        assert!(at_once <= 1000 / 50, "{at_once} guards asked at once");
+        tokio::time::sleep(RECHECK_SPREAD).await;
+        assert_eq!(at_once + poked(&streams), 1000, "every guard rechecks once");
         hub.set_fed(false);
         assert!(!hub.is_fed());
-        drop(stream);
-        assert_eq!(hub.revoked(None), 0, "closed streams are forgotten");
     }
 }

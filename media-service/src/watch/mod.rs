@@ -9,9 +9,13 @@
 //! cannot disagree, and a stream that falls behind holds no memory: its
 //! backlog stays in Postgres.
 //!
-//! Each stream's guard ends it when its token expires or is revoked;
-//! auth-service feeds revocations as they happen (`revocations`).
+//! Every server stream of the service (this one, WatchImport, ExportList)
+//! runs the same guarded way (`guarded`): bounded per user and replica,
+//! cut off when its client stops reading, ended when its token expires or
+//! is revoked (auth-service feeds revocations as they happen:
+//! `revocations`).
 
+mod guarded;
 mod history;
 mod hub;
 mod outbox;
@@ -23,7 +27,11 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub(crate) use self::{
-    history::prune_history, hub::Hub, outbox::Outbox, revocations::follow_revocations,
+    guarded::{Live, Topic, Waited, open as open_stream},
+    history::prune_history,
+    hub::{Hub, StreamKind},
+    outbox::Outbox,
+    revocations::follow_revocations,
     stream::watch_list_entries,
 };
 use crate::domain::Entry;

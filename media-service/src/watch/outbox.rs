@@ -14,15 +14,14 @@ use futures_util::Stream;
 use tokio::sync::{mpsc, oneshot};
 use tonic::Status;
 
-/// Both ends: the task writes to the [`Outlet`], tonic reads the [`Outbox`].
-pub(crate) fn outbox<T>(capacity: usize) -> (Outlet<T>, Outbox<T>) {
+/// Every end: the task writes to the [`Outlet`] and may end the stream
+/// with a status through the [`Ending`]; tonic reads the [`Outbox`].
+pub(crate) fn outbox<T>(capacity: usize) -> (Outlet<T>, Ending, Outbox<T>) {
     let (messages, queued) = mpsc::channel(capacity);
     let (end, ended) = oneshot::channel();
     (
-        Outlet {
-            messages,
-            end: Some(end),
-        },
+        Outlet { messages },
+        Ending(end),
         Outbox {
             queued,
             ended: Some(ended),
@@ -42,7 +41,17 @@ pub(crate) enum Refused {
 
 pub(crate) struct Outlet<T> {
     messages: mpsc::Sender<T>,
-    end: Option<oneshot::Sender<Status>>,
+}
+
+/// How a stream ends with a status; dropped unused, it ends well once its
+/// messages are read.
+pub(crate) struct Ending(oneshot::Sender<Status>);
+
+impl Ending {
+    /// Ends the stream with `status`, ahead of any message still queued.
+    pub(crate) fn finish(self, status: Status) {
+        let _ = self.0.send(status);
+    }
 }
 
 impl<T> Outlet<T> {
@@ -59,13 +68,6 @@ impl<T> Outlet<T> {
     pub(crate) async fn closed(&self) {
         self.messages.closed().await;
     }
-
-    /// Ends the stream with `status`, ahead of any message still queued.
-    pub(crate) fn finish(mut self, status: Status) {
-        if let Some(end) = self.end.take() {
-            let _ = end.send(status);
-        }
-    }
 }
 
 pub(crate) struct Outbox<T> {
@@ -75,21 +77,15 @@ pub(crate) struct Outbox<T> {
 }
 
 impl<T> Outbox<T> {
-    /// The final status, if one was sent.
-    fn poll_end(&mut self, cx: &mut Context<'_>) -> Option<Status> {
-        let ended = self.ended.as_mut()?;
-        match Pin::new(ended).poll(cx) {
-            Poll::Ready(Ok(status)) => {
-                self.ended = None;
-                self.done = true;
-                Some(status)
-            }
-            Poll::Ready(Err(_)) => {
-                self.ended = None;
-                None
-            }
-            Poll::Pending => None,
-        }
+    /// The final status once it was sent (`Some`), or the ending dropped
+    /// unused (`None`).
+    fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<Option<Status>> {
+        let Some(ended) = self.ended.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let status = std::task::ready!(Pin::new(ended).poll(cx)).ok();
+        self.ended = None;
+        Poll::Ready(status)
     }
 }
 
@@ -101,14 +97,16 @@ impl<T> Stream for Outbox<T> {
         if this.done {
             return Poll::Ready(None);
         }
-        if let Some(status) = this.poll_end(cx) {
+        if let Poll::Ready(Some(status)) = this.poll_end(cx) {
+            this.done = true;
             return Poll::Ready(Some(Err(status)));
         }
         match this.queued.poll_recv(cx) {
             Poll::Ready(Some(message)) => Poll::Ready(Some(Ok(message))),
-            // The outlet is gone: its status, if it sent one, is ready now.
+            // The outlet is gone: the stream ends as its ending says, once
+            // it says (the outlet may go first).
             Poll::Ready(None) => {
-                let status = this.poll_end(cx);
+                let status = std::task::ready!(this.poll_end(cx));
                 this.done = true;
                 Poll::Ready(status.map(Err))
             }
@@ -119,7 +117,7 @@ impl<T> Stream for Outbox<T> {
 
 #[cfg(test)]
 mod tests {
-    use futures_util::StreamExt;
+    use futures_util::{FutureExt, StreamExt};
     use tonic::Code;
 
     use super::*;
@@ -128,10 +126,10 @@ mod tests {
 
     #[tokio::test]
     async fn messages_then_the_end() {
-        let (outlet, mut outbox) = outbox(4);
+        let (outlet, ending, mut outbox) = outbox(4);
         outlet.send(1, PATIENCE).await.unwrap();
         outlet.send(2, PATIENCE).await.unwrap();
-        drop(outlet);
+        drop((outlet, ending));
         assert_eq!(outbox.next().await.unwrap().unwrap(), 1);
         assert_eq!(outbox.next().await.unwrap().unwrap(), 2);
         assert!(outbox.next().await.is_none());
@@ -139,17 +137,31 @@ mod tests {
 
     #[tokio::test]
     async fn the_final_status_goes_ahead_of_unread_messages() {
-        let (outlet, mut outbox) = outbox(4);
+        let (outlet, ending, mut outbox) = outbox(4);
         outlet.send(1, PATIENCE).await.unwrap();
-        outlet.finish(Status::unavailable("bye"));
+        ending.finish(Status::unavailable("bye"));
         let end = outbox.next().await.unwrap().unwrap_err();
         assert_eq!(end.code(), Code::Unavailable);
         assert!(outbox.next().await.is_none());
     }
 
     #[tokio::test]
+    async fn a_status_sent_after_the_outlet_went_still_ends_the_stream() {
+        let (outlet, ending, mut outbox) = outbox::<u8>(4);
+        drop(outlet);
+        assert!(
+            outbox.next().now_or_never().is_none(),
+            "waits for its ending"
+        );
+        ending.finish(Status::unauthenticated("expired"));
+        let end = outbox.next().await.unwrap().unwrap_err();
+        assert_eq!(end.code(), Code::Unauthenticated);
+        assert!(outbox.next().await.is_none());
+    }
+
+    #[tokio::test]
     async fn a_full_outbox_refuses_after_its_patience_and_a_gone_client_at_once() {
-        let (outlet, outbox) = outbox(1);
+        let (outlet, _ending, outbox) = outbox(1);
         outlet.send(1, PATIENCE).await.unwrap();
         assert_eq!(outlet.send(2, PATIENCE).await, Err(Refused::Slow));
         drop(outbox);

@@ -1,34 +1,23 @@
-//! WatchListEntries: one task per stream, reading its user's history from
-//! its own position, while a guard checks the stream's token.
+//! WatchListEntries: one guarded stream (see `guarded`) per call, reading
+//! its user's history from its own position.
 
-use std::time::Duration;
-
-use completionist_common::{authn, db as common_db, request_id};
+use completionist_common::db as common_db;
 use completionist_proto::media as pb;
 use pb::watch_list_entries_response::Event;
-use tokio::{sync::Notify, time::Instant};
-use tonic::{Request, Status};
+use tonic::Request;
 use uuid::Uuid;
 
 use super::{
     Change,
-    hub::Subscription,
-    outbox::{Outbox, Outlet, Refused, outbox},
+    guarded::{self, Live, Topic, Waited},
+    hub::StreamKind,
+    outbox::Outbox,
     token,
 };
-use crate::{
-    app::{App, Caller},
-    auth, db,
-    error::Error,
-};
+use crate::{app::App, db, error::Error};
 
-/// Messages a stream may have queued for its client.
-const QUEUE: usize = 64;
 /// Changes read per query.
 const READ: i64 = 256;
-/// Token rechecks that may fail in a row (auth-service briefly away)
-/// before the stream ends UNAVAILABLE.
-const RECHECK_FAILURES: u32 = 2;
 
 type Response = pb::WatchListEntriesResponse;
 
@@ -37,17 +26,15 @@ pub(crate) async fn watch_list_entries(
     app: &App,
     request: Request<pb::WatchListEntriesRequest>,
 ) -> Result<Outbox<Response>, Error> {
-    let caller = Caller::of(&request)?;
-    let token = authn::bearer_token(&request.metadata().clone().into_headers())?.to_owned();
-    let pb::WatchListEntriesRequest { resume_token } = request.into_inner();
-    let resume = token::decode(&resume_token).map_err(|why| Error::invalid("resume_token", why))?;
     // Counted in before the history is read, so no change falls between;
     // and before the guard's first check, so no revocation does.
-    let subscription = app.watch.open(caller)?;
-    let poked = subscription.poked.clone();
+    let opening = guarded::open(app, StreamKind::ListEntries, &request)?;
+    let user = opening.caller().user_id;
+    let pb::WatchListEntriesRequest { resume_token } = request.into_inner();
+    let resume = token::decode(&resume_token).map_err(|why| Error::invalid("resume_token", why))?;
     let head = {
         let mut conn = common_db::conn(&app.pool).await?;
-        db::changes::head(&mut conn, caller.user_id).await?
+        db::changes::head(&mut conn, user).await?
     };
     let start = match resume {
         None => head.seq,
@@ -56,54 +43,40 @@ pub(crate) async fn watch_list_entries(
         }
         Some(seq) => seq,
     };
-    let (outlet, outbox) = outbox(QUEUE);
-    let mut stream = Stream {
-        app: app.clone(),
-        user: caller.user_id,
-        subscription,
-        last: start,
-        quiet_since: Instant::now(),
-    };
-    let app = app.clone();
-    let task = request_id::carry(async move {
-        let ended = tokio::select! {
-            ended = stream.follow(&outlet) => ended,
-            refused = guard(&app, &token, caller, &poked) => Err(refused),
-            () = app.watch.stopped() => Err(Error::ShuttingDown),
-        };
-        if let Err(error) = ended {
-            outlet.finish(Status::from(error));
+    let own = app.clone();
+    Ok(opening.run(app, move |live| {
+        ListStream {
+            app: own,
+            user,
+            live,
+            last: start,
         }
-    });
-    tokio::spawn(task);
-    Ok(outbox)
+        .follow()
+    }))
 }
 
-struct Stream {
+struct ListStream {
     app: App,
     user: Uuid,
-    subscription: Subscription,
+    live: Live<Response>,
     /// The number of the last change sent (or where the stream started).
     last: i64,
-    /// When the last message went out.
-    quiet_since: Instant,
 }
 
-impl Stream {
+impl ListStream {
     /// Sends the start, then every change as it comes, with heartbeats in
     /// the quiet; `Ok` when the client has gone.
-    async fn follow(&mut self, outlet: &Outlet<Response>) -> Result<(), Error> {
-        let heartbeat = self.app.watch.config.heartbeat;
+    async fn follow(mut self) -> Result<(), Error> {
         let started = pb::WatchStarted {
-            heartbeat_interval_seconds: i32::try_from(heartbeat.as_secs().max(1))
+            heartbeat_interval_seconds: i32::try_from(self.live.heartbeat().as_secs().max(1))
                 .unwrap_or(i32::MAX),
         };
-        if !self.send(outlet, Event::Started(started)).await? {
+        if !self.send(Event::Started(started)).await? {
             return Ok(());
         }
         loop {
-            self.subscription.changes.borrow_and_update();
-            // Boxed, as the token check below: a stream spends its life
+            self.live.seen(Topic::List);
+            // Boxed, as the guard's token check: a stream spends its life
             // waiting, and its task should not carry a query's state
             // while it does (about 1,000 streams per 10 MiB otherwise).
             let changes = Box::pin(read(&self.app, self.user, self.last)).await?;
@@ -111,44 +84,34 @@ impl Stream {
             let more = changes.len() as i64 == READ;
             for change in changes {
                 self.last = change.seq;
-                if !self
-                    .send(outlet, Event::Change(Box::new(change.into())))
-                    .await?
-                {
+                if !self.send(Event::Change(Box::new(change.into()))).await? {
                     return Ok(());
                 }
             }
             if more {
                 continue;
             }
-            tokio::select! {
-                _ = self.subscription.changes.changed() => {}
-                () = tokio::time::sleep_until(self.quiet_since + heartbeat) => {
-                    if !self.send(outlet, Event::Heartbeat(pb::WatchHeartbeat {})).await? {
+            match self.live.wait(Topic::List).await {
+                Waited::News => {}
+                Waited::Quiet => {
+                    if !self.send(Event::Heartbeat(pb::WatchHeartbeat {})).await? {
                         return Ok(());
                     }
                 }
-                () = outlet.closed() => return Ok(()),
+                Waited::Gone => return Ok(()),
             }
         }
     }
 
     /// Sends one message with the stream's position; `false` when the
     /// client has gone.
-    async fn send(&mut self, outlet: &Outlet<Response>, event: Event) -> Result<bool, Error> {
-        let message = Response {
-            resume_token: token::encode(self.last),
-            event: Some(event),
-        };
-        let patience = self.app.watch.config.slow_consumer;
-        match outlet.send(message, patience).await {
-            Ok(()) => {
-                self.quiet_since = Instant::now();
-                Ok(true)
-            }
-            Err(Refused::Gone) => Ok(false),
-            Err(Refused::Slow) => Err(Error::SlowConsumer),
-        }
+    async fn send(&mut self, event: Event) -> Result<bool, Error> {
+        self.live
+            .send(Response {
+                resume_token: token::encode(self.last),
+                event: Some(event),
+            })
+            .await
     }
 }
 
@@ -165,61 +128,6 @@ fn follows(last: i64, changes: &[Change]) -> Result<(), Error> {
     match changes.first() {
         Some(first) if first.seq != last + 1 => Err(Error::ResumeTokenExpired),
         _ => Ok(()),
-    }
-}
-
-/// Completes with the refusal once the stream's token is no longer good:
-/// at its expiry, or when auth-service says it was revoked. It asks at
-/// once (the token was checked up to a cache's lifetime ago), whenever a
-/// revocation may name the token (`poked`), and `recheck` after the last
-/// time it asked while the revocation feed is down, `fed_recheck` while it
-/// is up. It sleeps until then: a thousand quiet streams wake a few dozen
-/// times a second, not a few thousand.
-async fn guard(app: &App, token: &str, caller: Caller, poked: &Notify) -> Error {
-    let config = &app.watch.config;
-    let left = (caller.token_expires_at - chrono::Utc::now())
-        .to_std()
-        .unwrap_or(Duration::ZERO);
-    let expiry = tokio::time::sleep(left);
-    tokio::pin!(expiry);
-    let mut feed = app.watch.feed();
-    let mut failures = 0;
-    let mut now = true;
-    let mut asked = Instant::now();
-    loop {
-        if !now {
-            let every = if *feed.borrow_and_update() {
-                config.fed_recheck
-            } else {
-                config.recheck
-            };
-            tokio::select! {
-                () = &mut expiry => return auth::expired(),
-                () = poked.notified() => now = true,
-                () = tokio::time::sleep_until(asked + every) => {}
-                // The feed went down (or up): wait again, the new interval
-                // counted from the last time it asked.
-                Ok(()) = feed.changed() => continue,
-            }
-        }
-        asked = Instant::now();
-        // Boxed: a stream spends its life waiting, and its task should
-        // not carry a call's state while it does.
-        let answer = if std::mem::take(&mut now) {
-            Box::pin(app.auth.recheck_now(token)).await
-        } else {
-            Box::pin(app.auth.recheck(token)).await
-        };
-        match answer {
-            Ok(_) => failures = 0,
-            Err(refused @ Error::Unauthenticated { .. }) => return refused,
-            Err(unavailable) => {
-                failures += 1;
-                if failures >= RECHECK_FAILURES {
-                    return unavailable;
-                }
-            }
-        }
     }
 }
 

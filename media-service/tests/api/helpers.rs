@@ -33,7 +33,6 @@ pub(crate) struct Options {
     pub max_connections: u32,
     pub import_max_bytes: usize,
     pub import_max_unpacked_bytes: u64,
-    pub import_max_watches: usize,
     pub import_max_rows: usize,
     /// Adjusts media-service's configuration last.
     pub media: fn(&mut Config),
@@ -50,7 +49,6 @@ impl Default for Options {
             max_connections: 16,
             import_max_bytes: 64 << 20,
             import_max_unpacked_bytes: 256 << 20,
-            import_max_watches: 256,
             import_max_rows: 100_000,
             media: |_| {},
             auth_env: &[],
@@ -98,7 +96,6 @@ impl TestApp {
         config.pool.max_connections = options.max_connections;
         config.imports.max_bytes = options.import_max_bytes;
         config.imports.max_unpacked_bytes = options.import_max_unpacked_bytes;
-        config.imports.max_watches = options.import_max_watches;
         config.imports.max_rows = options.import_max_rows;
         (options.media)(&mut config);
         let media_config = config.clone();

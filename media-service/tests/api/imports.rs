@@ -107,6 +107,7 @@ impl TestApp {
                 match message.event.unwrap() {
                     Event::Row(row) => rows.push(row),
                     Event::ImportJob(j) => job = Some(j),
+                    Event::Heartbeat(_) => {}
                 }
             }
         };

@@ -100,7 +100,7 @@ async fn a_file_cannot_dress_up_the_shared_catalog() {
 #[tokio::test]
 async fn watches_are_bounded_and_a_closed_one_frees_its_place() {
     let app = TestApp::spawn_with(Options {
-        import_max_watches: 1,
+        media: |config| config.watch.import_streams.per_replica = 1,
         ..Options::default()
     })
     .await;
@@ -123,7 +123,7 @@ async fn watches_are_bounded_and_a_closed_one_frees_its_place() {
     };
     let mut first = watch().await.unwrap().into_inner();
     first.message().await.unwrap().unwrap();
-    let status = assert_error(watch().await, Code::ResourceExhausted, "TOO_MANY_WATCHES");
+    let status = assert_error(watch().await, Code::ResourceExhausted, "TOO_MANY_STREAMS");
     assert!(status.message().contains("watched"), "{status:?}");
     drop(first);
     let mut reopened = None;

@@ -210,7 +210,7 @@ async fn shutting_down_ends_streams_unavailable_so_clients_reconnect() {
 #[tokio::test]
 async fn streams_are_bounded_per_user_and_a_closed_one_frees_its_place() {
     let app = TestApp::spawn_with(Options {
-        media: |config| config.watch.max_streams_per_user = 2,
+        media: |config| config.watch.list_streams.per_user = 2,
         ..Options::default()
     })
     .await;

@@ -1,0 +1,2 @@
+DROP TRIGGER import_jobs_announce ON import_jobs;
+DROP FUNCTION announce_import_job();
