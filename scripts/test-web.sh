@@ -35,6 +35,10 @@ export AUTH_SERVICE_URL=http://$AUTH_LISTEN_ADDR MEDIA_SERVICE_URL=http://$MEDIA
 export E2E_ALLOWED_ORIGIN=http://127.0.0.1:18081
 export GATEWAY_CORS_ALLOWED_ORIGINS=$E2E_ALLOWED_ORIGIN
 export FAKE_PROVIDERS=1
+# Access tokens of a few seconds and no leeway: the tests live through
+# their expiry and refresh, as a person does over 15 minutes (expiry.spec.ts
+# counts on it).
+export JWT_ACCESS_TTL_SECONDS=${JWT_ACCESS_TTL_SECONDS:-5} JWT_LEEWAY_SECONDS=${JWT_LEEWAY_SECONDS:-0}
 # The tests run auth-service's grant-admin, which reads the same secret.
 ensure_jwt_secret
 export RUST_LOG=${RUST_LOG:-warn}

@@ -1,17 +1,7 @@
 // A MyAnimeList export imported and watched to the end, with a row the
 // import cannot take shown in the per-row report.
 import { expect, test } from "@playwright/test";
-import { checkScreen, register } from "./support";
-
-function malExport(n: number): string {
-  let xml = '<?xml version="1.0" encoding="UTF-8" ?>\n<myanimelist>\n';
-  for (let id = 1; id <= n; id++) {
-    xml += `<anime><series_animedb_id>${id}</series_animedb_id><series_title><![CDATA[Show ${id}]]></series_title><series_type>TV</series_type><series_episodes>12</series_episodes><my_watched_episodes>${id % 12}</my_watched_episodes><my_score>${id % 11}</my_score><my_status>Watching</my_status><my_start_date>0000-00-00</my_start_date><my_finish_date>0000-00-00</my_finish_date><my_times_watched>0</my_times_watched></anime>\n`;
-  }
-  // A row with a status MyAnimeList never writes.
-  xml += `<anime><series_animedb_id>${n + 1}</series_animedb_id><series_title><![CDATA[Broken Row]]></series_title><my_status>Binged</my_status></anime>\n`;
-  return xml + "</myanimelist>\n";
-}
+import { checkScreen, malExport, register } from "./support";
 
 test("a MyAnimeList import is watched to the end with a per-row report", async ({ page }, testInfo) => {
   await register(page, "Importer");

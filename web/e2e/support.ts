@@ -1,5 +1,6 @@
-// Steps the browser tests share: a fresh account, a screenshot of a screen
-// at phone and desktop width, and axe's verdict on it.
+// Steps the browser tests share: a fresh account, something on its list,
+// a file to import, a screenshot of a screen at phone and desktop width,
+// and axe's verdict on it.
 import AxeBuilder from "@axe-core/playwright";
 import { expect, type Page, type TestInfo } from "@playwright/test";
 
@@ -26,6 +27,29 @@ export async function logIn(page: Page, email: string): Promise<void> {
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page.getByRole("heading", { name: "My list" })).toBeVisible();
+}
+
+/** Searches `kind` for `query` and adds the result called `title`; ends on
+ * the search screen. */
+export async function addToList(page: Page, kind: string, query: string, title: string): Promise<void> {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Search" }).click();
+  await page.getByLabel("Kind").selectOption({ label: kind });
+  await page.getByLabel("Title").fill(query);
+  await page.getByRole("button", { name: "Search" }).click();
+  const result = page.getByRole("listitem").filter({ has: page.getByText(title, { exact: true }) });
+  await result.getByRole("button", { name: "Add" }).click();
+  await expect(result.getByRole("button", { name: "On your list" })).toBeDisabled();
+}
+
+/** A MyAnimeList export of `n` shows, and a row the import cannot take. */
+export function malExport(n: number): string {
+  let xml = '<?xml version="1.0" encoding="UTF-8" ?>\n<myanimelist>\n';
+  for (let id = 1; id <= n; id++) {
+    xml += `<anime><series_animedb_id>${id}</series_animedb_id><series_title><![CDATA[Show ${id}]]></series_title><series_type>TV</series_type><series_episodes>12</series_episodes><my_watched_episodes>${id % 12}</my_watched_episodes><my_score>${id % 11}</my_score><my_status>Watching</my_status><my_start_date>0000-00-00</my_start_date><my_finish_date>0000-00-00</my_finish_date><my_times_watched>0</my_times_watched></anime>\n`;
+  }
+  // A row with a status MyAnimeList never writes.
+  xml += `<anime><series_animedb_id>${n + 1}</series_animedb_id><series_title><![CDATA[Broken Row]]></series_title><my_status>Binged</my_status></anime>\n`;
+  return xml + "</myanimelist>\n";
 }
 
 const WIDTHS = { phone: { width: 375, height: 812 }, desktop: { width: 1280, height: 800 } };

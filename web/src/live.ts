@@ -1,12 +1,11 @@
 // Changes to the user's list as they happen anywhere (WatchListEntries):
-// resumes after a dropped connection from the last position, so nothing
-// is missed or repeated; a position too old to resume means refetch.
-import { Code } from "@connectrpc/connect";
+// resumes after a dropped connection or an expired access token from the
+// last position, so nothing is missed or repeated; a position too old to
+// resume means refetch.
 import { useEffect, useRef } from "preact/hooks";
-import { refresh, media } from "./api";
-import { problem } from "./errors";
+import { media } from "./api";
 import type { ListEntryChange } from "./gen/completionist/media/v1/media_pb";
-import { session } from "./session";
+import { follow } from "./streams";
 
 export interface LiveHandlers {
   onChange: (change: ListEntryChange) => void;
@@ -19,47 +18,28 @@ export function useLiveList(handlers: LiveHandlers) {
   latest.current = handlers;
   useEffect(() => {
     const stop = new AbortController();
-    void follow(stop.signal, latest);
+    let resumeToken = "";
+    follow(
+      {
+        open: (signal) => media.watchListEntries({ resumeToken }, { signal }),
+        onMessage(message) {
+          resumeToken = message.resumeToken;
+          if (message.event.case === "change") latest.current.onChange(message.event.value);
+        },
+        onRefusal(p) {
+          if (p.reason !== "RESUME_TOKEN_EXPIRED") return false;
+          resumeToken = "";
+          latest.current.onReset();
+          return true;
+        },
+        endless: true,
+      },
+      stop.signal,
+    ).catch((error: unknown) => {
+      // Refused for good (it never is, short of a bug): the screen still
+      // works, only without changes made elsewhere.
+      console.error("the live list stopped", error);
+    });
     return () => stop.abort();
   }, []);
-}
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-
-async function follow(signal: AbortSignal, handlers: { current: LiveHandlers }) {
-  let resumeToken = "";
-  let retry = 500;
-  while (!signal.aborted && session.signedIn()) {
-    try {
-      for await (const message of media.watchListEntries({ resumeToken }, { signal })) {
-        resumeToken = message.resumeToken;
-        retry = 500;
-        if (message.event.case === "change") handlers.current.onChange(message.event.value);
-      }
-    } catch (error) {
-      if (signal.aborted) return;
-      const p = problem(error);
-      if (p.reason === "RESUME_TOKEN_EXPIRED") {
-        resumeToken = "";
-        handlers.current.onReset();
-        continue;
-      }
-      if (p.code === Code.Unauthenticated) {
-        if (p.reason !== "TOKEN_EXPIRED" || !(await refresh())) {
-          session.clear();
-          return;
-        }
-        continue;
-      }
-      await sleep((p.retryAfter ?? 0) * 1000 + retry, signal);
-      retry = Math.min(retry * 2, 15_000);
-    }
-  }
 }

@@ -1,10 +1,11 @@
 // Moving a whole list in and out: import a file (MyAnimeList, Goodreads,
 // Letterboxd, Trakt, IMDb or our own export) and watch it land row by row;
 // export the list as JSON or CSV and download it.
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { media } from "../api";
 import { describe, problem } from "../errors";
 import { Alert } from "../form";
+import { follow } from "../streams";
 import {
   ConflictPolicy,
   ExportFormat,
@@ -67,6 +68,9 @@ function Import() {
   const [error, setError] = useState("");
   const [fileError, setFileError] = useState("");
   const busy = job !== undefined && (job.state === ImportState.QUEUED || job.state === ImportState.RUNNING);
+  /** Stops watching the job (a new one is watched, or the screen is left). */
+  const watching = useRef<AbortController>();
+  useEffect(() => () => watching.current?.abort(), []);
 
   const start = async (event: Event) => {
     event.preventDefault();
@@ -89,25 +93,30 @@ function Import() {
     }
   };
 
-  /** Follows the job to its end, resuming after the last row seen. */
+  /** Follows the job to its end, resuming after the last row seen (after
+   * a lost connection or an expired token too), until the screen is left. */
   const watch = async (id: string) => {
+    watching.current?.abort();
+    const stop = new AbortController();
+    watching.current = stop;
     let afterRow = 0;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        for await (const message of media.watchImport({ id, afterRow })) {
-          if (message.event.case === "importJob") setJob(message.event.value);
-          if (message.event.case === "row") {
-            const row = message.event.value;
-            afterRow = row.row;
-            setRows((seen) => [...seen, row]);
-          }
-        }
-        return;
-      } catch (e) {
-        const p = problem(e);
-        setError(describe(p));
-        await new Promise((r) => setTimeout(r, (p.retryAfter ?? 1) * 1000));
-      }
+    try {
+      await follow(
+        {
+          open: (signal) => media.watchImport({ id, afterRow }, { signal }),
+          onMessage(message) {
+            if (message.event.case === "importJob") setJob(message.event.value);
+            if (message.event.case === "row") {
+              const row = message.event.value;
+              afterRow = row.row;
+              setRows((seen) => [...seen, row]);
+            }
+          },
+        },
+        stop.signal,
+      );
+    } catch (e) {
+      setError(describe(problem(e)));
     }
   };
 
@@ -228,14 +237,26 @@ function Export() {
     setBusy(true);
     setError("");
     try {
-      const parts: Uint8Array<ArrayBuffer>[] = [];
+      let parts: Uint8Array<ArrayBuffer>[] = [];
       let name = "completionist-export";
       let type = "application/octet-stream";
-      for await (const chunk of media.exportList({ format })) {
-        if (chunk.fileName) name = chunk.fileName;
-        if (chunk.contentType) type = chunk.contentType;
-        parts.push(new Uint8Array(chunk.data));
-      }
+      // An export cannot resume: one that fails (its token expired while
+      // the file was written, say) starts over, a few times at most.
+      const done = await follow(
+        {
+          open(signal) {
+            parts = [];
+            return media.exportList({ format }, { signal });
+          },
+          onMessage(chunk) {
+            if (chunk.fileName) name = chunk.fileName;
+            if (chunk.contentType) type = chunk.contentType;
+            parts.push(new Uint8Array(chunk.data));
+          },
+          tries: 3,
+        },
+      );
+      if (!done) return;
       const url = URL.createObjectURL(new Blob(parts, { type }));
       const link = document.createElement("a");
       link.href = url;
