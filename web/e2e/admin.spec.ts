@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 import { expect, test } from "@playwright/test";
-import { checkScreen, logIn, register } from "./support";
+import { checkScreen, clickAndAnswer, logIn, register } from "./support";
 
 const authService = resolve(import.meta.dirname, "../../target/debug/auth-service");
 
@@ -23,9 +23,13 @@ test("an admin sees and changes the users; a user has no users page", async ({ p
   await expect(row).toBeVisible();
   await checkScreen(page, testInfo, "users");
 
-  // Disabling an account takes effect at once: it can no longer log in.
-  await row.getByRole("checkbox", { name: `${plain} can sign in` }).uncheck();
-  await expect(row.getByRole("checkbox", { name: `${plain} can sign in` })).not.toBeChecked();
+  // Disabling an account asks first; then it takes effect at once: the
+  // account can no longer log in.
+  const canSignIn = row.getByRole("checkbox", { name: `${plain} can sign in` });
+  expect(await clickAndAnswer(page, canSignIn, "no")).toContain(plain);
+  await expect(canSignIn).toBeChecked();
+  expect(await clickAndAnswer(page, canSignIn, "yes")).toContain(plain);
+  await expect(canSignIn).not.toBeChecked();
   await page.getByRole("button", { name: "Log out" }).click();
   await page.getByLabel("Email").fill(plain);
   await page.getByLabel("Password").fill("correct horse battery staple");

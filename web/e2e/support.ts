@@ -2,7 +2,7 @@
 // a file to import, a screenshot of a screen at phone and desktop width,
 // and axe's verdict on it.
 import AxeBuilder from "@axe-core/playwright";
-import { expect, type Page, type TestInfo } from "@playwright/test";
+import { expect, type Dialog, type Locator, type Page, type TestInfo } from "@playwright/test";
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -39,6 +39,23 @@ export async function addToList(page: Page, kind: string, query: string, title: 
   const result = page.getByRole("listitem").filter({ has: page.getByText(title, { exact: true }) });
   await result.getByRole("button", { name: "Add" }).click();
   await expect(result.getByRole("button", { name: "On your list" })).toBeDisabled();
+}
+
+/** Clicks `target`, answers the confirmation it asks for, and returns the
+ * question ("" if none was asked). */
+export async function clickAndAnswer(page: Page, target: Locator, answer: "yes" | "no"): Promise<string> {
+  let question = "";
+  const handle = (dialog: Dialog) => {
+    question = dialog.message();
+    void (answer === "yes" ? dialog.accept() : dialog.dismiss());
+  };
+  page.once("dialog", handle);
+  try {
+    await target.click();
+  } finally {
+    page.off("dialog", handle);
+  }
+  return question;
 }
 
 /** A MyAnimeList export of `n` shows, and a row the import cannot take. */

@@ -12,6 +12,41 @@ import { useLiveList } from "../live";
 
 const camel = (name: string) => name.replace(/_(.)/g, (_, c: string) => c.toUpperCase());
 
+const FIELDS = ["status", "progress", "rating", "notes", "start_date", "finish_date"] as const;
+type FieldName = (typeof FIELDS)[number];
+/** The form's fields as their inputs hold them. */
+type Draft = Partial<Record<FieldName, string>>;
+
+function stored(entry: ListEntry): Record<FieldName, string> {
+  return {
+    status: String(entry.status),
+    progress: String(entry.progress),
+    rating: entry.rating === undefined ? "" : String(entry.rating),
+    notes: entry.notes,
+    start_date: toInput(entry.startDate),
+    finish_date: toInput(entry.finishDate),
+  };
+}
+
+/** A field's input as the request takes it. */
+function parse(name: FieldName, value: string): unknown {
+  switch (name) {
+    case "status":
+      return Number(value);
+    case "progress":
+      return Number(value || 0);
+    case "rating":
+      return value === "" ? undefined : Number(value);
+    case "notes":
+      return value;
+    case "start_date":
+    case "finish_date":
+      return fromInput(value);
+  }
+}
+
+const span = (run: ListEntryRun) => `${toInput(run.startDate) || "?"} – ${toInput(run.finishDate) || "?"}`;
+
 export function Entry() {
   const { params } = useRoute();
   const { route } = useLocation();
@@ -20,6 +55,7 @@ export function Entry() {
   const [runs, setRuns] = useState<ListEntryRun[]>([]);
   const [failed, setFailed] = useState<Problem>();
   const [saved, setSaved] = useState("");
+  const [draft, setDraft] = useState<Draft>({});
 
   const load = async () => {
     try {
@@ -33,7 +69,10 @@ export function Entry() {
       setFailed(problem(e));
     }
   };
-  useEffect(() => void load(), [id]);
+  useEffect(() => {
+    setDraft({});
+    void load();
+  }, [id]);
   useLiveList({
     onChange(change) {
       if (change.listEntryId !== id) return;
@@ -51,31 +90,30 @@ export function Entry() {
   const kind = item?.kind ?? 0;
   const err = (field: string) => failed?.fields[`list_entry.${field}`];
 
-  /** Saves `patch` (the +1 button), or what the form changed: only the
-   * changed fields are sent, so the service's rules still apply to the
-   * rest (completing fills the finish date and progress unless given). */
+  /** What the form shows for each field: the person's unsaved edit, or
+   * the entry as last heard of (a save, a +1, a change made elsewhere). */
+  const value = (name: FieldName) => draft[name] ?? stored(entry)[name];
+  const edit = (name: FieldName) => (event: Event) => {
+    const input = event.currentTarget as HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+    setDraft((d) => ({ ...d, [name]: input.value }));
+  };
+
+  /** Saves `patch` (the +1 button), or the fields edited in the form: only
+   * those are sent, so the service's rules still apply to the rest
+   * (completing fills the finish date and progress unless given). */
   const save = async (event: Event, patch?: Omit<Partial<ListEntry>, "$typeName" | "$unknown">, paths?: string[]) => {
     event.preventDefault();
     let update = patch ?? {};
     let mask = paths ?? [];
+    const edits = draft;
     if (!patch) {
-      const form = new FormData((event.currentTarget as HTMLElement).closest("form")!);
-      const value = (name: string) => String(form.get(name) ?? "");
-      const fields: [string, unknown, boolean][] = [
-        ["status", Number(value("status")), Number(value("status")) !== entry.status],
-        ["progress", Number(value("progress") || 0), Number(value("progress") || 0) !== entry.progress],
-        [
-          "rating",
-          value("rating") === "" ? undefined : Number(value("rating")),
-          value("rating") !== (entry.rating === undefined ? "" : String(entry.rating)),
-        ],
-        ["notes", value("notes"), value("notes") !== entry.notes],
-        ["start_date", fromInput(value("start_date")), value("start_date") !== toInput(entry.startDate)],
-        ["finish_date", fromInput(value("finish_date")), value("finish_date") !== toInput(entry.finishDate)],
-      ];
-      const changed = fields.filter(([, , differs]) => differs);
-      update = Object.fromEntries(changed.map(([name, v]) => [camel(name), v]));
-      mask = changed.map(([name]) => name);
+      const now = stored(entry);
+      for (const name of FIELDS) {
+        const edited = edits[name];
+        if (edited === undefined || edited === now[name]) continue;
+        update = { ...update, [camel(name)]: parse(name, edited) };
+        mask = [...mask, name];
+      }
       if (mask.length === 0) {
         setSaved("Nothing to save.");
         return;
@@ -84,6 +122,15 @@ export function Entry() {
     try {
       const { listEntry } = await media.updateListEntry({ listEntry: { id, ...update }, updateMask: { paths: mask } });
       setEntry(listEntry);
+      // The form now shows the entry saved. Edits made while it was
+      // being saved stay; a +1 replaces a progress typed but not saved.
+      setDraft((d) => {
+        const left = { ...d };
+        for (const name of FIELDS) {
+          if (patch ? mask.includes(name) : left[name] === edits[name]) delete left[name];
+        }
+        return left;
+      });
       setFailed(undefined);
       setSaved("Saved.");
       if (mask.includes("status")) void load();
@@ -94,6 +141,7 @@ export function Entry() {
   };
 
   const remove = async () => {
+    if (!confirm(`Remove ${item?.title ?? "this entry"} from your list, with its progress, notes and runs?`)) return;
     try {
       await media.removeListEntry({ id });
       route("/");
@@ -120,6 +168,7 @@ export function Entry() {
   };
 
   const deleteRun = async (run: ListEntryRun) => {
+    if (!confirm(`Forget the run ${span(run)}?`)) return;
     try {
       await media.deleteListEntryRun({ id: run.id });
       await load();
@@ -140,28 +189,34 @@ export function Entry() {
       <form class="entry-form" onSubmit={(e) => void save(e)} noValidate>
         <div class="field">
           <label for="status">Status</label>
-          <select id="status" name="status" value={entry.status}>
+          <select id="status" name="status" value={value("status")} onChange={edit("status")}>
             {STATUSES.map(([v, name]) => (
               <option value={v}>{name}</option>
             ))}
           </select>
         </div>
         <div class="progress-row">
-          <Field label={`Progress (${unitName(kind, 2)})`} name="progress" type="number" min={0} value={entry.progress} error={err("progress")} />
+          <Field
+            label={`Progress (${unitName(kind, 2)})`}
+            name="progress"
+            type="number"
+            min={0}
+            value={value("progress")}
+            onInput={edit("progress")}
+            error={err("progress")}
+          />
           <button type="button" onClick={(e) => void save(e, { progress: entry.progress + 1 }, ["progress"])}>
             +1
           </button>
         </div>
-        <Field label="Rating (1–10)" name="rating" type="number" min={1} max={10} value={entry.rating ?? ""} error={err("rating")} />
+        <Field label="Rating (1–10)" name="rating" type="number" min={1} max={10} value={value("rating")} onInput={edit("rating")} error={err("rating")} />
         <div class="field">
           <label for="notes">Notes</label>
-          <textarea id="notes" name="notes" rows={4} aria-invalid={err("notes") ? "true" : undefined}>
-            {entry.notes}
-          </textarea>
+          <textarea id="notes" name="notes" rows={4} value={value("notes")} onInput={edit("notes")} aria-invalid={err("notes") ? "true" : undefined} />
           {err("notes") && <p class="field-error">{err("notes")}</p>}
         </div>
-        <Field label="Started" name="start_date" type="date" value={toInput(entry.startDate)} error={err("start_date")} />
-        <Field label="Finished" name="finish_date" type="date" value={toInput(entry.finishDate)} error={err("finish_date")} />
+        <Field label="Started" name="start_date" type="date" value={value("start_date")} onInput={edit("start_date")} error={err("start_date")} />
+        <Field label="Finished" name="finish_date" type="date" value={value("finish_date")} onInput={edit("finish_date")} error={err("finish_date")} />
         <Alert>{failed && Object.keys(failed.fields).length === 0 && describe(failed)}</Alert>
         <p role="status">{saved}</p>
         <button type="submit">Save</button>
@@ -171,7 +226,7 @@ export function Entry() {
         <ul>
           {runs.map((run) => (
             <li>
-              {toInput(run.startDate) || "?"} – {toInput(run.finishDate) || "?"}{" "}
+              {span(run)}{" "}
               <button type="button" class="link" onClick={() => void deleteRun(run)}>
                 Forget this run
               </button>

@@ -67,7 +67,14 @@ export function Users() {
                   type="checkbox"
                   aria-label={`${user.email} can sign in`}
                   checked={!user.disabled}
-                  onChange={(e) => void change({ ...user, disabled: !e.currentTarget.checked }, ["disabled"])}
+                  onChange={(e) => {
+                    const box = e.currentTarget;
+                    if (!box.checked && !confirm(`Stop ${user.email} from signing in? Their sessions end at once.`)) {
+                      box.checked = true;
+                      return;
+                    }
+                    void change({ ...user, disabled: !box.checked }, ["disabled"]);
+                  }}
                 />
               </td>
             </tr>
