@@ -23,7 +23,9 @@ export function List() {
   const [entries, setEntries] = useState<ListEntry[]>([]);
   const [next, setNext] = useState<string | undefined>("");
   const [error, setError] = useState("");
-  const [generation, setGeneration] = useState(0);
+  /** Aborts the loads of the filter and order shown: a page asked for
+   * under the ones before must not land under these. */
+  const [query, setQuery] = useState(() => new AbortController());
   const loading = useRef(false);
   const sentinel = useRef<HTMLDivElement>(null);
 
@@ -31,26 +33,37 @@ export function List() {
     (status === ListStatus.UNSPECIFIED || e.status === status) &&
     (kind === MediaKind.UNSPECIFIED || e.mediaItem?.kind === kind);
 
+  /** Starts the list over from its first page: a new filter or order, or
+   * the live changes' history gone. In the same render as the new filter,
+   * so no load asks for it with the old one's page token. */
+  const startOver = () => {
+    query.abort();
+    setQuery(new AbortController());
+    loading.current = false;
+    setEntries([]);
+    setNext("");
+  };
+  const choose = (set: (value: number) => void) => (event: Event) => {
+    startOver();
+    set(Number((event.currentTarget as HTMLSelectElement).value));
+  };
+
+  const { signal } = query;
   const loadMore = useCallback(async () => {
-    if (loading.current || next === undefined) return;
+    if (signal.aborted || loading.current || next === undefined) return;
     loading.current = true;
     try {
-      const page = await media.listListEntries({ pageSize: PAGE, pageToken: next, status, kind, orderBy: order });
+      const page = await media.listListEntries({ pageSize: PAGE, pageToken: next, status, kind, orderBy: order }, { signal });
+      if (signal.aborted) return;
       setEntries((shown) => [...shown, ...page.listEntries.filter((e) => !shown.some((s) => s.id === e.id))]);
       setNext(page.nextPageToken || undefined);
       setError("");
     } catch (e) {
-      setError(describe(problem(e)));
+      if (!signal.aborted) setError(describe(problem(e)));
     } finally {
-      loading.current = false;
+      if (!signal.aborted) loading.current = false;
     }
-  }, [next, status, kind, order, generation]);
-
-  // A new filter or order starts over.
-  useEffect(() => {
-    setEntries([]);
-    setNext("");
-  }, [status, kind, order, generation]);
+  }, [next, status, kind, order, signal]);
 
   useEffect(() => {
     const target = sentinel.current;
@@ -73,7 +86,7 @@ export function List() {
         return [entry, ...rest];
       });
     },
-    onReset: () => setGeneration((g) => g + 1),
+    onReset: startOver,
   });
 
   const bump = async (entry: ListEntry) => {
@@ -94,7 +107,7 @@ export function List() {
       <div class="filters" role="group" aria-label="Filter and order">
         <label>
           Status
-          <select value={status} onChange={(e) => setStatus(Number(e.currentTarget.value))}>
+          <select value={status} onChange={choose(setStatus)}>
             <option value={ListStatus.UNSPECIFIED}>Any</option>
             {STATUSES.map(([v, name]) => (
               <option value={v}>{name}</option>
@@ -103,7 +116,7 @@ export function List() {
         </label>
         <label>
           Kind
-          <select value={kind} onChange={(e) => setKind(Number(e.currentTarget.value))}>
+          <select value={kind} onChange={choose(setKind)}>
             <option value={MediaKind.UNSPECIFIED}>Any</option>
             {KINDS.map(([v, name]) => (
               <option value={v}>{name}</option>
@@ -112,7 +125,7 @@ export function List() {
         </label>
         <label>
           Order
-          <select value={order} onChange={(e) => setOrder(Number(e.currentTarget.value))}>
+          <select value={order} onChange={choose(setOrder)}>
             {ORDERS.map(([v, name]) => (
               <option value={v}>{name}</option>
             ))}
