@@ -1,6 +1,7 @@
 // Moving a whole list in and out: import a file (MyAnimeList, Goodreads,
 // Letterboxd, Trakt, IMDb or our own export) and watch it land row by row;
 // export the list as JSON or CSV and download it.
+import { Component } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { media } from "../api";
 import { describe, problem } from "../errors";
@@ -71,6 +72,16 @@ function Import() {
   /** Stops watching the job (a new one is watched, or the screen is left). */
   const watching = useRef<AbortController>();
   useEffect(() => () => watching.current?.abort(), []);
+  /** Rows come hundreds at a time: the table takes them once a frame. */
+  const arrived = useRef<ImportRow[]>([]);
+  const show = (row: ImportRow) => {
+    if (arrived.current.push(row) > 1) return;
+    requestAnimationFrame(() => {
+      const batch = arrived.current;
+      arrived.current = [];
+      setRows((seen) => seen.concat(batch));
+    });
+  };
 
   const start = async (event: Event) => {
     event.preventDefault();
@@ -109,7 +120,7 @@ function Import() {
             if (message.event.case === "row") {
               const row = message.event.value;
               afterRow = row.row;
-              setRows((seen) => [...seen, row]);
+              show(row);
             }
           },
         },
@@ -212,12 +223,7 @@ function Import() {
               </thead>
               <tbody>
                 {shown.map((r) => (
-                  <tr>
-                    <td>{r.line ? `line ${r.line}` : r.row}</td>
-                    <td>{r.listEntryId ? <a href={`/entries/${r.listEntryId}`}>{r.title}</a> : r.title}</td>
-                    <td>{OUTCOMES[r.outcome] ?? "—"}</td>
-                    <td>{r.message}</td>
-                  </tr>
+                  <Row key={r.row} row={r} />
                 ))}
               </tbody>
             </table>
@@ -226,6 +232,25 @@ function Import() {
       )}
     </section>
   );
+}
+
+/** One row of the report. A row's outcome never changes once sent, so a
+ * new row renders itself alone, not the thousands before it. */
+class Row extends Component<{ row: ImportRow }> {
+  shouldComponentUpdate(next: { row: ImportRow }) {
+    return next.row !== this.props.row;
+  }
+
+  render({ row }: { row: ImportRow }) {
+    return (
+      <tr>
+        <td>{row.line ? `line ${row.line}` : row.row}</td>
+        <td>{row.listEntryId ? <a href={`/entries/${row.listEntryId}`}>{row.title}</a> : row.title}</td>
+        <td>{OUTCOMES[row.outcome] ?? "—"}</td>
+        <td>{row.message}</td>
+      </tr>
+    );
+  }
 }
 
 function Export() {
