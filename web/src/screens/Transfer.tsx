@@ -1,6 +1,7 @@
 // Moving a whole list in and out: import a file (MyAnimeList, Goodreads,
-// Letterboxd, Trakt, IMDb or our own export) and watch it land row by row;
-// export the list as JSON or CSV and download it.
+// Letterboxd, Trakt, IMDb or our own JSON export) and watch it land row by
+// row; export the list as JSON (which imports again) or CSV (for
+// spreadsheets only) and download it.
 import { Component } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { media } from "../api";
@@ -24,7 +25,7 @@ const FORMATS: [ImportFormat, string][] = [
   [ImportFormat.LETTERBOXD, "Letterboxd (ZIP or CSV)"],
   [ImportFormat.TRAKT, "Trakt (JSON)"],
   [ImportFormat.IMDB, "IMDb (CSV)"],
-  [ImportFormat.COMPLETIONIST, "Completionist export (JSON)"],
+  [ImportFormat.COMPLETIONIST, "Completionist export (JSON; not CSV)"],
 ];
 
 const POLICIES: [ConflictPolicy, string][] = [
@@ -302,8 +303,8 @@ function Export() {
         <label>
           Format
           <select value={format} onChange={(e) => setFormat(Number(e.currentTarget.value))}>
-            <option value={ExportFormat.JSON}>JSON</option>
-            <option value={ExportFormat.CSV}>CSV</option>
+            <option value={ExportFormat.JSON}>JSON (can be imported again)</option>
+            <option value={ExportFormat.CSV}>CSV (for spreadsheets; cannot be imported)</option>
           </select>
         </label>
         <button type="button" onClick={() => void download()} disabled={busy}>
