@@ -72,7 +72,8 @@ export function malExport(n: number): string {
 const WIDTHS = { phone: { width: 375, height: 812 }, desktop: { width: 1280, height: 800 } };
 
 /** Screenshots of the screen as it is, at phone and desktop width, kept as
- * test artifacts; and no serious or critical axe violation at either. */
+ * test artifacts; at either, nothing wider than the window (the page does
+ * not scroll sideways) and no serious or critical axe violation. */
 export async function checkScreen(page: Page, testInfo: TestInfo, name: string): Promise<void> {
   const before = page.viewportSize();
   for (const [label, size] of Object.entries(WIDTHS)) {
@@ -80,6 +81,8 @@ export async function checkScreen(page: Page, testInfo: TestInfo, name: string):
     const path = testInfo.outputPath(`${name}-${label}.png`);
     await page.screenshot({ path, fullPage: true });
     await testInfo.attach(`${name} (${label})`, { path, contentType: "image/png" });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow, `${name} at ${label} width: pixels past the window's right edge`).toBeLessThanOrEqual(0);
     const { violations } = await new AxeBuilder({ page }).analyze();
     const serious = violations
       .filter((v) => v.impact === "serious" || v.impact === "critical")

@@ -212,22 +212,24 @@ function Import() {
             Show every row, not only the skipped and failed
           </label>
           {shown.length > 0 && (
-            <table>
-              <caption>Rows</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Row</th>
-                  <th scope="col">Title</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">Why</th>
-                </tr>
-              </thead>
-              <tbody>
-                {shown.map((r) => (
-                  <Row key={r.row} row={r} />
-                ))}
-              </tbody>
-            </table>
+            <div class="table-scroll">
+              <table>
+                <caption>Rows</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Row</th>
+                    <th scope="col">Title</th>
+                    <th scope="col">Outcome</th>
+                    <th scope="col">Why</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {shown.map((r) => (
+                    <Row key={r.row} row={r} />
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </div>
       )}

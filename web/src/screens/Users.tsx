@@ -38,49 +38,51 @@ export function Users() {
     <main>
       <h1>Users</h1>
       <Alert>{error}</Alert>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Email</th>
-            <th scope="col">Role</th>
-            <th scope="col">Can sign in</th>
-          </tr>
-        </thead>
-        <tbody>
-          {users.map((user) => (
+      <div class="table-scroll">
+        <table>
+          <thead>
             <tr>
-              <td>{user.displayName}</td>
-              <td>{user.email}</td>
-              <td>
-                <select
-                  aria-label={`Role of ${user.email}`}
-                  value={user.role}
-                  onChange={(e) => void change({ ...user, role: Number(e.currentTarget.value) }, ["role"])}
-                >
-                  <option value={Role.USER}>User</option>
-                  <option value={Role.ADMIN}>Admin</option>
-                </select>
-              </td>
-              <td>
-                <input
-                  type="checkbox"
-                  aria-label={`${user.email} can sign in`}
-                  checked={!user.disabled}
-                  onChange={(e) => {
-                    const box = e.currentTarget;
-                    if (!box.checked && !confirm(`Stop ${user.email} from signing in? Their sessions end at once.`)) {
-                      box.checked = true;
-                      return;
-                    }
-                    void change({ ...user, disabled: !box.checked }, ["disabled"]);
-                  }}
-                />
-              </td>
+              <th scope="col">Name</th>
+              <th scope="col">Email</th>
+              <th scope="col">Role</th>
+              <th scope="col">Can sign in</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {users.map((user) => (
+              <tr>
+                <td>{user.displayName}</td>
+                <td class="email">{user.email}</td>
+                <td>
+                  <select
+                    aria-label={`Role of ${user.email}`}
+                    value={user.role}
+                    onChange={(e) => void change({ ...user, role: Number(e.currentTarget.value) }, ["role"])}
+                  >
+                    <option value={Role.USER}>User</option>
+                    <option value={Role.ADMIN}>Admin</option>
+                  </select>
+                </td>
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`${user.email} can sign in`}
+                    checked={!user.disabled}
+                    onChange={(e) => {
+                      const box = e.currentTarget;
+                      if (!box.checked && !confirm(`Stop ${user.email} from signing in? Their sessions end at once.`)) {
+                        box.checked = true;
+                        return;
+                      }
+                      void change({ ...user, disabled: !box.checked }, ["disabled"]);
+                    }}
+                  />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {next !== undefined && (
         <button type="button" onClick={() => void more()}>
           More users
