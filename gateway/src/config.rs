@@ -32,6 +32,9 @@ pub struct Limits {
     /// Largest request body of an upload (StartImport's file), in bytes;
     /// keep it at media-service's `IMPORT_MAX_BYTES` plus a little.
     pub max_upload_bytes: usize,
+    /// Uploads under way at once (`GATEWAY_MAX_UPLOADS`), one per user;
+    /// each is passed on as it comes, so what one holds is small.
+    pub max_uploads: usize,
     /// Largest response body of a unary call, in bytes.
     pub max_response_bytes: usize,
     /// Calls in flight at once, over all clients; more are refused with
@@ -60,6 +63,7 @@ impl Limits {
         let limits = Limits {
             max_request_bytes: env.or("GATEWAY_MAX_REQUEST_BYTES", 4 * 1024 * 1024),
             max_upload_bytes: env.or("GATEWAY_MAX_UPLOAD_BYTES", (64 << 20) + (64 << 10)),
+            max_uploads: env.or("GATEWAY_MAX_UPLOADS", 8),
             max_response_bytes: env.or("GATEWAY_MAX_RESPONSE_BYTES", 16 * 1024 * 1024),
             max_concurrent_requests: env.or("GATEWAY_MAX_CONCURRENT_REQUESTS", 1024),
             max_concurrent_streams: env.or("GATEWAY_MAX_CONCURRENT_STREAMS", 4096),
@@ -72,6 +76,7 @@ impl Limits {
             max_metadata_value_bytes: 4 * 1024,
         };
         for (name, zero) in [
+            ("GATEWAY_MAX_UPLOADS", limits.max_uploads == 0),
             (
                 "GATEWAY_MAX_CONCURRENT_REQUESTS",
                 limits.max_concurrent_requests == 0,

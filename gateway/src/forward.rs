@@ -22,6 +22,7 @@ use tower::{Service, ServiceExt};
 use crate::{
     config::Limits,
     streams::{Endings, Watched, trailers},
+    uploads::{self, Uploads},
 };
 
 /// The `ErrorInfo` domain of the gateway's own errors.
@@ -81,6 +82,7 @@ pub(crate) struct Shared {
     pub(crate) streams: Arc<Semaphore>,
     /// Turns true when the gateway shuts down: open streams end.
     pub(crate) stopping: watch::Receiver<bool>,
+    pub(crate) uploads: Arc<Uploads>,
 }
 
 impl<B> Clone for Forward<B> {
@@ -132,13 +134,17 @@ pub(crate) enum Error {
     BackendUnavailable(&'static str),
     #[error("request metadata too large: {0}")]
     MetadataTooLarge(String),
+    #[error("{0}")]
+    UploadsBusy(&'static str),
 }
 
 impl ApiError for Error {
     fn code(&self) -> Code {
         match self {
             Self::NotPublic(_) => Code::PermissionDenied,
-            Self::Overloaded | Self::TooManyStreams | Self::TooLarge(_) => Code::ResourceExhausted,
+            Self::Overloaded | Self::TooManyStreams | Self::TooLarge(_) | Self::UploadsBusy(_) => {
+                Code::ResourceExhausted
+            }
             Self::UnreadableBody | Self::MetadataTooLarge(_) => Code::InvalidArgument,
             Self::BackendUnavailable(_) | Self::StreamIdle(_) | Self::ShuttingDown => {
                 Code::Unavailable
@@ -157,6 +163,7 @@ impl ApiError for Error {
             Self::UnreadableBody => "UNREADABLE_BODY",
             Self::BackendUnavailable(_) => "BACKEND_UNAVAILABLE",
             Self::MetadataTooLarge(_) => "METADATA_TOO_LARGE",
+            Self::UploadsBusy(_) => "UPLOADS_BUSY",
         }
     }
 
@@ -167,6 +174,7 @@ impl ApiError for Error {
                 | Self::TooManyStreams
                 | Self::BackendUnavailable(_)
                 | Self::ShuttingDown
+                | Self::UploadsBusy(_)
         )
         .then_some(std::time::Duration::from_secs(1))
     }
@@ -206,16 +214,33 @@ impl<B: Backend> Service<Request<Body>> for Forward<B> {
             Ok(this
                 .forward(request)
                 .await
-                .unwrap_or_else(Error::into_response))
+                .unwrap_or_else(|refused| match refused {
+                    Refused::Here(error) => error.into_response(),
+                    Refused::There(status) => status.into_http(),
+                }))
         })
     }
 }
 
+/// Why a call went no further.
+enum Refused {
+    /// The gateway's own refusal.
+    Here(Error),
+    /// A backend's, passed on as it is.
+    There(tonic::Status),
+}
+
+impl From<Error> for Refused {
+    fn from(error: Error) -> Self {
+        Self::Here(error)
+    }
+}
+
 impl<B: Backend> Forward<B> {
-    async fn forward(self, request: Request<Body>) -> Result<Response<Body>, Error> {
+    async fn forward(self, request: Request<Body>) -> Result<Response<Body>, Refused> {
         let method = request.uri().path().rsplit('/').next().unwrap_or_default();
         if B::PRIVATE_METHODS.contains(&method) {
-            return Err(Error::NotPublic(format!("{}/{method}", B::NAME)));
+            return Err(Error::NotPublic(format!("{}/{method}", B::NAME)).into());
         }
         check_metadata(request.headers(), self.limits)?;
         let streaming = B::STREAMING_METHODS.contains(&method);
@@ -233,12 +258,24 @@ impl<B: Backend> Forward<B> {
                 Error::Overloaded
             }
         })?;
-        let max = if B::UPLOAD_METHODS.contains(&method) {
-            self.limits.max_upload_bytes
+        // An upload's sender is known before its body is read, and the
+        // body goes on as it comes; any other request is read whole.
+        let (request, _upload) = if B::UPLOAD_METHODS.contains(&method) {
+            let place = self
+                .shared
+                .uploads
+                .admit(request.headers())
+                .await
+                .map_err(Refused::There)?;
+            let (parts, body) = request.into_parts();
+            let body = uploads::pass_on(body, self.limits.max_upload_bytes).await?;
+            (fit_for_http2(parts, body), Some(place))
         } else {
-            self.limits.max_request_bytes
+            (
+                read_whole(request, self.limits.max_request_bytes).await?,
+                None,
+            )
         };
-        let request = read_whole(request, max).await?;
         let mut channel = if streaming {
             self.streams.clone()
         } else {
@@ -278,7 +315,7 @@ impl<B: Backend> Forward<B> {
 /// The request read whole, within `max` bytes, and made fit for HTTP/2.
 /// Every RPC here has one request message (unary or server streaming), so
 /// an oversized one is refused with a clear status instead of failing
-/// half-sent.
+/// half-sent. (Uploads are not read whole: see `uploads`.)
 async fn read_whole(request: Request<Body>, max: usize) -> Result<Request<Body>, Error> {
     let declared = request
         .headers()
@@ -287,7 +324,7 @@ async fn read_whole(request: Request<Body>, max: usize) -> Result<Request<Body>,
     if declared.is_some_and(|length| length > max) {
         return Err(Error::TooLarge(max));
     }
-    let (mut parts, body) = request.into_parts();
+    let (parts, body) = request.into_parts();
     let body = Limited::new(body, max).collect().await.map_err(|error| {
         if error.is::<LengthLimitError>() {
             Error::TooLarge(max)
@@ -295,6 +332,11 @@ async fn read_whole(request: Request<Body>, max: usize) -> Result<Request<Body>,
             Error::UnreadableBody
         }
     })?;
+    Ok(fit_for_http2(parts, Body::new(Full::new(body.to_bytes()))))
+}
+
+/// The request with `body`, less the headers HTTP/2 forbids.
+fn fit_for_http2(mut parts: http::request::Parts, body: Body) -> Request<Body> {
     for name in HOP_BY_HOP {
         parts.headers.remove(*name);
     }
@@ -308,10 +350,7 @@ async fn read_whole(request: Request<Body>, max: usize) -> Result<Request<Body>,
     // gRPC-Web text arrives base64-encoded; its length is not the length
     // of what goes on.
     parts.headers.remove(header::CONTENT_LENGTH);
-    Ok(Request::from_parts(
-        parts,
-        Body::new(Full::new(body.to_bytes())),
-    ))
+    Request::from_parts(parts, body)
 }
 
 /// Refuses metadata a backend would not take: past its limit, the

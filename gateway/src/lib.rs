@@ -10,6 +10,7 @@
 pub mod config;
 mod forward;
 mod streams;
+mod uploads;
 mod web;
 
 use std::{future::Future, sync::Arc, time::Duration};
@@ -65,6 +66,7 @@ pub async fn run(
         in_flight: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),
         streams: Arc::new(Semaphore::new(config.limits.max_concurrent_streams)),
         stopping,
+        uploads: uploads::Uploads::new(config.limits.max_uploads, auth.clone()),
     };
 
     let (reporter, health) = tonic_health::server::health_reporter();

@@ -12,4 +12,5 @@ mod hostile;
 mod imports;
 mod stream_bounds;
 mod streams;
+mod uploads;
 mod web;

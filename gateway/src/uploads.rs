@@ -1,0 +1,135 @@
+//! Uploads (StartImport): the one kind of call whose request is large. Its
+//! sender is authenticated (ValidateToken on auth-service) before a byte of
+//! its body is read; it takes one of `GATEWAY_MAX_UPLOADS` places, one per
+//! user; and its body goes on to the backend as it arrives, never held
+//! whole, once its gRPC frame header has declared a length within
+//! `max_upload_bytes`.
+
+use std::sync::Arc;
+
+use bytes::{Buf, BytesMut};
+use completionist_common::{
+    authn,
+    error::to_status,
+    quota::{Quota, QuotaPermit},
+    request_id,
+};
+use completionist_proto::auth::{ValidateTokenRequest, auth_service_client::AuthServiceClient};
+use futures_util::stream;
+use http::HeaderMap;
+use http_body::Frame;
+use http_body_util::{BodyExt, StreamBody};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tonic::{Code, body::Body, transport::Channel};
+
+use crate::forward::{DOMAIN, Error};
+
+/// The gRPC frame header: a compression flag and the message's length.
+const FRAME_HEADER: usize = 5;
+
+/// The places uploads take, and who may take one.
+pub(crate) struct Uploads {
+    places: Arc<Semaphore>,
+    /// Users with an upload under way, one each.
+    senders: Quota<String>,
+    auth: AuthServiceClient<Channel>,
+}
+
+/// An upload's place, held until its answer.
+pub(crate) struct UploadPlace {
+    _place: OwnedSemaphorePermit,
+    _mine: QuotaPermit<String>,
+}
+
+impl Uploads {
+    pub(crate) fn new(places: usize, auth: Channel) -> Arc<Self> {
+        Arc::new(Self {
+            places: Arc::new(Semaphore::new(places)),
+            senders: Quota::new(1),
+            auth: AuthServiceClient::new(auth),
+        })
+    }
+
+    /// A place for the upload `headers` start, once its token is good.
+    pub(crate) async fn admit(&self, headers: &HeaderMap) -> Result<UploadPlace, tonic::Status> {
+        let token = authn::bearer_token(headers).map_err(|error| to_status(DOMAIN, &error))?;
+        let mut request = tonic::Request::new(ValidateTokenRequest {
+            access_token: token.to_owned(),
+        });
+        request_id::propagate(&mut request);
+        let user = match self.auth.clone().validate_token(request).await {
+            Ok(valid) => valid.into_inner().user_id,
+            // auth-service's refusal, with its reason, as it gave it.
+            Err(refused) if refused.code() == Code::Unauthenticated => return Err(refused),
+            Err(_) => {
+                return Err(to_status(
+                    DOMAIN,
+                    &Error::BackendUnavailable("auth-service"),
+                ));
+            }
+        };
+        let busy = |why| to_status(DOMAIN, &Error::UploadsBusy(why));
+        let mine = self
+            .senders
+            .try_take(user)
+            .ok_or_else(|| busy("an upload of yours is under way; wait for its answer"))?;
+        let place = self.places.clone().try_acquire_owned().map_err(|_| {
+            busy("the gateway is taking as many uploads as it can; try again shortly")
+        })?;
+        Ok(UploadPlace {
+            _place: place,
+            _mine: mine,
+        })
+    }
+}
+
+/// `body` passed on as it arrives, after its frame header: refused at once
+/// when the message it declares is larger than `max`, and ended at the
+/// declared length (a unary call has one message; what follows it is not
+/// passed on).
+pub(crate) async fn pass_on(body: Body, max: usize) -> Result<Body, Error> {
+    let mut body = body;
+    let mut head = BytesMut::new();
+    while head.len() < FRAME_HEADER {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    head.extend_from_slice(&data);
+                }
+            }
+            Some(Err(_)) => return Err(Error::UnreadableBody),
+            // Shorter than a header: the backend says what is wrong.
+            None => break,
+        }
+    }
+    let declared = (head.len() >= FRAME_HEADER).then(|| {
+        let mut length = &head[1..FRAME_HEADER];
+        FRAME_HEADER + length.get_u32() as usize
+    });
+    if declared.is_some_and(|length| length > max) {
+        return Err(Error::TooLarge(max));
+    }
+    let start = (Some(head.freeze()), body, declared.unwrap_or(max));
+    let message = stream::unfold(start, |(head, mut body, left)| async move {
+        if left == 0 {
+            return None;
+        }
+        let data = match head {
+            Some(head) => head,
+            None => loop {
+                match body.frame().await? {
+                    Ok(frame) => {
+                        if let Ok(data) = frame.into_data() {
+                            break data;
+                        }
+                    }
+                    Err(error) => return Some((Err(error), (None, body, 0))),
+                }
+            },
+        };
+        let data = data.slice(..data.len().min(left));
+        let left = left - data.len();
+        Some((Ok(Frame::data(data)), (None, body, left)))
+    });
+    Ok(Body::new(StreamBody::new(message)))
+}
