@@ -44,7 +44,7 @@ fn mal_export(n: usize) -> Vec<u8> {
 }
 
 /// A new user's access token.
-async fn fresh_user(ctx: &Ctx) -> anyhow::Result<String> {
+pub(crate) async fn fresh_user(ctx: &Ctx) -> anyhow::Result<String> {
     let mut auth = AuthServiceClient::new(ctx.auth[0].clone());
     let email = format!("bulk-{}@example.com", uuid::Uuid::new_v4().simple());
     let password = "bench password long enough";

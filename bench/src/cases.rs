@@ -80,6 +80,7 @@ pub(crate) async fn round(
     }
     if wanted("bulk") {
         cases.extend(crate::bulk::import_then_export(ctx).await?);
+        cases.extend(crate::uploads::large_uploads(ctx).await?);
     }
     drop(fanout);
     Ok((cases, argon2_rps))

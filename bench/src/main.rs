@@ -18,6 +18,7 @@ mod report;
 mod saturation;
 mod stack;
 mod targets;
+mod uploads;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 

@@ -16,6 +16,7 @@ pub(crate) fn targets(cases: &[Case], cores: usize, argon2_rounds: &[f64]) -> Ve
     let flooded = find("ValidateToken during a login flood");
     let mut targets = Vec::new();
     bulk(cases, &mut targets);
+    uploads(cases, &mut targets);
     fanout(cases, &mut targets);
     if let (Some(floor), Some(validate)) = (floor, validate) {
         targets.push(ratio(
@@ -87,12 +88,21 @@ fn login_target(login: &Case, cores: usize, argon2_rounds: &[f64]) -> Option<Tar
 }
 
 /// Peak memory of each process over every case of ordinary calls, against
-/// its limit (the whole-list cases have their own, in [`bulk`]).
+/// its limit (the whole-list cases and the large uploads have their own, in
+/// [`bulk`] and [`uploads`]).
 fn memory(cases: &[Case]) -> impl Iterator<Item = Target> + '_ {
     let peak = |name: &str| {
         cases
             .iter()
-            .filter(|c| !BULK_CASES.contains(&c.name) && c.name != crate::fanout::NAME)
+            .filter(|c| {
+                !BULK_CASES.contains(&c.name)
+                    && ![
+                        crate::fanout::NAME,
+                        crate::uploads::TINY_ROWS,
+                        crate::uploads::GATEWAY_UPLOADS,
+                    ]
+                    .contains(&c.name)
+            })
             .filter_map(|c| c.peak_memory_mib.get(name))
             .fold(0.0_f64, |a, b| a.max(*b))
     };
@@ -178,6 +188,37 @@ fn fanout(cases: &[Case], targets: &mut Vec<Target>) {
         measured: format!("{mib:.1} MiB"),
         met: mib < 96.0,
     });
+}
+
+/// The large uploads' targets (see `uploads.rs`): memory that follows
+/// the file, not its rows, and an answer within 10 s.
+fn uploads(cases: &[Case], targets: &mut Vec<Target>) {
+    let peak =
+        |case: &Case, process: &str| case.peak_memory_mib.get(process).copied().unwrap_or(0.0);
+    if let Some(case) = cases.iter().find(|c| c.name == crate::uploads::TINY_ROWS) {
+        let mib = peak(case, "media-service");
+        targets.push(Target {
+            what: "media-service < 256 MiB reading a 60 MB file of tiny rows".into(),
+            measured: format!("{mib:.1} MiB"),
+            met: mib < 256.0,
+        });
+        targets.push(Target {
+            what: "a 60 MB file of tiny rows answered < 10 s".into(),
+            measured: format!("{:.0} ms", case.measured.max_ms),
+            met: case.measured.max_ms < 10_000.0,
+        });
+    }
+    if let Some(case) = cases
+        .iter()
+        .find(|c| c.name == crate::uploads::GATEWAY_UPLOADS)
+    {
+        let mib = peak(case, "gateway");
+        targets.push(Target {
+            what: "gateway < 128 MiB with 32 uploads of 60 MB at once".into(),
+            measured: format!("{mib:.1} MiB"),
+            met: mib < 128.0,
+        });
+    }
 }
 
 /// The whole-list cases (see `bulk.rs`).

@@ -77,6 +77,14 @@ pub fn caller<C: Clone + Send + Sync + 'static, T>(
         })
 }
 
+/// The caller the layer authenticated, from a request's extensions: for
+/// inner layers, which see the HTTP request rather than tonic's.
+pub fn caller_in<C: Clone + Send + Sync + 'static>(extensions: &http::Extensions) -> Option<C> {
+    extensions
+        .get::<Authenticated<C>>()
+        .map(|authenticated| authenticated.0.clone())
+}
+
 /// The token of the one `authorization: Bearer <token>` header (scheme in
 /// any case). More than one credential is refused, never resolved by
 /// picking one.

@@ -90,8 +90,10 @@ pub async fn run(
     // An upload is one message: the largest file plus its framing fields.
     let max_upload = config.imports.max_bytes + 64 * 1024;
 
-    // Outermost first: who is calling, whether there is room, whether the
-    // request is well formed; then the service.
+    // Outermost first: who is calling, whether there is room, whether an
+    // upload has a place to be read in, whether the request is well
+    // formed; then the service.
+    let imports_state = app.imports.clone();
     let api = MediaServiceServer::new(Api(app))
         .max_decoding_message_size(max_upload.max(server::MAX_MESSAGE_BYTES))
         .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
@@ -102,6 +104,7 @@ pub async fn run(
         server::MAX_MESSAGE_BYTES,
     )?
     .allow(START_IMPORT_PATH, max_upload);
+    let api = imports::read_places::protect(api, imports_state, START_IMPORT_PATH);
     let limits = admission::Limits::for_pool(config.pool);
     let api = admission::protect(api, limits, &[], error::DOMAIN);
     let api = authn::protect(api, auth, PUBLIC_METHODS);

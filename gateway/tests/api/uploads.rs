@@ -109,33 +109,52 @@ async fn an_upload_without_a_good_token_is_refused_before_its_body_is_sent() {
     }
 }
 
+/// An upload of `token`'s that sends its frame header and then stalls,
+/// for ever.
+fn hold_upload(
+    stack: &Stack,
+    token: &str,
+) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+    let url = stack.url();
+    let token = token.to_owned();
+    tokio::spawn(async move {
+        let client = reqwest::Client::builder()
+            .http2_prior_knowledge()
+            .build()
+            .unwrap();
+        let mut head = vec![0u8];
+        head.extend_from_slice(&1_000_000u32.to_be_bytes());
+        let body = stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(head)) })
+            .chain(stream::pending());
+        client
+            .post(format!("{url}/{START_IMPORT}"))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .header("authorization", format!("Bearer {token}"))
+            .body(reqwest::Body::wrap_stream(body))
+            .send()
+            .await
+    })
+}
+
+#[tokio::test]
+async fn media_service_gives_an_upload_its_place_before_reading_its_body() {
+    let stack = Stack::spawn_configured(|_| {}, |m| m.imports.readers = 1).await;
+    let (ada, bob) = (token(&stack).await, token(&stack).await);
+    let held = hold_upload(&stack, &ada);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Ada's stalled upload holds the replica's one place to read in, so
+    // Bob's finds none (after waiting a moment for it).
+    let (status, reason, _) = stalled_upload(&stack, Wire::Grpc, Some(&bob), 100).await;
+    assert_eq!((status.as_str(), reason.as_str()), ("8", "IMPORTS_BUSY"));
+    held.abort();
+}
+
 #[tokio::test]
 async fn one_upload_at_a_time_per_user_and_another_user_is_not_held_up() {
     let stack = Stack::spawn().await;
     let (ada, bob) = (token(&stack).await, token(&stack).await);
-    // Ada's first upload stalls mid-body, holding her place.
-    let first = tokio::spawn({
-        let url = stack.url();
-        let ada = ada.clone();
-        async move {
-            let client = reqwest::Client::builder()
-                .http2_prior_knowledge()
-                .build()
-                .unwrap();
-            let mut head = vec![0u8];
-            head.extend_from_slice(&1_000_000u32.to_be_bytes());
-            let body = stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(head)) })
-                .chain(stream::pending());
-            client
-                .post(format!("{url}/{START_IMPORT}"))
-                .header("content-type", "application/grpc")
-                .header("te", "trailers")
-                .header("authorization", format!("Bearer {ada}"))
-                .body(reqwest::Body::wrap_stream(body))
-                .send()
-                .await
-        }
-    });
+    let first = hold_upload(&stack, &ada);
     // Once it is under way, it holds her place.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!first.is_finished(), "the stalled upload was answered");

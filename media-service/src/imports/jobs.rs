@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::{
     JobState, Policy,
     formats::{self, FileError, Format, Input},
+    read_places::PlaceTaken,
     state::Reading,
 };
 use crate::{
@@ -45,6 +46,14 @@ pub(crate) async fn start_import(
     request: Request<pb::StartImportRequest>,
 ) -> Result<pb::StartImportResponse, Error> {
     let caller = Caller::of(&request)?;
+    // Taken before the body was read (see `read_places`); held until the
+    // rows are stored, so a caller that goes away meanwhile does not free
+    // it before the reading ends.
+    let reading = PlaceTaken::take(&request).ok_or_else(|| {
+        Error::Common(completionist_common::error::CommonError::Internal(
+            anyhow::anyhow!("StartImport served without its read place"),
+        ))
+    })?;
     let NewImport {
         content,
         file_name,
@@ -55,9 +64,6 @@ pub(crate) async fn start_import(
     if content.len() > config.max_bytes {
         return Err(Error::ImportTooLarge(config.max_bytes as u64));
     }
-    // Held until the rows are stored; a caller that goes away meanwhile
-    // does not free it before the reading ends.
-    let reading = app.imports.place_to_read(caller.user_id).await?;
     let (format, rows, reading) = read(content, file_name.clone(), format, config, reading).await?;
     let id = Uuid::now_v7();
     let total = i32::try_from(rows.len()).unwrap_or(i32::MAX);

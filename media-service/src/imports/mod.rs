@@ -11,6 +11,7 @@ pub(crate) mod export;
 pub(crate) mod formats;
 mod jobs;
 mod lookup;
+pub(crate) mod read_places;
 pub(crate) mod state;
 pub(crate) mod worker;
 

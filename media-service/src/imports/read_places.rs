@@ -1,0 +1,92 @@
+//! StartImport's place to read its file in (see [`Imports::place_to_read`]),
+//! taken as a layer, before the request's body is read, decoded and checked
+//! by the request guard: an upload of tens of MB costs its memory only once
+//! it has a place, so a replica holds at most `IMPORT_READERS` files at
+//! once, and a caller one. The handler takes the place over from the
+//! request and keeps it until the rows are stored.
+
+use std::{
+    sync::{Arc, Mutex, PoisonError},
+    task::{Context, Poll},
+};
+
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
+use tonic::{Status, body::Body, server::NamedService};
+use tower::Service;
+
+use super::state::{Imports, Reading};
+use crate::app::Caller;
+
+/// `service` with StartImport (`path`) given a place to read in first.
+pub(crate) fn protect<S>(service: S, imports: Arc<Imports>, path: &'static str) -> ReadPlaces<S> {
+    ReadPlaces {
+        inner: service,
+        imports,
+        path,
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct ReadPlaces<S> {
+    inner: S,
+    imports: Arc<Imports>,
+    path: &'static str,
+}
+
+/// A place taken for one request, until its handler takes it over.
+#[derive(Clone)]
+pub(crate) struct PlaceTaken(Arc<Mutex<Option<Reading>>>);
+
+impl PlaceTaken {
+    /// The place this layer took for `request`.
+    pub(crate) fn take<T>(request: &tonic::Request<T>) -> Option<Reading> {
+        let taken = request.extensions().get::<Self>()?;
+        taken
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+}
+
+impl<S: NamedService> NamedService for ReadPlaces<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S> Service<Request<Body>> for ReadPlaces<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
+    S::Future: Send,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Response<Body>, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
+        // Only StartImport, and only once authenticated (the handler
+        // refuses a request without a caller).
+        let caller = completionist_common::authn::caller_in::<Caller>(request.extensions());
+        let (true, Some(caller)) = (request.uri().path() == self.path, caller) else {
+            return Box::pin(self.inner.call(request));
+        };
+        // The inner service was made ready for this call; keep that one.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let imports = self.imports.clone();
+        Box::pin(async move {
+            match imports.place_to_read(caller.user_id).await {
+                Ok(reading) => {
+                    let taken = PlaceTaken(Arc::new(Mutex::new(Some(reading))));
+                    request.extensions_mut().insert(taken);
+                    inner.call(request).await
+                }
+                Err(busy) => Ok(Status::from(busy).into_http()),
+            }
+        })
+    }
+}
