@@ -35,6 +35,11 @@ pub struct JwtConfig {
     pub secret: SecretString,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
+    /// How long a superseded refresh token presented again gets the same
+    /// successor rather than ending its session
+    /// (`JWT_REFRESH_REUSE_SECONDS`; 0 turns it off): two tabs, or a
+    /// retry after a lost answer, refreshing at once.
+    pub refresh_reuse_interval: Duration,
     /// Clock skew tolerated on `exp`.
     pub leeway: Duration,
     pub issuer: String,
@@ -135,6 +140,11 @@ impl JwtConfig {
             positive_seconds,
         );
         let leeway = env.parse_or("JWT_LEEWAY_SECONDS", Duration::from_secs(30), seconds);
+        let refresh_reuse_interval = env.parse_or(
+            "JWT_REFRESH_REUSE_SECONDS",
+            Duration::from_secs(10),
+            seconds,
+        );
         if refresh_ttl < access_ttl {
             env.problem(
                 "JWT_REFRESH_TTL_SECONDS",
@@ -145,6 +155,7 @@ impl JwtConfig {
             secret,
             access_ttl,
             refresh_ttl,
+            refresh_reuse_interval,
             leeway,
             issuer: "completionist-auth".into(),
             audience: "completionist".into(),

@@ -19,6 +19,7 @@ diesel::table! {
         expires_at -> Timestamptz,
         superseded_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
+        successor_sealed -> Nullable<Bytea>,
     }
 }
 

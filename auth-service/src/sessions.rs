@@ -1,6 +1,7 @@
-//! Sessions: Login (with its throttle), Refresh (rotation, and reuse
-//! detection that ends the session), Logout, and ValidateToken for the
-//! other services. A session is a refresh token family.
+//! Sessions: Login (with its throttle), Refresh (rotation, a short reuse
+//! interval, and reuse detection that ends the session), Logout, and
+//! ValidateToken for the other services. A session is a refresh token
+//! family.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use completionist_common::db as common_db;
@@ -15,7 +16,9 @@ use crate::{
     domain::{Email, Role, User},
     error::Error,
     revocation::RevocationKind,
-    token::{AccessToken, Keys, hash_refresh_token, new_refresh_token},
+    token::{
+        AccessToken, Keys, hash_refresh_token, new_refresh_token, open_successor, seal_successor,
+    },
 };
 
 /// A fresh access token and the refresh token of the same session.
@@ -55,7 +58,7 @@ pub(crate) async fn refresh(
     if refresh_token.is_empty() {
         return Err(Error::invalid("refresh_token", "must not be empty"));
     }
-    let tokens = rotate(app, hash_refresh_token(&refresh_token)).await?;
+    let tokens = rotate(app, refresh_token).await?;
     Ok(pb::RefreshResponse {
         tokens: Some(tokens.into()),
     })
@@ -144,29 +147,31 @@ async fn issue_in_new_session(app: &App, user: Uuid, role: Role) -> Result<Token
     .await
 }
 
-/// Supersedes a live refresh token with the next of its family. A token
-/// presented again after it was superseded ends the whole session.
-async fn rotate(app: &App, hash: Vec<u8>) -> Result<Tokens, Error> {
+/// Supersedes a live refresh token with the next of its family, keeping
+/// that successor sealed with the token. A superseded token presented again
+/// within the reuse interval, while its successor is live, gets the same
+/// successor (two tabs refreshing at once); otherwise it ends the session.
+async fn rotate(app: &App, token: String) -> Result<Tokens, Error> {
     let keys = app.keys.clone();
     let ttl = app.revocation_ttl();
+    let hash = hash_refresh_token(&token);
     let outcome = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
             if let Some(old) = db::tokens::supersede_refresh_token(conn, &hash).await? {
-                let user = db::users::find(conn, old.user_id)
-                    .await?
-                    .ok_or(Error::RefreshTokenInvalid)?;
-                if user.disabled {
-                    return Err(Error::AccountDisabled);
+                let user = live_user(conn, old.user_id).await?;
+                let tokens = issue(conn, &keys, user.id, user.role, old.family_id).await?;
+                if let Some(sealed) = seal_successor(&token, &tokens.refresh) {
+                    db::tokens::keep_successor(conn, &hash, &sealed).await?;
                 }
-                return issue(conn, &keys, user.id, user.role, old.family_id)
-                    .await
-                    .map(Ok);
+                return Ok(Ok(tokens));
             }
             let Some(row) = db::tokens::find_refresh_token(conn, &hash).await? else {
                 return Err(Error::RefreshTokenInvalid);
             };
             if row.revoked_at.is_some() {
                 Err(Error::TokenRevoked)
+            } else if let Some(tokens) = same_successor(conn, &keys, &row, &token).await? {
+                Ok(Ok(tokens))
             } else if row.superseded_at.is_some() {
                 // The token leaked, or a client replayed it.
                 revoke_family(conn, row.family_id, ttl).await?;
@@ -182,6 +187,54 @@ async fn rotate(app: &App, hash: Vec<u8>) -> Result<Tokens, Error> {
         app.sync_revocations().await?;
     }
     outcome
+}
+
+/// The tokens a superseded `token` (its `row`) gets when presented again
+/// within the reuse interval: its successor, still live, with a fresh
+/// access token. `None` past the interval, or once the successor has been
+/// used or revoked.
+async fn same_successor(
+    conn: &mut db::Conn,
+    keys: &Keys,
+    row: &db::tokens::RefreshRow,
+    token: &str,
+) -> Result<Option<Tokens>, Error> {
+    let interval = TimeDelta::from_std(keys.config().refresh_reuse_interval).unwrap_or_default();
+    let (Some(superseded_at), Some(sealed)) = (row.superseded_at, &row.successor_sealed) else {
+        return Ok(None);
+    };
+    if Utc::now() - superseded_at > interval {
+        return Ok(None);
+    }
+    let Some(successor) = open_successor(token, sealed) else {
+        return Ok(None);
+    };
+    let Some(next) = db::tokens::find_refresh_token(conn, &hash_refresh_token(&successor)).await?
+    else {
+        return Ok(None);
+    };
+    let live =
+        next.superseded_at.is_none() && next.revoked_at.is_none() && next.expires_at > Utc::now();
+    if !live || next.family_id != row.family_id {
+        return Ok(None);
+    }
+    let user = live_user(conn, row.user_id).await?;
+    Ok(Some(Tokens {
+        access: keys.issue(user.id, user.role, row.family_id)?,
+        refresh: successor,
+        refresh_expires_at: next.expires_at,
+    }))
+}
+
+/// The user a session belongs to, unless gone or disabled.
+async fn live_user(conn: &mut db::Conn, id: Uuid) -> Result<User, Error> {
+    let user = db::users::find(conn, id)
+        .await?
+        .ok_or(Error::RefreshTokenInvalid)?;
+    if user.disabled {
+        return Err(Error::AccountDisabled);
+    }
+    Ok(user)
 }
 
 /// Signs an access token and stores a new refresh token in `family`.

@@ -131,6 +131,37 @@ pub(crate) fn new_refresh_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// `successor`, sealed so that only the holder of `token` (the refresh
+/// token it supersedes) can open it: XOR with a SHA-256 of `token` under a
+/// label of its own (a hash the database does not keep). `None` for a
+/// successor that is not one of ours.
+pub(crate) fn seal_successor(token: &str, successor: &str) -> Option<Vec<u8>> {
+    let successor = URL_SAFE_NO_PAD.decode(successor).ok()?;
+    let pad = successor_pad(token);
+    (successor.len() == pad.len()).then(|| successor.iter().zip(pad).map(|(a, b)| a ^ b).collect())
+}
+
+/// The successor [`seal_successor`] sealed, opened with `token`.
+pub(crate) fn open_successor(token: &str, sealed: &[u8]) -> Option<String> {
+    let pad = successor_pad(token);
+    (sealed.len() == pad.len()).then(|| {
+        URL_SAFE_NO_PAD.encode(
+            sealed
+                .iter()
+                .zip(pad)
+                .map(|(a, b)| a ^ b)
+                .collect::<Vec<u8>>(),
+        )
+    })
+}
+
+fn successor_pad(token: &str) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(b"completionist refresh successor\0");
+    hash.update(token.as_bytes());
+    hash.finalize().into()
+}
+
 /// What the database stores of a refresh token.
 pub(crate) fn hash_refresh_token(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
@@ -149,10 +180,32 @@ mod tests {
             secret: SecretString::from(secret),
             access_ttl: ttl,
             refresh_ttl: ttl,
+            refresh_reuse_interval: Duration::ZERO,
             leeway: Duration::ZERO,
             issuer: "iss".into(),
             audience: "aud".into(),
         }
+    }
+
+    #[test]
+    fn only_the_superseded_token_opens_its_successor() {
+        let (old, next) = (new_refresh_token(), new_refresh_token());
+        let sealed = seal_successor(&old, &next).unwrap();
+        assert_eq!(
+            open_successor(&old, &sealed).as_deref(),
+            Some(next.as_str())
+        );
+        assert_ne!(
+            open_successor(&new_refresh_token(), &sealed).as_deref(),
+            Some(next.as_str())
+        );
+        assert_ne!(
+            sealed,
+            hash_refresh_token(&next),
+            "the seal is not the stored hash"
+        );
+        assert!(open_successor(&old, &sealed[1..]).is_none());
+        assert!(seal_successor(&old, "not ours!").is_none());
     }
 
     #[test]

@@ -14,8 +14,10 @@ use crate::schema::{login_failures, refresh_tokens};
 pub(crate) struct RefreshRow {
     pub(crate) family_id: Uuid,
     pub(crate) user_id: Uuid,
+    pub(crate) expires_at: DateTime<Utc>,
     pub(crate) superseded_at: Option<DateTime<Utc>>,
     pub(crate) revoked_at: Option<DateTime<Utc>>,
+    pub(crate) successor_sealed: Option<Vec<u8>>,
 }
 
 #[derive(Insertable)]
@@ -59,6 +61,19 @@ pub(crate) async fn supersede_refresh_token(
     .get_result(conn)
     .await
     .optional()
+}
+
+/// Keeps the sealed successor of the superseded token `token_hash`.
+pub(crate) async fn keep_successor(
+    conn: &mut Conn,
+    token_hash: &[u8],
+    sealed: &[u8],
+) -> QueryResult<()> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::token_hash.eq(token_hash)))
+        .set(refresh_tokens::successor_sealed.eq(sealed))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 pub(crate) async fn find_refresh_token(

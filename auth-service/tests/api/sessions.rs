@@ -24,7 +24,7 @@ async fn refresh_rotates_the_token_pair() {
 
 #[tokio::test]
 async fn reusing_a_rotated_refresh_token_revokes_the_whole_session() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.jwt.refresh_reuse_interval = Duration::ZERO).await;
     let address = email("reuse");
     let (_, first) = app.user(&address).await;
     let other_session = app.login(&address).await;
@@ -73,13 +73,69 @@ async fn refresh_refuses_unknown_and_empty_tokens() {
 }
 
 #[tokio::test]
-async fn concurrent_refreshes_with_one_token_let_exactly_one_win() {
+async fn a_rotated_token_presented_again_at_once_gets_the_same_successor() {
+    let app = TestApp::spawn().await;
+    let (_, first) = app.user(&email("tabs")).await;
+    let second = app.refresh(&first.refresh_token).await.unwrap();
+    // A second tab with the same token, a moment later.
+    let again = app.refresh(&first.refresh_token).await.unwrap();
+    assert_eq!(again.refresh_token, second.refresh_token);
+    assert!(app.validate(&again.access_token).await.is_ok());
+    assert!(app.validate(&second.access_token).await.is_ok());
+    // The session goes on; once its successor is used, the old token is
+    // a reuse again, and ends it.
+    let third = app.refresh(&second.refresh_token).await.unwrap();
+    assert_error(
+        app.refresh(&first.refresh_token).await,
+        Code::Unauthenticated,
+        "REFRESH_TOKEN_REUSED",
+    );
+    assert_error(
+        app.refresh(&third.refresh_token).await,
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_token_past_the_reuse_interval_ends_the_session() {
+    let app = TestApp::spawn_with(|c| c.jwt.refresh_reuse_interval = Duration::from_secs(1)).await;
+    let (_, first) = app.user(&email("late")).await;
+    let second = app.refresh(&first.refresh_token).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_error(
+        app.refresh(&first.refresh_token).await,
+        Code::Unauthenticated,
+        "REFRESH_TOKEN_REUSED",
+    );
+    assert_error(
+        app.refresh(&second.refresh_token).await,
+        Code::Unauthenticated,
+        "TOKEN_REVOKED",
+    );
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_with_one_token_all_get_one_successor() {
     let app = TestApp::spawn().await;
     let (_, tokens) = app.user(&email("race")).await;
+    let results = refresh_at_once(&app, &tokens.refresh_token).await;
+    let successors: std::collections::HashSet<_> = results
+        .into_iter()
+        .map(|r| r.unwrap().into_inner().tokens.unwrap().refresh_token)
+        .collect();
+    assert_eq!(successors.len(), 1, "{successors:?}");
+    let successor = successors.into_iter().next().unwrap();
+    assert!(app.refresh(&successor).await.is_ok());
+}
 
+async fn refresh_at_once(
+    app: &TestApp,
+    token: &str,
+) -> Vec<Result<tonic::Response<pb::RefreshResponse>, tonic::Status>> {
     let attempts = (0..8).map(|_| {
         let mut client = app.client();
-        let token = tokens.refresh_token.clone();
+        let token = token.to_owned();
         tokio::spawn(async move {
             client
                 .refresh(pb::RefreshRequest {
@@ -88,11 +144,18 @@ async fn concurrent_refreshes_with_one_token_let_exactly_one_win() {
                 .await
         })
     });
-    let results: Vec<_> = futures_util::future::join_all(attempts)
+    futures_util::future::join_all(attempts)
         .await
         .into_iter()
         .map(|joined| joined.unwrap())
-        .collect();
+        .collect()
+}
+
+#[tokio::test]
+async fn without_a_reuse_interval_concurrent_refreshes_let_exactly_one_win() {
+    let app = TestApp::spawn_with(|c| c.jwt.refresh_reuse_interval = Duration::ZERO).await;
+    let (_, tokens) = app.user(&email("race")).await;
+    let results = refresh_at_once(&app, &tokens.refresh_token).await;
 
     let winners = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(winners, 1, "{results:?}");
