@@ -104,6 +104,9 @@ pub struct ImportsConfig {
     /// one after, up to `max_retry_backoff`.
     pub retry_backoff: Duration,
     pub max_retry_backoff: Duration,
+    /// How long the rows of a finished import are kept, with their
+    /// outcomes (`IMPORT_ROW_RETENTION_DAYS`); the job and its counts stay.
+    pub row_retention: Duration,
     /// How often idle workers look for jobs (StartImport wakes its own
     /// replica's at once).
     pub poll_interval: Duration,
@@ -173,6 +176,10 @@ impl Config {
             retry_backoff: Duration::from_secs(30),
             max_retry_backoff: Duration::from_secs(30 * 60),
             poll_interval: Duration::from_secs(1),
+            row_retention: Duration::from_secs(
+                env.or("IMPORT_ROW_RETENTION_DAYS", 30u64)
+                    .saturating_mul(24 * 3600),
+            ),
         };
         for (name, zero) in [
             ("IMPORT_MAX_ATTEMPTS", imports.max_attempts == 0),

@@ -250,6 +250,25 @@ type ReportRow = (
     Option<Uuid>,
 );
 
+/// Deletes up to `limit` rows of jobs that finished before `before` (their
+/// counts stay on the job); how many.
+pub(crate) async fn prune_rows(
+    conn: &mut Conn,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM import_rows WHERE (import_job_id, row_number) IN ( \
+           SELECT r.import_job_id, r.row_number FROM import_rows r \
+           JOIN import_jobs j ON j.id = r.import_job_id \
+           WHERE j.finished_at < $1 LIMIT $2)",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(before)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .execute(conn)
+    .await
+}
+
 /// Outcomes of job `id` after row `after`, in row order.
 pub(crate) async fn reports(
     conn: &mut Conn,

@@ -202,3 +202,37 @@ async fn a_book_found_by_title_alone_must_have_that_title() {
     assert_eq!(outcomes(&rows), [RowOutcome::Failed]);
     assert!(rows[0].message.contains("The Book I Read"), "{:?}", rows[0]);
 }
+
+#[tokio::test]
+async fn a_finished_imports_rows_are_forgotten_after_their_retention() {
+    let app = TestApp::spawn_with(Options {
+        media: |config| {
+            config.imports.row_retention = Duration::from_millis(500);
+            config.watch.prune_interval = Duration::from_millis(100);
+        },
+        ..Options::default()
+    })
+    .await;
+    let token = app.user().await;
+    omdb_finds(&app, "Amelie", "tt0211915", Duration::ZERO).await;
+    let job = start_watchlist(&app, &token, &["Amelie"], ConflictPolicy::Skip).await;
+    let (rows, done) = app.watch_import(&token, &job.id, 0).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(done.state(), ImportState::Done);
+    let rows_left = format!(
+        "SELECT count(*) AS count FROM import_rows WHERE import_job_id = '{}'",
+        job.id
+    );
+    let mut left = 1;
+    for _ in 0..50 {
+        left = app.media_db.count(&rows_left).await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "the finished job's rows were kept");
+    // The job and its counts stay.
+    let job = app.get_import(&token, &job.id).await;
+    assert_eq!(job.created_count, 1);
+}
