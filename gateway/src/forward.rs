@@ -11,22 +11,20 @@ use std::{
     task::{Context, Poll},
 };
 
-use completionist_common::error::{ApiError, to_status};
+use completionist_common::error::to_status;
 use futures_util::future::BoxFuture;
 use http::{Request, Response, header};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
-use tonic::{Code, body::Body, server::NamedService, transport::Channel};
+use tonic::{body::Body, server::NamedService, transport::Channel};
 use tower::{Service, ServiceExt};
 
 use crate::{
     config::Limits,
+    error::{DOMAIN, Error},
     streams::{Endings, Watched, trailers},
     uploads::{self, Uploads},
 };
-
-/// The `ErrorInfo` domain of the gateway's own errors.
-pub(crate) const DOMAIN: &str = "gateway.completionist";
 
 /// A backend service: its name and the methods only services may call.
 pub(crate) trait Backend: Send + Sync + 'static {
@@ -111,79 +109,6 @@ impl<B: Backend> Forward<B> {
 
 impl<B: Backend> NamedService for Forward<B> {
     const NAME: &'static str = B::NAME;
-}
-
-/// Why the gateway itself refused or failed a call.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum Error {
-    #[error("{0} is for services only and is not served to the outside")]
-    NotPublic(String),
-    #[error("the gateway is at its limit of calls in flight; try again shortly")]
-    Overloaded,
-    #[error("the gateway is at its limit of open streams; try again shortly")]
-    TooManyStreams,
-    #[error("the stream sent nothing for {0:?} and was ended; reconnect")]
-    StreamIdle(std::time::Duration),
-    #[error("the gateway is shutting down; reconnect")]
-    ShuttingDown,
-    #[error("the request is larger than {0} bytes")]
-    TooLarge(usize),
-    #[error("the request body could not be read")]
-    UnreadableBody,
-    #[error("{0} is unavailable; try again shortly")]
-    BackendUnavailable(&'static str),
-    #[error("request metadata too large: {0}")]
-    MetadataTooLarge(String),
-    #[error("{0}")]
-    UploadsBusy(&'static str),
-}
-
-impl ApiError for Error {
-    fn code(&self) -> Code {
-        match self {
-            Self::NotPublic(_) => Code::PermissionDenied,
-            Self::Overloaded | Self::TooManyStreams | Self::TooLarge(_) | Self::UploadsBusy(_) => {
-                Code::ResourceExhausted
-            }
-            Self::UnreadableBody | Self::MetadataTooLarge(_) => Code::InvalidArgument,
-            Self::BackendUnavailable(_) | Self::StreamIdle(_) | Self::ShuttingDown => {
-                Code::Unavailable
-            }
-        }
-    }
-
-    fn reason(&self) -> &'static str {
-        match self {
-            Self::NotPublic(_) => "RPC_NOT_PUBLIC",
-            Self::Overloaded => "GATEWAY_OVERLOADED",
-            Self::TooManyStreams => "TOO_MANY_STREAMS",
-            Self::StreamIdle(_) => "STREAM_IDLE",
-            Self::ShuttingDown => "SHUTTING_DOWN",
-            Self::TooLarge(_) => "REQUEST_TOO_LARGE",
-            Self::UnreadableBody => "UNREADABLE_BODY",
-            Self::BackendUnavailable(_) => "BACKEND_UNAVAILABLE",
-            Self::MetadataTooLarge(_) => "METADATA_TOO_LARGE",
-            Self::UploadsBusy(_) => "UPLOADS_BUSY",
-        }
-    }
-
-    fn retry_after(&self) -> Option<std::time::Duration> {
-        matches!(
-            self,
-            Self::Overloaded
-                | Self::TooManyStreams
-                | Self::BackendUnavailable(_)
-                | Self::ShuttingDown
-                | Self::UploadsBusy(_)
-        )
-        .then_some(std::time::Duration::from_secs(1))
-    }
-}
-
-impl Error {
-    fn into_response(self) -> Response<Body> {
-        to_status(DOMAIN, &self).into_http()
-    }
 }
 
 /// Connection-specific headers: fine on an HTTP/1.1 request from a browser,

@@ -8,6 +8,7 @@
 //! of both APIs, and the web app's files ([`web`]) from `GATEWAY_WEB_DIR`.
 
 pub mod config;
+mod error;
 mod forward;
 mod streams;
 mod uploads;

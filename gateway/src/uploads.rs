@@ -22,7 +22,7 @@ use http_body_util::{BodyExt, StreamBody};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Code, body::Body, transport::Channel};
 
-use crate::forward::{DOMAIN, Error};
+use crate::error::{DOMAIN, Error};
 
 /// The gRPC frame header: a compression flag and the message's length.
 const FRAME_HEADER: usize = 5;
