@@ -219,6 +219,10 @@ async fn same_successor(
         return Ok(None);
     }
     let user = live_user(conn, row.user_id).await?;
+    tracing::info!(
+        session = %row.family_id,
+        "a rotated refresh token presented again within the reuse interval got its successor"
+    );
     Ok(Some(Tokens {
         access: keys.issue(user.id, user.role, row.family_id)?,
         refresh: successor,

@@ -125,6 +125,11 @@ where
             let body = match Limited::new(body, limit).collect().await {
                 Ok(body) => body.to_bytes(),
                 Err(error) => {
+                    // A body that ended itself with a status (an upload
+                    // that stalled, say) says best what went wrong.
+                    if let Some(status) = error.downcast_ref::<tonic::Status>() {
+                        return Ok(status.clone().into_http());
+                    }
                     let refusal = if error.is::<LengthLimitError>() {
                         CommonError::TooLarge(max)
                     } else {

@@ -31,15 +31,22 @@ pub(crate) enum Error {
     MetadataTooLarge(String),
     #[error("{0}")]
     UploadsBusy(&'static str),
+    #[error("the upload sent nothing for {0:?} and was ended; send it again")]
+    UploadStalled(std::time::Duration),
+    #[error("the upload ended after {got} of the {declared} bytes its frame declared")]
+    UploadEndedShort { declared: usize, got: usize },
 }
 
 impl ApiError for Error {
     fn code(&self) -> Code {
         match self {
             Self::NotPublic(_) => Code::PermissionDenied,
-            Self::Overloaded | Self::TooManyStreams | Self::TooLarge(_) | Self::UploadsBusy(_) => {
-                Code::ResourceExhausted
-            }
+            Self::Overloaded
+            | Self::TooManyStreams
+            | Self::TooLarge(_)
+            | Self::UploadsBusy(_)
+            | Self::UploadStalled(_) => Code::ResourceExhausted,
+            Self::UploadEndedShort { .. } => Code::InvalidArgument,
             Self::UnreadableBody | Self::MetadataTooLarge(_) => Code::InvalidArgument,
             Self::BackendUnavailable(_) | Self::StreamIdle(_) | Self::ShuttingDown => {
                 Code::Unavailable
@@ -59,6 +66,8 @@ impl ApiError for Error {
             Self::BackendUnavailable(_) => "BACKEND_UNAVAILABLE",
             Self::MetadataTooLarge(_) => "METADATA_TOO_LARGE",
             Self::UploadsBusy(_) => "UPLOADS_BUSY",
+            Self::UploadStalled(_) => "UPLOAD_STALLED",
+            Self::UploadEndedShort { .. } => "UPLOAD_ENDED_SHORT",
         }
     }
 

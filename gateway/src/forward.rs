@@ -140,8 +140,8 @@ impl<B: Backend> Service<Request<Body>> for Forward<B> {
                 .forward(request)
                 .await
                 .unwrap_or_else(|refused| match refused {
-                    Refused::Here(error) => error.into_response(),
-                    Refused::There(status) => status.into_http(),
+                    Refused::Gateway(error) => error.into_response(),
+                    Refused::Status(status) => status.into_http(),
                 }))
         })
     }
@@ -150,14 +150,15 @@ impl<B: Backend> Service<Request<Body>> for Forward<B> {
 /// Why a call went no further.
 enum Refused {
     /// The gateway's own refusal.
-    Here(Error),
-    /// A backend's, passed on as it is.
-    There(tonic::Status),
+    Gateway(Error),
+    /// A status made already (auth-service's, or the upload check's),
+    /// passed on as it is.
+    Status(tonic::Status),
 }
 
 impl From<Error> for Refused {
     fn from(error: Error) -> Self {
-        Self::Here(error)
+        Self::Gateway(error)
     }
 }
 
@@ -185,16 +186,16 @@ impl<B: Backend> Forward<B> {
         })?;
         // An upload's sender is known before its body is read, and the
         // body goes on as it comes; any other request is read whole.
-        let (request, _upload) = if B::UPLOAD_METHODS.contains(&method) {
+        let (request, upload) = if B::UPLOAD_METHODS.contains(&method) {
             let place = self
                 .shared
                 .uploads
                 .admit(request.headers())
                 .await
-                .map_err(Refused::There)?;
+                .map_err(Refused::Status)?;
             let (parts, body) = request.into_parts();
-            let body = uploads::pass_on(body, self.limits.max_upload_bytes).await?;
-            (fit_for_http2(parts, body), Some(place))
+            let (body, ended_short) = uploads::pass_on(body, self.limits.max_upload_bytes).await?;
+            (fit_for_http2(parts, body), Some((place, ended_short)))
         } else {
             (
                 read_whole(request, self.limits.max_request_bytes).await?,
@@ -212,6 +213,11 @@ impl<B: Backend> Forward<B> {
         }
         .await
         .map_err(|error| {
+            // An upload that ended short fails the call: the client's
+            // doing, said as such.
+            if let Some(short) = upload.as_ref().and_then(|(_, ended)| ended.take()) {
+                return short;
+            }
             let error = completionist_common::error::Chain(&error);
             tracing::warn!(backend = B::NAME, %error, "backend unreachable");
             Error::BackendUnavailable(B::NAME)

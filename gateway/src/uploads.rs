@@ -5,7 +5,7 @@
 //! whole, once its gRPC frame header has declared a length within
 //! `max_upload_bytes`.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use bytes::{Buf, BytesMut};
 use completionist_common::{
@@ -26,6 +26,8 @@ use crate::error::{DOMAIN, Error};
 
 /// The gRPC frame header: a compression flag and the message's length.
 const FRAME_HEADER: usize = 5;
+/// How long an upload may take to send its frame header.
+const HEADER_WAIT: Duration = Duration::from_secs(5);
 
 /// The places uploads take, and who may take one.
 pub(crate) struct Uploads {
@@ -83,53 +85,95 @@ impl Uploads {
     }
 }
 
-/// `body` passed on as it arrives, after its frame header: refused at once
-/// when the message it declares is larger than `max`, and ended at the
-/// declared length (a unary call has one message; what follows it is not
-/// passed on).
-pub(crate) async fn pass_on(body: Body, max: usize) -> Result<Body, Error> {
-    let mut body = body;
+/// `body` passed on as it arrives, after its frame header (which must come
+/// within [`HEADER_WAIT`]): refused at once when the message it declares is
+/// larger than `max`, ended at the declared length (a unary call has one
+/// message; what follows it is not passed on), and failed clearly when it
+/// ends short.
+pub(crate) async fn pass_on(mut body: Body, max: usize) -> Result<(Body, EndedShort), Error> {
     let mut head = BytesMut::new();
-    while head.len() < FRAME_HEADER {
-        match body.frame().await {
-            Some(Ok(frame)) => {
-                if let Ok(data) = frame.into_data() {
-                    head.extend_from_slice(&data);
+    let header = async {
+        while head.len() < FRAME_HEADER {
+            match body.frame().await {
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        head.extend_from_slice(&data);
+                    }
                 }
+                Some(Err(_)) | None => return Err(Error::UnreadableBody),
             }
-            Some(Err(_)) => return Err(Error::UnreadableBody),
-            // Shorter than a header: the backend says what is wrong.
-            None => break,
         }
-    }
-    let declared = (head.len() >= FRAME_HEADER).then(|| {
+        Ok(())
+    };
+    tokio::time::timeout(HEADER_WAIT, header)
+        .await
+        .map_err(|_| Error::UploadStalled(HEADER_WAIT))??;
+    let declared = {
         let mut length = &head[1..FRAME_HEADER];
         FRAME_HEADER + length.get_u32() as usize
-    });
-    if declared.is_some_and(|length| length > max) {
+    };
+    if declared > max {
         return Err(Error::TooLarge(max));
     }
-    let start = (Some(head.freeze()), body, declared.unwrap_or(max));
-    let message = stream::unfold(start, |(head, mut body, left)| async move {
-        if left == 0 {
-            return None;
-        }
-        let data = match head {
-            Some(head) => head,
-            None => loop {
-                match body.frame().await? {
-                    Ok(frame) => {
-                        if let Ok(data) = frame.into_data() {
-                            break data;
+    let ended_short = EndedShort::default();
+    let noted = ended_short.clone();
+    let start = (Some(head.freeze()), body, declared);
+    let message = stream::unfold(start, move |(head, mut body, left)| {
+        let noted = noted.clone();
+        async move {
+            if left == 0 {
+                return None;
+            }
+            let data = match head {
+                Some(head) => head,
+                None => loop {
+                    match body.frame().await {
+                        Some(Ok(frame)) => {
+                            if let Ok(data) = frame.into_data() {
+                                break data;
+                            }
+                        }
+                        Some(Err(error)) => return Some((Err(error), (None, body, 0))),
+                        // Ended before the declared length: a clear refusal,
+                        // not the backend's "unexpected end of stream".
+                        None => {
+                            let short = Error::UploadEndedShort {
+                                declared,
+                                got: declared - left,
+                            };
+                            let status = to_status(DOMAIN, &short);
+                            noted.note(short);
+                            return Some((Err(status), (None, body, 0)));
                         }
                     }
-                    Err(error) => return Some((Err(error), (None, body, 0))),
-                }
-            },
-        };
-        let data = data.slice(..data.len().min(left));
-        let left = left - data.len();
-        Some((Ok(Frame::data(data)), (None, body, left)))
+                },
+            };
+            let data = data.slice(..data.len().min(left));
+            let left = left - data.len();
+            Some((Ok(Frame::data(data)), (None, body, left)))
+        }
     });
-    Ok(Body::new(StreamBody::new(message)))
+    Ok((Body::new(StreamBody::new(message)), ended_short))
+}
+
+/// Whether an upload's body ended before its declared length: the call to
+/// the backend then fails, and this says why.
+#[derive(Clone, Default)]
+pub(crate) struct EndedShort(Arc<std::sync::Mutex<Option<Error>>>);
+
+impl EndedShort {
+    fn note(&self, error: Error) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(error);
+    }
+
+    /// The refusal, if the body ended short.
+    pub(crate) fn take(&self) -> Option<Error> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
 }

@@ -10,8 +10,6 @@ pub(crate) struct Api(pub(crate) App);
 
 type Reply<T> = Result<Response<T>, Status>;
 
-/// A server stream: messages as they are made.
-
 fn reply<T>(result: Result<T, Error>) -> Reply<T> {
     result.map(Response::new).map_err(Status::from)
 }

@@ -44,6 +44,8 @@ pub(crate) enum Error {
     UnreadableImport(String),
     #[error("reading the file took longer than the {0:?} this call allows; split it")]
     ImportTooSlow(Duration),
+    #[error("the upload sent nothing for {0:?} and was ended; send it again")]
+    UploadStalled(Duration),
     /// The replica is reading as many files as it reads at once, or the
     /// caller already has one being read.
     #[error("{0}")]
@@ -80,6 +82,7 @@ impl ApiError for Error {
             Self::ImportTooLarge(_)
             | Self::ImportTooManyRows(_)
             | Self::ImportTooSlow(_)
+            | Self::UploadStalled(_)
             | Self::ImportsBusy(_)
             | Self::TooManyStreams(_)
             | Self::SlowConsumer => Code::ResourceExhausted,
@@ -104,6 +107,7 @@ impl ApiError for Error {
             Self::ImportTooLarge(_) | Self::ImportTooManyRows(_) => "IMPORT_TOO_LARGE",
             Self::UnreadableImport(_) => "UNREADABLE_IMPORT",
             Self::ImportTooSlow(_) => "IMPORT_TOO_SLOW",
+            Self::UploadStalled(_) => "UPLOAD_STALLED",
             Self::ImportsBusy(_) => "IMPORTS_BUSY",
             Self::ResumeTokenExpired => "RESUME_TOKEN_EXPIRED",
             Self::TooManyStreams(_) => "TOO_MANY_STREAMS",

@@ -35,17 +35,32 @@ async fn stalled_upload(
     token: Option<&str>,
     declared: u32,
 ) -> (String, String, Duration) {
+    let mut head = vec![0u8];
+    head.extend_from_slice(&declared.to_be_bytes());
+    head.extend(std::iter::repeat_n(0u8, SENT));
+    upload(stack, wire, token, head, true).await
+}
+
+/// An upload of `sent`, then nothing more, ever (`stall`) or the end.
+async fn upload(
+    stack: &Stack,
+    wire: Wire,
+    token: Option<&str>,
+    sent: Vec<u8>,
+    stall: bool,
+) -> (String, String, Duration) {
     let client = match wire {
         Wire::Grpc => reqwest::Client::builder().http2_prior_knowledge(),
         Wire::GrpcWeb => reqwest::Client::builder().http1_only(),
     }
     .build()
     .unwrap();
-    let mut head = vec![0u8];
-    head.extend_from_slice(&declared.to_be_bytes());
-    head.extend(std::iter::repeat_n(0u8, SENT));
-    let body = stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(head)) })
-        .chain(stream::pending());
+    let sent = stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(sent)) });
+    let body = if stall {
+        sent.chain(stream::pending()).boxed()
+    } else {
+        sent.boxed()
+    };
     let mut request = client
         .post(format!("{}/{START_IMPORT}", stack.url()))
         .body(reqwest::Body::wrap_stream(body));
@@ -62,9 +77,9 @@ async fn stalled_upload(
         request = request.header("authorization", format!("Bearer {token}"));
     }
     let started = tokio::time::Instant::now();
-    let response = tokio::time::timeout(Duration::from_secs(5), request.send())
+    let response = tokio::time::timeout(Duration::from_secs(10), request.send())
         .await
-        .unwrap_or_else(|_| panic!("no answer within 5 s over {wire:?}"))
+        .unwrap_or_else(|_| panic!("no answer within 10 s over {wire:?}"))
         .unwrap();
     let took = started.elapsed();
     let header = |name: &str| {
@@ -144,10 +159,43 @@ async fn media_service_gives_an_upload_its_place_before_reading_its_body() {
     let held = hold_upload(&stack, &ada);
     tokio::time::sleep(Duration::from_millis(500)).await;
     // Ada's stalled upload holds the replica's one place to read in, so
-    // Bob's finds none (after waiting a moment for it).
+    // Bob's finds none (after waiting a moment for it)...
     let (status, reason, _) = stalled_upload(&stack, Wire::Grpc, Some(&bob), 100).await;
     assert_eq!((status.as_str(), reason.as_str()), ("8", "IMPORTS_BUSY"));
-    held.abort();
+    // ...until it has sent nothing for 5 s, and is ended.
+    let ended = tokio::time::timeout(Duration::from_secs(10), held)
+        .await
+        .expect("the stalled upload was ended")
+        .unwrap()
+        .unwrap();
+    let header = |name| ended.headers()[name].to_str().unwrap().to_owned();
+    assert_eq!(header("grpc-status"), "8");
+    assert!(
+        header("grpc-message").contains("sent%20nothing"),
+        "{:?}",
+        ended.headers()
+    );
+    let (status, reason, _) = stalled_upload(&stack, Wire::Grpc, Some(&bob), 100).await;
+    assert_ne!(reason, "IMPORTS_BUSY", "{status}");
+}
+
+#[tokio::test]
+async fn an_upload_ending_short_or_never_sending_its_header_is_refused_clearly() {
+    let stack = Stack::spawn().await;
+    let ada = token(&stack).await;
+    let mut short = vec![0u8];
+    short.extend_from_slice(&1000u32.to_be_bytes());
+    short.extend([0u8; 100]);
+    let (status, reason, _) = upload(&stack, Wire::Grpc, Some(&ada), short, false).await;
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("3", "UPLOAD_ENDED_SHORT")
+    );
+    let (status, reason, _) = upload(&stack, Wire::GrpcWeb, Some(&ada), vec![0, 0], false).await;
+    assert_eq!((status.as_str(), reason.as_str()), ("3", "UNREADABLE_BODY"));
+    let (status, reason, took) = upload(&stack, Wire::Grpc, Some(&ada), vec![0, 0], true).await;
+    assert_eq!((status.as_str(), reason.as_str()), ("8", "UPLOAD_STALLED"));
+    assert!(took < Duration::from_secs(8), "{took:?}");
 }
 
 #[tokio::test]

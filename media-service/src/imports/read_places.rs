@@ -2,13 +2,22 @@
 //! taken as a layer, before the request's body is read, decoded and checked
 //! by the request guard: an upload of tens of MB costs its memory only once
 //! it has a place, so a replica holds at most `IMPORT_READERS` files at
-//! once, and a caller one. The handler takes the place over from the
-//! request and keeps it until the rows are stored.
+//! once, and a caller one. A body that then sends nothing for
+//! [`UPLOAD_IDLE`] is ended (`UPLOAD_STALLED`), freeing its place: a
+//! stalled upload cannot keep the places from everyone else. The handler
+//! takes the place over from the request and keeps it until the rows are
+//! stored.
 
 use std::{
+    pin::Pin,
     sync::{Arc, Mutex, PoisonError},
     task::{Context, Poll},
+    time::Duration,
 };
+
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use tokio::time::{Instant, Sleep};
 
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
@@ -16,7 +25,10 @@ use tonic::{Status, body::Body, server::NamedService};
 use tower::Service;
 
 use super::state::{Imports, Reading};
-use crate::app::Caller;
+use crate::{app::Caller, error::Error};
+
+/// How long an upload's body may send nothing before it is ended.
+pub(crate) const UPLOAD_IDLE: Duration = Duration::from_secs(5);
 
 /// `service` with StartImport (`path`) given a place to read in first.
 pub(crate) fn protect<S>(service: S, imports: Arc<Imports>, path: &'static str) -> ReadPlaces<S> {
@@ -83,10 +95,61 @@ where
                 Ok(reading) => {
                     let taken = PlaceTaken(Arc::new(Mutex::new(Some(reading))));
                     request.extensions_mut().insert(taken);
+                    let request = request.map(|body| Body::new(Lively::new(body, UPLOAD_IDLE)));
                     inner.call(request).await
                 }
                 Err(busy) => Ok(Status::from(busy).into_http()),
             }
         })
+    }
+}
+
+/// A request body that fails once it has sent nothing for `idle`.
+struct Lively {
+    inner: Body,
+    idle: Duration,
+    quiet: Pin<Box<Sleep>>,
+}
+
+impl Lively {
+    fn new(inner: Body, idle: Duration) -> Self {
+        Self {
+            inner,
+            idle,
+            quiet: Box::pin(tokio::time::sleep(idle)),
+        }
+    }
+}
+
+impl HttpBody for Lively {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                this.quiet.as_mut().reset(Instant::now() + this.idle);
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(other) => Poll::Ready(other),
+            Poll::Pending => match this.quiet.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    Poll::Ready(Some(Err(Status::from(Error::UploadStalled(this.idle)))))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }

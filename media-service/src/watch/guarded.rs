@@ -28,8 +28,6 @@ use crate::{
     error::Error,
 };
 
-/// Messages a stream may have queued for its client.
-const QUEUE: usize = 64;
 /// Token rechecks that may fail in a row (auth-service briefly away)
 /// before the stream ends UNAVAILABLE.
 const RECHECK_FAILURES: u32 = 2;
@@ -64,7 +62,7 @@ impl Opening {
         T: Send + 'static,
         Body: Future<Output = Result<(), Error>> + Send + 'static,
     {
-        let (outlet, ending, outbox) = outbox(QUEUE);
+        let (outlet, ending, outbox) = outbox(self.subscription.kind.queue());
         let caller = self.subscription.caller;
         let poked = self.subscription.poked.clone();
         let config = &app.watch.config;

@@ -50,6 +50,15 @@ impl StreamKind {
         self as usize
     }
 
+    /// Messages a stream of this kind may have queued for its client: an
+    /// export's are 64 KiB chunks, the others' a change or a row.
+    pub(crate) fn queue(self) -> usize {
+        match self {
+            Self::ListEntries | Self::Import => 64,
+            Self::Export => 4,
+        }
+    }
+
     fn limits(self, config: &WatchConfig) -> StreamLimits {
         match self {
             Self::ListEntries => config.list_streams,
@@ -236,14 +245,17 @@ impl Hub {
     /// Pokes the guards of the streams whose token a revocation may name
     /// (every stream's for one it cannot read); returns how many.
     pub(crate) fn revoked(&self, scope: Option<&Scope>) -> usize {
-        let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-        let mut poked = 0;
-        for token in streams.tokens.values() {
-            if scope.is_none_or(|scope| token.named_by(scope)) {
-                token.poke.notify_one();
-                poked += 1;
-            }
-        }
+        let pokes: Vec<Arc<Notify>> = {
+            let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+            streams
+                .tokens
+                .values()
+                .filter(|token| scope.is_none_or(|scope| token.named_by(scope)))
+                .map(|token| token.poke.clone())
+                .collect()
+        };
+        let poked = pokes.len();
+        poke(pokes);
         poked
     }
 
@@ -258,18 +270,12 @@ impl Hub {
     }
 
     /// The revocation feed came up or went down. Coming up, every guard
-    /// rechecks once, as revocations made while it was down were not fed:
-    /// a few at a time over [`RECHECK_SPREAD`], not all at once.
+    /// rechecks once, as revocations made while it was down were not fed
+    /// (spread out, as [`poke`] does).
     pub(crate) fn set_fed(&self, fed: bool) {
         self.fed.send_replace(fed);
         if fed {
-            let pokes: Vec<Arc<Notify>> = {
-                let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-                streams.tokens.values().map(|t| t.poke.clone()).collect()
-            };
-            if !pokes.is_empty() {
-                tokio::spawn(poke_over(pokes, RECHECK_SPREAD));
-            }
+            self.revoked(None);
         }
     }
 
@@ -285,6 +291,18 @@ impl Hub {
             .subscribe()
             .wait_for(|stopping| *stopping)
             .await;
+    }
+}
+
+/// Pokes guards so that they recheck their tokens: at once when they are a
+/// few, or else in [`RECHECK_STEPS`] groups over [`RECHECK_SPREAD`] (a
+/// revocation of everyone, or the feed's return), so that thousands of
+/// streams do not ask auth-service in the same moment.
+fn poke(pokes: Vec<Arc<Notify>>) {
+    if pokes.len() <= RECHECK_STEPS as usize {
+        pokes.iter().for_each(|poke| poke.notify_one());
+    } else {
+        tokio::spawn(poke_over(pokes, RECHECK_SPREAD));
     }
 }
 
@@ -307,8 +325,8 @@ pub(crate) struct Subscription {
     pub(crate) imports: watch::Receiver<u64>,
     pub(crate) poked: Arc<Notify>,
     pub(crate) caller: Caller,
+    pub(crate) kind: StreamKind,
     hub: Arc<Hub>,
-    kind: StreamKind,
     id: u64,
 }
 

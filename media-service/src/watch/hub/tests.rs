@@ -147,7 +147,7 @@ async fn a_poke_waits_for_its_guard() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_feed_coming_back_pokes_every_stream_spread_over_seconds() {
+async fn the_feed_coming_back_or_revoking_everyone_pokes_every_stream_spread_over_seconds() {
     let hub = hub(2000, 2000);
     let ada = caller(Uuid::now_v7());
     let streams: Vec<Subscription> = (0..1000).map(|_| hub.open(LIST, ada).unwrap()).collect();
@@ -165,6 +165,11 @@ async fn the_feed_coming_back_pokes_every_stream_spread_over_seconds() {
     assert!(at_once <= 1000 / 50, "{at_once} guards asked at once");
     tokio::time::sleep(RECHECK_SPREAD).await;
     assert_eq!(at_once + poked(&streams), 1000, "every guard rechecks once");
+    // So does a revocation of everyone.
+    assert_eq!(hub.revoked(Some(&Scope::Everyone(true))), 1000);
+    tokio::task::yield_now().await;
+    assert!(poked(&streams) <= 1000 / 50);
+    tokio::time::sleep(RECHECK_SPREAD).await;
     hub.set_fed(false);
     assert!(!hub.is_fed());
 }
