@@ -91,27 +91,9 @@ impl Uploads {
 /// message; what follows it is not passed on), and failed clearly when it
 /// ends short.
 pub(crate) async fn pass_on(mut body: Body, max: usize) -> Result<(Body, EndedShort), Error> {
-    let mut head = BytesMut::new();
-    let header = async {
-        while head.len() < FRAME_HEADER {
-            match body.frame().await {
-                Some(Ok(frame)) => {
-                    if let Ok(data) = frame.into_data() {
-                        head.extend_from_slice(&data);
-                    }
-                }
-                Some(Err(_)) | None => return Err(Error::UnreadableBody),
-            }
-        }
-        Ok(())
-    };
-    tokio::time::timeout(HEADER_WAIT, header)
+    let (head, declared) = tokio::time::timeout(HEADER_WAIT, read_header(&mut body))
         .await
         .map_err(|_| Error::UploadStalled(HEADER_WAIT))??;
-    let declared = {
-        let mut length = &head[1..FRAME_HEADER];
-        FRAME_HEADER + length.get_u32() as usize
-    };
     if declared > max {
         return Err(Error::TooLarge(max));
     }
@@ -154,6 +136,25 @@ pub(crate) async fn pass_on(mut body: Body, max: usize) -> Result<(Body, EndedSh
         }
     });
     Ok((Body::new(StreamBody::new(message)), ended_short))
+}
+
+/// The first bytes of `body`, up to and past its frame header, and the
+/// length the header declares (the header's own bytes included).
+async fn read_header(body: &mut Body) -> Result<(BytesMut, usize), Error> {
+    let mut head = BytesMut::new();
+    while head.len() < FRAME_HEADER {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    head.extend_from_slice(&data);
+                }
+            }
+            Some(Err(_)) | None => return Err(Error::UnreadableBody),
+        }
+    }
+    let mut length = &head[1..FRAME_HEADER];
+    let declared = FRAME_HEADER + length.get_u32() as usize;
+    Ok((head, declared))
 }
 
 /// Whether an upload's body ended before its declared length: the call to

@@ -123,19 +123,7 @@ pub async fn run(
         shutdown.await;
         hub.stop();
     };
-    // Streams are bounded by their kinds' limits, not per connection: a
-    // gateway carries many browsers' streams on one.
-    let watch = &config.watch;
-    let streams = [
-        watch.list_streams,
-        watch.import_streams,
-        watch.export_streams,
-    ]
-    .iter()
-    .map(|limits| limits.per_replica)
-    .sum::<usize>();
-    let builder =
-        server::builder().max_concurrent_streams(u32::try_from(streams + 256).unwrap_or(u32::MAX));
+    let builder = server::builder().max_concurrent_streams(max_http2_streams(&config.watch));
     let served = server::serve_with(builder, listener, routes, readiness, shutdown).await;
     // Jobs under way are let go, for the next replica to take at once.
     worker.stop().await;
@@ -143,6 +131,21 @@ pub async fn run(
     let _ = (&mut enricher.0).await;
     served?;
     Ok(())
+}
+
+/// HTTP/2 streams per connection: bounded by the server streams' own
+/// limits, not per connection (a gateway carries many browsers' streams on
+/// one), with room for the unary calls beside them.
+fn max_http2_streams(watch: &config::WatchConfig) -> u32 {
+    let streams: usize = [
+        watch.list_streams,
+        watch.import_streams,
+        watch.export_streams,
+    ]
+    .iter()
+    .map(|limits| limits.per_replica)
+    .sum();
+    u32::try_from(streams + 256).unwrap_or(u32::MAX)
 }
 
 /// The state every call shares.

@@ -146,9 +146,15 @@ async fn one_user_hoarding_unread_streams_of_every_kind_leaves_another_users_wor
     assert!(exports.1 > 0, "every export was let in");
 
     // The other user's streams of every kind work meanwhile.
+    each_kind_works(&stack, &other, &other_job).await;
+    drop((lists, imports, exports));
+}
+
+/// `token`'s list, import `job` and export each stream as they should.
+async fn each_kind_works(stack: &Stack, token: &str, job: &str) {
     let mut list = stack
         .media_client()
-        .watch_list_entries(authed(&other, pb::WatchListEntriesRequest::default()))
+        .watch_list_entries(authed(token, pb::WatchListEntriesRequest::default()))
         .await
         .unwrap()
         .into_inner();
@@ -163,23 +169,23 @@ async fn one_user_hoarding_unread_streams_of_every_kind_leaves_another_users_wor
     let mut watched = stack
         .media_client()
         .watch_import(authed(
-            &other,
+            token,
             pb::WatchImportRequest {
-                id: other_job.clone(),
+                id: job.to_owned(),
                 after_row: 0,
             },
         ))
         .await
         .unwrap()
         .into_inner();
-    let job = first(&mut watched).await;
-    let Some(pb::watch_import_response::Event::ImportJob(job)) = job.event else {
-        panic!("{job:?}")
+    let message = first(&mut watched).await;
+    let Some(pb::watch_import_response::Event::ImportJob(watched_job)) = message.event else {
+        panic!("{message:?}")
     };
-    assert_eq!(job.id, other_job);
+    assert_eq!(watched_job.id, job);
     let mut export = stack
         .media_client()
-        .export_list(authed(&other, pb::ExportListRequest::default()))
+        .export_list(authed(token, pb::ExportListRequest::default()))
         .await
         .unwrap()
         .into_inner();
@@ -193,7 +199,6 @@ async fn one_user_hoarding_unread_streams_of_every_kind_leaves_another_users_wor
     }
     let file: serde_json::Value = serde_json::from_slice(&file).unwrap();
     assert_eq!(file["format"], "completionist");
-    drop((lists, imports, exports));
 }
 
 #[tokio::test]

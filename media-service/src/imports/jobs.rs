@@ -298,7 +298,10 @@ async fn follow(
         if job.state.is_finished() && caught_up {
             return Ok(());
         }
-        while caught_up {
+        if !caught_up {
+            continue;
+        }
+        loop {
             match live.wait(Topic::Imports).await {
                 Waited::News => break,
                 Waited::Quiet => {
