@@ -168,6 +168,7 @@ async fn update_list_entry(ctx: &Ctx) -> Case {
                 ..Default::default()
             }),
             update_mask: Some(mask(&["rating"])),
+            progress_increment: 0,
         };
         async move {
             MediaServiceClient::new(channel)

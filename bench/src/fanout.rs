@@ -203,6 +203,7 @@ impl Fanout {
                     ..Default::default()
                 }),
                 update_mask: Some(mask(&["notes"])),
+                progress_increment: 0,
             },
         );
         async move {

@@ -9,6 +9,7 @@ pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod descriptors;
 pub mod error;
 pub mod field_mask;
 pub mod guard;

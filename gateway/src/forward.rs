@@ -11,7 +11,10 @@ use std::{
     task::{Context, Poll},
 };
 
-use completionist_common::error::to_status;
+use completionist_common::{
+    descriptors::{self, MethodShapes},
+    error::to_status,
+};
 use futures_util::future::BoxFuture;
 use http::{Request, Response, header};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -26,19 +29,19 @@ use crate::{
     uploads::{self, Uploads},
 };
 
-/// A backend service: its name and the methods only services may call.
+/// A backend service: its name, its descriptors and the methods only
+/// services may call. Which methods stream, and which take a file, is read
+/// from the descriptors (see `completionist_common::descriptors`):
+/// server-streaming responses last as long as the stream, so no total
+/// response size applies (each message is still bounded by the backend's
+/// own limit); uploads are allowed up to `Limits::max_upload_bytes`.
 pub(crate) trait Backend: Send + Sync + 'static {
     /// The fully qualified service name.
     const NAME: &'static str;
+    /// The encoded `FileDescriptorSet` the service is in.
+    const DESCRIPTOR_SET: &'static [u8];
     /// Methods not served to the outside.
     const PRIVATE_METHODS: &'static [&'static str];
-    /// Methods whose request is a file, allowed up to
-    /// `Limits::max_upload_bytes`.
-    const UPLOAD_METHODS: &'static [&'static str] = &[];
-    /// Server-streaming methods: their responses are as long as the stream
-    /// lasts, so no total response size applies (each message is still
-    /// bounded by the backend's own limit).
-    const STREAMING_METHODS: &'static [&'static str] = &[];
 }
 
 /// `completionist.auth.v1.AuthService`, less ValidateToken.
@@ -46,6 +49,7 @@ pub(crate) struct Auth;
 
 impl Backend for Auth {
     const NAME: &'static str = completionist_proto::auth::auth_service_server::SERVICE_NAME;
+    const DESCRIPTOR_SET: &'static [u8] = completionist_proto::AUTH_DESCRIPTOR_SET;
     const PRIVATE_METHODS: &'static [&'static str] = &["ValidateToken", "WatchRevocations"];
 }
 
@@ -54,10 +58,8 @@ pub(crate) struct Media;
 
 impl Backend for Media {
     const NAME: &'static str = completionist_proto::media::media_service_server::SERVICE_NAME;
+    const DESCRIPTOR_SET: &'static [u8] = completionist_proto::MEDIA_DESCRIPTOR_SET;
     const PRIVATE_METHODS: &'static [&'static str] = &[];
-    const UPLOAD_METHODS: &'static [&'static str] = &["StartImport"];
-    const STREAMING_METHODS: &'static [&'static str] =
-        &["WatchImport", "ExportList", "WatchListEntries"];
 }
 
 /// Forwards every call of backend `B`: unary calls over `channel`, server
@@ -65,6 +67,7 @@ impl Backend for Media {
 pub(crate) struct Forward<B> {
     channel: Channel,
     streams: Channel,
+    shapes: Arc<MethodShapes>,
     limits: Limits,
     shared: Shared,
     backend: PhantomData<fn() -> B>,
@@ -88,6 +91,7 @@ impl<B> Clone for Forward<B> {
         Self {
             channel: self.channel.clone(),
             streams: self.streams.clone(),
+            shapes: self.shapes.clone(),
             limits: self.limits,
             shared: self.shared.clone(),
             backend: PhantomData,
@@ -100,6 +104,7 @@ impl<B: Backend> Forward<B> {
         Self {
             channel,
             streams,
+            shapes: Arc::new(descriptors::shapes_of(B::DESCRIPTOR_SET, B::NAME)),
             limits,
             shared,
             backend: PhantomData,
@@ -169,7 +174,7 @@ impl<B: Backend> Forward<B> {
             return Err(Error::NotPublic(format!("{}/{method}", B::NAME)).into());
         }
         check_metadata(request.headers(), self.limits)?;
-        let streaming = B::STREAMING_METHODS.contains(&method);
+        let streaming = self.shapes.is_server_streaming(request.uri().path());
         // A unary call holds its place until its answer's headers; a
         // stream, a place among the streams for as long as it is open.
         let permit = if streaming {
@@ -186,7 +191,7 @@ impl<B: Backend> Forward<B> {
         })?;
         // An upload's sender is known before its body is read, and the
         // body goes on as it comes; any other request is read whole.
-        let (request, upload) = if B::UPLOAD_METHODS.contains(&method) {
+        let (request, upload) = if self.shapes.is_upload(request.uri().path()) {
             let place = self
                 .shared
                 .uploads
@@ -306,4 +311,30 @@ fn check_metadata(headers: &http::HeaderMap, limits: Limits) -> Result<(), Error
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use completionist_common::descriptors::shapes_of;
+
+    use super::*;
+
+    #[test]
+    fn streams_and_uploads_are_read_from_the_descriptors() {
+        let media = shapes_of(Media::DESCRIPTOR_SET, Media::NAME);
+        let path = |m: &str| format!("/{}/{m}", Media::NAME);
+        let mut streaming = media.server_streaming.clone();
+        streaming.sort();
+        assert_eq!(
+            streaming,
+            ["ExportList", "WatchImport", "WatchListEntries"].map(path)
+        );
+        assert_eq!(media.uploads, [path("StartImport")]);
+        let auth = shapes_of(Auth::DESCRIPTOR_SET, Auth::NAME);
+        assert_eq!(
+            auth.server_streaming,
+            [format!("/{}/WatchRevocations", Auth::NAME)]
+        );
+        assert!(auth.uploads.is_empty());
+    }
 }

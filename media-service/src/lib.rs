@@ -27,7 +27,7 @@ mod watch;
 use std::{future::Future, sync::Arc};
 
 use completionist_common::{
-    admission, authn, config::ExposeSecret, db as common_db, guard, server,
+    admission, authn, config::ExposeSecret, db as common_db, descriptors, guard, server,
 };
 use completionist_proto::media::media_service_server::{self, MediaServiceServer};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
@@ -52,9 +52,6 @@ const MIGRATION_LOCK: i64 = 0x006d_6564_6961; // "media"
 
 /// The fully qualified name of the service, as health checks ask for it.
 pub const SERVICE_NAME: &str = media_service_server::SERVICE_NAME;
-
-/// The one method whose message may be as large as an import file.
-const START_IMPORT_PATH: &str = "/completionist.media.v1.MediaService/StartImport";
 
 /// Every call needs an access token.
 const PUBLIC_METHODS: &[&str] = &[];
@@ -97,14 +94,19 @@ pub async fn run(
     let api = MediaServiceServer::new(Api(app))
         .max_decoding_message_size(max_upload.max(server::MAX_MESSAGE_BYTES))
         .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
-    let api = guard::protect(
-        api,
-        completionist_proto::MEDIA_DESCRIPTOR_SET,
-        error::DOMAIN,
-        server::MAX_MESSAGE_BYTES,
-    )?
-    .allow(START_IMPORT_PATH, max_upload);
-    let api = imports::read_places::protect(api, imports_state, START_IMPORT_PATH);
+    // The methods that take a file (StartImport), as the descriptors say.
+    let uploads =
+        descriptors::shapes_of(completionist_proto::MEDIA_DESCRIPTOR_SET, SERVICE_NAME).uploads;
+    let api = uploads.iter().fold(
+        guard::protect(
+            api,
+            completionist_proto::MEDIA_DESCRIPTOR_SET,
+            error::DOMAIN,
+            server::MAX_MESSAGE_BYTES,
+        )?,
+        |api, path| api.allow(path, max_upload),
+    );
+    let api = imports::read_places::protect(api, imports_state, uploads);
     let limits = admission::Limits::for_pool(config.pool);
     let api = admission::protect(api, limits, &[], error::DOMAIN);
     let api = authn::protect(api, auth, PUBLIC_METHODS);

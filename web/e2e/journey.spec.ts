@@ -22,12 +22,14 @@ test("register → search → add → progress → complete → stats → export
   await result.getByRole("button", { name: "Add" }).click();
   await expect(result.getByRole("button", { name: "On your list" })).toBeDisabled();
 
-  // The list: one more episode in one tap.
+  // The list: one more episode in one tap, which starts a planned entry.
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "List" }).click();
   const entry = page.getByRole("listitem").filter({ hasText: "Cowboy Bebop" });
   await expect(entry).toContainText("0 / 26 episodes");
+  await expect(entry).toContainText("Planned");
   await entry.getByRole("button", { name: "+1 episode of Cowboy Bebop" }).click();
   await expect(entry).toContainText("1 / 26 episodes");
+  await expect(entry).toContainText("In progress");
   await checkScreen(page, testInfo, "list");
 
   // The entry's page: complete it, with a rating and a note.

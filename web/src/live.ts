@@ -1,7 +1,9 @@
-// Changes to the user's list as they happen anywhere (WatchListEntries):
-// resumes after a dropped connection or an expired access token from the
-// last position, so nothing is missed or repeated; a position too old to
-// resume means refetch.
+// Changes to the user's list as they happen anywhere (WatchListEntries),
+// from the position the list's first page was read at (its resumeToken),
+// so no change falls between reading the list and watching it; resumes
+// after a dropped connection or an expired access token from the last
+// position, so nothing is missed or repeated; a position too old to
+// resume means refetch (and the refetched list says where to watch from).
 import { useEffect, useRef } from "preact/hooks";
 import { media } from "./api";
 import type { ListEntryChange } from "./gen/completionist/media/v1/media_pb";
@@ -13,12 +15,15 @@ export interface LiveHandlers {
   onReset: () => void;
 }
 
-export function useLiveList(handlers: LiveHandlers) {
+/** Follows the list from `from`: a first page's resumeToken (nothing
+ * until the first page has said where), or "" for from now on. */
+export function useLiveList(handlers: LiveHandlers, from: string | undefined) {
   const latest = useRef(handlers);
   latest.current = handlers;
   useEffect(() => {
+    if (from === undefined) return;
     const stop = new AbortController();
-    let resumeToken = "";
+    let resumeToken = from;
     follow(
       {
         open: (signal) => media.watchListEntries({ resumeToken }, { signal }),
@@ -28,7 +33,10 @@ export function useLiveList(handlers: LiveHandlers) {
         },
         onRefusal(p) {
           if (p.reason !== "RESUME_TOKEN_EXPIRED") return false;
-          resumeToken = "";
+          // What is shown is read again: from now on, or (a list) from
+          // where its new first page says.
+          if (from === "") resumeToken = "";
+          else stop.abort();
           latest.current.onReset();
           return true;
         },
@@ -41,5 +49,5 @@ export function useLiveList(handlers: LiveHandlers) {
       console.error("the live list stopped", error);
     });
     return () => stop.abort();
-  }, []);
+  }, [from]);
 }

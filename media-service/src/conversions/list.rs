@@ -72,6 +72,7 @@ impl TryFrom<pb::UpdateListEntryRequest> for EntryUpdate {
         let pb::UpdateListEntryRequest {
             list_entry,
             update_mask,
+            progress_increment,
         } = request;
         let Some(entry) = list_entry else {
             return Err(Error::invalid("list_entry", "is required"));
@@ -100,24 +101,55 @@ impl TryFrom<pb::UpdateListEntryRequest> for EntryUpdate {
             ("start_date", start_date.is_some()),
             ("finish_date", finish_date.is_some()),
         ];
-        field_mask::apply(update_mask, &fields, &mut v, |path, v| match path {
-            "status" => {
-                update.status = v.check("list_entry.status", ListStatus::from_proto(status))
-            }
-            "rating" => {
-                update.rating = v.check("list_entry.rating", rating.map(Rating::parse).transpose());
-            }
-            "progress" => {
-                update.progress = v.check("list_entry.progress", Progress::parse(progress));
-            }
-            "notes" => update.notes = v.check("list_entry.notes", Notes::parse(&notes)),
-            "start_date" => {
-                update.start_date = v.check("list_entry.start_date", date(start_date.as_ref()));
-            }
-            _ => update.finish_date = v.check("list_entry.finish_date", date(finish_date.as_ref())),
-        });
+        if !increment_only(progress_increment, update_mask.as_ref(), &fields) {
+            field_mask::apply(update_mask, &fields, &mut v, |path, v| match path {
+                "status" => {
+                    update.status = v.check("list_entry.status", ListStatus::from_proto(status))
+                }
+                "rating" => {
+                    update.rating =
+                        v.check("list_entry.rating", rating.map(Rating::parse).transpose());
+                }
+                "progress" => {
+                    update.progress = v.check("list_entry.progress", Progress::parse(progress));
+                }
+                "notes" => update.notes = v.check("list_entry.notes", Notes::parse(&notes)),
+                "start_date" => {
+                    update.start_date = v.check("list_entry.start_date", date(start_date.as_ref()));
+                }
+                _ => {
+                    update.finish_date =
+                        v.check("list_entry.finish_date", date(finish_date.as_ref()))
+                }
+            });
+        }
+        check_increment(progress_increment, update.progress.is_some(), &mut v);
+        update.progress_increment = progress_increment;
         let (id,) = v.finish((id,))?;
         Ok(EntryUpdate { id, ..update })
+    }
+}
+
+/// Whether an update changes nothing but progress, by an increment: it
+/// then needs no mask.
+fn increment_only(
+    increment: i32,
+    mask: Option<&prost_types::FieldMask>,
+    fields: &[(&str, bool)],
+) -> bool {
+    increment != 0 && mask.is_none_or(|m| m.paths.is_empty()) && fields.iter().all(|(_, set)| !set)
+}
+
+/// An increment within bounds, and not beside a progress of its own.
+fn check_increment(increment: i32, progress_given: bool, v: &mut Violations) {
+    if increment != 0 && progress_given {
+        v.add(
+            "progress_increment",
+            "cannot be given with `progress` in the update mask",
+        );
+    }
+    if !(-10_000..=10_000).contains(&increment) {
+        v.add("progress_increment", "must be within ±10,000");
     }
 }
 
@@ -249,6 +281,7 @@ mod tests {
                 update_mask: Some(prost_types::FieldMask {
                     paths: vec!["rating".into(), "media_item".into()],
                 }),
+                progress_increment: 0,
             })
         else {
             panic!("expected InvalidArgument");

@@ -30,12 +30,13 @@ use crate::{app::Caller, error::Error};
 /// How long an upload's body may send nothing before it is ended.
 pub(crate) const UPLOAD_IDLE: Duration = Duration::from_secs(5);
 
-/// `service` with StartImport (`path`) given a place to read in first.
-pub(crate) fn protect<S>(service: S, imports: Arc<Imports>, path: &'static str) -> ReadPlaces<S> {
+/// `service` with its uploads (`paths`: StartImport) given a place to
+/// read in first.
+pub(crate) fn protect<S>(service: S, imports: Arc<Imports>, paths: Vec<String>) -> ReadPlaces<S> {
     ReadPlaces {
         inner: service,
         imports,
-        path,
+        paths: Arc::new(paths),
     }
 }
 
@@ -43,7 +44,7 @@ pub(crate) fn protect<S>(service: S, imports: Arc<Imports>, path: &'static str) 
 pub(crate) struct ReadPlaces<S> {
     inner: S,
     imports: Arc<Imports>,
-    path: &'static str,
+    paths: Arc<Vec<String>>,
 }
 
 /// A place taken for one request, until its handler takes it over.
@@ -83,7 +84,8 @@ where
         // Only StartImport, and only once authenticated (the handler
         // refuses a request without a caller).
         let caller = completionist_common::authn::caller_in::<Caller>(request.extensions());
-        let (true, Some(caller)) = (request.uri().path() == self.path, caller) else {
+        let upload = self.paths.iter().any(|path| path == request.uri().path());
+        let (true, Some(caller)) = (upload, caller) else {
             return Box::pin(self.inner.call(request));
         };
         // The inner service was made ready for this call; keep that one.

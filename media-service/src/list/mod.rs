@@ -54,9 +54,32 @@ pub(crate) struct EntryUpdate {
     pub(crate) status: Option<ListStatus>,
     pub(crate) rating: Option<Option<Rating>>,
     pub(crate) progress: Option<Progress>,
+    /// Added to the stored progress (see [`EntryUpdate::resolved`]).
+    pub(crate) progress_increment: i32,
     pub(crate) notes: Option<Notes>,
     pub(crate) start_date: Option<Option<NaiveDate>>,
     pub(crate) finish_date: Option<Option<NaiveDate>>,
+}
+
+impl EntryUpdate {
+    /// The update with its increment turned into the progress it makes of
+    /// `before`'s, read under the entry's lock.
+    fn resolved(mut self, before: &EntryFields) -> Result<Self, Error> {
+        if self.progress_increment != 0 {
+            let progress = before
+                .progress
+                .get()
+                .saturating_add(self.progress_increment);
+            self.progress = Some(Progress::parse(progress).map_err(|why| {
+                Error::invalid(
+                    "progress_increment",
+                    format!("would make progress {progress}: {why}"),
+                )
+            })?);
+            self.progress_increment = 0;
+        }
+        Ok(self)
+    }
 }
 
 /// A ListListEntries request.
@@ -129,8 +152,10 @@ pub(crate) async fn update_list_entry(
             } = db::entries::find_for_update(conn, caller.user_id, update.id)
                 .await?
                 .ok_or(Error::ListEntryNotFound)?;
+            let update = update.resolved(&fields)?;
             let changed = rules::apply(&fields, &update);
             let changed = rules::restart(changed, &fields, &update);
+            let changed = rules::start(changed, &fields, &update);
             let changed = rules::complete(changed, Some((&fields, &update)), &item);
             rules::check(&changed, &item, "list_entry.")?;
             let entry = db::entries::update(conn, id, item, &changed).await?;
@@ -202,6 +227,9 @@ pub(crate) async fn list_list_entries(
         .page_tokens
         .open::<_, EntryPosition>(&page_token, &me, &filter)?;
     let mut conn = common_db::conn(&app.pool).await?;
+    // Read first: a change committed meanwhile is in the page and after
+    // this position both, never in neither.
+    let head = db::changes::head(&mut conn, caller.user_id).await?;
     let entries = db::listing::list(&mut conn, caller.user_id, filter, after, size.limit()).await?;
     let page = Page::from_rows(entries, size, |entry| {
         let position = EntryPosition::of(entry, filter.order);
@@ -210,5 +238,6 @@ pub(crate) async fn list_list_entries(
     Ok(pb::ListListEntriesResponse {
         list_entries: page.items.into_iter().map(Into::into).collect(),
         next_page_token: page.next_page_token,
+        resume_token: crate::watch::resume_token(head.seq),
     })
 }

@@ -3,7 +3,9 @@
 //! total, where known) and the finish date (today), unless the same change
 //! sets them, and records a run; the restart rule — taking a completed
 //! entry back to in progress (a rewatch, a reread, a replay) begins a new
-//! run from today and zero, unless the same change says otherwise; and
+//! run from today and zero, unless the same change says otherwise; the
+//! start rule — progress on a planned entry starts it (in progress, from
+//! today), as in every tracker, unless the same change sets those; and
 //! what every entry must be: progress never past the item's total, never
 //! finished before it started.
 
@@ -75,6 +77,25 @@ pub(super) fn restart(
     }
     if update.progress.is_none() {
         fields.progress = Progress::default();
+    }
+    fields
+}
+
+/// `fields` started, when they add progress to a planned entry and the
+/// same change sets no status: in progress, and from today unless it has a
+/// start date already or the change gives one.
+pub(super) fn start(
+    mut fields: EntryFields,
+    before: &EntryFields,
+    update: &EntryUpdate,
+) -> EntryFields {
+    let progressed = update.progress.is_some_and(|p| p > before.progress);
+    if before.status != ListStatus::Planned || update.status.is_some() || !progressed {
+        return fields;
+    }
+    fields.status = ListStatus::InProgress;
+    if update.start_date.is_none() && fields.start_date.is_none() {
+        fields.start_date = Some(Utc::now().date_naive());
     }
     fields
 }
@@ -164,6 +185,33 @@ mod tests {
             status: Some(ListStatus::Completed),
             ..EntryUpdate::default()
         }
+    }
+
+    #[test]
+    fn progress_on_a_planned_entry_starts_it_unless_a_status_is_given() {
+        let planned = fields(ListStatus::Planned, 0);
+        let plus_one = EntryUpdate {
+            progress: Some(Progress::parse(1).unwrap()),
+            ..EntryUpdate::default()
+        };
+        let started = start(apply(&planned, &plus_one), &planned, &plus_one);
+        assert_eq!(started.status, ListStatus::InProgress);
+        assert_eq!(started.start_date, Some(Utc::now().date_naive()));
+
+        let kept_planned = EntryUpdate {
+            status: Some(ListStatus::Planned),
+            progress: Some(Progress::parse(1).unwrap()),
+            ..EntryUpdate::default()
+        };
+        let kept = start(apply(&planned, &kept_planned), &planned, &kept_planned);
+        assert_eq!(kept.status, ListStatus::Planned);
+        let on_hold = fields(ListStatus::OnHold, 0);
+        let same = start(apply(&on_hold, &plus_one), &on_hold, &plus_one);
+        assert_eq!(
+            same.status,
+            ListStatus::OnHold,
+            "only planned entries start"
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub(crate) use self::{
     outbox::Outbox,
     revocations::follow_revocations,
     stream::watch_list_entries,
+    token::encode as resume_token,
 };
 use crate::domain::Entry;
 

@@ -232,6 +232,7 @@ impl TestApp {
                 pb::UpdateListEntryRequest {
                     list_entry: Some(entry),
                     update_mask: mask(paths),
+                    progress_increment: 0,
                 },
             ))
             .await

@@ -83,7 +83,8 @@ export function Entry() {
       }
     },
     onReset: () => void load(),
-  });
+    // One entry, read whole by `load`: changes from now on.
+  }, "");
 
   if (!entry) return <main>{failed ? <Alert>{describe(failed)}</Alert> : <p>Loading…</p>}</main>;
   const item = entry.mediaItem;
@@ -98,36 +99,50 @@ export function Entry() {
     setDraft((d) => ({ ...d, [name]: input.value }));
   };
 
-  /** Saves `patch` (the +1 button), or the fields edited in the form: only
-   * those are sent, so the service's rules still apply to the rest
-   * (completing fills the finish date and progress unless given). */
-  const save = async (event: Event, patch?: Omit<Partial<ListEntry>, "$typeName" | "$unknown">, paths?: string[]) => {
+  /** +1, added by the service to the progress it has (so two devices, or
+   * a double click, both count); it replaces a progress typed but not
+   * saved. Progress on a planned entry starts it. */
+  const bump = async () => {
+    try {
+      const { listEntry } = await media.updateListEntry({ listEntry: { id }, progressIncrement: 1 });
+      setEntry(listEntry);
+      setDraft((d) => ({ ...d, progress: undefined }));
+      setFailed(undefined);
+      setSaved("Saved.");
+    } catch (e) {
+      setFailed(problem(e));
+      setSaved("");
+    }
+  };
+
+  /** Saves the fields edited in the form: only those are sent, so the
+   * service's rules still apply to the rest (completing fills the finish
+   * date and progress unless given). */
+  const save = async (event: Event) => {
     event.preventDefault();
-    let update = patch ?? {};
-    let mask = paths ?? [];
+    let update = {};
+    let mask: string[] = [];
     const edits = draft;
-    if (!patch) {
-      const now = stored(entry);
-      for (const name of FIELDS) {
-        const edited = edits[name];
-        if (edited === undefined || edited === now[name]) continue;
-        update = { ...update, [camel(name)]: parse(name, edited) };
-        mask = [...mask, name];
-      }
-      if (mask.length === 0) {
-        setSaved("Nothing to save.");
-        return;
-      }
+    const now = stored(entry);
+    for (const name of FIELDS) {
+      const edited = edits[name];
+      if (edited === undefined || edited === now[name]) continue;
+      update = { ...update, [camel(name)]: parse(name, edited) };
+      mask = [...mask, name];
+    }
+    if (mask.length === 0) {
+      setSaved("Nothing to save.");
+      return;
     }
     try {
       const { listEntry } = await media.updateListEntry({ listEntry: { id, ...update }, updateMask: { paths: mask } });
       setEntry(listEntry);
       // The form now shows the entry saved. Edits made while it was
-      // being saved stay; a +1 replaces a progress typed but not saved.
+      // being saved stay.
       setDraft((d) => {
         const left = { ...d };
         for (const name of FIELDS) {
-          if (patch ? mask.includes(name) : left[name] === edits[name]) delete left[name];
+          if (left[name] === edits[name]) delete left[name];
         }
         return left;
       });
@@ -205,7 +220,7 @@ export function Entry() {
             onInput={edit("progress")}
             error={err("progress")}
           />
-          <button type="button" onClick={(e) => void save(e, { progress: entry.progress + 1 }, ["progress"])}>
+          <button type="button" onClick={() => void bump()}>
             +1
           </button>
         </div>

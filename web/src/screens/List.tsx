@@ -23,6 +23,8 @@ export function List() {
   const [entries, setEntries] = useState<ListEntry[]>([]);
   const [next, setNext] = useState<string | undefined>("");
   const [error, setError] = useState("");
+  /** Where the live changes start: the first page's position. */
+  const [watchFrom, setWatchFrom] = useState<string | undefined>(undefined);
   /** Aborts the loads of the filter and order shown: a page asked for
    * under the ones before must not land under these. */
   const [query, setQuery] = useState(() => new AbortController());
@@ -55,6 +57,8 @@ export function List() {
     try {
       const page = await media.listListEntries({ pageSize: PAGE, pageToken: next, status, kind, orderBy: order }, { signal });
       if (signal.aborted) return;
+      // The first page says where the live changes start.
+      if (next === "") setWatchFrom(page.resumeToken);
       setEntries((shown) => [...shown, ...page.listEntries.filter((e) => !shown.some((s) => s.id === e.id))]);
       setNext(page.nextPageToken || undefined);
       setError("");
@@ -87,14 +91,12 @@ export function List() {
       });
     },
     onReset: startOver,
-  });
+  }, watchFrom);
 
   const bump = async (entry: ListEntry) => {
     try {
-      const { listEntry } = await media.updateListEntry({
-        listEntry: { id: entry.id, progress: entry.progress + 1 },
-        updateMask: { paths: ["progress"] },
-      });
+      // Added by the service, so two devices or a double click both count.
+      const { listEntry } = await media.updateListEntry({ listEntry: { id: entry.id }, progressIncrement: 1 });
       if (listEntry) setEntries((shown) => shown.map((e) => (e.id === listEntry.id ? listEntry : e)));
     } catch (e) {
       setError(describe(problem(e)));
