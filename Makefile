@@ -16,6 +16,7 @@ web:
 	bash -c 'source scripts/dev-env.sh && build_web'
 
 lint: node/node_modules/.bin/buf
+	scripts/check-file-length.sh
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	node/node_modules/.bin/buf lint proto

@@ -9,5 +9,6 @@ mod admin_updates;
 mod helpers;
 mod input;
 mod platform;
+mod revocation_feed;
 mod revocations;
 mod sessions;

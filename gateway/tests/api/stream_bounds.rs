@@ -1,15 +1,21 @@
 //! Every server stream (WatchListEntries, WatchImport, ExportList) is
 //! bounded per user: one person holding hundreds of streams they never
-//! read takes no one else's place, and their refusals touch no database.
+//! read takes no one else's place, and their refusals touch no database;
+//! and streams are counted apart from ordinary calls at the gateway.
 
 use std::time::Duration;
 
 use completionist_proto::media as pb;
 use futures_util::future::join_all;
+use pb::watch_list_entries_response::Event;
 use tonic::{Code, Request, Status, Streaming};
 use tonic_types::StatusExt;
 
-use crate::{grpc::token, helpers::Stack};
+use crate::{
+    grpc::{stats_request, token},
+    helpers::Stack,
+    streams::{add_movie, next, reason, watch},
+};
 
 const HOARD: usize = 300;
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -236,5 +242,44 @@ async fn a_watched_import_waiting_its_turn_sends_heartbeats_past_the_idle_timeou
             ),
             "{beat:?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn open_streams_never_lock_out_ordinary_calls() {
+    let stack = Stack::spawn_with(|c| {
+        c.limits.max_concurrent_streams = 2;
+        c.limits.max_concurrent_requests = 2;
+    })
+    .await;
+    let token = token(&stack).await;
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let mut stream = watch(&stack, &token).await.unwrap();
+        next(&mut stream).await.unwrap();
+        open.push(stream);
+    }
+    let refused = watch(&stack, &token).await.unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert_eq!(reason(&refused), "TOO_MANY_STREAMS");
+    assert_eq!(
+        refused.get_details_error_info().unwrap().domain,
+        "gateway.completionist"
+    );
+    for _ in 0..3 {
+        stack
+            .media_client()
+            .get_list_stats(stats_request(&token))
+            .await
+            .unwrap();
+    }
+    // The streams still deliver.
+    let id = add_movie(&stack, &token, "Trafic").await;
+    for stream in &mut open {
+        let change = next(stream).await.unwrap();
+        let Some(Event::Change(change)) = change.event else {
+            panic!("{change:?}")
+        };
+        assert_eq!(change.list_entry_id, id);
     }
 }

@@ -7,7 +7,7 @@ use completionist_proto::media as pb;
 use pb::{ConflictPolicy, ImportFormat, ImportState, ListStatus, RowOutcome};
 use wiremock::{
     Mock, ResponseTemplate,
-    matchers::{path, path_regex, query_param},
+    matchers::{path, path_regex},
 };
 
 use crate::helpers::{Options, TestApp, authed, json_fixture};
@@ -181,7 +181,7 @@ impl TestApp {
     }
 }
 
-fn outcomes(rows: &[pb::ImportRow]) -> Vec<RowOutcome> {
+pub(crate) fn outcomes(rows: &[pb::ImportRow]) -> Vec<RowOutcome> {
     rows.iter().map(|r| r.outcome()).collect()
 }
 
@@ -311,163 +311,4 @@ fn assert_fixture_list(entries: &[pb::ListEntry]) {
         (ListStatus::InProgress, None, None),
         "unrated, and a start date with an unknown day is unknown"
     );
-}
-
-#[tokio::test]
-async fn importing_the_same_file_twice_changes_nothing() {
-    let app = TestApp::spawn().await;
-    let token = app.user().await;
-    let file = import_fixture("mal-anime.xml");
-    let first = app
-        .start_import(&token, file.clone(), "a.xml", ConflictPolicy::Skip)
-        .await
-        .unwrap();
-    app.watch_import(&token, &first.id, 0).await;
-    let before = app.all_entries(&token).await;
-
-    for policy in [
-        ConflictPolicy::Skip,
-        ConflictPolicy::Overwrite,
-        ConflictPolicy::Merge,
-    ] {
-        let again = app
-            .start_import(&token, file.clone(), "a.xml", policy)
-            .await
-            .unwrap();
-        let (rows, done) = app.watch_import(&token, &again.id, 0).await;
-        assert_eq!(
-            outcomes(&rows[..3]),
-            [RowOutcome::Unchanged; 3],
-            "{policy:?}: {rows:?}"
-        );
-        assert_eq!(
-            (done.unchanged_count, done.created_count, done.updated_count),
-            (3, 0, 0)
-        );
-    }
-    let after = app.all_entries(&token).await;
-    let view = |entries: &[pb::ListEntry]| -> Vec<_> {
-        entries
-            .iter()
-            .map(|e| (e.id.clone(), e.progress, e.completion_count, e.update_time))
-            .collect()
-    };
-    assert_eq!(view(&after), view(&before));
-}
-
-#[tokio::test]
-async fn conflict_policies_skip_overwrite_or_merge() {
-    let app = TestApp::spawn().await;
-    let token = app.user().await;
-    let file = import_fixture("mal-anime.xml");
-    let first = app
-        .start_import(&token, file.clone(), "a.xml", ConflictPolicy::Skip)
-        .await
-        .unwrap();
-    app.watch_import(&token, &first.id, 0).await;
-    let fma = app.all_entries(&token).await.remove(1);
-    let edit = |progress: i32, notes: &str| pb::ListEntry {
-        id: fma.id.clone(),
-        progress,
-        notes: notes.into(),
-        ..Default::default()
-    };
-    app.update(&token, edit(20, "mine"), &["progress", "notes"])
-        .await
-        .unwrap();
-
-    let run = |policy| {
-        let (app, token, file) = (&app, &token, file.clone());
-        async move {
-            let job = app
-                .start_import(token, file, "a.xml", policy)
-                .await
-                .unwrap();
-            let (rows, _) = app.watch_import(token, &job.id, 0).await;
-            (
-                rows[1].outcome(),
-                app.get_entry(token, &rows[1].list_entry_id).await.unwrap(),
-            )
-        }
-    };
-    let (outcome, entry) = run(ConflictPolicy::Skip).await;
-    assert_eq!(
-        (outcome, entry.progress, entry.notes.as_str()),
-        (RowOutcome::Skipped, 20, "mine")
-    );
-    let (outcome, entry) = run(ConflictPolicy::Merge).await;
-    assert_eq!(
-        (outcome, entry.progress, entry.notes.as_str()),
-        (RowOutcome::Unchanged, 20, "mine"),
-        "the greater progress and the entry's own notes stay"
-    );
-    let (outcome, entry) = run(ConflictPolicy::Overwrite).await;
-    assert_eq!(
-        (outcome, entry.progress, entry.notes.as_str()),
-        (RowOutcome::Updated, 12, "")
-    );
-}
-
-#[tokio::test]
-async fn a_gzipped_export_reads_like_the_plain_one() {
-    let app = TestApp::spawn().await;
-    let token = app.user().await;
-    let gz = {
-        use std::io::Write;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(&import_fixture("mal-anime.xml")).unwrap();
-        gz.finish().unwrap()
-    };
-    let job = app
-        .start_import(&token, gz, "animelist.xml.gz", ConflictPolicy::Skip)
-        .await
-        .unwrap();
-    let (_, done) = app.watch_import(&token, &job.id, 0).await;
-    assert_eq!(
-        (done.format(), done.created_count),
-        (ImportFormat::Myanimelist, 3)
-    );
-}
-
-#[tokio::test]
-async fn goodreads_books_are_found_by_isbn_and_misses_fail_alone() {
-    let app = TestApp::spawn().await;
-    Mock::given(path("/openlibrary/search.json"))
-        .and(query_param("q", "9780439023481"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            r#"{"numFound":1,"start":0,"docs":[{"key":"/works/OL5735363W","title":"The Hunger Games",
-                "author_name":["Suzanne Collins"],"cover_i":12646537,"first_publish_year":2008,
-                "number_of_pages_median":374}]}"#,
-            "application/json",
-        ))
-        .mount(&app.providers)
-        .await;
-    Mock::given(path("/openlibrary/search.json"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(r#"{"numFound":0,"start":0,"docs":[]}"#, "application/json"),
-        )
-        .mount(&app.providers)
-        .await;
-    let token = app.user().await;
-    let job = app
-        .start_import(
-            &token,
-            import_fixture("goodreads_library_export.csv"),
-            "export.csv",
-            ConflictPolicy::Skip,
-        )
-        .await
-        .unwrap();
-    assert_eq!(job.format(), ImportFormat::Goodreads);
-    let (rows, _) = app.watch_import(&token, &job.id, 0).await;
-    assert_eq!(outcomes(&rows), [RowOutcome::Created, RowOutcome::Failed]);
-    assert_eq!((rows[1].line, rows[1].title.as_str()), (4, "Nowhere Book"));
-    assert!(rows[1].message.contains("Nowhere Book"), "{:?}", rows[1]);
-    let book = app.get_entry(&token, &rows[0].list_entry_id).await.unwrap();
-    assert_eq!(
-        (book.status(), book.rating, book.completion_count),
-        (ListStatus::Completed, Some(8), 2)
-    );
-    assert_eq!(book.media_item.unwrap().external_id, "OL5735363W");
 }

@@ -6,11 +6,14 @@ use std::io::Write;
 use completionist_proto::media as pb;
 use pb::{ConflictPolicy, ImportFormat, ListStatus, RowOutcome};
 use wiremock::{
-    Mock,
+    Mock, ResponseTemplate,
     matchers::{path, query_param},
 };
 
-use crate::helpers::{TestApp, json_fixture};
+use crate::{
+    helpers::{TestApp, json_fixture},
+    imports::{import_fixture, outcomes},
+};
 
 #[tokio::test]
 async fn an_imdb_ratings_export_imports_films_and_series_and_skips_episodes() {
@@ -147,4 +150,68 @@ async fn letterboxd_films_are_found_by_title_and_year() {
     let entry = app.get_entry(&token, &rows[0].list_entry_id).await.unwrap();
     assert_eq!(entry.media_item.unwrap().external_id, "tt0133093");
     assert_eq!((entry.rating, entry.completion_count), (Some(9), 2));
+}
+
+#[tokio::test]
+async fn a_gzipped_export_reads_like_the_plain_one() {
+    let app = TestApp::spawn().await;
+    let token = app.user().await;
+    let gz = {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&import_fixture("mal-anime.xml")).unwrap();
+        gz.finish().unwrap()
+    };
+    let job = app
+        .start_import(&token, gz, "animelist.xml.gz", ConflictPolicy::Skip)
+        .await
+        .unwrap();
+    let (_, done) = app.watch_import(&token, &job.id, 0).await;
+    assert_eq!(
+        (done.format(), done.created_count),
+        (ImportFormat::Myanimelist, 3)
+    );
+}
+
+#[tokio::test]
+async fn goodreads_books_are_found_by_isbn_and_misses_fail_alone() {
+    let app = TestApp::spawn().await;
+    Mock::given(path("/openlibrary/search.json"))
+        .and(query_param("q", "9780439023481"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"numFound":1,"start":0,"docs":[{"key":"/works/OL5735363W","title":"The Hunger Games",
+                "author_name":["Suzanne Collins"],"cover_i":12646537,"first_publish_year":2008,
+                "number_of_pages_median":374}]}"#,
+            "application/json",
+        ))
+        .mount(&app.providers)
+        .await;
+    Mock::given(path("/openlibrary/search.json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(r#"{"numFound":0,"start":0,"docs":[]}"#, "application/json"),
+        )
+        .mount(&app.providers)
+        .await;
+    let token = app.user().await;
+    let job = app
+        .start_import(
+            &token,
+            import_fixture("goodreads_library_export.csv"),
+            "export.csv",
+            ConflictPolicy::Skip,
+        )
+        .await
+        .unwrap();
+    assert_eq!(job.format(), ImportFormat::Goodreads);
+    let (rows, _) = app.watch_import(&token, &job.id, 0).await;
+    assert_eq!(outcomes(&rows), [RowOutcome::Created, RowOutcome::Failed]);
+    assert_eq!((rows[1].line, rows[1].title.as_str()), (4, "Nowhere Book"));
+    assert!(rows[1].message.contains("Nowhere Book"), "{:?}", rows[1]);
+    let book = app.get_entry(&token, &rows[0].list_entry_id).await.unwrap();
+    assert_eq!(
+        (book.status(), book.rating, book.completion_count),
+        (ListStatus::Completed, Some(8), 2)
+    );
+    assert_eq!(book.media_item.unwrap().external_id, "OL5735363W");
 }

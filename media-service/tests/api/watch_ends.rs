@@ -241,34 +241,6 @@ async fn streams_are_bounded_per_user_and_a_closed_one_frees_its_place() {
 }
 
 #[tokio::test]
-async fn an_imports_rows_land_as_changes() {
-    let app = TestApp::spawn().await;
-    let token = app.user().await;
-    let mut watch = app.watch(&token, "").await.unwrap();
-    started(&mut watch).await;
-    let job = app
-        .start_import(
-            &token,
-            crate::imports::mal_export(30),
-            "animelist.xml",
-            ConflictPolicy::Skip,
-        )
-        .await
-        .unwrap();
-    let mut titles = Vec::new();
-    for _ in 0..30 {
-        let (change, _) = next_change(&mut watch).await;
-        assert_eq!(change.r#type(), Type::Added);
-        titles.push(change.list_entry.unwrap().media_item.unwrap().title);
-    }
-    titles.sort();
-    let mut expected: Vec<_> = (1..=30).map(|n| format!("Show {n}")).collect();
-    expected.sort();
-    assert_eq!(titles, expected, "every row, once");
-    app.watch_import(&token, &job.id, 0).await;
-}
-
-#[tokio::test]
 async fn a_client_that_stops_reading_is_cut_off_and_resumes_where_it_was() {
     let app = TestApp::spawn_with(Options {
         media: |config| config.watch.slow_consumer = Duration::from_millis(300),
