@@ -8,8 +8,10 @@ use std::time::Duration;
 use completionist_proto::media as pb;
 use futures_util::future::join_all;
 use pb::watch_list_entries_response::Event;
-use tonic::{Code, Request, Status, Streaming};
+use tonic::{Code, Status, Streaming};
 use tonic_types::StatusExt;
+
+use test_support::authed;
 
 use crate::{
     grpc::{stats_request, token},
@@ -19,14 +21,6 @@ use crate::{
 
 const HOARD: usize = 300;
 const PATIENCE: Duration = Duration::from_secs(10);
-
-fn authed<T>(token: &str, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
-}
 
 /// Starts an import of one custom movie in our format; its job id. With no
 /// workers, it stays queued.

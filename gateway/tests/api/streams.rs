@@ -9,8 +9,10 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use completionist_proto::media as pb;
 use pb::watch_list_entries_response::Event;
 use prost::Message;
-use tonic::{Code, Request, Status, Streaming};
+use tonic::{Code, Status, Streaming};
 use tonic_types::StatusExt;
+
+use test_support::authed;
 
 use crate::{
     grpc::token,
@@ -19,14 +21,6 @@ use crate::{
 
 const WATCH: &str = "completionist.media.v1.MediaService/WatchListEntries";
 const PATIENCE: Duration = Duration::from_secs(10);
-
-fn authed<T>(token: &str, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
-}
 
 /// Puts a new custom movie on the list through the gateway; its entry id.
 pub(crate) async fn add_movie(stack: &Stack, token: &str, title: &str) -> String {
