@@ -18,6 +18,7 @@ const SECRET_MESSAGES: &[&str] = &[
 ];
 
 const AUTH: &str = "completionist/auth/v1/auth.proto";
+const TOKENS: &str = "completionist/auth/v1/tokens.proto";
 const MEDIA: &str = "completionist/media/v1/media.proto";
 const ERROR_DETAILS: &str = "google/rpc/error_details.proto";
 
@@ -28,6 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for (file, include, name) in [
         (AUTH, ".", "auth_descriptor.bin"),
+        (TOKENS, ".", "tokens_descriptor.bin"),
         (MEDIA, ".", "media_descriptor.bin"),
         (ERROR_DETAILS, "third_party", "error_details_descriptor.bin"),
     ] {
@@ -43,6 +45,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .bytes(".completionist.media.v1.ExportListResponse.data")
         // A change is hundreds of bytes, a heartbeat none.
         .boxed(".completionist.media.v1.WatchListEntriesResponse.event.change")
-        .compile_fds(protox::compile([AUTH, MEDIA], ["."])?)?;
+        .compile_fds(protox::compile([AUTH, TOKENS, MEDIA], ["."])?)?;
     Ok(())
 }

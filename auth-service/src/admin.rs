@@ -11,8 +11,12 @@ use tonic::Request;
 use uuid::Uuid;
 
 use crate::{
-    app::{App, Caller, revocation_time, revoke_user},
-    db::{self, revocations::NewRevocation, users::UserChanges},
+    app::{App, Caller, revocation_time, revoke_deleted_user, revoke_user},
+    db::{
+        self,
+        revocations::NewRevocation,
+        users::{DeletedUserRow, UserChanges},
+    },
     domain::{DisplayName, Email, Role, User, UserId},
     error::Error,
     revocation::RevocationKind,
@@ -136,12 +140,42 @@ pub(crate) async fn delete_user(
             if !db::users::delete(conn, id).await? {
                 return Err(Error::UserNotFound);
             }
-            revoke_user(conn, id, ttl).await.map(drop)
+            revoke_deleted_user(conn, id, ttl).await.map(drop)
         })
     })
     .await?;
     app.sync_revocations().await?;
     Ok(pb::DeleteUserResponse {})
+}
+
+/// Which deleted accounts to list: those after a sequence number.
+pub(crate) struct DeletionPage {
+    pub(crate) size: PageSize,
+    pub(crate) token: String,
+    pub(crate) after: i64,
+}
+
+/// Accounts deleted after a point, for services catching up (internal).
+pub(crate) async fn list_deleted_users(
+    app: &App,
+    request: Request<pb::ListDeletedUsersRequest>,
+) -> Result<pb::ListDeletedUsersResponse, Error> {
+    let page = DeletionPage::try_from(request.into_inner())?;
+    // Not bound to a caller (services have no account), only to the query.
+    let after = app
+        .page_tokens
+        .open::<i64, i64>(&page.token, "", &page.after)?
+        .unwrap_or(page.after);
+    let mut conn = common_db::conn(&app.pool).await?;
+    let rows = db::users::deleted_after(&mut conn, after, page.size.limit()).await?;
+    let query = page.after;
+    let page = Page::from_rows(rows, page.size, |row: &DeletedUserRow| {
+        app.page_tokens.seal("", &query, &row.sequence)
+    });
+    Ok(pb::ListDeletedUsersResponse {
+        deleted_users: page.items.into_iter().map(Into::into).collect(),
+        next_page_token: page.next_page_token,
+    })
 }
 
 /// Revokes every token of a user issued until now: the caller's own, or

@@ -1,7 +1,9 @@
-//! `completionist.auth.v1.AuthService`: one line per method, each handled
-//! end to end by its concept's module.
+//! `completionist.auth.v1.AuthService` and the internal `TokenService`: one
+//! line per method, each handled end to end by its concept's module.
 
-use completionist_proto::auth::{self as pb, auth_service_server::AuthService};
+use completionist_proto::auth::{
+    self as pb, auth_service_server::AuthService, token_service_server::TokenService,
+};
 use tonic::{Request, Response, Status};
 
 use crate::{accounts, admin, app::App, error::Error, revocation, sessions};
@@ -30,22 +32,6 @@ impl AuthService for Api {
 
     async fn logout(&self, r: Request<pb::LogoutRequest>) -> Reply<pb::LogoutResponse> {
         reply(sessions::logout(&self.0, r).await)
-    }
-
-    async fn validate_token(
-        &self,
-        r: Request<pb::ValidateTokenRequest>,
-    ) -> Reply<pb::ValidateTokenResponse> {
-        reply(sessions::validate_token(&self.0, r).await)
-    }
-
-    type WatchRevocationsStream = revocation::Feed;
-
-    async fn watch_revocations(
-        &self,
-        r: Request<pb::WatchRevocationsRequest>,
-    ) -> Reply<revocation::Feed> {
-        reply(revocation::watch_revocations(&self.0, r))
     }
 
     async fn revoke_user_tokens(
@@ -103,5 +89,31 @@ impl AuthService for Api {
         r: Request<pb::DeleteUserRequest>,
     ) -> Reply<pb::DeleteUserResponse> {
         reply(admin::delete_user(&self.0, r).await)
+    }
+}
+
+#[tonic::async_trait]
+impl TokenService for Api {
+    async fn validate_token(
+        &self,
+        r: Request<pb::ValidateTokenRequest>,
+    ) -> Reply<pb::ValidateTokenResponse> {
+        reply(sessions::validate_token(&self.0, r).await)
+    }
+
+    type WatchRevocationsStream = revocation::Feed;
+
+    async fn watch_revocations(
+        &self,
+        r: Request<pb::WatchRevocationsRequest>,
+    ) -> Reply<revocation::Feed> {
+        reply(revocation::watch_revocations(&self.0, r))
+    }
+
+    async fn list_deleted_users(
+        &self,
+        r: Request<pb::ListDeletedUsersRequest>,
+    ) -> Reply<pb::ListDeletedUsersResponse> {
+        reply(admin::list_deleted_users(&self.0, r).await)
     }
 }

@@ -135,12 +135,31 @@ pub(crate) async fn revoke_user(
     user: Uuid,
     ttl: TimeDelta,
 ) -> Result<DateTime<Utc>, Error> {
+    revoke_user_as(conn, user, ttl, RevocationKind::User).await
+}
+
+/// Revokes every token of `user`, deleted in this transaction: the feed
+/// tells other services the account is gone.
+pub(crate) async fn revoke_deleted_user(
+    conn: &mut db::Conn,
+    user: Uuid,
+    ttl: TimeDelta,
+) -> Result<DateTime<Utc>, Error> {
+    revoke_user_as(conn, user, ttl, RevocationKind::Deleted).await
+}
+
+async fn revoke_user_as(
+    conn: &mut db::Conn,
+    user: Uuid,
+    ttl: TimeDelta,
+    kind: RevocationKind,
+) -> Result<DateTime<Utc>, Error> {
     let now = revocation_time();
     db::tokens::revoke_user_refresh_tokens(conn, user).await?;
     db::revocations::insert(
         conn,
         NewRevocation {
-            kind: RevocationKind::User,
+            kind,
             subject: Some(user),
             issued_before: Some(now),
             expires_at: now + ttl,

@@ -7,9 +7,9 @@ use completionist_proto::auth as pb;
 
 use crate::{
     accounts::{NewAccount, PasswordChange},
-    admin::{RevokeTarget, UserPage, UserUpdate},
+    admin::{DeletionPage, RevokeTarget, UserPage, UserUpdate},
     app::Caller,
-    db::revocations::RevocationRow,
+    db::{revocations::RevocationRow, users::DeletedUserRow},
     domain::{DisplayName, Email, Password, Role, User, UserId},
     error::Error,
     revocation::RevocationKind,
@@ -81,6 +81,34 @@ impl TryFrom<pb::ListUsersRequest> for UserPage {
         Ok(Self {
             size,
             token: page_token,
+        })
+    }
+}
+
+impl TryFrom<pb::ListDeletedUsersRequest> for DeletionPage {
+    type Error = Error;
+
+    fn try_from(request: pb::ListDeletedUsersRequest) -> Result<Self, Error> {
+        let pb::ListDeletedUsersRequest {
+            page_size,
+            page_token,
+            after_sequence,
+        } = request;
+        let mut v = Violations::default();
+        let size = v.check("page_size", PageSize::parse(page_size, 100, 1000));
+        let after = v.check(
+            "after_sequence",
+            if after_sequence < 0 {
+                Err("must not be negative")
+            } else {
+                Ok(after_sequence)
+            },
+        );
+        let (size, after) = v.finish((size, after))?;
+        Ok(Self {
+            size,
+            token: page_token,
+            after,
         })
     }
 }
@@ -227,21 +255,37 @@ impl From<Caller> for pb::ValidateTokenResponse {
 
 impl From<RevocationRow> for pb::WatchRevocationsResponse {
     fn from(row: RevocationRow) -> Self {
-        use pb::revocation::Scope;
+        use pb::{revocation::Scope, watch_revocations_response::Event};
         let subject = row.subject.map(|id| id.to_string()).unwrap_or_default();
         let scope = match row.kind {
             RevocationKind::Token => Scope::TokenId(subject),
             RevocationKind::Family => Scope::SessionId(subject),
             RevocationKind::User => Scope::UserId(subject),
             RevocationKind::All => Scope::Everyone(true),
+            RevocationKind::Deleted => {
+                return Self {
+                    event: Some(Event::UserDeleted(pb::UserDeleted {
+                        user_id: subject,
+                        delete_time: row.issued_before.map(timestamp),
+                    })),
+                };
+            }
         };
         Self {
-            event: Some(pb::watch_revocations_response::Event::Revocation(
-                pb::Revocation {
-                    scope: Some(scope),
-                    revoke_time: row.issued_before.map(timestamp),
-                },
-            )),
+            event: Some(Event::Revocation(pb::Revocation {
+                scope: Some(scope),
+                revoke_time: row.issued_before.map(timestamp),
+            })),
+        }
+    }
+}
+
+impl From<DeletedUserRow> for pb::DeletedUser {
+    fn from(row: DeletedUserRow) -> Self {
+        Self {
+            user_id: row.user_id.to_string(),
+            delete_time: Some(timestamp(row.deleted_at)),
+            sequence: row.sequence,
         }
     }
 }

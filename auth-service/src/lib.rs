@@ -28,7 +28,13 @@ use std::{future::Future, sync::Arc};
 use completionist_common::{
     admission, authn, config::ExposeSecret, db as common_db, guard, server,
 };
-use completionist_proto::auth::auth_service_server::{self, AuthServiceServer};
+use completionist_proto::{
+    AUTH_DESCRIPTOR_SET, TOKENS_DESCRIPTOR_SET,
+    auth::{
+        auth_service_server::{self, AuthServiceServer},
+        token_service_server::TokenServiceServer,
+    },
+};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use tokio::{net::TcpListener, task::JoinSet};
 
@@ -56,16 +62,13 @@ const PUBLIC_METHODS: &[&str] = &[
     "/completionist.auth.v1.AuthService/Register",
     "/completionist.auth.v1.AuthService/Login",
     "/completionist.auth.v1.AuthService/Refresh",
-    "/completionist.auth.v1.AuthService/ValidateToken",
-    "/completionist.auth.v1.AuthService/WatchRevocations",
 ];
 
-/// Calls admission control does not hold (`common::admission`): token
-/// checks and the revocation feed answer from memory, and the hashing calls queue for a hashing
-/// slot instead, which bounds their share of the pool.
+/// Calls admission control does not hold (`common::admission`): the
+/// hashing calls queue for a hashing slot instead, which bounds their share
+/// of the pool. (`TokenService` is not held either: its token checks and
+/// revocation feed answer from memory.)
 const UNPOOLED_METHODS: &[&str] = &[
-    "/completionist.auth.v1.AuthService/ValidateToken",
-    "/completionist.auth.v1.AuthService/WatchRevocations",
     "/completionist.auth.v1.AuthService/Register",
     "/completionist.auth.v1.AuthService/Login",
     "/completionist.auth.v1.AuthService/ChangePassword",
@@ -120,16 +123,28 @@ pub async fn run(
         .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
     let api = guard::protect(
         api,
-        completionist_proto::AUTH_DESCRIPTOR_SET,
+        AUTH_DESCRIPTOR_SET,
         error::DOMAIN,
         server::MAX_MESSAGE_BYTES,
     )?;
     let limits = admission::Limits::for_pool(config.pool);
     let api = admission::protect(api, limits, UNPOOLED_METHODS, error::DOMAIN);
-    let api = authn::protect(api, app, PUBLIC_METHODS);
+    let api = authn::protect(api, app.clone(), PUBLIC_METHODS);
+    // The internal API: well-formed requests only, no bearer token of the
+    // caller's own (each call is about the token it carries).
+    let tokens = TokenServiceServer::new(Api(app))
+        .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
+    let tokens = guard::protect(
+        tokens,
+        TOKENS_DESCRIPTOR_SET,
+        error::DOMAIN,
+        server::MAX_MESSAGE_BYTES,
+    )?;
     let (reporter, health) = tonic_health::server::health_reporter();
-    let routes = server::base_routes(health, &[completionist_proto::AUTH_DESCRIPTOR_SET])?
-        .add_service(MarkActivity::new(api, activity, HASHING_METHODS));
+    let routes = server::base_routes(health, &[AUTH_DESCRIPTOR_SET, TOKENS_DESCRIPTOR_SET])?
+        .add_service(MarkActivity::new(api, activity.clone(), HASHING_METHODS))
+        .add_service(MarkActivity::new(tokens, activity, &[]));
     let readiness = server::database_readiness(
         reporter,
         SERVICE_NAME,
@@ -165,7 +180,7 @@ mod tests {
     use super::*;
 
     fn methods() -> Vec<String> {
-        authn::methods_of(completionist_proto::AUTH_DESCRIPTOR_SET, SERVICE_NAME)
+        authn::methods_of(AUTH_DESCRIPTOR_SET, SERVICE_NAME)
     }
 
     #[test]

@@ -53,6 +53,8 @@ completionist_common::text_enum! {
         User = "user",
         /// Every token issued before a time.
         All = "all",
+        /// Every token of a user deleted at that time.
+        Deleted = "deleted",
     }
 }
 
@@ -154,7 +156,7 @@ impl Revocations {
                 (RevocationKind::Family, Some(id), _) => {
                     state.families.insert(id, row.expires_at);
                 }
-                (RevocationKind::User, Some(id), Some(before)) => {
+                (RevocationKind::User | RevocationKind::Deleted, Some(id), Some(before)) => {
                     let entry = state.users.entry(id).or_insert((before, row.expires_at));
                     *entry = (entry.0.max(before), entry.1.max(row.expires_at));
                 }

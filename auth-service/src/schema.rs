@@ -1,6 +1,14 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    deleted_users (sequence) {
+        sequence -> Int8,
+        user_id -> Uuid,
+        deleted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     login_failures (email) {
         email -> Text,
         failures -> Int4,
@@ -49,4 +57,10 @@ diesel::table! {
 
 diesel::joinable!(refresh_tokens -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(login_failures, refresh_tokens, revocations, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    deleted_users,
+    login_failures,
+    refresh_tokens,
+    revocations,
+    users,
+);

@@ -8,7 +8,10 @@ use std::{
 };
 
 use completionist_proto::{
-    auth::{self as auth_pb, auth_service_client::AuthServiceClient},
+    auth::{
+        self as auth_pb, auth_service_client::AuthServiceClient,
+        token_service_client::TokenServiceClient,
+    },
     media::{self as pb, media_service_client::MediaServiceClient},
 };
 use test_support::authed;
@@ -108,7 +111,7 @@ fn validate_call(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + Sync + 'sta
         let channel = auth[pick(i)].clone();
         let access_token = users[pick(i) % users.len()].token.clone();
         Box::pin(async move {
-            AuthServiceClient::new(channel)
+            TokenServiceClient::new(channel)
                 .validate_token(auth_pb::ValidateTokenRequest { access_token })
                 .await
                 .map(drop)

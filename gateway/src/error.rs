@@ -11,8 +11,6 @@ pub(crate) const DOMAIN: &str = "gateway.completionist";
 /// Why the gateway itself refused or failed a call.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
-    #[error("{0} is for services only and is not served to the outside")]
-    NotPublic(String),
     #[error("the gateway is at its limit of calls in flight; try again shortly")]
     Overloaded,
     #[error("the gateway is at its limit of open streams; try again shortly")]
@@ -40,7 +38,6 @@ pub(crate) enum Error {
 impl ApiError for Error {
     fn code(&self) -> Code {
         match self {
-            Self::NotPublic(_) => Code::PermissionDenied,
             Self::Overloaded
             | Self::TooManyStreams
             | Self::TooLarge(_)
@@ -56,7 +53,6 @@ impl ApiError for Error {
 
     fn reason(&self) -> &'static str {
         match self {
-            Self::NotPublic(_) => "RPC_NOT_PUBLIC",
             Self::Overloaded => "GATEWAY_OVERLOADED",
             Self::TooManyStreams => "TOO_MANY_STREAMS",
             Self::StreamIdle(_) => "STREAM_IDLE",

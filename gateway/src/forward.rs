@@ -1,8 +1,9 @@
 //! A whole backend service forwarded as it is: every method of the service,
 //! present and future, reaches the backend with its metadata (authorization,
 //! request id, `grpc-timeout`), and the answer comes back with its trailers
-//! and error details untouched. Nothing here knows a method but the few a
-//! backend keeps for other services.
+//! and error details untouched. Nothing here knows a method: what services
+//! ask of each other (auth-service's TokenService) is a service of its own,
+//! which the gateway does not forward.
 
 use std::{
     convert::Infallible,
@@ -29,8 +30,7 @@ use crate::{
     uploads::{self, Uploads},
 };
 
-/// A backend service: its name, its descriptors and the methods only
-/// services may call. Which methods stream, and which take a file, is read
+/// A backend service: its name and its descriptors. Which methods stream, and which take a file, is read
 /// from the descriptors (see `completionist_common::descriptors`):
 /// server-streaming responses last as long as the stream, so no total
 /// response size applies (each message is still bounded by the backend's
@@ -40,17 +40,14 @@ pub(crate) trait Backend: Send + Sync + 'static {
     const NAME: &'static str;
     /// The encoded `FileDescriptorSet` the service is in.
     const DESCRIPTOR_SET: &'static [u8];
-    /// Methods not served to the outside.
-    const PRIVATE_METHODS: &'static [&'static str];
 }
 
-/// `completionist.auth.v1.AuthService`, less ValidateToken.
+/// `completionist.auth.v1.AuthService`.
 pub(crate) struct Auth;
 
 impl Backend for Auth {
     const NAME: &'static str = completionist_proto::auth::auth_service_server::SERVICE_NAME;
     const DESCRIPTOR_SET: &'static [u8] = completionist_proto::AUTH_DESCRIPTOR_SET;
-    const PRIVATE_METHODS: &'static [&'static str] = &["ValidateToken", "WatchRevocations"];
 }
 
 /// `completionist.media.v1.MediaService`.
@@ -59,7 +56,6 @@ pub(crate) struct Media;
 impl Backend for Media {
     const NAME: &'static str = completionist_proto::media::media_service_server::SERVICE_NAME;
     const DESCRIPTOR_SET: &'static [u8] = completionist_proto::MEDIA_DESCRIPTOR_SET;
-    const PRIVATE_METHODS: &'static [&'static str] = &[];
 }
 
 /// Forwards every call of backend `B`: unary calls over `channel`, server
@@ -169,10 +165,6 @@ impl From<Error> for Refused {
 
 impl<B: Backend> Forward<B> {
     async fn forward(self, request: Request<Body>) -> Result<Response<Body>, Refused> {
-        let method = request.uri().path().rsplit('/').next().unwrap_or_default();
-        if B::PRIVATE_METHODS.contains(&method) {
-            return Err(Error::NotPublic(format!("{}/{method}", B::NAME)).into());
-        }
         check_metadata(request.headers(), self.limits)?;
         let streaming = self.shapes.is_server_streaming(request.uri().path());
         // A unary call holds its place until its answer's headers; a

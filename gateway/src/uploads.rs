@@ -14,7 +14,7 @@ use completionist_common::{
     quota::{Quota, QuotaPermit},
     request_id,
 };
-use completionist_proto::auth::{ValidateTokenRequest, auth_service_client::AuthServiceClient};
+use completionist_proto::auth::{ValidateTokenRequest, token_service_client::TokenServiceClient};
 use futures_util::stream;
 use http::HeaderMap;
 use http_body::Frame;
@@ -34,7 +34,7 @@ pub(crate) struct Uploads {
     places: Arc<Semaphore>,
     /// Users with an upload under way, one each.
     senders: Quota<String>,
-    auth: AuthServiceClient<Channel>,
+    auth: TokenServiceClient<Channel>,
 }
 
 /// An upload's place, held until its answer.
@@ -48,7 +48,7 @@ impl Uploads {
         Arc::new(Self {
             places: Arc::new(Semaphore::new(places)),
             senders: Quota::new(1),
-            auth: AuthServiceClient::new(auth),
+            auth: TokenServiceClient::new(auth),
         })
     }
 

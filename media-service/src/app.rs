@@ -9,7 +9,8 @@ use tonic::Request;
 use uuid::Uuid;
 
 use crate::{
-    auth::AuthClient, error::Error, imports::state::Imports, providers::Providers, watch::Hub,
+    auth::AuthClient, deleted_accounts::DeletedAccounts, error::Error, imports::state::Imports,
+    providers::Providers, watch::Hub,
 };
 
 /// The state every call shares. Cheap to clone.
@@ -22,6 +23,7 @@ pub(crate) struct App {
     pub(crate) watch: Arc<Hub>,
     /// auth-service, for streams that check their token again while open.
     pub(crate) auth: AuthClient,
+    pub(crate) deleted_accounts: Arc<DeletedAccounts>,
 }
 
 /// An authenticated caller.

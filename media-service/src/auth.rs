@@ -1,5 +1,5 @@
 //! Who is calling: the caller's bearer token checked by auth-service's
-//! ValidateToken over gRPC, carrying the request id and the caller's
+//! ValidateToken (its internal TokenService) over gRPC, carrying the request id and the caller's
 //! remaining deadline. Positive answers are reused for at most the time a
 //! revocation may take to be honoured (one second); refusals never are.
 //! auth-service unreachable means UNAVAILABLE — never a call let through.
@@ -9,8 +9,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use completionist_common::{authn::Authenticate, channel, request_id, server};
 use completionist_proto::auth::{
-    ValidateTokenRequest, WatchRevocationsRequest, WatchRevocationsResponse,
-    auth_service_client::AuthServiceClient,
+    DeletedUser, ListDeletedUsersRequest, ValidateTokenRequest, WatchRevocationsRequest,
+    WatchRevocationsResponse, token_service_client::TokenServiceClient,
 };
 use moka::future::Cache;
 use tonic::{Code, Request, Status, transport::Channel};
@@ -31,7 +31,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// auth-service's ValidateToken, with a short cache of positive answers.
 #[derive(Clone)]
 pub(crate) struct AuthClient {
-    client: AuthServiceClient<Channel>,
+    client: TokenServiceClient<Channel>,
     cache: Cache<String, (Caller, DateTime<Utc>)>,
     ttl: Duration,
     /// Rechecks of open streams, shared by the streams of one token for a
@@ -44,7 +44,7 @@ impl AuthClient {
     /// reconnects by itself, so either service may start first.
     pub(crate) fn new(url: &str, ttl: Duration) -> Result<Self, anyhow::Error> {
         Ok(Self {
-            client: AuthServiceClient::new(channel::internal(url)?)
+            client: TokenServiceClient::new(channel::internal(url)?)
                 .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(server::MAX_MESSAGE_BYTES),
             cache: Cache::builder()
@@ -108,6 +108,19 @@ impl AuthClient {
             .watch_revocations(WatchRevocationsRequest {})
             .await?;
         Ok(response.into_inner())
+    }
+
+    /// Up to a page of accounts deleted after deletion number `after`, in
+    /// the order they were deleted.
+    pub(crate) async fn deleted_users_after(&self, after: i64) -> Result<Vec<DeletedUser>, Status> {
+        let mut request = Request::new(ListDeletedUsersRequest {
+            page_size: 1000,
+            page_token: String::new(),
+            after_sequence: after,
+        });
+        request.set_timeout(DEFAULT_TIMEOUT);
+        let response = self.client.clone().list_deleted_users(request).await?;
+        Ok(response.into_inner().deleted_users)
     }
 
     /// The caller behind a bearer token.

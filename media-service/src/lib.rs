@@ -16,6 +16,7 @@ mod catalog;
 pub mod config;
 mod conversions;
 mod db;
+mod deleted_accounts;
 mod domain;
 mod error;
 mod imports;
@@ -77,6 +78,7 @@ pub async fn run(
     ));
     let _pruner = AbortOnDrop(tokio::spawn(watch::prune_history(app.clone())));
     let _revocations = AbortOnDrop(tokio::spawn(watch::follow_revocations(app.clone())));
+    let _deletions = AbortOnDrop(tokio::spawn(deleted_accounts::remove_deleted(app.clone())));
     let worker = Worker::start(app.clone());
     let (stop_enricher, enricher_stopped) = tokio::sync::watch::channel(false);
     // Aborted with this future if it is cut short.
@@ -162,6 +164,7 @@ fn app(config: &Config) -> anyhow::Result<App> {
         imports: Imports::new(config.imports.clone()),
         watch: Hub::new(config.watch.clone()),
         auth: AuthClient::new(&config.auth_service_url, config.auth_cache_ttl)?,
+        deleted_accounts: Arc::default(),
     })
 }
 

@@ -1,6 +1,13 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    deleted_users_handled (id) {
+        id -> Bool,
+        last_sequence -> Int8,
+    }
+}
+
+diesel::table! {
     import_jobs (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -110,6 +117,7 @@ diesel::joinable!(list_entries -> media_items (media_item_id));
 diesel::joinable!(list_entry_runs -> list_entries (list_entry_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    deleted_users_handled,
     import_jobs,
     import_rows,
     list_changes,

@@ -3,7 +3,8 @@
 
 mod redact;
 
-/// `completionist.auth.v1`: accounts, sessions and tokens.
+/// `completionist.auth.v1`: accounts, sessions and tokens (`AuthService`),
+/// and what other services ask of them (`TokenService`).
 #[expect(
     clippy::allow_attributes,
     clippy::allow_attributes_without_reason,
@@ -29,6 +30,12 @@ pub mod media {
 /// imports, for server reflection.
 pub const AUTH_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/auth_descriptor.bin"));
+
+/// The encoded `FileDescriptorSet` of `completionist.auth.v1.TokenService`,
+/// auth-service's internal API, and its imports: for auth-service's
+/// reflection, never the gateway's.
+pub const TOKENS_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/tokens_descriptor.bin"));
 
 /// The encoded `FileDescriptorSet` of `completionist.media.v1` and its
 /// imports, for server reflection.

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{Conn, QueryResult};
 use crate::{
     domain::{Role, User},
-    schema::users,
+    schema::{deleted_users, users},
 };
 
 /// The unique constraint on `users.email`.
@@ -175,6 +175,41 @@ pub(crate) async fn set_role_by_email(
         .await
 }
 
+/// Deletes account `id` and records that it was deleted (in the caller's
+/// transaction), for [`deleted_after`]. False when there is no such account.
 pub(crate) async fn delete(conn: &mut Conn, id: Uuid) -> QueryResult<bool> {
-    Ok(diesel::delete(users::table.find(id)).execute(conn).await? > 0)
+    if diesel::delete(users::table.find(id)).execute(conn).await? == 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(deleted_users::table)
+        .values(deleted_users::user_id.eq(id))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(true)
+}
+
+/// A deleted account.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = deleted_users, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct DeletedUserRow {
+    pub(crate) sequence: i64,
+    pub(crate) user_id: Uuid,
+    pub(crate) deleted_at: DateTime<Utc>,
+}
+
+/// Up to `limit` accounts deleted after the one numbered `after`, in the
+/// order they were deleted.
+pub(crate) async fn deleted_after(
+    conn: &mut Conn,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<DeletedUserRow>> {
+    deleted_users::table
+        .filter(deleted_users::sequence.gt(after))
+        .order(deleted_users::sequence)
+        .limit(limit)
+        .select(DeletedUserRow::as_select())
+        .load(conn)
+        .await
 }

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use auth_service::Config;
 use completionist_common::config::Env;
-use completionist_proto::auth::{self as pb, auth_service_client::AuthServiceClient};
+use completionist_proto::auth::{
+    self as pb, auth_service_client::AuthServiceClient, token_service_client::TokenServiceClient,
+};
 use test_support::{Server, TestDb};
 use tonic::{Code, Status, transport::Channel};
 
@@ -60,6 +62,11 @@ impl TestApp {
 
     pub(crate) fn client(&self) -> AuthServiceClient<Channel> {
         AuthServiceClient::new(self.server.channel.clone())
+    }
+
+    /// The internal API other services call.
+    pub(crate) fn tokens(&self) -> TokenServiceClient<Channel> {
+        TokenServiceClient::new(self.server.channel.clone())
     }
 
     pub(crate) async fn register(&self, email: &str) -> pb::User {
@@ -131,7 +138,7 @@ impl TestApp {
         &self,
         access_token: &str,
     ) -> Result<pb::ValidateTokenResponse, Status> {
-        self.client()
+        self.tokens()
             .validate_token(pb::ValidateTokenRequest {
                 access_token: access_token.into(),
             })

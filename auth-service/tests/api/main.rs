@@ -6,6 +6,7 @@
 mod accounts;
 mod admin;
 mod admin_updates;
+mod deleted_users;
 mod helpers;
 mod input;
 mod platform;

@@ -11,11 +11,11 @@ use crate::helpers::{TestApp, assert_error, authed, email};
 
 /// WatchRevocations on `app`, once its listener has caught up (until
 /// then the feed answers UNAVAILABLE, as the contract says).
-async fn feed(app: &TestApp) -> tonic::Streaming<pb::WatchRevocationsResponse> {
+pub(crate) async fn feed(app: &TestApp) -> tonic::Streaming<pb::WatchRevocationsResponse> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         match app
-            .client()
+            .tokens()
             .watch_revocations(pb::WatchRevocationsRequest {})
             .await
         {

@@ -1,6 +1,9 @@
 use std::time::{Duration, Instant};
 
-use completionist_proto::{auth as auth_pb, media as pb};
+use completionist_proto::{
+    auth::{self as auth_pb, token_service_client::TokenServiceClient},
+    media as pb,
+};
 use tokio_stream::StreamExt;
 use tonic::{Code, Request};
 use tonic_health::pb::{
@@ -95,29 +98,32 @@ async fn plain_grpc_passes_metadata_and_error_details_through() {
 }
 
 #[tokio::test]
-async fn service_only_calls_are_refused_over_plain_grpc_too() {
+async fn the_internal_token_service_is_not_forwarded() {
     let stack = Stack::spawn().await;
-    let validate = stack
-        .auth_client()
+    let mut tokens = TokenServiceClient::new(stack.gateway.channel.clone());
+    let validate = tokens
         .validate_token(auth_pb::ValidateTokenRequest {
             access_token: "x".into(),
         })
         .await
         .map(drop);
-    let feed = stack
-        .auth_client()
+    let feed = tokens
         .watch_revocations(auth_pb::WatchRevocationsRequest {})
         .await
         .map(drop);
-    for refused in [validate, feed] {
-        let status = refused.unwrap_err();
-        assert_eq!(status.code(), Code::PermissionDenied);
-        let info = status.get_details_error_info().unwrap();
-        assert_eq!(
-            (info.reason.as_str(), info.domain.as_str()),
-            ("RPC_NOT_PUBLIC", "gateway.completionist")
-        );
+    let deleted = tokens
+        .list_deleted_users(auth_pb::ListDeletedUsersRequest::default())
+        .await
+        .map(drop);
+    for refused in [validate, feed, deleted] {
+        assert_eq!(refused.unwrap_err().code(), Code::Unimplemented);
     }
+    // Nor does the gateway's reflection know of it.
+    let names = test_support::reflection::list_services(stack.gateway.channel.clone()).await;
+    assert!(
+        !names.iter().any(|n| n.contains("TokenService")),
+        "{names:?}"
+    );
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The media database: rows and queries as small async functions over one
 //! connection. Rows stay in here; what leaves is a domain record.
 
+pub(crate) mod accounts;
 pub(crate) mod changes;
 pub(crate) mod entries;
 pub(crate) mod import_leases;

@@ -2,11 +2,12 @@
 //! pokes the guards of the streams whose token it may name, which recheck
 //! at once, so a revoked token's streams end within a call's time while no
 //! stream asks about its token more than every `fed_recheck`. While the
-//! feed is down, guards fall back to asking every `recheck`.
+//! feed is down, guards fall back to asking every `recheck`. A deleted
+//! account also has its data removed (`crate::deleted_accounts`).
 
 use std::time::Duration;
 
-use completionist_proto::auth::watch_revocations_response::Event;
+use completionist_proto::auth::{revocation::Scope, watch_revocations_response::Event};
 use tonic::Status;
 
 use crate::app::App;
@@ -52,6 +53,12 @@ async fn follow(app: &App) -> (bool, Result<(), Status>) {
                 Some(Event::Started(_)) => {
                     started = true;
                     app.watch.set_fed(true);
+                    // Accounts deleted while the feed was down.
+                    app.deleted_accounts.catch_up();
+                }
+                Some(Event::UserDeleted(deleted)) => {
+                    app.watch.revoked(Some(&Scope::UserId(deleted.user_id)));
+                    app.deleted_accounts.catch_up();
                 }
                 Some(Event::Revocation(revocation)) => {
                     // One this replica cannot read concerns every stream.

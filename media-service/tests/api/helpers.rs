@@ -23,6 +23,8 @@ pub(crate) struct TestApp {
     /// What media-service was started with, to start it again.
     pub media_config: Config,
     pub media_db: Arc<TestDb>,
+    /// What auth-service was started with (to grant an admin role).
+    pub auth_config: auth_service::Config,
     _auth_db: TestDb,
 }
 
@@ -76,6 +78,7 @@ impl TestApp {
             .chain(options.auth_env.iter().copied()),
         ))
         .unwrap();
+        let started_with = auth_config.clone();
         let auth = Server::start(move |listener, shutdown| {
             auth_service::run(listener, auth_config, shutdown.wait())
         })
@@ -110,6 +113,7 @@ impl TestApp {
             providers,
             media_config,
             media_db,
+            auth_config: started_with,
             _auth_db: auth_db,
         }
     }

@@ -5,6 +5,7 @@
 
 mod auth;
 mod catalog;
+mod deleted_accounts;
 mod exports;
 mod helpers;
 mod hostile_input;

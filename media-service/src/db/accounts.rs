@@ -1,0 +1,61 @@
+//! What media-service holds of an account, removed when auth-service
+//! deletes it, and how far those removals have got.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::{Conn, QueryResult};
+use crate::{
+    domain::Source,
+    schema::{
+        deleted_users_handled, import_jobs, list_changes, list_entries, list_heads, media_items,
+    },
+};
+
+/// Removes everything of `user`: list (runs go with their entries), change
+/// log, imports (rows go with their jobs) and custom items. Run in a
+/// transaction; removing twice removes nothing more.
+pub(crate) async fn remove(conn: &mut Conn, user: Uuid) -> QueryResult<()> {
+    diesel::delete(import_jobs::table.filter(import_jobs::user_id.eq(user)))
+        .execute(conn)
+        .await?;
+    diesel::delete(list_entries::table.filter(list_entries::user_id.eq(user)))
+        .execute(conn)
+        .await?;
+    diesel::delete(list_changes::table.filter(list_changes::user_id.eq(user)))
+        .execute(conn)
+        .await?;
+    diesel::delete(list_heads::table.filter(list_heads::user_id.eq(user)))
+        .execute(conn)
+        .await?;
+    // Custom items are seen by their maker only, so no one else's entry
+    // names them.
+    diesel::delete(
+        media_items::table
+            .filter(media_items::source.eq(Source::Custom))
+            .filter(media_items::created_by.eq(user)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The sequence number of the last deletion handled.
+pub(crate) async fn handled_through(conn: &mut Conn) -> QueryResult<i64> {
+    deleted_users_handled::table
+        .select(deleted_users_handled::last_sequence)
+        .first(conn)
+        .await
+}
+
+/// Records deletions up to `sequence` as handled; never moves back (another
+/// replica may have got further).
+pub(crate) async fn mark_handled(conn: &mut Conn, sequence: i64) -> QueryResult<()> {
+    diesel::update(deleted_users_handled::table)
+        .filter(deleted_users_handled::last_sequence.lt(sequence))
+        .set(deleted_users_handled::last_sequence.eq(sequence))
+        .execute(conn)
+        .await
+        .map(drop)
+}

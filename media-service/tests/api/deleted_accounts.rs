@@ -1,0 +1,123 @@
+//! Deleting an account in auth-service removes what media-service holds of
+//! it: at once while the revocation feed is up, and on catching up when
+//! media-service missed it.
+
+use std::time::{Duration, Instant};
+
+use completionist_proto::{auth as auth_pb, media as pb};
+use pb::{ListStatus, MediaKind};
+use test_support::Server;
+
+use crate::helpers::{TestApp, authed};
+
+/// A user with a custom item on their list (an entry, a change, a head).
+async fn reader(app: &TestApp) -> (String, String) {
+    let token = app.user().await;
+    let item = app
+        .custom_item(&token, MediaKind::Book, "Diary", Some(10))
+        .await;
+    app.add(&token, &item.id, ListStatus::InProgress, Some(7))
+        .await;
+    let me = app
+        .auth_client()
+        .get_current_user(authed(&token, auth_pb::GetCurrentUserRequest {}))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
+    (token, me.id)
+}
+
+/// Rows anywhere in media-service that belong to `user`.
+async fn rows_of(app: &TestApp, user: &str) -> i64 {
+    app.media_db
+        .count(&format!(
+            "SELECT (SELECT count(*) FROM list_entries WHERE user_id = '{user}') \
+                  + (SELECT count(*) FROM list_changes WHERE user_id = '{user}') \
+                  + (SELECT count(*) FROM list_heads WHERE user_id = '{user}') \
+                  + (SELECT count(*) FROM import_jobs WHERE user_id = '{user}') \
+                  + (SELECT count(*) FROM media_items WHERE created_by = '{user}') AS count"
+        ))
+        .await
+}
+
+async fn delete(app: &TestApp, user: &str) {
+    let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
+    let password = "long enough password";
+    let mut auth = app.auth_client();
+    auth.register(auth_pb::RegisterRequest {
+        email: email.clone(),
+        password: password.into(),
+        display_name: "Admin".into(),
+    })
+    .await
+    .unwrap();
+    assert!(
+        auth_service::grant_admin(&app.auth_config, &email)
+            .await
+            .unwrap()
+    );
+    let admin = auth
+        .login(auth_pb::LoginRequest {
+            email,
+            password: password.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .tokens
+        .unwrap()
+        .access_token;
+    auth.delete_user(authed(
+        &admin,
+        auth_pb::DeleteUserRequest {
+            user_id: user.into(),
+        },
+    ))
+    .await
+    .unwrap();
+}
+
+async fn wait_until_removed(app: &TestApp, user: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while rows_of(app, user).await > 0 {
+        assert!(Instant::now() < deadline, "the deleted user's data stayed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_users_list_is_removed_and_no_one_elses() {
+    let app = TestApp::spawn().await;
+    let (_, gone) = reader(&app).await;
+    let (_, kept) = reader(&app).await;
+    assert!(rows_of(&app, &gone).await >= 4);
+    let before = rows_of(&app, &kept).await;
+
+    delete(&app, &gone).await;
+    wait_until_removed(&app, &gone).await;
+    assert_eq!(rows_of(&app, &kept).await, before);
+}
+
+#[tokio::test]
+async fn a_deletion_missed_while_media_service_was_down_is_caught_up() {
+    let mut app = TestApp::spawn().await;
+    let (_, gone) = reader(&app).await;
+    app.media.stop().await;
+
+    delete(&app, &gone).await;
+    assert!(rows_of(&app, &gone).await > 0);
+    let config = app.media_config.clone();
+    app.media = Server::start(move |listener, shutdown| {
+        media_service::run(listener, config, shutdown.wait())
+    })
+    .await;
+    wait_until_removed(&app, &gone).await;
+    assert_eq!(
+        app.media_db
+            .count("SELECT last_sequence AS count FROM deleted_users_handled")
+            .await,
+        1
+    );
+}
