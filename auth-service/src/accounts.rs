@@ -99,8 +99,8 @@ pub(crate) async fn change_password(
 }
 
 async fn current_user(app: &App, caller: &Caller) -> Result<User, Error> {
-    let mut conn = common_db::conn(&app.pool).await?;
-    db::users::find(&mut conn, caller.user_id())
+    let id = caller.user_id();
+    common_db::read(&app.pool, |conn| Box::pin(db::users::find(conn, id)))
         .await?
         .ok_or(Error::UserNotFound)
 }

@@ -54,8 +54,11 @@ pub(crate) async fn list_users(
     let after = app
         .page_tokens
         .open::<(), Position>(&page.token, &me, &())?;
-    let mut conn = common_db::conn(&app.pool).await?;
-    let users = db::users::list(&mut conn, after, page.size.limit()).await?;
+    let limit = page.size.limit();
+    let users = common_db::read(&app.pool, |conn| {
+        Box::pin(db::users::list(conn, after, limit))
+    })
+    .await?;
     let page = Page::from_rows(users, page.size, |u: &User| {
         app.page_tokens.seal(&me, &(), &(u.created_at, u.id))
     });
@@ -72,8 +75,7 @@ pub(crate) async fn get_user(
     let caller = Caller::of(&request)?;
     let id = UserId::try_from(request.into_inner())?;
     caller.require_admin()?;
-    let mut conn = common_db::conn(&app.pool).await?;
-    let user = db::users::find(&mut conn, id.0)
+    let user = common_db::read(&app.pool, |conn| Box::pin(db::users::find(conn, id.0)))
         .await?
         .ok_or(Error::UserNotFound)?;
     Ok(pb::GetUserResponse {
@@ -166,8 +168,11 @@ pub(crate) async fn list_deleted_users(
         .page_tokens
         .open::<i64, i64>(&page.token, "", &page.after)?
         .unwrap_or(page.after);
-    let mut conn = common_db::conn(&app.pool).await?;
-    let rows = db::users::deleted_after(&mut conn, after, page.size.limit()).await?;
+    let limit = page.size.limit();
+    let rows = common_db::read(&app.pool, |conn| {
+        Box::pin(db::users::deleted_after(conn, after, limit))
+    })
+    .await?;
     let query = page.after;
     let page = Page::from_rows(rows, page.size, |row: &DeletedUserRow| {
         app.page_tokens.seal("", &query, &row.sequence)

@@ -70,6 +70,34 @@ where
     .map_err(|e| E::from(DbError::Task(e)))?
 }
 
+/// Runs the read-only `work` on a pooled connection and, if that
+/// connection turns out lost (the database restarted, or ended the
+/// session), once more on a fresh connection of its own: a pool's idle
+/// connections die together, and an idempotent read should not fail for
+/// it. The retry connects outside the pool, at most once per call (calls
+/// are already bounded by admission), and is closed after. Only for work
+/// that is safe to run twice; `work` owns what it needs (as for
+/// [`transaction`]), since it may run twice.
+pub async fn read<R, F>(pool: &Pool, work: F) -> Result<R, DbError>
+where
+    F: for<'r> Fn(&'r mut AsyncPgConnection) -> BoxFuture<'r, Result<R, DieselError>>,
+{
+    {
+        let mut conn = conn(pool).await?;
+        match work(&mut conn).await {
+            Err(error) if is_lost_connection(&error) => {
+                tracing::info!(%error, "connection lost; reading again on a fresh one");
+            }
+            done => return done.map_err(DbError::from),
+        }
+    }
+    let mut fresh = pool
+        .dedicated_connection()
+        .await
+        .map_err(|e| DbError::Unavailable(e.to_string()))?;
+    work(&mut fresh).await.map_err(DbError::from)
+}
+
 /// Checks a connection out of the pool.
 pub async fn conn(pool: &Pool) -> Result<Conn<'_>, DbError> {
     pool.get()

@@ -129,10 +129,11 @@ pub(crate) async fn get_media_item(
     let caller = Caller::of(&request)?;
     let pb::GetMediaItemRequest { id } = request.into_inner();
     let id = crate::domain::parse_id(&id).map_err(|why| Error::invalid("id", why))?;
-    let mut conn = common_db::conn(&app.pool).await?;
-    let item = db::items::find(&mut conn, caller.user_id, id)
-        .await?
-        .ok_or(Error::MediaNotFound)?;
+    let item = common_db::read(&app.pool, |conn| {
+        Box::pin(db::items::find(conn, caller.user_id, id))
+    })
+    .await?
+    .ok_or(Error::MediaNotFound)?;
     Ok(pb::GetMediaItemResponse {
         media_item: Some(item.into()),
     })
@@ -152,11 +153,15 @@ pub(crate) async fn list_media_items(
     let after =
         app.page_tokens
             .open::<_, (DateTime<Utc>, Uuid)>(&listing.page_token, &me, &filter)?;
-    let mut conn = common_db::conn(&app.pool).await?;
-    let title = listing.title.as_ref().map(TitleQuery::as_str);
-    let limit = listing.size.limit();
-    let items =
-        db::items::list(&mut conn, caller.user_id, listing.kind, title, after, limit).await?;
+    let (kind, limit) = (listing.kind, listing.size.limit());
+    let items = common_db::read(&app.pool, |conn| {
+        let title = listing.title.clone();
+        Box::pin(async move {
+            let title = title.as_ref().map(TitleQuery::as_str);
+            db::items::list(conn, caller.user_id, kind, title, after, limit).await
+        })
+    })
+    .await?;
     let page = Page::from_rows(items, listing.size, |i: &Item| {
         app.page_tokens.seal(&me, &filter, &(i.created_at, i.id))
     });

@@ -172,10 +172,11 @@ pub(crate) async fn get_import(
 ) -> Result<pb::GetImportResponse, Error> {
     let caller = Caller::of(&request)?;
     let id = job_id(&request.get_ref().id)?;
-    let mut conn = common_db::conn(&app.pool).await?;
-    let job = db::imports::find(&mut conn, caller.user_id, id)
-        .await?
-        .ok_or(Error::ImportNotFound)?;
+    let job = common_db::read(&app.pool, |conn| {
+        Box::pin(db::imports::find(conn, caller.user_id, id))
+    })
+    .await?
+    .ok_or(Error::ImportNotFound)?;
     Ok(pb::GetImportResponse {
         import_job: Some(job.into()),
     })
@@ -189,8 +190,10 @@ pub(crate) async fn list_imports(
     let ImportListing { size, page_token } = ImportListing::try_from(request.into_inner())?;
     let me = caller.user_id.to_string();
     let after = app.page_tokens.open(&page_token, &me, &())?;
-    let mut conn = common_db::conn(&app.pool).await?;
-    let jobs = db::imports::list(&mut conn, caller.user_id, after, size.limit()).await?;
+    let jobs = common_db::read(&app.pool, |conn| {
+        Box::pin(db::imports::list(conn, caller.user_id, after, size.limit()))
+    })
+    .await?;
     let page = Page::from_rows(jobs, size, |job| {
         app.page_tokens.seal(&me, &(), &(job.created_at, job.id))
     });

@@ -203,10 +203,11 @@ pub(crate) async fn get_list_entry(
     let caller = Caller::of(&request)?;
     let pb::GetListEntryRequest { id } = request.into_inner();
     let id = crate::domain::parse_id(&id).map_err(|why| Error::invalid("id", why))?;
-    let mut conn = common_db::conn(&app.pool).await?;
-    let entry = db::entries::find(&mut conn, caller.user_id, id)
-        .await?
-        .ok_or(Error::ListEntryNotFound)?;
+    let entry = common_db::read(&app.pool, |conn| {
+        Box::pin(db::entries::find(conn, caller.user_id, id))
+    })
+    .await?
+    .ok_or(Error::ListEntryNotFound)?;
     Ok(pb::GetListEntryResponse {
         list_entry: Some(entry.into()),
     })
@@ -226,11 +227,18 @@ pub(crate) async fn list_list_entries(
     let after = app
         .page_tokens
         .open::<_, EntryPosition>(&page_token, &me, &filter)?;
-    let mut conn = common_db::conn(&app.pool).await?;
-    // Read first: a change committed meanwhile is in the page and after
-    // this position both, never in neither.
-    let head = db::changes::head(&mut conn, caller.user_id).await?;
-    let entries = db::listing::list(&mut conn, caller.user_id, filter, after, size.limit()).await?;
+    let (head, entries) = common_db::read(&app.pool, |conn| {
+        let after = after.clone();
+        Box::pin(async move {
+            // Head first: a change committed meanwhile is in the page and
+            // after this position both, never in neither.
+            let head = db::changes::head(conn, caller.user_id).await?;
+            let entries =
+                db::listing::list(conn, caller.user_id, filter, after, size.limit()).await?;
+            Ok((head, entries))
+        })
+    })
+    .await?;
     let page = Page::from_rows(entries, size, |entry| {
         let position = EntryPosition::of(entry, filter.order);
         app.page_tokens.seal(&me, &filter, &position)

@@ -52,14 +52,19 @@ pub(crate) async fn list_list_entry_runs(
     } = RunListing::try_from(request.into_inner())?;
     let me = caller.user_id.to_string();
     let after = app.page_tokens.open(&page_token, &me, &entry)?;
-    let mut conn = common_db::conn(&app.pool).await?;
-    if db::entries::find(&mut conn, caller.user_id, entry)
-        .await?
-        .is_none()
-    {
-        return Err(Error::ListEntryNotFound);
-    }
-    let runs = db::runs::list(&mut conn, caller.user_id, entry, after, size.limit()).await?;
+    let user = caller.user_id;
+    let runs = common_db::read(&app.pool, |conn| {
+        Box::pin(async move {
+            if db::entries::find(conn, user, entry).await?.is_none() {
+                return Ok(None);
+            }
+            db::runs::list(conn, user, entry, after, size.limit())
+                .await
+                .map(Some)
+        })
+    })
+    .await?
+    .ok_or(Error::ListEntryNotFound)?;
     let page = Page::from_rows(runs, size, |run| {
         app.page_tokens
             .seal(&me, &entry, &(run.dates.finish_date, run.id))

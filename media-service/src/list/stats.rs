@@ -31,10 +31,15 @@ pub(crate) async fn get_list_stats(
 ) -> Result<pb::GetListStatsResponse, Error> {
     let pb::GetListStatsRequest {} = request.get_ref();
     let caller = Caller::of(&request)?;
-    let mut conn = common_db::conn(&app.pool).await?;
-    let counts = db::entries::counts(&mut conn, caller.user_id).await?;
-    let mean_rating = db::entries::mean_rating(&mut conn, caller.user_id).await?;
-    let (by_month, completions) = db::runs::by_month(&mut conn, caller.user_id).await?;
+    let user = caller.user_id;
+    let (counts, mean_rating, (by_month, completions)) = common_db::read(&app.pool, |conn| {
+        Box::pin(async move {
+            let counts = db::entries::counts(conn, user).await?;
+            let mean_rating = db::entries::mean_rating(conn, user).await?;
+            Ok((counts, mean_rating, db::runs::by_month(conn, user).await?))
+        })
+    })
+    .await?;
     Ok(Stats {
         completions,
         by_month,

@@ -1,8 +1,8 @@
 use std::process::Command;
 
-use completionist_proto::media as pb;
+use completionist_proto::media::{self as pb, media_service_client::MediaServiceClient};
 use test_support::{ServingStatus, wait_for_health};
-use tonic::Code;
+use tonic::{Code, transport::Channel};
 use tonic_types::StatusExt;
 
 use crate::helpers::{Options, TestApp, assert_error, authed};
@@ -85,8 +85,46 @@ async fn overload_is_shed_as_resource_exhausted_and_health_keeps_answering() {
     assert!(shed > 0, "64 calls at once on a pool of one: some are shed");
 }
 
+/// Each call's code, calling GetListEntry (or, for a `writer`,
+/// UpdateListEntry) until `stop`.
+async fn call_until(
+    stop: &std::sync::atomic::AtomicBool,
+    client: MediaServiceClient<Channel>,
+    token: &str,
+    entry: &pb::ListEntry,
+    writer: bool,
+) -> Vec<Code> {
+    let mut codes = Vec::new();
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let mut client = client.clone();
+        let result = if writer {
+            let mut entry = entry.clone();
+            entry.notes = format!("{}", codes.len());
+            let update = pb::UpdateListEntryRequest {
+                list_entry: Some(entry),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["notes".into()],
+                }),
+                progress_increment: 0,
+            };
+            client
+                .update_list_entry(authed(token, update))
+                .await
+                .map(drop)
+        } else {
+            let id = entry.id.clone();
+            client
+                .get_list_entry(authed(token, pb::GetListEntryRequest { id }))
+                .await
+                .map(drop)
+        };
+        codes.push(result.map_or_else(|status| status.code(), |()| Code::Ok));
+    }
+    codes
+}
+
 #[tokio::test]
-async fn connections_the_database_ends_under_load_answer_unavailable_never_internal() {
+async fn connections_the_database_ends_under_load_retry_reads_and_never_answer_internal() {
     let app = TestApp::spawn().await;
     let token = app.user().await;
     let item = app
@@ -96,21 +134,16 @@ async fn connections_the_database_ends_under_load_answer_unavailable_never_inter
         .add(&token, &item.id, pb::ListStatus::Planned, None)
         .await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let readers: Vec<_> = (0..4)
-        .map(|_| {
-            let (client, token, id, stop) =
-                (app.client(), token.clone(), entry.id.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut codes = Vec::new();
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let result = client
-                        .clone()
-                        .get_list_entry(authed(&token, pb::GetListEntryRequest { id: id.clone() }))
-                        .await;
-                    codes.push(result.map_or_else(|status| status.code(), |_| Code::Ok));
-                }
-                codes
-            })
+    // Four readers and one writer, calling until told to stop. A read is
+    // idempotent (retried on a fresh connection), a write is not
+    // (UNAVAILABLE, for the client to retry).
+    let callers: Vec<_> = (0..5)
+        .map(|n| {
+            let (client, token, entry, stop) =
+                (app.client(), token.clone(), entry.clone(), stop.clone());
+            tokio::spawn(
+                async move { (n, call_until(&stop, client, &token, &entry, n == 0).await) },
+            )
         })
         .collect();
     // As a restart of Postgres does: every backend of the service's
@@ -129,15 +162,18 @@ async fn connections_the_database_ends_under_load_answer_unavailable_never_inter
     }
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let mut codes = Vec::new();
-    for reader in readers {
-        codes.extend(reader.await.unwrap());
-    }
     assert!(ended >= 5, "connections were ended: {ended}");
-    assert!(codes.contains(&Code::Ok));
-    let failed: Vec<Code> = codes.into_iter().filter(|c| *c != Code::Ok).collect();
-    assert!(
-        failed.iter().all(|c| *c == Code::Unavailable),
-        "only UNAVAILABLE, which clients retry: {failed:?}"
-    );
+    for caller in callers {
+        let (n, codes) = caller.await.unwrap();
+        assert!(codes.contains(&Code::Ok));
+        let failed: Vec<Code> = codes.into_iter().filter(|c| *c != Code::Ok).collect();
+        if n == 0 {
+            assert!(
+                failed.iter().all(|c| *c == Code::Unavailable),
+                "writes: only UNAVAILABLE, which clients retry: {failed:?}"
+            );
+        } else {
+            assert!(failed.is_empty(), "reads are retried: {failed:?}");
+        }
+    }
 }
