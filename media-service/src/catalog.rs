@@ -17,11 +17,11 @@ use crate::{
     app::{App, Caller},
     db::{self, items::NewItem},
     domain::{
-        ImageUrl, Imported, Item, MediaKind, Reference, SearchQuery, Source, Summary, Title,
-        TitleQuery, Units, Year,
+        ImageUrl, Imported, Item, MediaKind, ProviderCheck, Reference, SearchQuery, Source,
+        Summary, Title, TitleQuery, Units, Year,
     },
     error::Error,
-    providers::Candidate,
+    providers::{self, Candidate, ProviderError},
 };
 
 /// OMDb serves at most 100 pages; nobody reads further.
@@ -110,7 +110,7 @@ pub(crate) async fn import_media(
     let reference = Reference::try_from(request.into_inner())?;
     let imported = match find_imported(app, &reference).await? {
         Some(item) => Imported {
-            item,
+            item: confirmed(app, item).await?,
             created: false,
         },
         None => {
@@ -190,11 +190,46 @@ pub(crate) async fn create_custom_media_item(
         total_units: item.total_units.map(Units::get),
         created_by: Some(caller.user_id),
         details_due_at: None,
+        provider_check: ProviderCheck::Confirmed,
     };
     let item = db::items::insert(&mut conn, new).await?;
     Ok(pb::CreateCustomMediaItemResponse {
         media_item: Some(item.into()),
     })
+}
+
+/// `item` as its provider describes it. An item made from an import file
+/// (pending) is asked of the provider now: filled in and confirmed, or
+/// marked as unknown to the provider (`EXTERNAL_MEDIA_NOT_FOUND`, now and
+/// from then on, without asking again). While the provider cannot answer,
+/// the item stays as it is, for the enricher to fill in later.
+pub(crate) async fn confirmed(app: &App, item: Item) -> Result<Item, Error> {
+    let reference = match (item.provider_check, item.external_id.as_deref()) {
+        (ProviderCheck::Confirmed, _) | (_, None) => return Ok(item),
+        (ProviderCheck::NotFound, _) => return Err(providers::not_found(item.source).into()),
+        (ProviderCheck::Pending, Some(id)) => match Reference::new(item.source, item.kind, id) {
+            Ok(reference) => reference,
+            Err(_) => return Ok(item),
+        },
+    };
+    let details = app.providers.details(&reference).await;
+    let mut conn = common_db::conn(&app.pool).await?;
+    match details {
+        Ok(details) => {
+            db::item_details::fill_details(&mut conn, item.id, &new_item(&details)).await?;
+            Ok(db::items::find_by_reference(&mut conn, &reference)
+                .await?
+                .unwrap_or(item))
+        }
+        Err(error @ ProviderError::NotFound { .. }) => {
+            db::item_details::mark_not_found(&mut conn, item.id).await?;
+            Err(error.into())
+        }
+        Err(error) => {
+            tracing::info!(item = %item.id, error = %error, "item left to be confirmed later");
+            Ok(item)
+        }
+    }
 }
 
 /// The catalog item of a provider item, if it was imported.
@@ -217,5 +252,6 @@ pub(crate) fn new_item(candidate: &Candidate) -> NewItem<'_> {
         total_units: candidate.total_units,
         created_by: None,
         details_due_at: None,
+        provider_check: ProviderCheck::Confirmed,
     }
 }

@@ -72,6 +72,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         completion_count -> Int4,
+        file_item -> Nullable<Jsonb>,
     }
 }
 
@@ -109,6 +110,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         details_due_at -> Nullable<Timestamptz>,
+        provider_check -> Text,
     }
 }
 

@@ -101,6 +101,8 @@ impl From<Item> for pb::MediaItem {
             image_url,
             summary,
             total_units,
+            // Shown through the text: neutral, or the uploader's own.
+            provider_check: _,
             created_at,
             updated_at,
         } = item;

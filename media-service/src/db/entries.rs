@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{Conn, QueryResult, items::ItemRow};
 use crate::{
-    domain::{Entry, EntryFields, Item, ListStatus, MediaKind, Notes, Progress, Rating},
+    domain::{Entry, EntryFields, FileItem, Item, ListStatus, MediaKind, Notes, Progress, Rating},
     schema::{list_entries, media_items},
 };
 
@@ -30,6 +30,9 @@ pub(super) struct EntryRow {
     completion_count: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// What the import file said of the item (`FileItem`), while the
+    /// provider has not confirmed it.
+    file_item: Option<serde_json::Value>,
 }
 
 impl EntryRow {
@@ -56,7 +59,10 @@ impl EntryRow {
             completion_count,
             created_at,
             updated_at,
+            file_item,
         } = self;
+        // A file item that does not read is the provider's neutral text.
+        let file_item = file_item.and_then(|value| serde_json::from_value(value).ok());
         Entry {
             id,
             fields: EntryFields {
@@ -67,7 +73,7 @@ impl EntryRow {
                 start_date,
                 finish_date,
             },
-            item,
+            item: item.described_by(file_item),
             completion_count,
             created_at,
             updated_at,
@@ -88,6 +94,8 @@ struct Snapshot {
     completion_count: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    #[serde(default)]
+    file_item: Option<serde_json::Value>,
 }
 
 /// The entry of a change log snapshot, with its item.
@@ -105,6 +113,7 @@ pub(crate) fn from_snapshot(snapshot: serde_json::Value, item: Item) -> Result<E
         completion_count: row.completion_count,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        file_item: row.file_item,
     };
     Ok(row.with(item))
 }
@@ -178,20 +187,30 @@ pub(crate) async fn of_items_for_update(
         .collect())
 }
 
-/// Puts many items on `user`'s list at once: (entry id, item id, fields).
+/// An entry an import puts on a list.
+pub(crate) struct NewEntry<'a> {
+    pub(crate) id: Uuid,
+    pub(crate) item: Uuid,
+    pub(crate) fields: &'a EntryFields,
+    /// The file's text of an item the provider has not confirmed.
+    pub(crate) file_item: Option<&'a FileItem>,
+}
+
+/// Puts many items on `user`'s list at once.
 pub(crate) async fn insert_all(
     conn: &mut Conn,
     user: Uuid,
-    entries: &[(Uuid, Uuid, &EntryFields)],
+    entries: &[NewEntry<'_>],
 ) -> QueryResult<()> {
     let rows: Vec<_> = entries
         .iter()
-        .map(|(id, item, fields)| {
+        .map(|entry| {
             (
-                list_entries::id.eq(*id),
+                list_entries::id.eq(entry.id),
                 list_entries::user_id.eq(user),
-                list_entries::media_item_id.eq(*item),
-                FieldColumns::from(*fields),
+                list_entries::media_item_id.eq(entry.item),
+                FieldColumns::from(entry.fields),
+                list_entries::file_item.eq(entry.file_item.map(file_item_json)),
             )
         })
         .collect();
@@ -202,6 +221,23 @@ pub(crate) async fn insert_all(
             .await?;
     }
     Ok(())
+}
+
+/// Keeps the file's text of entry `id`'s item, not yet confirmed.
+pub(crate) async fn set_file_item(
+    conn: &mut Conn,
+    id: Uuid,
+    file_item: &FileItem,
+) -> QueryResult<()> {
+    diesel::update(list_entries::table.find(id))
+        .set(list_entries::file_item.eq(file_item_json(file_item)))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+fn file_item_json(file_item: &FileItem) -> serde_json::Value {
+    serde_json::to_value(file_item).unwrap_or_default()
 }
 
 /// Writes every field of entry `id`, answering nothing.

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{Conn, QueryResult};
 use crate::{
-    domain::{Imported, Item, MediaKind, Reference, Source},
+    domain::{Imported, Item, MediaKind, ProviderCheck, Reference, Source},
     schema::media_items,
 };
 
@@ -23,6 +23,7 @@ pub(super) struct ItemRow {
     image_url: String,
     summary: String,
     total_units: Option<i32>,
+    provider_check: ProviderCheck,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -39,6 +40,7 @@ impl From<ItemRow> for Item {
             image_url,
             summary,
             total_units,
+            provider_check,
             created_at,
             updated_at,
         } = row;
@@ -52,6 +54,7 @@ impl From<ItemRow> for Item {
             image_url,
             summary,
             total_units,
+            provider_check,
             created_at,
             updated_at,
         }
@@ -74,6 +77,7 @@ pub(crate) struct NewItem<'a> {
     /// When the provider should be asked for the details the item lacks
     /// (made from an import file's own data); `None` when it has them.
     pub(crate) details_due_at: Option<DateTime<Utc>>,
+    pub(crate) provider_check: ProviderCheck,
 }
 
 /// What `viewer` may see of the catalog: every provider item, and the
@@ -265,74 +269,4 @@ pub(crate) async fn find_custom(
         .await
         .optional()
         .map(|row| row.map(Item::from))
-}
-
-#[derive(QueryableByName)]
-struct ClaimedItem {
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
-    id: Uuid,
-}
-
-/// Up to `limit` items whose details are due, each put off by `hold` so no
-/// other enricher takes it meanwhile.
-pub(crate) async fn claim_due_details(
-    conn: &mut Conn,
-    hold: std::time::Duration,
-    limit: i64,
-) -> QueryResult<Vec<Item>> {
-    let hold = i32::try_from(hold.as_secs()).unwrap_or(i32::MAX);
-    let ids: Vec<Uuid> = diesel::sql_query(
-        "UPDATE media_items SET details_due_at = now() + make_interval(secs => $1) \
-         WHERE id IN (SELECT id FROM media_items WHERE details_due_at <= now() \
-                      ORDER BY details_due_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
-         RETURNING id",
-    )
-    .bind::<diesel::sql_types::Int4, _>(hold)
-    .bind::<diesel::sql_types::BigInt, _>(limit)
-    .load::<ClaimedItem>(conn)
-    .await?
-    .into_iter()
-    .map(|c| c.id)
-    .collect();
-    media_items::table
-        .filter(media_items::id.eq_any(ids))
-        .select(ItemRow::as_select())
-        .load(conn)
-        .await
-        .map(|rows| rows.into_iter().map(Item::from).collect())
-}
-
-/// The provider's details of item `id`, which no longer needs them.
-pub(crate) async fn fill_details(
-    conn: &mut Conn,
-    id: Uuid,
-    details: &NewItem<'_>,
-) -> QueryResult<()> {
-    diesel::update(media_items::table.find(id))
-        .set((
-            media_items::title.eq(details.title),
-            media_items::year.eq(details.year),
-            media_items::image_url.eq(details.image_url),
-            media_items::summary.eq(details.summary),
-            media_items::total_units.eq(details.total_units),
-            media_items::details_due_at.eq(None::<DateTime<Utc>>),
-            media_items::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
-}
-
-/// Lets go of claimed items `ids` that still need their details, so the
-/// next enricher (this replica's successor, say) takes them at once.
-pub(crate) async fn release_details(conn: &mut Conn, ids: &[Uuid]) -> QueryResult<()> {
-    diesel::update(
-        media_items::table
-            .filter(media_items::id.eq_any(ids))
-            .filter(media_items::details_due_at.is_not_null()),
-    )
-    .set(media_items::details_due_at.eq(Utc::now()))
-    .execute(conn)
-    .await
-    .map(drop)
 }

@@ -56,6 +56,16 @@ pub(crate) struct EntryFilter {
     pub(crate) order: EntryOrder,
 }
 
+/// The title an entry shows (see `Item::described_by`): the file's while
+/// the provider has not confirmed the item.
+fn shown_title() -> diesel::expression::SqlLiteral<diesel::sql_types::Text> {
+    diesel::dsl::sql(
+        "(CASE WHEN media_items.provider_check <> 'confirmed' \
+               AND list_entries.file_item ? 'title' \
+          THEN list_entries.file_item->>'title' ELSE media_items.title END)",
+    )
+}
+
 /// A page of `user`'s entries with their items.
 pub(crate) async fn list(
     conn: &mut Conn,
@@ -80,7 +90,7 @@ pub(crate) async fn list(
     }
     query = match filter.order {
         EntryOrder::Updated => query.order((e::updated_at.desc(), e::id.desc())),
-        EntryOrder::Title => query.order((m::title.asc(), e::id.asc())),
+        EntryOrder::Title => query.order((shown_title().asc(), e::id.asc())),
         EntryOrder::Rating => query.order((e::rating.desc().nulls_last(), e::id.asc())),
     };
     query = match after {
@@ -91,9 +101,9 @@ pub(crate) async fn list(
                 .or(e::updated_at.eq(at).and(e::id.lt(id))),
         ),
         Some(EntryPosition::Title(title, id)) => query.filter(
-            m::title
+            shown_title()
                 .gt(title.clone())
-                .or(m::title.eq(title).and(e::id.gt(id))),
+                .or(shown_title().eq(title).and(e::id.gt(id))),
         ),
         Some(EntryPosition::Rating(Some(rating), id)) => query.filter(
             e::rating

@@ -6,6 +6,7 @@ pub(crate) mod changes;
 pub(crate) mod entries;
 pub(crate) mod import_leases;
 pub(crate) mod imports;
+pub(crate) mod item_details;
 pub(crate) mod items;
 pub(crate) mod listing;
 pub(crate) mod runs;

@@ -5,7 +5,7 @@
 mod records;
 mod values;
 
-pub(crate) use records::{Entry, EntryFields, Imported, Item, Run, RunDates};
+pub(crate) use records::{Entry, EntryFields, FileItem, Imported, Item, Run, RunDates};
 pub(crate) use values::{
     ImageUrl, Notes, Progress, Rating, SearchQuery, Summary, Title, TitleQuery, Units, Year,
     parse_id,
@@ -35,6 +35,19 @@ completionist_common::text_enum! {
         OpenLibrary = "open_library",
         Rawg = "rawg",
         Custom = "custom",
+    }
+}
+
+completionist_common::text_enum! {
+    /// Whether a provider item's text is the provider's.
+    pub(crate) enum ProviderCheck {
+        /// The provider's own details.
+        Confirmed = "confirmed",
+        /// Made from an import file, the provider not asked yet: everyone
+        /// sees a neutral text, the uploader their file's (on their entry).
+        Pending = "pending",
+        /// The provider said it has no such item: never asked again.
+        NotFound = "not_found",
     }
 }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::{ListStatus, MediaKind, Notes, Progress, Rating, Source};
+use super::{ListStatus, MediaKind, Notes, Progress, ProviderCheck, Rating, Source};
 
 /// A catalog item: a provider's (shared by every user) or a custom one.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,8 +20,38 @@ pub(crate) struct Item {
     pub(crate) summary: String,
     /// Episodes, chapters, pages; `None` where unknown.
     pub(crate) total_units: Option<i32>,
+    /// Whether the text above is the provider's.
+    pub(crate) provider_check: ProviderCheck,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
+}
+
+/// What an import file said of a provider item the provider has not
+/// confirmed: kept on the uploader's entry and shown to them alone.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct FileItem {
+    pub(crate) title: String,
+    pub(crate) year: Option<i32>,
+    pub(crate) image_url: String,
+    pub(crate) summary: String,
+    pub(crate) total_units: Option<i32>,
+}
+
+impl Item {
+    /// The item as `file` describes it, while the provider has not
+    /// confirmed it (a confirmed item keeps the provider's text).
+    pub(crate) fn described_by(mut self, file: Option<FileItem>) -> Self {
+        if let Some(file) = file
+            && self.provider_check != ProviderCheck::Confirmed
+        {
+            self.title = file.title;
+            self.year = file.year;
+            self.image_url = file.image_url;
+            self.summary = file.summary;
+            self.total_units = file.total_units;
+        }
+        self
+    }
 }
 
 /// A provider item in the catalog, and whether this import created it.

@@ -6,16 +6,16 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::Utc;
 use uuid::Uuid;
 
+use self::catalog::{ItemKey, file_item, items, key};
 use super::{
     Outcome, Policy,
-    formats::{KnownItem, Parsed, Record, Target},
+    formats::{Parsed, Record},
 };
 use crate::{
-    db::{self, Conn, items::NewItem, runs::NewRun},
-    domain::{EntryFields, Item, ListStatus, Notes, Progress, Rating, RunDates, Source},
+    db::{self, Conn, entries::NewEntry, runs::NewRun},
+    domain::{EntryFields, FileItem, Item, ListStatus, Notes, Progress, Rating, RunDates},
 };
 
 /// One row's outcome: its number, what happened, why, and the entry.
@@ -25,6 +25,8 @@ pub(super) type RowOutcome = (i32, Outcome, String, Option<Uuid>);
 struct Slot {
     id: Uuid,
     fields: EntryFields,
+    /// The file's text of an item the provider has not confirmed.
+    file_item: Option<FileItem>,
     created: bool,
     changed: bool,
 }
@@ -45,6 +47,7 @@ pub(super) async fn apply(
             let slot = Slot {
                 id,
                 fields,
+                file_item: None,
                 created: false,
                 changed: false,
             };
@@ -95,6 +98,9 @@ fn decide(
     if outcome == Outcome::Skipped {
         return (outcome, why, Some(slot.id));
     }
+    if let Some(text) = file_item(&record.target, item) {
+        slot.file_item = Some(text);
+    }
     let new = new_runs(&record, slot.id, seen);
     let outcome = if outcome == Outcome::Unchanged && !new.is_empty() {
         slot.changed = true;
@@ -119,6 +125,7 @@ fn settle(
             let slot = vacant.insert(Slot {
                 id: Uuid::now_v7(),
                 fields: file,
+                file_item: None,
                 created: true,
                 changed: false,
             });
@@ -210,100 +217,35 @@ fn fields(record: &Record, item: &Item) -> Result<EntryFields, String> {
     })
 }
 
-/// How a batch names an item: source, kind, and id or (custom) title.
-type ItemKey = (Source, crate::domain::MediaKind, String);
-
-fn key(target: &Target) -> ItemKey {
-    match target {
-        Target::Known(item) => (item.source, item.kind, item.external_id.clone()),
-        Target::Custom(item) => (Source::Custom, item.kind, item.title.clone()),
-        // The worker resolves searches before a batch is applied.
-        Target::Search(search) => (Source::Custom, search.kind, String::new()),
-    }
-}
-
-/// The items the rows name: provider items made from the file's own data
-/// where new (their details due from the provider), and the user's custom
-/// items, found by title or made.
-async fn items(
-    conn: &mut Conn,
-    user: Uuid,
-    rows: &[(i32, Parsed)],
-) -> Result<HashMap<ItemKey, Item>, diesel::result::Error> {
-    let records = rows.iter().filter_map(|(_, parsed)| match parsed {
-        Parsed::Record(record) => Some(&record.target),
-        _ => None,
-    });
-    let mut known: Vec<NewItem<'_>> = Vec::new();
-    let mut custom: Vec<&KnownItem> = Vec::new();
-    for target in records {
-        match target {
-            Target::Known(item) => known.push(new_item(item, None)),
-            Target::Custom(item) => custom.push(item),
-            Target::Search(_) => {}
-        }
-    }
-    let mut found: HashMap<ItemKey, Item> = HashMap::new();
-    for item in db::items::find_or_insert_all(conn, &known).await? {
-        let key = (
-            item.source,
-            item.kind,
-            item.external_id.clone().unwrap_or_default(),
-        );
-        found.insert(key, item);
-    }
-    for item in custom {
-        let key = (Source::Custom, item.kind, item.title.clone());
-        if found.contains_key(&key) {
-            continue;
-        }
-        let existing = db::items::find_custom(conn, user, item.kind, &item.title).await?;
-        let made = match existing {
-            Some(made) => made,
-            None => db::items::insert(conn, new_item(item, Some(user))).await?,
-        };
-        found.insert(key, made);
-    }
-    Ok(found)
-}
-
-fn new_item(item: &KnownItem, owner: Option<Uuid>) -> NewItem<'_> {
-    let custom = owner.is_some();
-    NewItem {
-        id: Uuid::now_v7(),
-        kind: item.kind,
-        source: if custom { Source::Custom } else { item.source },
-        external_id: (!custom).then_some(item.external_id.as_str()),
-        title: &item.title,
-        year: item.year,
-        image_url: &item.image_url,
-        summary: &item.summary,
-        total_units: item.total_units,
-        created_by: owner,
-        // What a file says of a provider's item is the uploader's word: the
-        // provider's own details replace it as soon as it can be asked.
-        details_due_at: (!custom).then(Utc::now),
-    }
-}
-
 async fn write(
     conn: &mut Conn,
     user: Uuid,
     slots: &HashMap<Uuid, Slot>,
     runs: &[NewRun],
 ) -> Result<(), diesel::result::Error> {
-    let created: Vec<(Uuid, Uuid, &EntryFields)> = slots
+    let created: Vec<NewEntry<'_>> = slots
         .iter()
         .filter(|(_, s)| s.created)
-        .map(|(item, s)| (s.id, *item, &s.fields))
+        .map(|(item, s)| NewEntry {
+            id: s.id,
+            item: *item,
+            fields: &s.fields,
+            file_item: s.file_item.as_ref(),
+        })
         .collect();
     db::entries::insert_all(conn, user, &created).await?;
-    for slot in slots.values().filter(|s| s.changed && !s.created) {
-        db::entries::overwrite(conn, slot.id, &slot.fields).await?;
+    for slot in slots.values().filter(|s| !s.created) {
+        if slot.changed {
+            db::entries::overwrite(conn, slot.id, &slot.fields).await?;
+        }
+        if let Some(file_item) = &slot.file_item {
+            db::entries::set_file_item(conn, slot.id, file_item).await?;
+        }
     }
     db::runs::insert_new(conn, runs).await?;
     Ok(())
 }
 
+mod catalog;
 #[cfg(test)]
 mod tests;

@@ -1,14 +1,17 @@
 //! Fills in catalog items an import made from a file's own data (a title
 //! and an id, say): in the background, at the providers' pace (their rate
 //! limiters pace the calls), so the import never waits for them. An item
-//! whose provider fails is tried again later.
+//! whose provider fails is tried again later; one the provider says it
+//! does not have is marked so and never asked about again.
 
 use std::time::Duration;
 
 use completionist_common::db as common_db;
 use tokio::sync::watch;
 
-use crate::{app::App, catalog::new_item, db, domain::Reference, error::Error};
+use crate::{
+    app::App, catalog::new_item, db, domain::Reference, error::Error, providers::ProviderError,
+};
 
 /// How long a claimed item is left to one enricher (and how long a failed
 /// one waits before the next try).
@@ -46,7 +49,7 @@ pub(crate) async fn run(app: App, mut stopped: watch::Receiver<bool>) {
 async fn fill_some(app: &App, stopped: &mut watch::Receiver<bool>) -> Result<usize, Error> {
     let due = {
         let mut conn = common_db::conn(&app.pool).await?;
-        db::items::claim_due_details(&mut conn, HOLD, BATCH).await?
+        db::item_details::claim_due_details(&mut conn, HOLD, BATCH).await?
     };
     for (done, item) in due.iter().enumerate() {
         let Some(reference) = item
@@ -67,13 +70,18 @@ async fn fill_some(app: &App, stopped: &mut watch::Receiver<bool>) -> Result<usi
         let Some(details) = details else {
             let left: Vec<_> = due[done..].iter().map(|item| item.id).collect();
             let mut conn = common_db::conn(&app.pool).await?;
-            db::items::release_details(&mut conn, &left).await?;
+            db::item_details::release_details(&mut conn, &left).await?;
             return Ok(due.len());
         };
         match details {
             Ok(details) => {
                 let mut conn = common_db::conn(&app.pool).await?;
-                db::items::fill_details(&mut conn, item.id, &new_item(&details)).await?;
+                db::item_details::fill_details(&mut conn, item.id, &new_item(&details)).await?;
+            }
+            Err(ProviderError::NotFound { .. }) => {
+                let mut conn = common_db::conn(&app.pool).await?;
+                db::item_details::mark_not_found(&mut conn, item.id).await?;
+                tracing::info!(item = %item.id, "the provider has no such item; not asked again");
             }
             Err(e) => {
                 tracing::info!(item = %item.id, error = %e, "details not filled in; trying later");

@@ -24,7 +24,7 @@ pub(crate) use self::{
 };
 use crate::{
     app::{App, Caller},
-    catalog::{find_imported, new_item},
+    catalog::{confirmed, find_imported, new_item},
     db::{
         self,
         listing::{EntryFilter, EntryPosition},
@@ -98,10 +98,15 @@ pub(crate) async fn add_list_entry(
     let caller = Caller::of(&request)?;
     let NewEntry { target, fields } = NewEntry::try_from(request.into_inner())?;
     let candidate = match &target {
-        Target::Reference(reference) if find_imported(app, reference).await?.is_none() => {
-            Some(app.providers.details(reference).await?)
-        }
-        _ => None,
+        Target::Reference(reference) => match find_imported(app, reference).await? {
+            None => Some(app.providers.details(reference).await?),
+            // Made from someone's import file: the provider's word first.
+            Some(item) => {
+                confirmed(app, item).await?;
+                None
+            }
+        },
+        Target::Item(_) => None,
     };
     let entry = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {

@@ -164,6 +164,7 @@ mod tests {
             image_url: String::new(),
             summary: String::new(),
             total_units,
+            provider_check: crate::domain::ProviderCheck::Confirmed,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }

@@ -17,7 +17,7 @@ use crate::{
     domain::{MediaKind, Reference, Source},
 };
 
-const NAME: &str = "Jikan";
+pub(super) const NAME: &str = "Jikan";
 const PAGE_SIZE: &str = "20";
 
 pub(super) struct Jikan {

@@ -232,6 +232,19 @@ fn clip(text: &str) -> String {
     }
 }
 
+/// The answer for an item its provider said it does not have (the catalog
+/// remembers, and does not ask again).
+pub(crate) fn not_found(source: Source) -> ProviderError {
+    let provider = match source {
+        Source::Omdb => omdb::NAME,
+        Source::Jikan => jikan::NAME,
+        Source::OpenLibrary => openlibrary::NAME,
+        Source::Rawg => rawg::NAME,
+        Source::Custom => "custom",
+    };
+    ProviderError::NotFound { provider }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ use crate::{
     domain::{MediaKind, Reference, Source},
 };
 
-const NAME: &str = "OMDb";
+pub(super) const NAME: &str = "OMDb";
 const KEY_VARIABLE: &str = "OMDB_API_KEY";
 /// OMDb pages hold ten results.
 const PAGE_SIZE: i64 = 10;

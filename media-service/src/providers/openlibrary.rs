@@ -17,7 +17,7 @@ use crate::{
     domain::{MediaKind, Reference, Source},
 };
 
-const NAME: &str = "Open Library";
+pub(super) const NAME: &str = "Open Library";
 const FIELDS: &str = "key,title,author_name,cover_i,first_publish_year,number_of_pages_median";
 const PAGE_SIZE: u32 = 20;
 const COVERS: &str = "https://covers.openlibrary.org/b/id";

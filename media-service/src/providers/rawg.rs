@@ -17,7 +17,7 @@ use crate::{
     domain::{MediaKind, Reference, Source},
 };
 
-const NAME: &str = "RAWG";
+pub(super) const NAME: &str = "RAWG";
 const KEY_VARIABLE: &str = "RAWG_API_KEY";
 const PAGE_SIZE: &str = "20";
 

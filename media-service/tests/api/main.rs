@@ -12,6 +12,7 @@ mod hostile_input;
 mod imports;
 mod imports_attempts;
 mod imports_bounds;
+mod imports_catalog_text;
 mod imports_conflicts;
 mod imports_errors;
 mod imports_formats;

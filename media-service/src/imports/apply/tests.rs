@@ -45,6 +45,7 @@ fn policies_settle_conflicts() {
             Slot {
                 id: Uuid::now_v7(),
                 fields: fields(ListStatus::InProgress, 3, None),
+                file_item: None,
                 created: false,
                 changed: false,
             },
