@@ -19,17 +19,20 @@ use std::{
         Arc, RwLock,
         atomic::{AtomicBool, Ordering},
     },
-    time::Duration,
 };
 
 use chrono::{DateTime, Utc};
-use completionist_common::request_id;
+use completionist_common::{
+    db::{self as common_db, Listener},
+    request_id,
+};
 use completionist_proto::auth as pb;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use futures_util::{Stream, StreamExt};
+use diesel_async::AsyncPgConnection;
+use futures_util::Stream;
 use pb::watch_revocations_response::Event;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
 use tonic::{Request, Status};
 use uuid::Uuid;
 
@@ -69,7 +72,7 @@ pub(crate) struct Revocations {
     current: AtomicBool,
     /// Every record as it is applied, and the listener's losses.
     feed: broadcast::Sender<Fed>,
-    stopping: watch::Sender<bool>,
+    stopping: CancellationToken,
 }
 
 /// What subscribers hear.
@@ -87,7 +90,7 @@ impl Default for Revocations {
             state: RwLock::default(),
             current: AtomicBool::new(false),
             feed: broadcast::Sender::new(FEED_CAPACITY),
-            stopping: watch::Sender::new(false),
+            stopping: CancellationToken::new(),
         }
     }
 }
@@ -185,16 +188,12 @@ impl Revocations {
 
     /// Ends the subscribers' streams: the service is shutting down.
     pub(crate) fn stop(&self) {
-        self.stopping.send_replace(true);
+        self.stopping.cancel();
     }
 
     /// Completes once the service is shutting down.
     pub(crate) async fn stopped(&self) {
-        let _ = self
-            .stopping
-            .subscribe()
-            .wait_for(|stopping| *stopping)
-            .await;
+        self.stopping.cancelled().await;
     }
 
     /// Forgets records whose tokens have all expired; returns how many.
@@ -214,40 +213,29 @@ impl Revocations {
     /// announcements and reads new rows on each. Reconnects after failures;
     /// runs until the task is dropped.
     pub(crate) async fn listen(&self, database_url: &str) {
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            match self.listen_once(database_url).await {
-                Ok(()) => backoff = Duration::from_millis(100),
-                Err(error) => {
-                    tracing::warn!(%error, "revocation listener disconnected; retrying");
-                }
-            }
-            self.current.store(false, Ordering::Release);
-            let _ = self.feed.send(Fed::Lost);
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(5));
-        }
+        common_db::listen(database_url, &[CHANNEL], &mut &*self).await;
+    }
+}
+
+impl Listener for &Revocations {
+    async fn listening(&mut self, conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
+        self.catch_up(conn).await?;
+        self.current.store(true, Ordering::Release);
+        Ok(())
     }
 
-    async fn listen_once(&self, database_url: &str) -> Result<(), anyhow::Error> {
-        let mut conn = AsyncPgConnection::establish(database_url).await?;
-        diesel::sql_query(format!("LISTEN {CHANNEL}"))
-            .execute(&mut conn)
-            .await?;
-        // Listening first, then reading, so nothing falls in between.
-        self.catch_up(&mut conn).await?;
-        self.current.store(true, Ordering::Release);
-        loop {
-            let notification = {
-                let mut stream = std::pin::pin!(conn.notifications_stream());
-                stream.next().await
-            };
-            match notification {
-                Some(Ok(_)) => self.catch_up(&mut conn).await?,
-                Some(Err(error)) => return Err(error.into()),
-                None => return Ok(()),
-            }
-        }
+    async fn announced(
+        &mut self,
+        conn: &mut AsyncPgConnection,
+        _channel: &str,
+        _payload: &str,
+    ) -> anyhow::Result<()> {
+        Ok(self.catch_up(conn).await?)
+    }
+
+    fn stopped_listening(&mut self) {
+        self.current.store(false, Ordering::Release);
+        let _ = self.feed.send(Fed::Lost);
     }
 }
 

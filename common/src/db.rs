@@ -268,24 +268,38 @@ impl Probe {
     }
 }
 
-/// What a [`listen`]er heard.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Heard {
+/// What a [`listen`] loop tells, on the connection it listens on (free
+/// between two announcements, to read what they announce).
+pub trait Listener: Send {
     /// Listening (again): announcements made while not listening were
     /// missed, so whatever they would have prompted should be done now.
-    Listening,
-    /// One announcement: its channel and payload.
-    Payload { channel: String, payload: String },
+    fn listening(
+        &mut self,
+        conn: &mut AsyncPgConnection,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// One announcement on `channel`. An error ends this connection (and
+    /// the loop listens again, after a pause).
+    fn announced(
+        &mut self,
+        conn: &mut AsyncPgConnection,
+        channel: &str,
+        payload: &str,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// No longer listening: announcements may be missed until the next
+    /// [`Listener::listening`].
+    fn stopped_listening(&mut self) {}
 }
 
 /// Listens to the Postgres notification `channels` on a connection of its
-/// own, telling `on` what it hears; reconnects after failures, with
-/// backoff. Runs until dropped.
-pub async fn listen(url: &str, channels: &[&str], mut on: impl FnMut(Heard)) {
+/// own, telling `listener` what it hears; reconnects after failures, with
+/// backoff from 100 ms to 5 s. Runs until dropped.
+pub async fn listen(url: &str, channels: &[&str], listener: &mut impl Listener) {
     use futures_util::StreamExt;
     let mut backoff = Duration::from_millis(100);
     loop {
-        let heard = async {
+        let ended = async {
             let mut conn = AsyncPgConnection::establish(url).await?;
             for channel in channels {
                 // The channel is ours, not a caller's: a plain identifier.
@@ -293,20 +307,25 @@ pub async fn listen(url: &str, channels: &[&str], mut on: impl FnMut(Heard)) {
                     .execute(&mut conn)
                     .await?;
             }
-            on(Heard::Listening);
+            // Listening first, then reading, so nothing falls in between.
+            listener.listening(&mut conn).await?;
             backoff = Duration::from_millis(100);
-            let mut notifications = std::pin::pin!(conn.notifications_stream());
-            while let Some(notification) = notifications.next().await {
+            loop {
+                // The stream borrows the connection only while waiting:
+                // announcements queue in the connection meanwhile.
+                let next = std::pin::pin!(conn.notifications_stream()).next().await;
+                let Some(notification) = next else {
+                    return Ok::<_, anyhow::Error>(());
+                };
                 let notification = notification?;
-                on(Heard::Payload {
-                    channel: notification.channel,
-                    payload: notification.payload,
-                });
+                listener
+                    .announced(&mut conn, &notification.channel, &notification.payload)
+                    .await?;
             }
-            Ok::<_, anyhow::Error>(())
         }
         .await;
-        if let Err(error) = heard {
+        listener.stopped_listening();
+        if let Err(error) = ended {
             tracing::warn!(
                 ?channels,
                 error = format!("{error:#}"),

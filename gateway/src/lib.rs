@@ -21,10 +21,8 @@ use completionist_common::{
     server::{self, Readiness},
 };
 use http::{HeaderName, Method};
-use tokio::{
-    net::TcpListener,
-    sync::{Semaphore, watch},
-};
+use tokio::{net::TcpListener, sync::Semaphore};
+use tokio_util::sync::CancellationToken;
 use tonic::{service::Routes, transport::Channel};
 use tonic_web::GrpcWebLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -62,11 +60,11 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let auth = channel::internal(&config.auth_service_url)?;
     let media = channel::internal(&config.media_service_url)?;
-    let (stop_streams, stopping) = watch::channel(false);
+    let stopping = CancellationToken::new();
     let shared = Shared {
         in_flight: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),
         streams: Arc::new(Semaphore::new(config.limits.max_concurrent_streams)),
-        stopping,
+        stopping: stopping.clone(),
         uploads: uploads::Uploads::new(config.limits.max_uploads, auth.clone()),
     };
 
@@ -93,7 +91,7 @@ pub async fn run(
     // holding the drain open until its timeout.
     let shutdown = async {
         shutdown.await;
-        let _ = stop_streams.send(true);
+        stopping.cancel();
     };
     server::serve_with(
         server::builder().accept_http1(true),

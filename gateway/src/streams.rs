@@ -14,9 +14,10 @@ use bytes::Bytes;
 use http::HeaderMap;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use tokio::{
-    sync::{OwnedSemaphorePermit, watch},
+    sync::OwnedSemaphorePermit,
     time::{Instant, Sleep},
 };
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tonic::{Status, body::Body};
 
 /// How the gateway ends a stream itself: the trailers of each ending,
@@ -32,7 +33,7 @@ pub(crate) struct Watched {
     _permit: OwnedSemaphorePermit,
     idle_after: Duration,
     idle: Pin<Box<Sleep>>,
-    stopping: Pin<Box<dyn Future<Output = ()> + Send>>,
+    stopping: Pin<Box<WaitForCancellationFutureOwned>>,
     endings: Endings,
     ended: bool,
 }
@@ -42,7 +43,7 @@ impl Watched {
         inner: Body,
         permit: OwnedSemaphorePermit,
         idle_after: Duration,
-        mut stopping: watch::Receiver<bool>,
+        stopping: CancellationToken,
         endings: Endings,
     ) -> Self {
         Self {
@@ -50,9 +51,7 @@ impl Watched {
             _permit: permit,
             idle_after,
             idle: Box::pin(tokio::time::sleep(idle_after)),
-            stopping: Box::pin(async move {
-                let _ = stopping.wait_for(|stopping| *stopping).await;
-            }),
+            stopping: Box::pin(stopping.cancelled_owned()),
             endings,
             ended: false,
         }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use completionist_common::{authn, db::Pool, paging::PageTokens};
+use tokio_util::sync::CancellationToken;
 use tonic::Request;
 use uuid::Uuid;
 
@@ -24,6 +25,9 @@ pub(crate) struct App {
     /// auth-service, for streams that check their token again while open.
     pub(crate) auth: AuthClient,
     pub(crate) deleted_accounts: Arc<DeletedAccounts>,
+    /// Cancelled when the service begins to shut down: streams end, the
+    /// import worker and the enricher let go of their work.
+    pub(crate) shutdown: CancellationToken,
 }
 
 /// An authenticated caller.

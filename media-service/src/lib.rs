@@ -33,6 +33,7 @@ use completionist_common::{
 use completionist_proto::media::media_service_server::{self, MediaServiceServer};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use tokio::net::TcpListener;
+use tokio_util::{sync::CancellationToken, task::AbortOnDropHandle};
 
 pub use crate::config::Config;
 use crate::{
@@ -70,22 +71,15 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let app = app(&config)?;
-    let hub = app.watch.clone();
+    let stopping = app.shutdown.clone();
     let auth = app.auth.clone();
-    let _listener = AbortOnDrop(tokio::spawn(
-        hub.clone()
-            .listen(config.database_url.expose_secret().to_owned()),
-    ));
-    let _pruner = AbortOnDrop(tokio::spawn(watch::prune_history(app.clone())));
-    let _revocations = AbortOnDrop(tokio::spawn(watch::follow_revocations(app.clone())));
-    let _deletions = AbortOnDrop(tokio::spawn(deleted_accounts::remove_deleted(app.clone())));
+    let database_url = config.database_url.expose_secret().to_owned();
+    let _listener = background(app.watch.clone().listen(database_url));
+    let _pruner = background(watch::prune_history(app.clone()));
+    let _revocations = background(watch::follow_revocations(app.clone()));
+    let _deletions = background(deleted_accounts::remove_deleted(app.clone()));
     let worker = Worker::start(app.clone());
-    let (stop_enricher, enricher_stopped) = tokio::sync::watch::channel(false);
-    // Aborted with this future if it is cut short.
-    let mut enricher = AbortOnDrop(tokio::spawn(imports::enrich::run(
-        app.clone(),
-        enricher_stopped,
-    )));
+    let enricher = background(imports::enrich::run(app.clone()));
     // An upload is one message: the largest file plus its framing fields.
     let max_upload = config.imports.max_bytes + 64 * 1024;
 
@@ -125,16 +119,21 @@ pub async fn run(
     // otherwise hold the drain open until its timeout.
     let shutdown = async {
         shutdown.await;
-        hub.stop();
+        stopping.cancel();
     };
     let builder = server::builder().max_concurrent_streams(max_http2_streams(&config.watch));
     let served = server::serve_with(builder, listener, routes, readiness, shutdown).await;
     // Jobs under way are let go, for the next replica to take at once.
-    worker.stop().await;
-    let _ = stop_enricher.send(true);
-    let _ = (&mut enricher.0).await;
+    worker.finished().await;
+    let _ = enricher.await;
     served?;
     Ok(())
+}
+
+/// A background task that ends with the returned handle: when `run`
+/// returns, or its future is cut short.
+fn background(task: impl Future<Output = ()> + Send + 'static) -> AbortOnDropHandle<()> {
+    AbortOnDropHandle::new(tokio::spawn(task))
 }
 
 /// HTTP/2 streams per connection: bounded by the server streams' own
@@ -154,6 +153,7 @@ fn max_http2_streams(watch: &config::WatchConfig) -> u32 {
 
 /// The state every call shares.
 fn app(config: &Config) -> anyhow::Result<App> {
+    let shutdown = CancellationToken::new();
     Ok(App {
         pool: common_db::pool(config.database_url.expose_secret(), config.pool),
         providers: Arc::new(Providers::new(&config.providers)?),
@@ -162,17 +162,9 @@ fn app(config: &Config) -> anyhow::Result<App> {
             SERVICE_NAME,
         ),
         imports: Imports::new(config.imports.clone()),
-        watch: Hub::new(config.watch.clone()),
+        watch: Hub::new(config.watch.clone(), shutdown.clone()),
         auth: AuthClient::new(&config.auth_service_url, config.auth_cache_ttl)?,
         deleted_accounts: Arc::default(),
+        shutdown,
     })
-}
-
-/// A task that ends with its owner.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }

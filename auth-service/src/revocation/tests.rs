@@ -2,6 +2,8 @@ use chrono::TimeDelta;
 
 use pb::revocation::Scope;
 
+use futures_util::StreamExt;
+
 use super::*;
 use crate::domain::Role;
 

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use completionist_common::db as common_db;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     app::App, catalog::new_item, db, domain::Reference, error::Error, providers::ProviderError,
@@ -19,24 +19,25 @@ const HOLD: Duration = Duration::from_secs(300);
 /// Items claimed at a time.
 const BATCH: i64 = 10;
 
-/// Runs until `stopped` turns true.
-pub(crate) async fn run(app: App, mut stopped: watch::Receiver<bool>) {
+/// Runs until the service shuts down.
+pub(crate) async fn run(app: App) {
     let idle = app.imports.config.poll_interval;
+    let stopped = app.shutdown.clone();
     loop {
-        let filled = match fill_some(&app, &mut stopped).await {
+        let filled = match fill_some(&app, &stopped).await {
             Ok(n) => n,
             Err(e) => {
                 tracing::warn!(error = %e, "could not fill in imported items");
                 0
             }
         };
-        if *stopped.borrow() {
+        if stopped.is_cancelled() {
             return;
         }
         if filled == 0 {
             tokio::select! {
                 () = tokio::time::sleep(idle) => {}
-                _ = stopped.changed() => return,
+                () = stopped.cancelled() => return,
             }
         }
     }
@@ -46,7 +47,7 @@ pub(crate) async fn run(app: App, mut stopped: watch::Receiver<bool>) {
 /// Stopping lets go of the items not yet filled in (the one whose
 /// provider call is under way included) rather than wait on providers
 /// that may take their time: shutdown stays quick.
-async fn fill_some(app: &App, stopped: &mut watch::Receiver<bool>) -> Result<usize, Error> {
+async fn fill_some(app: &App, stopped: &CancellationToken) -> Result<usize, Error> {
     let due = {
         let mut conn = common_db::conn(&app.pool).await?;
         db::item_details::claim_due_details(&mut conn, HOLD, BATCH).await?
@@ -59,12 +60,9 @@ async fn fill_some(app: &App, stopped: &mut watch::Receiver<bool>) -> Result<usi
         else {
             continue;
         };
-        let stopping = async {
-            let _ = stopped.wait_for(|stopped| *stopped).await;
-        };
         let details = tokio::select! {
             biased;
-            () = stopping => None,
+            () = stopped.cancelled() => None,
             details = app.providers.details(&reference) => Some(details),
         };
         let Some(details) = details else {

@@ -12,7 +12,8 @@
 use std::collections::HashMap;
 
 use completionist_common::{db as common_db, request_id};
-use tokio::{sync::watch, task::JoinSet};
+use tokio::task::JoinSet;
+use tokio_util::{sync::CancellationToken, task::AbortOnDropHandle};
 use uuid::Uuid;
 
 use super::{JobState, apply, lookup};
@@ -26,45 +27,33 @@ use crate::{
     error::Error,
 };
 
-/// The worker of one replica; stopping it lets go of its jobs, so another
-/// replica (or this one, restarted) takes them over at once. Dropped
-/// without stopping (the server's future cut short, as in a crash), it is
-/// aborted, and its jobs wait for their leases to run out.
+/// The worker of one replica; stopping (the service shutting down) lets go
+/// of its jobs, so another replica (or this one, restarted) takes them over
+/// at once. Dropped without stopping (the server's future cut short, as in
+/// a crash), it is aborted, and its jobs wait for their leases to run out.
 pub(crate) struct Worker {
-    stop: watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
-    }
+    task: AbortOnDropHandle<()>,
 }
 
 impl Worker {
+    /// Starts working; stops when the service shuts down (`App::shutdown`).
     pub(crate) fn start(app: App) -> Self {
-        let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(app, stopped));
         Self {
-            stop,
-            task: Some(task),
+            task: AbortOnDropHandle::new(tokio::spawn(run(app))),
         }
     }
 
-    /// Finishes the batches under way, then lets go of their jobs.
-    pub(crate) async fn stop(mut self) {
-        let _ = self.stop.send(true);
-        if let Some(task) = self.task.take()
-            && let Err(e) = task.await
-        {
+    /// Once the service is shutting down: waits for the batches under way
+    /// to finish and their jobs to be let go.
+    pub(crate) async fn finished(self) {
+        if let Err(e) = self.task.await {
             tracing::error!(error = %e, "the import worker failed");
         }
     }
 }
 
-async fn run(app: App, mut stopped: watch::Receiver<bool>) {
+async fn run(app: App) {
+    let stopped = app.shutdown.clone();
     let config = app.imports.config.clone();
     let retry = Retry {
         max_attempts: config.max_attempts,
@@ -73,7 +62,7 @@ async fn run(app: App, mut stopped: watch::Receiver<bool>) {
     };
     let mut running = Running::default();
     loop {
-        while running.len() < config.workers && !*stopped.borrow() {
+        while running.len() < config.workers && !stopped.is_cancelled() {
             match claim(&app, &config, &running.jobs()).await {
                 Ok(Some(claim)) => {
                     let (app, stopped) = (app.clone(), stopped.clone());
@@ -92,7 +81,7 @@ async fn run(app: App, mut stopped: watch::Receiver<bool>) {
             Some((claim, ended)) = running.next_ended() => {
                 attempt_ended(&app, claim, ended, retry).await;
             }
-            _ = stopped.changed() => {
+            () = stopped.cancelled() => {
                 while let Some((claim, ended)) = running.next_ended().await {
                     attempt_ended(&app, claim, ended, retry).await;
                 }
@@ -180,7 +169,7 @@ async fn claim(app: &App, config: &ImportsConfig, held: &[Uuid]) -> Result<Optio
 /// until it is done, cancelled, taken by another worker, or the worker
 /// stops (then the lease is let go). `Err` when an attempt failed and the
 /// job is to be retried later.
-async fn run_job(app: &App, claim: Claim, stopped: watch::Receiver<bool>) -> Result<(), Error> {
+async fn run_job(app: &App, claim: Claim, stopped: CancellationToken) -> Result<(), Error> {
     tokio::select! {
         applied = apply_batches(app, claim, stopped) => applied,
         () = keep_lease(app, claim) => {
@@ -223,14 +212,10 @@ enum Applied {
     NotHeld,
 }
 
-async fn apply_batches(
-    app: &App,
-    claim: Claim,
-    stopped: watch::Receiver<bool>,
-) -> Result<(), Error> {
+async fn apply_batches(app: &App, claim: Claim, stopped: CancellationToken) -> Result<(), Error> {
     let config = &app.imports.config;
     loop {
-        if *stopped.borrow() {
+        if stopped.is_cancelled() {
             let mut conn = common_db::conn(&app.pool).await?;
             db::import_leases::release(&mut conn, claim).await?;
             return Ok(());

@@ -10,9 +10,10 @@ use std::{
     time::Duration,
 };
 
-use completionist_common::db::Heard;
+use completionist_common::db::Listener;
 use completionist_proto::auth::revocation::Scope;
 use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::{
@@ -88,7 +89,7 @@ impl StreamKind {
 pub(crate) struct Hub {
     pub(crate) config: WatchConfig,
     streams: Mutex<Streams>,
-    stopping: watch::Sender<bool>,
+    stopping: CancellationToken,
     /// auth-service's revocation feed is up, so revocations poke the guards
     /// of the streams they may concern; guards follow it to know how often
     /// to ask about their tokens themselves.
@@ -133,11 +134,12 @@ struct UserStreams {
 }
 
 impl Hub {
-    pub(crate) fn new(config: WatchConfig) -> Arc<Self> {
+    /// A hub whose streams end when `stopping` is cancelled.
+    pub(crate) fn new(config: WatchConfig, stopping: CancellationToken) -> Arc<Self> {
         Arc::new(Self {
             config,
             streams: Mutex::default(),
-            stopping: watch::Sender::new(false),
+            stopping,
             fed: watch::Sender::new(false),
         })
     }
@@ -210,36 +212,36 @@ impl Hub {
         streams.open.iter().sum()
     }
 
-    /// Wakes the streams an announcement concerns: the named user's, or
-    /// every stream when announcements may have been missed.
-    fn heard(&self, heard: Heard) {
+    /// Wakes the streams an announcement on `channel` concerns: the named
+    /// user's of that channel.
+    fn announced(&self, channel: &str, payload: &str) {
         let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-        let users = &streams.users;
-        let wake = |news: &watch::Sender<u64>| news.send_modify(|n| *n = n.wrapping_add(1));
-        match heard {
-            Heard::Listening => users.values().for_each(|mine| {
-                wake(&mine.list);
-                wake(&mine.imports);
-            }),
-            Heard::Payload { channel, payload } => {
-                let Some(mine) = Uuid::parse_str(&payload).ok().and_then(|u| users.get(&u)) else {
-                    return;
-                };
-                match channel.as_str() {
-                    LIST_CHANGES => wake(&mine.list),
-                    IMPORT_JOBS => wake(&mine.imports),
-                    _ => {}
-                }
-            }
+        let Some(mine) = Uuid::parse_str(payload)
+            .ok()
+            .and_then(|user| streams.users.get(&user))
+        else {
+            return;
+        };
+        match channel {
+            LIST_CHANGES => wake(&mine.list),
+            IMPORT_JOBS => wake(&mine.imports),
+            _ => {}
+        }
+    }
+
+    /// Wakes every stream: announcements may have been missed.
+    fn wake_all(&self) {
+        let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        for mine in streams.users.values() {
+            wake(&mine.list);
+            wake(&mine.imports);
         }
     }
 
     /// Listens for announcements until dropped.
     pub(crate) async fn listen(self: Arc<Self>, database_url: String) {
-        completionist_common::db::listen(&database_url, &[LIST_CHANGES, IMPORT_JOBS], |heard| {
-            self.heard(heard)
-        })
-        .await;
+        let channels = [LIST_CHANGES, IMPORT_JOBS];
+        completionist_common::db::listen(&database_url, &channels, &mut &*self).await;
     }
 
     /// Pokes the guards of the streams whose token a revocation may name
@@ -279,18 +281,9 @@ impl Hub {
         }
     }
 
-    /// Ends every stream: the service is shutting down.
-    pub(crate) fn stop(&self) {
-        self.stopping.send_replace(true);
-    }
-
     /// Completes once the service is shutting down.
     pub(crate) async fn stopped(&self) {
-        let _ = self
-            .stopping
-            .subscribe()
-            .wait_for(|stopping| *stopping)
-            .await;
+        self.stopping.cancelled().await;
     }
 }
 
@@ -333,6 +326,30 @@ pub(crate) struct Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         self.hub.close(self.caller.user_id, self.kind, self.id);
+    }
+}
+
+fn wake(news: &watch::Sender<u64>) {
+    news.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+impl Listener for &Hub {
+    async fn listening(
+        &mut self,
+        _conn: &mut diesel_async::AsyncPgConnection,
+    ) -> anyhow::Result<()> {
+        self.wake_all();
+        Ok(())
+    }
+
+    async fn announced(
+        &mut self,
+        _conn: &mut diesel_async::AsyncPgConnection,
+        channel: &str,
+        payload: &str,
+    ) -> anyhow::Result<()> {
+        Hub::announced(self, channel, payload);
+        Ok(())
     }
 }
 

@@ -2,6 +2,8 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 
+use tokio_util::sync::CancellationToken;
+
 use super::*;
 
 fn limits(per_replica: usize, per_user: usize) -> StreamLimits {
@@ -12,17 +14,20 @@ fn limits(per_replica: usize, per_user: usize) -> StreamLimits {
 }
 
 fn hub(max_streams: usize, max_streams_per_user: usize) -> Arc<Hub> {
-    Hub::new(WatchConfig {
-        heartbeat: Duration::from_secs(1),
-        retention: Duration::from_secs(1),
-        list_streams: limits(max_streams, max_streams_per_user),
-        import_streams: limits(max_streams, max_streams_per_user),
-        export_streams: limits(1, 1),
-        slow_consumer: Duration::from_secs(1),
-        recheck: Duration::from_secs(1),
-        fed_recheck: Duration::from_secs(1),
-        prune_interval: Duration::from_secs(1),
-    })
+    Hub::new(
+        WatchConfig {
+            heartbeat: Duration::from_secs(1),
+            retention: Duration::from_secs(1),
+            list_streams: limits(max_streams, max_streams_per_user),
+            import_streams: limits(max_streams, max_streams_per_user),
+            export_streams: limits(1, 1),
+            slow_consumer: Duration::from_secs(1),
+            recheck: Duration::from_secs(1),
+            fed_recheck: Duration::from_secs(1),
+            prune_interval: Duration::from_secs(1),
+        },
+        CancellationToken::new(),
+    )
 }
 
 const LIST: StreamKind = StreamKind::ListEntries;
@@ -34,7 +39,7 @@ async fn stopping_is_heard_by_every_waiter() {
         let hub = hub.clone();
         async move { hub.stopped().await }
     });
-    hub.stop();
+    hub.stopping.cancel();
     waiting.await.unwrap();
     hub.stopped().await;
 }
@@ -92,20 +97,16 @@ fn announcements_wake_their_users_streams_of_their_channel_only() {
     let (ada, bob) = (Uuid::now_v7(), Uuid::now_v7());
     let mut a = hub.open(LIST, caller(ada)).unwrap();
     let b = hub.open(LIST, caller(bob)).unwrap();
-    let heard = |channel: &str, payload: String| Heard::Payload {
-        channel: channel.into(),
-        payload,
-    };
-    hub.heard(heard(LIST_CHANGES, ada.to_string()));
-    hub.heard(heard(LIST_CHANGES, "not a uuid".into()));
+    hub.announced(LIST_CHANGES, &ada.to_string());
+    hub.announced(LIST_CHANGES, "not a uuid");
     assert!(a.list.has_changed().unwrap());
     assert!(!a.imports.has_changed().unwrap());
     assert!(!b.list.has_changed().unwrap());
     a.list.borrow_and_update();
-    hub.heard(heard(IMPORT_JOBS, ada.to_string()));
+    hub.announced(IMPORT_JOBS, &ada.to_string());
     assert!(a.imports.has_changed().unwrap() && !a.list.has_changed().unwrap());
     a.imports.borrow_and_update();
-    hub.heard(Heard::Listening);
+    hub.wake_all();
     assert!(a.list.has_changed().unwrap() && b.list.has_changed().unwrap());
     assert!(a.imports.has_changed().unwrap());
     drop((a, b));
