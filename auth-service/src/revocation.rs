@@ -71,13 +71,13 @@ pub(crate) struct Revocations {
     /// The listener is connected and has caught up since connecting.
     current: AtomicBool,
     /// Every record as it is applied, and the listener's losses.
-    feed: broadcast::Sender<Fed>,
+    feed: broadcast::Sender<FeedEvent>,
     stopping: CancellationToken,
 }
 
 /// What subscribers hear.
 #[derive(Clone, Debug)]
-pub(crate) enum Fed {
+pub(crate) enum FeedEvent {
     /// A record newly applied.
     Revoked(RevocationRow),
     /// The listener disconnected: records may be missed until it is back.
@@ -174,15 +174,15 @@ impl Revocations {
                 }
             }
             // No subscribers is no error.
-            let _ = self.feed.send(Fed::Revoked(row.clone()));
+            let _ = self.feed.send(FeedEvent::Revoked(row.clone()));
         }
         state.last_id = state.last_id.max(last_id);
     }
 
     /// Hears every record applied from now on, and the listener's losses.
     /// Subscribe first, then check [`Revocations::is_current`]: if it is,
-    /// nothing is missed until a [`Fed::Lost`].
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Fed> {
+    /// nothing is missed until a [`FeedEvent::Lost`].
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<FeedEvent> {
         self.feed.subscribe()
     }
 
@@ -235,7 +235,7 @@ impl Listener for &Revocations {
 
     fn stopped_listening(&mut self) {
         self.current.store(false, Ordering::Release);
-        let _ = self.feed.send(Fed::Lost);
+        let _ = self.feed.send(FeedEvent::Lost);
     }
 }
 
@@ -272,8 +272,8 @@ fn feed(revocations: Arc<Revocations>) -> Result<Feed, Error> {
         loop {
             let next = tokio::select! {
                 heard = heard.recv() => match heard {
-                    Ok(Fed::Revoked(row)) => Ok(row.into()),
-                    Ok(Fed::Lost) => Err(Error::RevocationsUnavailable),
+                    Ok(FeedEvent::Revoked(row)) => Ok(row.into()),
+                    Ok(FeedEvent::Lost) => Err(Error::RevocationsUnavailable),
                     Err(broadcast::error::RecvError::Lagged(_)) => Err(Error::SlowConsumer),
                     Err(broadcast::error::RecvError::Closed) => Err(Error::ShuttingDown),
                 },

@@ -27,7 +27,7 @@ use tower::{Service, ServiceExt};
 use crate::{
     config::Limits,
     error::{DOMAIN, Error},
-    streams::{Endings, Watched, trailers},
+    streams::{Endings, ForwardedStream, trailers},
     uploads::{self, Uploads},
 };
 
@@ -237,7 +237,11 @@ impl<B: Backend> Forward<B> {
             stopping: trailers(&to_status(DOMAIN, &Error::ShuttingDown)),
         };
         let stopping = self.shared.stopping;
-        response.map(|body| Body::new(Watched::new(body, permit, idle_after, stopping, endings)))
+        response.map(|body| {
+            Body::new(ForwardedStream::new(
+                body, permit, idle_after, stopping, endings,
+            ))
+        })
     }
 }
 

@@ -28,7 +28,7 @@ pub(crate) struct Endings {
 }
 
 /// A backend's streaming response body, watched.
-pub(crate) struct Watched {
+pub(crate) struct ForwardedStream {
     inner: Body,
     _permit: OwnedSemaphorePermit,
     idle_after: Duration,
@@ -38,7 +38,7 @@ pub(crate) struct Watched {
     ended: bool,
 }
 
-impl Watched {
+impl ForwardedStream {
     pub(crate) fn new(
         inner: Body,
         permit: OwnedSemaphorePermit,
@@ -68,7 +68,7 @@ impl Watched {
     }
 }
 
-impl HttpBody for Watched {
+impl HttpBody for ForwardedStream {
     type Data = Bytes;
     type Error = Status;
 

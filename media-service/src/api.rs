@@ -4,7 +4,7 @@
 use completionist_proto::media::{self as pb, media_service_server::MediaService};
 use tonic::{Request, Response, Status};
 
-use crate::{app::App, catalog, error::Error, imports, list, watch};
+use crate::{app::App, catalog, error::Error, list, transfers, watch};
 
 pub(crate) struct Api(pub(crate) App);
 
@@ -125,25 +125,25 @@ impl MediaService for Api {
         &self,
         r: Request<pb::StartImportRequest>,
     ) -> Reply<pb::StartImportResponse> {
-        reply(imports::start_import(&self.0, r).await)
+        reply(transfers::start_import(&self.0, r).await)
     }
 
     async fn get_import(&self, r: Request<pb::GetImportRequest>) -> Reply<pb::GetImportResponse> {
-        reply(imports::get_import(&self.0, r).await)
+        reply(transfers::get_import(&self.0, r).await)
     }
 
     async fn list_imports(
         &self,
         r: Request<pb::ListImportsRequest>,
     ) -> Reply<pb::ListImportsResponse> {
-        reply(imports::list_imports(&self.0, r).await)
+        reply(transfers::list_imports(&self.0, r).await)
     }
 
     async fn cancel_import(
         &self,
         r: Request<pb::CancelImportRequest>,
     ) -> Reply<pb::CancelImportResponse> {
-        reply(imports::cancel_import(&self.0, r).await)
+        reply(transfers::cancel_import(&self.0, r).await)
     }
 
     type WatchImportStream = watch::Outbox<pb::WatchImportResponse>;
@@ -152,7 +152,7 @@ impl MediaService for Api {
         &self,
         r: Request<pb::WatchImportRequest>,
     ) -> Reply<Self::WatchImportStream> {
-        reply(imports::watch_import(&self.0, r).await)
+        reply(transfers::watch_import(&self.0, r).await)
     }
 
     type ExportListStream = watch::Outbox<pb::ExportListResponse>;
@@ -161,7 +161,7 @@ impl MediaService for Api {
         &self,
         r: Request<pb::ExportListRequest>,
     ) -> Reply<Self::ExportListStream> {
-        reply(imports::export::export_list(&self.0, r).await)
+        reply(transfers::export::export_list(&self.0, r).await)
     }
 
     type WatchListEntriesStream = watch::Outbox<pb::WatchListEntriesResponse>;

@@ -10,8 +10,8 @@ use tonic::Request;
 use uuid::Uuid;
 
 use crate::{
-    auth::AuthClient, deleted_accounts::DeletedAccounts, error::Error, imports::state::Imports,
-    providers::Providers, watch::Hub,
+    auth::AuthClient, deleted_accounts::DeletedAccounts, error::Error, providers::Providers,
+    transfers::state::Imports, watch::Hub,
 };
 
 /// The state every call shares. Cheap to clone.

@@ -19,10 +19,10 @@ mod db;
 mod deleted_accounts;
 mod domain;
 mod error;
-mod imports;
 mod list;
 mod providers;
 mod schema;
+mod transfers;
 mod watch;
 
 use std::{future::Future, sync::Arc};
@@ -40,8 +40,8 @@ use crate::{
     api::Api,
     app::App,
     auth::AuthClient,
-    imports::{state::Imports, worker::Worker},
     providers::Providers,
+    transfers::{state::Imports, worker::Worker},
     watch::Hub,
 };
 
@@ -79,7 +79,7 @@ pub async fn run(
     let _revocations = background(watch::follow_revocations(app.clone()));
     let _deletions = background(deleted_accounts::remove_deleted(app.clone()));
     let worker = Worker::start(app.clone());
-    let enricher = background(imports::enrich::run(app.clone()));
+    let enricher = background(transfers::enrich::run(app.clone()));
     // An upload is one message: the largest file plus its framing fields.
     let max_upload = config.imports.max_bytes + 64 * 1024;
 
@@ -102,7 +102,7 @@ pub async fn run(
         )?,
         |api, path| api.allow(path, max_upload),
     );
-    let api = imports::read_places::protect(api, imports_state, uploads);
+    let api = transfers::read_places::protect(api, imports_state, uploads);
     let limits = admission::Limits::for_pool(config.pool);
     let api = admission::protect(api, limits, &[], error::DOMAIN);
     let api = authn::protect(api, auth, PUBLIC_METHODS);

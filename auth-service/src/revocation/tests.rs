@@ -141,7 +141,7 @@ async fn the_feed_ends_when_records_may_be_missed() {
     let set = current();
     let mut lost = feed(set.clone()).unwrap();
     lost.next().await;
-    let _ = set.feed.send(Fed::Lost);
+    let _ = set.feed.send(FeedEvent::Lost);
     assert_eq!(reason(lost.next().await), "REVOCATIONS_UNAVAILABLE");
     assert!(lost.next().await.is_none(), "nothing after the end");
 

@@ -6,7 +6,7 @@ use completionist_proto::media as pb;
 use super::{ProtoEnum, proto_enum};
 use crate::{
     error::Error,
-    imports::{
+    transfers::{
         ImportListing, Job, JobState, NewImport, Outcome, Policy, RowReport, export::ExportFormat,
         formats::Format,
     },

@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use super::{Conn, QueryResult};
 use crate::{
-    imports::{JobState, Policy},
     schema::import_jobs,
+    transfers::{JobState, Policy},
 };
 
 /// A job taken by a worker: only `holder` may apply its rows, for as long

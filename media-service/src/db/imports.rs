@@ -11,11 +11,11 @@ use uuid::Uuid;
 
 use super::{Conn, QueryResult};
 use crate::{
-    imports::{
-        Counts, Job, JobState, Outcome, Policy, RowReport,
+    schema::{import_jobs, import_rows},
+    transfers::{
+        Counts, Job, JobState, Outcome, Policy, RowReport, RowResult,
         formats::{Format, Parsed},
     },
-    schema::{import_jobs, import_rows},
 };
 
 #[derive(Queryable, Selectable)]
@@ -204,15 +204,14 @@ pub(crate) async fn pending(conn: &mut Conn, id: Uuid, limit: i64) -> QueryResul
 
 /// Records outcomes of rows of job `id` and adds them to its counts; rows
 /// that already have one are left alone (and not counted again).
-pub(crate) async fn record(
-    conn: &mut Conn,
-    id: Uuid,
-    outcomes: &[(i32, Outcome, String, Option<Uuid>)],
-) -> QueryResult<()> {
-    let rows: Vec<i32> = outcomes.iter().map(|o| o.0).collect();
-    let kinds: Vec<String> = outcomes.iter().map(|o| o.1.as_str().to_owned()).collect();
-    let messages: Vec<&str> = outcomes.iter().map(|o| o.2.as_str()).collect();
-    let entries: Vec<Option<Uuid>> = outcomes.iter().map(|o| o.3).collect();
+pub(crate) async fn record(conn: &mut Conn, id: Uuid, results: &[RowResult]) -> QueryResult<()> {
+    let rows: Vec<i32> = results.iter().map(|r| r.row).collect();
+    let kinds: Vec<String> = results
+        .iter()
+        .map(|r| r.outcome.as_str().to_owned())
+        .collect();
+    let messages: Vec<&str> = results.iter().map(|r| r.message.as_str()).collect();
+    let entries: Vec<Option<Uuid>> = results.iter().map(|r| r.entry).collect();
     diesel::sql_query(
         "WITH done AS ( \
            UPDATE import_rows r SET outcome = u.outcome, message = u.message, list_entry_id = u.entry \
@@ -238,17 +237,18 @@ pub(crate) async fn record(
     .map(drop)
 }
 
-/// A reported row as selected: number, line, file, title, outcome,
-/// message, entry.
-type ReportRow = (
-    i32,
-    i32,
-    String,
-    String,
-    Option<Outcome>,
-    String,
-    Option<Uuid>,
-);
+/// A row with its outcome, as `reports` reads it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = import_rows, check_for_backend(diesel::pg::Pg))]
+struct ReportedRow {
+    row_number: i32,
+    line: i32,
+    file: String,
+    title: String,
+    outcome: Option<Outcome>,
+    message: String,
+    list_entry_id: Option<Uuid>,
+}
 
 /// Deletes up to `limit` rows of jobs that finished before `before` (their
 /// counts stay on the job); how many.
@@ -276,34 +276,26 @@ pub(crate) async fn reports(
     after: i32,
     limit: i64,
 ) -> QueryResult<Vec<RowReport>> {
-    let rows: Vec<ReportRow> = import_rows::table
+    let rows: Vec<ReportedRow> = import_rows::table
         .filter(import_rows::import_job_id.eq(id))
         .filter(import_rows::row_number.gt(after))
         .filter(import_rows::outcome.is_not_null())
         .order(import_rows::row_number)
-        .select((
-            import_rows::row_number,
-            import_rows::line,
-            import_rows::file,
-            import_rows::title,
-            import_rows::outcome,
-            import_rows::message,
-            import_rows::list_entry_id,
-        ))
+        .select(ReportedRow::as_select())
         .limit(limit)
         .load(conn)
         .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(row, line, file, title, outcome, message, entry_id)| {
+        .filter_map(|row| {
             Some(RowReport {
-                row,
-                line,
-                file,
-                title,
-                outcome: outcome?,
-                message,
-                entry_id,
+                row: row.row_number,
+                line: row.line,
+                file: row.file,
+                title: row.title,
+                outcome: row.outcome?,
+                message: row.message,
+                entry_id: row.list_entry_id,
             })
         })
         .collect())

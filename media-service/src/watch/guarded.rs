@@ -7,7 +7,7 @@
 //!   fills; once full for `WATCH_SLOW_CONSUMER_SECONDS` the stream ends
 //!   `SLOW_CONSUMER`, and its task and place are freed;
 //! - heartbeats in the quiet, for proxies and the gateway's idle timeout;
-//! - a guard ending it when its token expires or is revoked;
+//! - a token watch ending it when its token expires or is revoked;
 //! - ended `SHUTTING_DOWN` when the service stops.
 //!
 //! [`Hub::open`]: super::Hub::open
@@ -54,7 +54,7 @@ impl Opening {
         self.subscription.caller
     }
 
-    /// Runs `body` as the stream's task, beside its guard, until the body
+    /// Runs `body` as the stream's task, beside its token watch, until the body
     /// ends, the token fails, or the service stops; tonic reads the
     /// returned outbox.
     pub(crate) fn run<T, Body>(self, app: &App, body: impl FnOnce(Live<T>) -> Body) -> Outbox<T>
@@ -78,7 +78,7 @@ impl Opening {
         tokio::spawn(request_id::carry(async move {
             let ended = tokio::select! {
                 ended = body => ended,
-                refused = guard(&app, &token, caller, &poked) => Err(refused),
+                refused = token_watch(&app, &token, caller, &poked) => Err(refused),
                 () = app.watch.stopped() => Err(Error::ShuttingDown),
             };
             if let Err(error) = ended {
@@ -173,7 +173,7 @@ impl<T> Live<T> {
 /// time it asked while the revocation feed is down, `fed_recheck` while it
 /// is up. It sleeps until then: a thousand quiet streams wake a few dozen
 /// times a second, not a few thousand.
-async fn guard(app: &App, token: &str, caller: Caller, poked: &Notify) -> Error {
+async fn token_watch(app: &App, token: &str, caller: Caller, poked: &Notify) -> Error {
     let config = &app.watch.config;
     let left = (caller.token_expires_at - chrono::Utc::now())
         .to_std()

@@ -2,7 +2,7 @@
 //! wakes them: announcements on the Postgres channels `list_changes` (a
 //! user's list changed) and `import_jobs` (one of a user's imports moved
 //! on), whichever replica made the change; and auth-service's revocations
-//! that may name a stream's token, which poke its guard to recheck it.
+//! that may name a stream's token, which poke its token watch to recheck it.
 
 use std::{
     collections::HashMap,
@@ -91,7 +91,7 @@ pub(crate) struct Hub {
     streams: Mutex<Streams>,
     stopping: CancellationToken,
     /// auth-service's revocation feed is up, so revocations poke the guards
-    /// of the streams they may concern; guards follow it to know how often
+    /// of the streams they may concern; token watches follow it to know how often
     /// to ask about their tokens themselves.
     fed: watch::Sender<bool>,
 }
@@ -244,7 +244,7 @@ impl Hub {
         completionist_common::db::listen(&database_url, &channels, &mut &*self).await;
     }
 
-    /// Pokes the guards of the streams whose token a revocation may name
+    /// Pokes the token watches of the streams whose token a revocation may name
     /// (every stream's for one it cannot read); returns how many.
     pub(crate) fn revoked(&self, scope: Option<&Scope>) -> usize {
         let pokes: Vec<Arc<Notify>> = {
@@ -287,7 +287,7 @@ impl Hub {
     }
 }
 
-/// Pokes guards so that they recheck their tokens: at once when they are a
+/// Pokes token watches so that they recheck their tokens: at once when they are a
 /// few, or else in [`RECHECK_STEPS`] groups over [`RECHECK_SPREAD`] (a
 /// revocation of everyone, or the feed's return), so that thousands of
 /// streams do not ask auth-service in the same moment.
@@ -311,7 +311,7 @@ async fn poke_over(pokes: Vec<Arc<Notify>>, spread: Duration) {
 }
 
 /// One open stream, woken when its user's list or imports may have
-/// changed, its guard poked when its token may have been revoked. Counted
+/// changed, its token watch poked when its token may have been revoked. Counted
 /// out when dropped.
 pub(crate) struct Subscription {
     pub(crate) list: watch::Receiver<u64>,

@@ -1,8 +1,8 @@
 //! auth-service's revocations as they are recorded (WatchRevocations): each
-//! pokes the guards of the streams whose token it may name, which recheck
+//! pokes the token watches of the streams whose token it may name, which recheck
 //! at once, so a revoked token's streams end within a call's time while no
 //! stream asks about its token more than every `fed_recheck`. While the
-//! feed is down, guards fall back to asking every `recheck`. A deleted
+//! feed is down, token watches fall back to asking every `recheck`. A deleted
 //! account also has its data removed (`crate::deleted_accounts`).
 
 use std::time::Duration;

@@ -27,7 +27,7 @@ pub(crate) async fn watch_list_entries(
     request: Request<pb::WatchListEntriesRequest>,
 ) -> Result<Outbox<Response>, Error> {
     // Counted in before the history is read, so no change falls between;
-    // and before the guard's first check, so no revocation does.
+    // and before the token watch's first check, so no revocation does.
     let opening = guarded::open(app, StreamKind::ListEntries, &request)?;
     let user = opening.caller().user_id;
     let pb::WatchListEntriesRequest { resume_token } = request.into_inner();
@@ -76,7 +76,7 @@ impl ListStream {
         }
         loop {
             self.live.seen(Topic::List);
-            // Boxed, as the guard's token check: a stream spends its life
+            // Boxed, as the token watch's check: a stream spends its life
             // waiting, and its task should not carry a query's state
             // while it does (about 1,000 streams per 10 MiB otherwise).
             let changes = Box::pin(read(&self.app, self.user, self.last)).await?;

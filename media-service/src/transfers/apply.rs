@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use self::catalog::{ItemKey, file_item, items, key};
 use super::{
-    Outcome, Policy,
+    Outcome, Policy, RowResult,
     formats::{Parsed, Record},
 };
 use crate::{
@@ -18,11 +18,8 @@ use crate::{
     domain::{EntryFields, FileItem, Item, ListStatus, Notes, Progress, Rating, RunDates},
 };
 
-/// One row's outcome: its number, what happened, why, and the entry.
-pub(super) type RowOutcome = (i32, Outcome, String, Option<Uuid>);
-
-/// An entry as the batch leaves it.
-struct Slot {
+/// An entry as the batch leaves it (written once, after every row).
+struct EntryDraft {
     id: Uuid,
     fields: EntryFields,
     /// The file's text of an item the provider has not confirmed.
@@ -37,24 +34,25 @@ pub(super) async fn apply(
     user: Uuid,
     policy: Policy,
     rows: Vec<(i32, Parsed)>,
-) -> Result<Vec<RowOutcome>, diesel::result::Error> {
+) -> Result<Vec<RowResult>, diesel::result::Error> {
     let items = items(conn, user, &rows).await?;
     let item_ids: Vec<Uuid> = items.values().map(|i| i.id).collect();
-    let mut slots: HashMap<Uuid, Slot> = db::entries::of_items_for_update(conn, user, &item_ids)
-        .await?
-        .into_iter()
-        .map(|(id, item, fields)| {
-            let slot = Slot {
-                id,
-                fields,
-                file_item: None,
-                created: false,
-                changed: false,
-            };
-            (item, slot)
-        })
-        .collect();
-    let existing: Vec<Uuid> = slots.values().map(|s| s.id).collect();
+    let mut drafts: HashMap<Uuid, EntryDraft> =
+        db::entries::of_items_for_update(conn, user, &item_ids)
+            .await?
+            .into_iter()
+            .map(|(id, item, fields)| {
+                let draft = EntryDraft {
+                    id,
+                    fields,
+                    file_item: None,
+                    created: false,
+                    changed: false,
+                };
+                (item, draft)
+            })
+            .collect();
+    let existing: Vec<Uuid> = drafts.values().map(|s| s.id).collect();
     let mut seen: HashSet<(Uuid, String)> = HashSet::new();
     for (entry, id, origin) in db::runs::keys(conn, &existing).await? {
         seen.insert((entry, format!("{}:{id}", super::formats::ours::FORMAT)));
@@ -64,20 +62,25 @@ pub(super) async fn apply(
     let outcomes = rows
         .into_iter()
         .map(|(row, parsed)| {
-            let (outcome, why, entry) =
-                decide(parsed, &items, &mut slots, policy, &mut seen, &mut runs);
-            (row, outcome, why, entry)
+            let (outcome, message, entry) =
+                apply_row(parsed, &items, &mut drafts, policy, &mut seen, &mut runs);
+            RowResult {
+                row,
+                outcome,
+                message,
+                entry,
+            }
         })
         .collect();
-    write(conn, user, &slots, &runs).await?;
+    write(conn, user, &drafts, &runs).await?;
     Ok(outcomes)
 }
 
 /// One row's outcome, with the entry and runs it changes.
-fn decide(
+fn apply_row(
     parsed: Parsed,
     items: &HashMap<ItemKey, Item>,
-    slots: &mut HashMap<Uuid, Slot>,
+    drafts: &mut HashMap<Uuid, EntryDraft>,
     policy: Policy,
     seen: &mut HashSet<(Uuid, String)>,
     runs: &mut Vec<NewRun>,
@@ -94,57 +97,57 @@ fn decide(
         Ok(fields) => fields,
         Err(why) => return (Outcome::Failed, why, None),
     };
-    let (outcome, why, slot) = settle(slots, item.id, policy, fields);
+    let (outcome, why, draft) = resolve_conflict(drafts, item.id, policy, fields);
     if outcome == Outcome::Skipped {
-        return (outcome, why, Some(slot.id));
+        return (outcome, why, Some(draft.id));
     }
     if let Some(text) = file_item(&record.target, item) {
-        slot.file_item = Some(text);
+        draft.file_item = Some(text);
     }
-    let new = new_runs(&record, slot.id, seen);
+    let new = new_runs(&record, draft.id, seen);
     let outcome = if outcome == Outcome::Unchanged && !new.is_empty() {
-        slot.changed = true;
+        draft.changed = true;
         Outcome::Updated
     } else {
         outcome
     };
     runs.extend(new);
-    (outcome, why, Some(slot.id))
+    (outcome, why, Some(draft.id))
 }
 
 /// What the row does to the item's entry under `policy`.
-fn settle(
-    slots: &mut HashMap<Uuid, Slot>,
+fn resolve_conflict(
+    drafts: &mut HashMap<Uuid, EntryDraft>,
     item: Uuid,
     policy: Policy,
     file: EntryFields,
-) -> (Outcome, String, &mut Slot) {
-    use std::collections::hash_map::Entry as Vacancy;
-    match slots.entry(item) {
-        Vacancy::Vacant(vacant) => {
-            let slot = vacant.insert(Slot {
+) -> (Outcome, String, &mut EntryDraft) {
+    use std::collections::hash_map::Entry as MapEntry;
+    match drafts.entry(item) {
+        MapEntry::Vacant(vacant) => {
+            let draft = vacant.insert(EntryDraft {
                 id: Uuid::now_v7(),
                 fields: file,
                 file_item: None,
                 created: true,
                 changed: false,
             });
-            (Outcome::Created, String::new(), slot)
+            (Outcome::Created, String::new(), draft)
         }
-        Vacancy::Occupied(occupied) => {
-            let slot = occupied.into_mut();
+        MapEntry::Occupied(occupied) => {
+            let draft = occupied.into_mut();
             let wanted = match policy {
                 Policy::Skip | Policy::Overwrite => file,
-                Policy::Merge => merge(&slot.fields, &file),
+                Policy::Merge => merge(&draft.fields, &file),
             };
-            if wanted == slot.fields {
-                (Outcome::Unchanged, String::new(), slot)
+            if wanted == draft.fields {
+                (Outcome::Unchanged, String::new(), draft)
             } else if policy == Policy::Skip {
-                (Outcome::Skipped, "already on your list".into(), slot)
+                (Outcome::Skipped, "already on your list".into(), draft)
             } else {
-                slot.fields = wanted;
-                slot.changed = true;
-                (Outcome::Updated, String::new(), slot)
+                draft.fields = wanted;
+                draft.changed = true;
+                (Outcome::Updated, String::new(), draft)
             }
         }
     }
@@ -220,10 +223,10 @@ fn fields(record: &Record, item: &Item) -> Result<EntryFields, String> {
 async fn write(
     conn: &mut Conn,
     user: Uuid,
-    slots: &HashMap<Uuid, Slot>,
+    drafts: &HashMap<Uuid, EntryDraft>,
     runs: &[NewRun],
 ) -> Result<(), diesel::result::Error> {
-    let created: Vec<NewEntry<'_>> = slots
+    let created: Vec<NewEntry<'_>> = drafts
         .iter()
         .filter(|(_, s)| s.created)
         .map(|(item, s)| NewEntry {
@@ -234,12 +237,12 @@ async fn write(
         })
         .collect();
     db::entries::insert_all(conn, user, &created).await?;
-    for slot in slots.values().filter(|s| !s.created) {
-        if slot.changed {
-            db::entries::overwrite(conn, slot.id, &slot.fields).await?;
+    for draft in drafts.values().filter(|s| !s.created) {
+        if draft.changed {
+            db::entries::overwrite(conn, draft.id, &draft.fields).await?;
         }
-        if let Some(file_item) = &slot.file_item {
-            db::entries::set_file_item(conn, slot.id, file_item).await?;
+        if let Some(file_item) = &draft.file_item {
+            db::entries::set_file_item(conn, draft.id, file_item).await?;
         }
     }
     db::runs::insert_new(conn, runs).await?;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::imports::Policy;
+use crate::transfers::Policy;
 
 fn claim() -> Claim {
     Claim {

@@ -32,6 +32,16 @@ completionist_common::text_enum! {
     }
 }
 
+/// What applying one row did: its number, its outcome, why, and the
+/// entry it made or met.
+#[derive(Debug)]
+pub(crate) struct RowResult {
+    pub(crate) row: i32,
+    pub(crate) outcome: Outcome,
+    pub(crate) message: String,
+    pub(crate) entry: Option<Uuid>,
+}
+
 completionist_common::text_enum! {
     pub(crate) enum JobState {
         Queued = "queued",

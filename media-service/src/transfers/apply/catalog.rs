@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     db::{self, Conn, items::NewItem},
     domain::{FileItem, Item, ProviderCheck, Source},
-    imports::formats::{KnownItem, Parsed, Target},
+    transfers::formats::{KnownItem, Parsed, Target},
 };
 
 /// How a batch names an item: source, kind, and id or (custom) title.

@@ -42,7 +42,7 @@ fn policies_settle_conflicts() {
     let existing = || {
         HashMap::from([(
             item,
-            Slot {
+            EntryDraft {
                 id: Uuid::now_v7(),
                 fields: fields(ListStatus::InProgress, 3, None),
                 file_item: None,
@@ -53,15 +53,16 @@ fn policies_settle_conflicts() {
     };
     let file = fields(ListStatus::InProgress, 5, None);
     let same = fields(ListStatus::InProgress, 3, None);
-    let outcome =
-        |policy, file: &EntryFields| settle(&mut existing(), item, policy, file.clone()).0;
+    let outcome = |policy, file: &EntryFields| {
+        resolve_conflict(&mut existing(), item, policy, file.clone()).0
+    };
     assert_eq!(outcome(Policy::Skip, &file), Outcome::Skipped);
     assert_eq!(outcome(Policy::Skip, &same), Outcome::Unchanged);
     assert_eq!(outcome(Policy::Overwrite, &file), Outcome::Updated);
     assert_eq!(outcome(Policy::Overwrite, &same), Outcome::Unchanged);
     assert_eq!(outcome(Policy::Merge, &file), Outcome::Updated);
     assert_eq!(
-        settle(&mut HashMap::new(), item, Policy::Skip, file).0,
+        resolve_conflict(&mut HashMap::new(), item, Policy::Skip, file).0,
         Outcome::Created
     );
 }

@@ -115,26 +115,39 @@ impl LineCounter {
     }
 }
 
+/// The fields of one kind's entries that are named for the kind.
+struct KindFields {
+    id: &'static str,
+    title: &'static str,
+    total: &'static str,
+    done: &'static str,
+    times: &'static str,
+}
+
+const ANIME_FIELDS: KindFields = KindFields {
+    id: "series_animedb_id",
+    title: "series_title",
+    total: "series_episodes",
+    done: "my_watched_episodes",
+    times: "my_times_watched",
+};
+
+const MANGA_FIELDS: KindFields = KindFields {
+    id: "manga_mangadb_id",
+    title: "manga_title",
+    total: "manga_chapters",
+    done: "my_read_chapters",
+    times: "my_times_read",
+};
+
 fn row(kind: MediaKind, line: u32, fields: &Fields) -> Row {
     let field = |name: &str| -> String { fields.get(name).cloned().unwrap_or_default() };
-    let (id, title, total, done, times) = match kind {
-        MediaKind::Anime => (
-            "series_animedb_id",
-            "series_title",
-            "series_episodes",
-            "my_watched_episodes",
-            "my_times_watched",
-        ),
-        _ => (
-            "manga_mangadb_id",
-            "manga_title",
-            "manga_chapters",
-            "my_read_chapters",
-            "my_times_read",
-        ),
+    let names = match kind {
+        MediaKind::Anime => &ANIME_FIELDS,
+        _ => &MANGA_FIELDS,
     };
-    let title = field(title);
-    let parsed = parse(kind, &field, id, &title, total, done, times).unwrap_or_else(Parsed::Failed);
+    let title = field(names.title);
+    let parsed = parse(kind, &field, names, &title).unwrap_or_else(Parsed::Failed);
     Row {
         line,
         file: String::new(),
@@ -146,12 +159,16 @@ fn row(kind: MediaKind, line: u32, fields: &Fields) -> Row {
 fn parse(
     kind: MediaKind,
     field: &dyn Fn(&str) -> String,
-    id: &str,
+    names: &KindFields,
     title: &str,
-    total: &str,
-    done: &str,
-    times: &str,
 ) -> Result<Parsed, String> {
+    let KindFields {
+        id,
+        total,
+        done,
+        times,
+        ..
+    } = *names;
     let external_id = field(id);
     let number = |name: &str| -> Result<i32, String> {
         match field(name).as_str() {
