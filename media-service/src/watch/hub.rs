@@ -10,7 +10,6 @@ use std::{
     time::Duration,
 };
 
-use completionist_common::db::Listener;
 use completionist_proto::auth::revocation::Scope;
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
@@ -212,38 +211,6 @@ impl Hub {
         streams.open.iter().sum()
     }
 
-    /// Wakes the streams an announcement on `channel` concerns: the named
-    /// user's of that channel.
-    fn announced(&self, channel: &str, payload: &str) {
-        let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(mine) = Uuid::parse_str(payload)
-            .ok()
-            .and_then(|user| streams.users.get(&user))
-        else {
-            return;
-        };
-        match channel {
-            LIST_CHANGES => wake(&mine.list),
-            IMPORT_JOBS => wake(&mine.imports),
-            _ => {}
-        }
-    }
-
-    /// Wakes every stream: announcements may have been missed.
-    fn wake_all(&self) {
-        let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-        for mine in streams.users.values() {
-            wake(&mine.list);
-            wake(&mine.imports);
-        }
-    }
-
-    /// Listens for announcements until dropped.
-    pub(crate) async fn listen(self: Arc<Self>, database_url: String) {
-        let channels = [LIST_CHANGES, IMPORT_JOBS];
-        completionist_common::db::listen(&database_url, &channels, &mut &*self).await;
-    }
-
     /// Pokes the token watches of the streams whose token a revocation may name
     /// (every stream's for one it cannot read); returns how many.
     pub(crate) fn revoked(&self, scope: Option<&Scope>) -> usize {
@@ -329,29 +296,6 @@ impl Drop for Subscription {
     }
 }
 
-fn wake(news: &watch::Sender<u64>) {
-    news.send_modify(|n| *n = n.wrapping_add(1));
-}
-
-impl Listener for &Hub {
-    async fn listening(
-        &mut self,
-        _conn: &mut diesel_async::AsyncPgConnection,
-    ) -> anyhow::Result<()> {
-        self.wake_all();
-        Ok(())
-    }
-
-    async fn announced(
-        &mut self,
-        _conn: &mut diesel_async::AsyncPgConnection,
-        channel: &str,
-        payload: &str,
-    ) -> anyhow::Result<()> {
-        Hub::announced(self, channel, payload);
-        Ok(())
-    }
-}
-
+mod announcements;
 #[cfg(test)]
 mod tests;

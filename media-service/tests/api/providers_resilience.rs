@@ -181,8 +181,7 @@ async fn a_search_is_not_starved_by_items_being_filled_in_behind_it() {
     // Everything else (the 200 items' details) is a quick 404, so the
     // enricher asks as fast as Jikan's limits let it.
     let token = app.user().await;
-    app.imported(&token, crate::imports::mal_export(200))
-        .await;
+    app.imported(&token, crate::imports::mal_export(200)).await;
     // Past Jikan's 60 a minute: from here every slot is contended.
     let asked = app.provider_requests(62).await;
     assert!(asked >= 62, "the enricher asked only {asked} times");
