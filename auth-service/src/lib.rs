@@ -36,7 +36,8 @@ use completionist_proto::{
     },
 };
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use tokio::{net::TcpListener, task::JoinSet};
+use tokio::net::TcpListener;
+use tokio_util::task::AbortOnDropHandle;
 
 pub use crate::config::Config;
 use crate::{
@@ -66,12 +67,19 @@ const PUBLIC_METHODS: &[&str] = &[
 
 /// Calls admission control does not hold (`common::admission`): the
 /// hashing calls queue for a hashing slot instead, which bounds their share
-/// of the pool. (`TokenService` is not held either: its token checks and
-/// revocation feed answer from memory.)
+/// of the pool.
 const UNPOOLED_METHODS: &[&str] = &[
     "/completionist.auth.v1.AuthService/Register",
     "/completionist.auth.v1.AuthService/Login",
     "/completionist.auth.v1.AuthService/ChangePassword",
+];
+
+/// TokenService's calls admission control does not hold: token checks and
+/// the revocation feed answer from memory (ListDeletedUsers reads the
+/// database, and waits its turn with AuthService's calls).
+const UNPOOLED_TOKEN_METHODS: &[&str] = &[
+    "/completionist.auth.v1.TokenService/ValidateToken",
+    "/completionist.auth.v1.TokenService/WatchRevocations",
 ];
 
 /// The methods that hash a password: every other call to the service marks
@@ -104,17 +112,19 @@ pub async fn run(
     let activity = Arc::new(Activity::default());
     let app = App::new(&config, pool.clone(), revocations.clone(), activity.clone())?;
 
-    // Dropping `background` (also when this future is dropped) stops the
-    // listener and the cleanup loop.
-    let mut background = JoinSet::new();
+    // The listener and the cleanup loop end with this future (as it
+    // returns, or is cut short).
     let database_url = config.database_url.clone();
     let listener_revocations = revocations.clone();
-    background.spawn(async move {
+    let _listener = AbortOnDropHandle::new(tokio::spawn(async move {
         listener_revocations
             .listen(database_url.expose_secret())
             .await;
-    });
-    background.spawn(clean_up_periodically(app.clone(), config.cleanup_interval));
+    }));
+    let _cleanup = AbortOnDropHandle::new(tokio::spawn(clean_up_periodically(
+        app.clone(),
+        config.cleanup_interval,
+    )));
 
     // Outermost first: who is calling, whether there is room, whether the
     // request is well formed; then the service.
@@ -129,10 +139,10 @@ pub async fn run(
     )?;
     let limits = admission::Limits::for_pool(config.pool);
     let api = admission::protect(api, limits, UNPOOLED_METHODS, error::DOMAIN);
-    let api = authn::protect(api, app.clone(), PUBLIC_METHODS);
     // The internal API: well-formed requests only, no bearer token of the
-    // caller's own (each call is about the token it carries).
-    let tokens = TokenServiceServer::new(Api(app))
+    // caller's own (each call is about the token it carries; auth-service's
+    // port belongs on the services' private network), the same admission.
+    let tokens = TokenServiceServer::new(Api(app.clone()))
         .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
     let tokens = guard::protect(
@@ -141,6 +151,8 @@ pub async fn run(
         error::DOMAIN,
         server::MAX_MESSAGE_BYTES,
     )?;
+    let tokens = api.beside(tokens, UNPOOLED_TOKEN_METHODS);
+    let api = authn::protect(api, app, PUBLIC_METHODS);
     let (reporter, health) = tonic_health::server::health_reporter();
     let routes = server::base_routes(health, &[AUTH_DESCRIPTOR_SET, TOKENS_DESCRIPTOR_SET])?
         .add_service(MarkActivity::new(api, activity.clone(), HASHING_METHODS))
@@ -158,7 +170,6 @@ pub async fn run(
         revocations.stop();
     };
     server::serve(listener, routes, readiness, shutdown).await?;
-    drop(background);
     Ok(())
 }
 
@@ -206,6 +217,11 @@ mod tests {
                 methods.iter().any(|m| m == method),
                 "{method} not in {methods:?}"
             );
+        }
+        let token_methods =
+            authn::methods_of(TOKENS_DESCRIPTOR_SET, "completionist.auth.v1.TokenService");
+        for method in UNPOOLED_TOKEN_METHODS {
+            assert!(token_methods.iter().any(|m| m == method), "{method}");
         }
     }
 

@@ -23,7 +23,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use completionist_common::{
-    db::{self as common_db, Listener},
+    listen::{Listener, listen},
     request_id,
 };
 use completionist_proto::auth as pb;
@@ -213,7 +213,7 @@ impl Revocations {
     /// announcements and reads new rows on each. Reconnects after failures;
     /// runs until the task is dropped.
     pub(crate) async fn listen(&self, database_url: &str) {
-        common_db::listen(database_url, &[CHANNEL], &mut &*self).await;
+        listen(database_url, &[CHANNEL], &mut &*self).await;
     }
 }
 

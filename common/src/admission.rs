@@ -121,6 +121,20 @@ pub struct Admitted<S> {
     admission: Admission,
 }
 
+impl<S> Admitted<S> {
+    /// `service` behind this same admission (one set of places and one
+    /// queue for both), with methods of its own exempt.
+    pub fn beside<T>(&self, service: T, exempt: &'static [&'static str]) -> Admitted<T> {
+        Admitted {
+            inner: service,
+            admission: Admission {
+                exempt,
+                ..self.admission.clone()
+            },
+        }
+    }
+}
+
 impl<S: NamedService> NamedService for Admitted<S> {
     const NAME: &'static str = S::NAME;
 }

@@ -70,13 +70,22 @@ where
     .map_err(|e| E::from(DbError::Task(e)))?
 }
 
+/// Fresh connections [`read`] may hold at once in a process: beside the
+/// pools, so few that a restart of Postgres does not double the load of
+/// the connections being taken back.
+pub const FRESH_READS: usize = 8;
+
+/// How long [`read`] waits for a fresh connection.
+pub const FRESH_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Runs the read-only `work` on a pooled connection and, if that
 /// connection turns out lost (the database restarted, or ended the
 /// session), once more on a fresh connection of its own: a pool's idle
 /// connections die together, and an idempotent read should not fail for
-/// it. The retry connects outside the pool, at most once per call (calls
-/// are already bounded by admission), and is closed after. Only for work
-/// that is safe to run twice; `work` owns what it needs (as for
+/// it. The retry connects outside the pool, within [`FRESH_CONNECT_TIMEOUT`],
+/// at most [`FRESH_READS`] at a time in the process (past that, the read
+/// answers UNAVAILABLE as it would have), and is closed after. Only for
+/// work that is safe to run twice; `work` owns what it needs (as for
 /// [`transaction`]), since it may run twice.
 pub async fn read<R, F>(pool: &Pool, work: F) -> Result<R, DbError>
 where
@@ -91,10 +100,15 @@ where
             done => return done.map_err(DbError::from),
         }
     }
-    let mut fresh = pool
-        .dedicated_connection()
+    static FRESH: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(FRESH_READS);
+    let unavailable = |why: String| DbError::Unavailable(why);
+    let _place = FRESH
+        .try_acquire()
+        .map_err(|_| unavailable("connection lost, and no fresh one to spare".into()))?;
+    let mut fresh = tokio::time::timeout(FRESH_CONNECT_TIMEOUT, pool.dedicated_connection())
         .await
-        .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        .map_err(|_| unavailable("connection lost, and a fresh one timed out".into()))?
+        .map_err(|e| unavailable(e.to_string()))?;
     work(&mut fresh).await.map_err(DbError::from)
 }
 
@@ -148,6 +162,10 @@ pub enum DbError {
     /// The task running a transaction panicked or was cancelled.
     #[error("database task failed")]
     Task(#[source] tokio::task::JoinError),
+    /// The caller's account was deleted meanwhile: the database refuses
+    /// to write for it again (a trigger says so).
+    #[error("the account was deleted")]
+    AccountDeleted,
 }
 
 impl From<DieselError> for DbError {
@@ -155,9 +173,17 @@ impl From<DieselError> for DbError {
         if is_lost_connection(&error) {
             return Self::Unavailable(error.to_string());
         }
+        if matches!(&error, DieselError::DatabaseError(_, info)
+            if info.message() == ACCOUNT_DELETED)
+        {
+            return Self::AccountDeleted;
+        }
         Self::Query(error)
     }
 }
+
+/// What media-service's `refuse_removed_user` trigger raises.
+const ACCOUNT_DELETED: &str = "the account was deleted";
 
 /// Whether `error` says the connection went away (the server stopped or
 /// restarted, or ended the session) rather than that the query was wrong:
@@ -198,6 +224,7 @@ impl ApiError for DbError {
     fn code(&self) -> Code {
         match self {
             Self::Unavailable(_) => Code::Unavailable,
+            Self::AccountDeleted => Code::Unauthenticated,
             Self::Query(_) | Self::Task(_) => Code::Internal,
         }
     }
@@ -205,6 +232,7 @@ impl ApiError for DbError {
     fn reason(&self) -> &'static str {
         match self {
             Self::Unavailable(_) => "DATABASE_UNAVAILABLE",
+            Self::AccountDeleted => "ACCOUNT_DELETED",
             Self::Query(_) | Self::Task(_) => "INTERNAL",
         }
     }
@@ -265,74 +293,5 @@ impl Probe {
         tokio::time::timeout(timeout, check)
             .await
             .map_err(|_| DbError::Unavailable("health check timed out".into()))?
-    }
-}
-
-/// What a [`listen`] loop tells, on the connection it listens on (free
-/// between two announcements, to read what they announce).
-pub trait Listener: Send {
-    /// Listening (again): announcements made while not listening were
-    /// missed, so whatever they would have prompted should be done now.
-    fn listening(
-        &mut self,
-        conn: &mut AsyncPgConnection,
-    ) -> impl Future<Output = anyhow::Result<()>> + Send;
-
-    /// One announcement on `channel`. An error ends this connection (and
-    /// the loop listens again, after a pause).
-    fn announced(
-        &mut self,
-        conn: &mut AsyncPgConnection,
-        channel: &str,
-        payload: &str,
-    ) -> impl Future<Output = anyhow::Result<()>> + Send;
-
-    /// No longer listening: announcements may be missed until the next
-    /// [`Listener::listening`].
-    fn stopped_listening(&mut self) {}
-}
-
-/// Listens to the Postgres notification `channels` on a connection of its
-/// own, telling `listener` what it hears; reconnects after failures, with
-/// backoff from 100 ms to 5 s. Runs until dropped.
-pub async fn listen(url: &str, channels: &[&str], listener: &mut impl Listener) {
-    use futures_util::StreamExt;
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        let ended = async {
-            let mut conn = AsyncPgConnection::establish(url).await?;
-            for channel in channels {
-                // The channel is ours, not a caller's: a plain identifier.
-                diesel::sql_query(format!("LISTEN {channel}"))
-                    .execute(&mut conn)
-                    .await?;
-            }
-            // Listening first, then reading, so nothing falls in between.
-            listener.listening(&mut conn).await?;
-            backoff = Duration::from_millis(100);
-            loop {
-                // The stream borrows the connection only while waiting:
-                // announcements queue in the connection meanwhile.
-                let next = std::pin::pin!(conn.notifications_stream()).next().await;
-                let Some(notification) = next else {
-                    return Ok::<_, anyhow::Error>(());
-                };
-                let notification = notification?;
-                listener
-                    .announced(&mut conn, &notification.channel, &notification.payload)
-                    .await?;
-            }
-        }
-        .await;
-        listener.stopped_listening();
-        if let Err(error) = ended {
-            tracing::warn!(
-                ?channels,
-                error = format!("{error:#}"),
-                "listener disconnected; retrying"
-            );
-        }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(5));
     }
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod field_mask;
 pub mod guard;
 pub mod health;
+pub mod listen;
 pub mod memory;
 pub mod paging;
 pub mod pg_enum;

@@ -6,9 +6,10 @@
 //! replica goes on from there, and two replicas removing the same account
 //! remove it once.
 
-use std::time::Duration;
+use std::{sync::Mutex, time::Duration};
 
 use completionist_common::db as common_db;
+use completionist_proto::auth::DeletedUser;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -21,11 +22,23 @@ const RETRY: Duration = Duration::from_secs(5);
 #[derive(Default)]
 pub(crate) struct DeletedAccounts {
     wake: Notify,
+    /// Accounts the feed named, removed first (the catch-up would reach
+    /// them too, in deletion order).
+    named: Mutex<Vec<Uuid>>,
 }
 
 impl DeletedAccounts {
     /// Asks for a catch-up; several asks before it runs make one.
     pub(crate) fn catch_up(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Asks for `user`'s data to be removed, and a catch-up.
+    pub(crate) fn deleted(&self, user: Uuid) {
+        self.named
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(user);
         self.wake.notify_one();
     }
 }
@@ -44,32 +57,63 @@ pub(crate) async fn remove_deleted(app: App) {
     }
 }
 
-/// Removes the data of every account deleted after the last one handled.
+/// Removes the data of the accounts the feed named, then of every account
+/// deleted after the last one handled, one account per transaction.
 async fn catch_up(app: &App) -> anyhow::Result<()> {
+    let named = std::mem::take(
+        &mut *app
+            .deleted_accounts
+            .named
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()),
+    );
+    for user in named {
+        remove(app, user, None).await?;
+    }
     loop {
         let after = {
             let mut conn = common_db::conn(&app.pool).await?;
             db::accounts::handled_through(&mut conn).await?
         };
         let deleted = app.auth.deleted_users_after(after).await?;
-        let Some(last) = deleted.iter().map(|d| d.sequence).max() else {
+        if deleted.is_empty() {
             return Ok(());
-        };
-        let users: Vec<Uuid> = deleted
-            .iter()
-            .filter_map(|d| Uuid::parse_str(&d.user_id).ok())
-            .collect();
-        let removed = users.len();
-        common_db::transaction::<_, anyhow::Error, _>(&app.pool, move |conn| {
-            Box::pin(async move {
-                for user in users {
-                    db::accounts::remove(conn, user).await?;
-                }
-                db::accounts::mark_handled(conn, last).await?;
-                Ok(())
-            })
-        })
-        .await?;
-        tracing::info!(removed, through = last, "removed deleted accounts' data");
+        }
+        for DeletedUser {
+            user_id, sequence, ..
+        } in deleted
+        {
+            let user = Uuid::parse_str(&user_id).ok();
+            if user.is_none() {
+                tracing::warn!(user_id, sequence, "auth-service named no account; skipped");
+            }
+            remove(app, user, Some(sequence)).await?;
+        }
     }
+}
+
+/// Removes `user`'s data and, if it came from the record of deletions,
+/// notes that deletion `sequence` is handled — in one transaction.
+async fn remove(
+    app: &App,
+    user: impl Into<Option<Uuid>>,
+    sequence: Option<i64>,
+) -> anyhow::Result<()> {
+    let user = user.into();
+    common_db::transaction::<_, anyhow::Error, _>(&app.pool, move |conn| {
+        Box::pin(async move {
+            if let Some(user) = user {
+                db::accounts::remove(conn, user).await?;
+            }
+            if let Some(sequence) = sequence {
+                db::accounts::mark_handled(conn, sequence).await?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    if let Some(user) = user {
+        tracing::info!(%user, "removed a deleted account's data");
+    }
+    Ok(())
 }

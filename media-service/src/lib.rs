@@ -117,12 +117,17 @@ pub async fn run(
     );
     // Streams end (UNAVAILABLE) as soon as shutdown begins: they would
     // otherwise hold the drain open until its timeout.
-    let shutdown = async {
-        shutdown.await;
-        stopping.cancel();
+    let shutdown = {
+        let stopping = stopping.clone();
+        async move {
+            shutdown.await;
+            stopping.cancel();
+        }
     };
     let builder = server::builder().max_concurrent_streams(max_http2_streams(&config.watch));
     let served = server::serve_with(builder, listener, routes, readiness, shutdown).await;
+    // Also when the server failed rather than was told to stop.
+    stopping.cancel();
     // Jobs under way are let go, for the next replica to take at once.
     worker.finished().await;
     let _ = enricher.await;

@@ -96,6 +96,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    removed_users (user_id) {
+        user_id -> Uuid,
+        removed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     media_items (id) {
         id -> Uuid,
         kind -> Text,
@@ -127,4 +134,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     list_entry_runs,
     list_heads,
     media_items,
+    removed_users,
 );

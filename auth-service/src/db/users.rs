@@ -175,12 +175,21 @@ pub(crate) async fn set_role_by_email(
         .await
 }
 
-/// Deletes account `id` and records that it was deleted (in the caller's
-/// transaction), for [`deleted_after`]. False when there is no such account.
+/// Held from a deletion's record to its transaction's end.
+const DELETION_LOCK: i64 = 0x6465_6c65; // "dele"
+
+/// Deletes account `id` and records that it was deleted, for
+/// [`deleted_after`]. Run in a transaction (every caller does): deletions
+/// then commit one at a time, in `sequence` order, so a service that has
+/// handled up to a sequence number has missed none below it.
 pub(crate) async fn delete(conn: &mut Conn, id: Uuid) -> QueryResult<bool> {
     if diesel::delete(users::table.find(id)).execute(conn).await? == 0 {
         return Ok(false);
     }
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<diesel::sql_types::BigInt, _>(DELETION_LOCK)
+        .execute(conn)
+        .await?;
     diesel::insert_into(deleted_users::table)
         .values(deleted_users::user_id.eq(id))
         .on_conflict_do_nothing()

@@ -10,13 +10,21 @@ use crate::{
     domain::Source,
     schema::{
         deleted_users_handled, import_jobs, list_changes, list_entries, list_heads, media_items,
+        removed_users,
     },
 };
 
 /// Removes everything of `user`: list (runs go with their entries), change
-/// log, imports (rows go with their jobs) and custom items. Run in a
-/// transaction; removing twice removes nothing more.
+/// log, imports (rows go with their jobs) and custom items, and refuses
+/// whatever would be written for them from now on (`removed_users`). Run
+/// in a transaction; removing twice removes nothing more.
 pub(crate) async fn remove(conn: &mut Conn, user: Uuid) -> QueryResult<()> {
+    // First, so that a write racing this one waits for it, then fails.
+    diesel::insert_into(removed_users::table)
+        .values(removed_users::user_id.eq(user))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
     diesel::delete(import_jobs::table.filter(import_jobs::user_id.eq(user)))
         .execute(conn)
         .await?;

@@ -175,7 +175,7 @@ pub(crate) async fn insert(conn: &mut Conn, item: NewItem<'_>) -> QueryResult<It
 }
 
 /// A page of what `viewer` may see of the catalog, in (created_at, id)
-/// order.
+/// order: custom items and confirmed provider items.
 pub(crate) async fn list(
     conn: &mut Conn,
     viewer: Uuid,
@@ -188,6 +188,8 @@ pub(crate) async fn list(
         .select(ItemRow::as_select())
         .order((media_items::created_at, media_items::id))
         .filter(visible_to(viewer))
+        // Items only an import file vouches for are not the catalog's yet.
+        .filter(media_items::provider_check.eq(ProviderCheck::Confirmed))
         .limit(limit)
         .into_boxed();
     if let Some(kind) = kind {

@@ -61,7 +61,7 @@ pub(crate) struct EntryFilter {
 fn shown_title() -> diesel::expression::SqlLiteral<diesel::sql_types::Text> {
     diesel::dsl::sql(
         "(CASE WHEN media_items.provider_check <> 'confirmed' \
-               AND list_entries.file_item ? 'title' \
+               AND jsonb_typeof(list_entries.file_item->'title') = 'string' \
           THEN list_entries.file_item->>'title' ELSE media_items.title END)",
     )
 }

@@ -28,7 +28,8 @@ pub(crate) struct Item {
 
 /// What an import file said of a provider item the provider has not
 /// confirmed: kept on the uploader's entry and shown to them alone.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub(crate) struct FileItem {
     pub(crate) title: String,
     pub(crate) year: Option<i32>,

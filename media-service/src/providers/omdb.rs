@@ -115,7 +115,14 @@ fn sort<T: serde::de::DeserializeOwned>(reply: &Reply) -> Result<Option<T>, Prov
             provider: NAME,
             detail: "too many results; use a longer query".into(),
         }),
-        (status, _) if status.is_success() => Ok(None),
+        // Only OMDb's own "there is none": anything else it says with a
+        // 200 ("Error getting data.", say) may pass, and is tried again.
+        (status, message)
+            if status.is_success()
+                && (message.ends_with("not found!") || message == "Incorrect IMDb ID.") =>
+        {
+            Ok(None)
+        }
         (status, _) => Err(ProviderError::BadResponse {
             provider: NAME,
             detail: format!("HTTP {status}: {error}"),

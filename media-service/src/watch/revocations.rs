@@ -57,8 +57,11 @@ async fn follow(app: &App) -> (bool, Result<(), Status>) {
                     app.deleted_accounts.catch_up();
                 }
                 Some(Event::UserDeleted(deleted)) => {
+                    match uuid::Uuid::parse_str(&deleted.user_id) {
+                        Ok(user) => app.deleted_accounts.deleted(user),
+                        Err(_) => app.deleted_accounts.catch_up(),
+                    }
                     app.watch.revoked(Some(&Scope::UserId(deleted.user_id)));
-                    app.deleted_accounts.catch_up();
                 }
                 Some(Event::Revocation(revocation)) => {
                     // One this replica cannot read concerns every stream.

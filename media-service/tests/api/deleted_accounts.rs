@@ -121,3 +121,28 @@ async fn a_deletion_missed_while_media_service_was_down_is_caught_up() {
         1
     );
 }
+
+#[tokio::test]
+async fn nothing_is_written_for_a_removed_account_again() {
+    let app = TestApp::spawn().await;
+    let (token, user) = reader(&app).await;
+    // As the removal does, while a call of theirs is still under way (or
+    // their token is still cached for a second).
+    app.media_db
+        .execute(&format!(
+            "INSERT INTO removed_users (user_id) VALUES ('{user}')"
+        ))
+        .await;
+    let late = app
+        .client()
+        .create_custom_media_item(authed(
+            &token,
+            pb::CreateCustomMediaItemRequest {
+                kind: MediaKind::Movie as i32,
+                title: "Late".into(),
+                ..Default::default()
+            },
+        ))
+        .await;
+    crate::helpers::assert_error(late, tonic::Code::Unauthenticated, "ACCOUNT_DELETED");
+}

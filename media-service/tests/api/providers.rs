@@ -103,6 +103,14 @@ async fn omdb_error_bodies_become_clear_statuses() {
             Code::InvalidArgument,
             "PROVIDER_REJECTED_QUERY",
         ),
+        // Not a miss: OMDb could not answer this time.
+        (
+            "flaky",
+            200,
+            "Error getting data.",
+            Code::Unavailable,
+            "PROVIDER_UNAVAILABLE",
+        ),
     ];
     for (query, status, error, _, _) in cases {
         Mock::given(path("/omdb/"))

@@ -10,13 +10,14 @@ ALTER TABLE media_items
 ALTER TABLE list_entries ADD COLUMN file_item jsonb;
 
 -- Items made from files and not yet filled in: their text moves to the
--- entries of them.
+-- entries imports made of them (another entry shows the neutral text).
 UPDATE list_entries e
 SET file_item = jsonb_build_object(
         'title', i.title, 'year', i.year, 'image_url', i.image_url,
         'summary', i.summary, 'total_units', i.total_units)
 FROM media_items i
-WHERE e.media_item_id = i.id AND i.details_due_at IS NOT NULL;
+WHERE e.media_item_id = i.id AND i.details_due_at IS NOT NULL
+  AND EXISTS (SELECT 1 FROM import_rows r WHERE r.list_entry_id = e.id);
 UPDATE media_items
 SET provider_check = 'pending', title = coalesce(external_id, ''), year = NULL,
     image_url = '', summary = '', total_units = NULL

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use completionist_common::db::Listener;
+use completionist_common::listen::Listener;
 use diesel_async::AsyncPgConnection;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -40,7 +40,7 @@ impl Hub {
     /// Listens for announcements until dropped.
     pub(crate) async fn listen(self: Arc<Self>, database_url: String) {
         let channels = [LIST_CHANGES, IMPORT_JOBS];
-        completionist_common::db::listen(&database_url, &channels, &mut &*self).await;
+        completionist_common::listen::listen(&database_url, &channels, &mut &*self).await;
     }
 }
 
