@@ -12,17 +12,17 @@ use std::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
-    task::{Context, Poll},
     time::Duration,
 };
 
-use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tonic::{body::Body, server::NamedService};
-use tower::Service;
+use tonic::body::Body;
 
-use crate::error::{CommonError, to_status};
+use crate::{
+    error::{CommonError, to_status},
+    gate::{Gate, Gated},
+};
 
 /// How many calls run and wait.
 #[derive(Clone, Copy, Debug)]
@@ -56,20 +56,19 @@ pub fn protect<S>(
     exempt: &'static [&'static str],
     domain: &'static str,
 ) -> Admitted<S> {
-    Admitted {
-        inner: service,
-        admission: Admission {
-            permits: Arc::new(Semaphore::new(limits.running)),
-            waiting: Arc::new(AtomicUsize::new(0)),
-            limits,
-            exempt,
-            domain,
-        },
-    }
+    let admission = Admission {
+        permits: Arc::new(Semaphore::new(limits.running)),
+        waiting: Arc::new(AtomicUsize::new(0)),
+        limits,
+        exempt,
+        domain,
+    };
+    Gated::new(service, admission)
 }
 
+/// Admission's places and queue (see [`protect`]).
 #[derive(Clone)]
-struct Admission {
+pub struct Admission {
     permits: Arc<Semaphore>,
     /// Calls waiting for a permit now.
     waiting: Arc<AtomicUsize>,
@@ -115,57 +114,35 @@ impl Drop for Waiting<'_> {
 }
 
 /// A service behind admission; see [`protect`].
-#[derive(Clone)]
-pub struct Admitted<S> {
-    inner: S,
-    admission: Admission,
-}
+pub type Admitted<S> = Gated<S, Admission>;
 
 impl<S> Admitted<S> {
     /// `service` behind this same admission (one set of places and one
     /// queue for both), with methods of its own exempt.
     pub fn beside<T>(&self, service: T, exempt: &'static [&'static str]) -> Admitted<T> {
-        Admitted {
-            inner: service,
-            admission: Admission {
-                exempt,
-                ..self.admission.clone()
-            },
-        }
+        let admission = Admission {
+            exempt,
+            ..self.gate().clone()
+        };
+        Gated::new(service, admission)
     }
 }
 
-impl<S: NamedService> NamedService for Admitted<S> {
-    const NAME: &'static str = S::NAME;
-}
+impl Gate for Admission {
+    type Held = OwnedSemaphorePermit;
 
-impl<S> Service<Request<Body>> for Admitted<S>
-where
-    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
-    S::Future: Send,
-{
-    type Response = Response<Body>;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Response<Body>, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
+    fn applies(&self, request: &Request<Body>) -> bool {
+        !self.exempt.contains(&request.uri().path())
     }
 
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
-        if self.admission.exempt.contains(&request.uri().path()) {
-            return Box::pin(self.inner.call(request));
+    async fn check(
+        &self,
+        request: Request<Body>,
+    ) -> Result<(Request<Body>, OwnedSemaphorePermit), Response<Body>> {
+        match self.admit().await {
+            Ok(permit) => Ok((request, permit)),
+            Err(refusal) => Err(to_status(self.domain, &refusal).into_http()),
         }
-        // The inner service was made ready for this call; keep that one.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let admission = self.admission.clone();
-        Box::pin(async move {
-            match admission.admit().await {
-                Ok(_permit) => inner.call(request).await,
-                Err(refusal) => Ok(to_status(admission.domain, &refusal).into_http()),
-            }
-        })
     }
 }
 

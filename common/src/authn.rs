@@ -4,17 +4,15 @@
 //! it; a request the layer did not authenticate has no caller, so a handler
 //! cannot fail open.
 
-use std::{
-    future::Future,
-    task::{Context, Poll},
-};
+use std::future::Future;
 
-use futures_util::future::BoxFuture;
 use http::{Request, Response};
-use tonic::{Status, body::Body, server::NamedService};
-use tower::Service;
+use tonic::{Status, body::Body};
 
-use crate::error::{CommonError, to_status};
+use crate::{
+    error::{CommonError, to_status},
+    gate::{Gate, Gated},
+};
 
 /// The methods of health checks and server reflection: public everywhere
 /// (they are services of their own, never wrapped by [`protect`]).
@@ -48,11 +46,13 @@ pub fn protect<S, A: Authenticate>(
     authenticator: A,
     public: &'static [&'static str],
 ) -> Authenticating<S, A> {
-    Authenticating {
-        inner: service,
-        authenticator,
-        public,
-    }
+    Gated::new(
+        service,
+        Authentication {
+            authenticator,
+            public,
+        },
+    )
 }
 
 /// The caller the layer authenticated. A request it did not authenticate
@@ -111,54 +111,37 @@ pub fn bearer_token(headers: &http::HeaderMap) -> Result<&str, CommonError> {
 #[derive(Clone)]
 struct Authenticated<C>(C);
 
-/// A service whose calls are authenticated first; see [`protect`].
+/// Authentication's gate (see [`protect`]).
 #[derive(Clone)]
-pub struct Authenticating<S, A> {
-    inner: S,
+pub struct Authentication<A> {
     authenticator: A,
     public: &'static [&'static str],
 }
 
-impl<S: NamedService, A> NamedService for Authenticating<S, A> {
-    const NAME: &'static str = S::NAME;
-}
+/// A service whose calls are authenticated first; see [`protect`].
+pub type Authenticating<S, A> = Gated<S, Authentication<A>>;
 
-impl<S, A> Service<Request<Body>> for Authenticating<S, A>
-where
-    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
-    S::Future: Send,
-    A: Authenticate,
-{
-    type Response = Response<Body>;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Response<Body>, S::Error>>;
+impl<A: Authenticate> Gate for Authentication<A> {
+    type Held = ();
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
+    fn applies(&self, request: &Request<Body>) -> bool {
+        let path = request.uri().path();
+        !PLATFORM_METHODS.contains(&path) && !self.public.contains(&path)
     }
 
-    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
-        let path = request.uri().path();
-        if PLATFORM_METHODS.contains(&path) || self.public.contains(&path) {
-            return Box::pin(self.inner.call(request));
-        }
-        // The inner service was made ready for this call; keep that one.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let authenticator = self.authenticator.clone();
-        Box::pin(async move {
-            let token = match bearer_token(request.headers()) {
-                Ok(token) => token,
-                Err(error) => return Ok(to_status(A::DOMAIN, &error).into_http()),
-            };
-            match authenticator.authenticate(token).await {
-                Ok(caller) => {
-                    request.extensions_mut().insert(Authenticated(caller));
-                    inner.call(request).await
-                }
-                Err(status) => Ok(status.into_http()),
-            }
-        })
+    async fn check(
+        &self,
+        mut request: Request<Body>,
+    ) -> Result<(Request<Body>, ()), Response<Body>> {
+        let token = bearer_token(request.headers())
+            .map_err(|error| to_status(A::DOMAIN, &error).into_http())?;
+        let caller = self
+            .authenticator
+            .authenticate(token)
+            .await
+            .map_err(Status::into_http)?;
+        request.extensions_mut().insert(Authenticated(caller));
+        Ok((request, ()))
     }
 }
 

@@ -12,22 +12,19 @@
 //!
 //! It wraps a service, so health and reflection pass untouched.
 
-use std::{
-    collections::HashMap,
-    sync::Arc,
-    task::{Context, Poll},
-};
+use std::{collections::HashMap, sync::Arc};
 
 use bytes::Bytes;
-use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use prost_reflect::{DescriptorPool, DynamicMessage, MapKey, MessageDescriptor, Value};
-use tonic::{body::Body, server::NamedService};
+use tonic::body::Body;
 use tonic_types::FieldViolation;
-use tower::Service;
 
-use crate::error::{CommonError, to_status};
+use crate::{
+    error::{CommonError, to_status},
+    gate::{Gate, Gated},
+};
 
 /// The gRPC frame header: a compression flag and a 4-byte length.
 const FRAME_HEADER: usize = 5;
@@ -48,21 +45,18 @@ pub fn protect<S>(
             inputs.insert(path, method.input());
         }
     }
-    let guard = Guard {
+    let guard = RequestGuard {
         inputs: Arc::new(inputs),
         domain,
         max_message_bytes,
         larger: Arc::new(HashMap::new()),
     };
-    Ok(Guarded {
-        inner: service,
-        guard,
-    })
+    Ok(Gated::new(service, guard))
 }
 
-/// See [`protect`].
+/// The request guard (see [`protect`]).
 #[derive(Clone)]
-struct Guard {
+pub struct RequestGuard {
     /// Request type of each method, by path.
     inputs: Arc<HashMap<String, MessageDescriptor>>,
     domain: &'static str,
@@ -72,11 +66,7 @@ struct Guard {
 }
 
 /// A service whose requests are checked first; see [`protect`].
-#[derive(Clone)]
-pub struct Guarded<S> {
-    inner: S,
-    guard: Guard,
-}
+pub type Guarded<S> = Gated<S, RequestGuard>;
 
 impl<S> Guarded<S> {
     /// Lets the method at `path` (`/package.Service/Method`) take messages
@@ -84,66 +74,50 @@ impl<S> Guarded<S> {
     /// limit.
     #[must_use]
     pub fn allow(mut self, path: &str, max: usize) -> Self {
-        Arc::make_mut(&mut self.guard.larger).insert(path.to_owned(), max);
+        Arc::make_mut(&mut self.gate_mut().larger).insert(path.to_owned(), max);
         self
     }
 }
 
-impl<S: NamedService> NamedService for Guarded<S> {
-    const NAME: &'static str = S::NAME;
-}
+impl Gate for RequestGuard {
+    type Held = ();
 
-impl<S> Service<Request<Body>> for Guarded<S>
-where
-    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
-    S::Future: Send,
-{
-    type Response = Response<Body>;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Response<Body>, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
+    fn applies(&self, request: &Request<Body>) -> bool {
+        self.inputs.contains_key(request.uri().path())
     }
 
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let Some(input) = self.guard.inputs.get(request.uri().path()).cloned() else {
-            return Box::pin(self.inner.call(request));
+    async fn check(&self, request: Request<Body>) -> Result<(Request<Body>, ()), Response<Body>> {
+        let path = request.uri().path();
+        let (Some(input), max) = (
+            self.inputs.get(path).cloned(),
+            self.larger
+                .get(path)
+                .copied()
+                .unwrap_or(self.max_message_bytes),
+        ) else {
+            return Ok((request, ()));
         };
-        // The inner service was made ready for this call; keep that one.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let guard = self.guard.clone();
-        let max = guard
-            .larger
-            .get(request.uri().path())
-            .copied()
-            .unwrap_or(guard.max_message_bytes);
-        Box::pin(async move {
-            let (parts, body) = request.into_parts();
-            let limit = max + FRAME_HEADER;
-            let body = match Limited::new(body, limit).collect().await {
-                Ok(body) => body.to_bytes(),
-                Err(error) => {
-                    // A body that ended itself with a status (an upload
-                    // that stalled, say) says best what went wrong.
-                    if let Some(status) = error.downcast_ref::<tonic::Status>() {
-                        return Ok(status.clone().into_http());
-                    }
-                    let refusal = if error.is::<LengthLimitError>() {
-                        CommonError::TooLarge(max)
-                    } else {
-                        CommonError::Malformed("the request body could not be read".into())
-                    };
-                    return Ok(to_status(guard.domain, &refusal).into_http());
+        let (parts, body) = request.into_parts();
+        let body = match Limited::new(body, max + FRAME_HEADER).collect().await {
+            Ok(body) => body.to_bytes(),
+            Err(error) => {
+                // A body that ended itself with a status (an upload that
+                // stalled, say) says best what went wrong.
+                if let Some(status) = error.downcast_ref::<tonic::Status>() {
+                    return Err(status.clone().into_http());
                 }
-            };
-            if let Err(refusal) = check(&input, &body, max) {
-                return Ok(to_status(guard.domain, &refusal).into_http());
+                let refusal = if error.is::<LengthLimitError>() {
+                    CommonError::TooLarge(max)
+                } else {
+                    CommonError::Malformed("the request body could not be read".into())
+                };
+                return Err(to_status(self.domain, &refusal).into_http());
             }
-            let body = Body::new(Full::new(body));
-            inner.call(Request::from_parts(parts, body)).await
-        })
+        };
+        if let Err(refusal) = check(&input, &body, max) {
+            return Err(to_status(self.domain, &refusal).into_http());
+        }
+        Ok((Request::from_parts(parts, Body::new(Full::new(body))), ()))
     }
 }
 

@@ -12,6 +12,7 @@ pub mod db;
 pub mod descriptors;
 pub mod error;
 pub mod field_mask;
+pub mod gate;
 pub mod guard;
 pub mod health;
 pub mod listen;

@@ -19,10 +19,9 @@ use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
-use futures_util::future::BoxFuture;
+use completionist_common::gate::{Gate, Gated};
 use http::{Request, Response};
-use tonic::{Status, body::Body, server::NamedService};
-use tower::Service;
+use tonic::{Status, body::Body};
 
 use super::state::{Imports, Reading};
 use crate::{app::Caller, error::Error};
@@ -32,17 +31,21 @@ pub(crate) const UPLOAD_IDLE: Duration = Duration::from_secs(5);
 
 /// `service` with its uploads (`paths`: StartImport) given a place to
 /// read in first.
-pub(crate) fn protect<S>(service: S, imports: Arc<Imports>, paths: Vec<String>) -> ReadPlaces<S> {
-    ReadPlaces {
-        inner: service,
+pub(crate) fn protect<S>(
+    service: S,
+    imports: Arc<Imports>,
+    paths: Vec<String>,
+) -> Gated<S, ReadPlaces> {
+    let places = ReadPlaces {
         imports,
         paths: Arc::new(paths),
-    }
+    };
+    Gated::new(service, places)
 }
 
+/// The gate that gives uploads their place (see [`protect`]).
 #[derive(Clone)]
-pub(crate) struct ReadPlaces<S> {
-    inner: S,
+pub(crate) struct ReadPlaces {
     imports: Arc<Imports>,
     paths: Arc<Vec<String>>,
 }
@@ -63,46 +66,33 @@ impl PlaceTaken {
     }
 }
 
-impl<S: NamedService> NamedService for ReadPlaces<S> {
-    const NAME: &'static str = S::NAME;
-}
+impl Gate for ReadPlaces {
+    type Held = ();
 
-impl<S> Service<Request<Body>> for ReadPlaces<S>
-where
-    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
-    S::Future: Send,
-{
-    type Response = Response<Body>;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Response<Body>, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
+    /// Only StartImport, and only once authenticated (the handler refuses
+    /// a request without a caller).
+    fn applies(&self, request: &Request<Body>) -> bool {
+        let upload = self.paths.iter().any(|path| path == request.uri().path());
+        upload && completionist_common::authn::caller_in::<Caller>(request.extensions()).is_some()
     }
 
-    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
-        // Only StartImport, and only once authenticated (the handler
-        // refuses a request without a caller).
-        let caller = completionist_common::authn::caller_in::<Caller>(request.extensions());
-        let upload = self.paths.iter().any(|path| path == request.uri().path());
-        let (true, Some(caller)) = (upload, caller) else {
-            return Box::pin(self.inner.call(request));
+    async fn check(
+        &self,
+        mut request: Request<Body>,
+    ) -> Result<(Request<Body>, ()), Response<Body>> {
+        let Some(caller) = completionist_common::authn::caller_in::<Caller>(request.extensions())
+        else {
+            return Ok((request, ()));
         };
-        // The inner service was made ready for this call; keep that one.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let imports = self.imports.clone();
-        Box::pin(async move {
-            match imports.place_to_read(caller.user_id).await {
-                Ok(reading) => {
-                    let taken = PlaceTaken(Arc::new(Mutex::new(Some(reading))));
-                    request.extensions_mut().insert(taken);
-                    let request = request.map(|body| Body::new(Lively::new(body, UPLOAD_IDLE)));
-                    inner.call(request).await
-                }
-                Err(busy) => Ok(Status::from(busy).into_http()),
-            }
-        })
+        let reading = self
+            .imports
+            .place_to_read(caller.user_id)
+            .await
+            .map_err(|busy| Status::from(busy).into_http())?;
+        let taken = PlaceTaken(Arc::new(Mutex::new(Some(reading))));
+        request.extensions_mut().insert(taken);
+        let request = request.map(|body| Body::new(Lively::new(body, UPLOAD_IDLE)));
+        Ok((request, ()))
     }
 }
 
