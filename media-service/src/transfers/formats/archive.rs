@@ -16,6 +16,17 @@ pub(crate) struct File<'a> {
     pub(crate) bytes: Cow<'a, [u8]>,
 }
 
+#[cfg(test)]
+impl File<'static> {
+    /// A file named `name` holding `text`, as the format tests build them.
+    pub(crate) fn text(name: &str, text: &str) -> Self {
+        Self {
+            name: name.into(),
+            bytes: text.as_bytes().to_vec().into(),
+        }
+    }
+}
+
 /// More members than any export has.
 const MAX_MEMBERS: usize = 64;
 

@@ -284,10 +284,7 @@ mod tests {
     use super::*;
 
     fn file(name: &str, text: &str) -> archive::File<'static> {
-        archive::File {
-            name: name.into(),
-            bytes: text.as_bytes().to_vec().into(),
-        }
+        archive::File::text(name, text)
     }
 
     #[test]
