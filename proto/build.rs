@@ -15,11 +15,14 @@ const SECRET_MESSAGES: &[&str] = &[
     ".completionist.auth.v1.ValidateTokenRequest",
     ".completionist.auth.v1.ChangePasswordRequest",
     ".completionist.auth.v1.TokenPair",
+    ".completionist.media.v1.RenderCalendarFeedRequest",
+    ".completionist.media.v1.CreateCalendarFeedResponse",
 ];
 
 const AUTH: &str = "completionist/auth/v1/auth.proto";
 const TOKENS: &str = "completionist/auth/v1/tokens.proto";
 const MEDIA: &str = "completionist/media/v1/media.proto";
+const FEEDS: &str = "completionist/media/v1/feeds.proto";
 const ERROR_DETAILS: &str = "google/rpc/error_details.proto";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,6 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (AUTH, ".", "auth_descriptor.bin"),
         (TOKENS, ".", "tokens_descriptor.bin"),
         (MEDIA, ".", "media_descriptor.bin"),
+        (FEEDS, ".", "feeds_descriptor.bin"),
         (ERROR_DETAILS, "third_party", "error_details_descriptor.bin"),
     ] {
         let set = protox::compile([file], [include])?;
@@ -43,8 +47,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // they arrive in.
         .bytes(".completionist.media.v1.StartImportRequest.content")
         .bytes(".completionist.media.v1.ExportListResponse.data")
+        .bytes(".completionist.media.v1.RenderCalendarFeedResponse.ics")
         // A change is hundreds of bytes, a heartbeat none.
         .boxed(".completionist.media.v1.WatchListEntriesResponse.event.change")
-        .compile_fds(protox::compile([AUTH, TOKENS, MEDIA], ["."])?)?;
+        .compile_fds(protox::compile([AUTH, TOKENS, MEDIA, FEEDS], ["."])?)?;
     Ok(())
 }

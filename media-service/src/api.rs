@@ -4,7 +4,7 @@
 use completionist_proto::media::{self as pb, media_service_server::MediaService};
 use tonic::{Request, Response, Status};
 
-use crate::{app::App, catalog, error::Error, list, transfers, watch};
+use crate::{app::App, calendar, catalog, error::Error, list, series, transfers, watch};
 
 pub(crate) struct Api(pub(crate) App);
 
@@ -171,5 +171,61 @@ impl MediaService for Api {
         r: Request<pb::WatchListEntriesRequest>,
     ) -> Reply<Self::WatchListEntriesStream> {
         reply(watch::watch_list_entries(&self.0, r).await)
+    }
+
+    async fn list_episodes(
+        &self,
+        r: Request<pb::ListEpisodesRequest>,
+    ) -> Reply<pb::ListEpisodesResponse> {
+        reply(series::list_episodes(&self.0, r).await)
+    }
+
+    async fn mark_episodes_watched(
+        &self,
+        r: Request<pb::MarkEpisodesWatchedRequest>,
+    ) -> Reply<pb::MarkEpisodesWatchedResponse> {
+        reply(series::mark_episodes_watched(&self.0, r).await)
+    }
+
+    async fn unmark_episodes_watched(
+        &self,
+        r: Request<pb::UnmarkEpisodesWatchedRequest>,
+    ) -> Reply<pb::UnmarkEpisodesWatchedResponse> {
+        reply(series::unmark_episodes_watched(&self.0, r).await)
+    }
+
+    async fn list_episode_watches(
+        &self,
+        r: Request<pb::ListEpisodeWatchesRequest>,
+    ) -> Reply<pb::ListEpisodeWatchesResponse> {
+        reply(series::list_episode_watches(&self.0, r).await)
+    }
+
+    async fn list_upcoming(
+        &self,
+        r: Request<pb::ListUpcomingRequest>,
+    ) -> Reply<pb::ListUpcomingResponse> {
+        reply(calendar::list_upcoming(&self.0, r).await)
+    }
+
+    async fn create_calendar_feed(
+        &self,
+        r: Request<pb::CreateCalendarFeedRequest>,
+    ) -> Reply<pb::CreateCalendarFeedResponse> {
+        reply(calendar::create_calendar_feed(&self.0, r).await)
+    }
+
+    async fn list_calendar_feeds(
+        &self,
+        r: Request<pb::ListCalendarFeedsRequest>,
+    ) -> Reply<pb::ListCalendarFeedsResponse> {
+        reply(calendar::list_calendar_feeds(&self.0, r).await)
+    }
+
+    async fn delete_calendar_feed(
+        &self,
+        r: Request<pb::DeleteCalendarFeedRequest>,
+    ) -> Reply<pb::DeleteCalendarFeedResponse> {
+        reply(calendar::delete_calendar_feed(&self.0, r).await)
     }
 }

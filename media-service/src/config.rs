@@ -25,6 +25,7 @@ pub struct Config {
     pub page_token_secret: Option<SecretString>,
     pub imports: ImportsConfig,
     pub watch: WatchConfig,
+    pub series: SeriesConfig,
     pub telemetry: Telemetry,
 }
 
@@ -122,6 +123,8 @@ pub struct ProvidersConfig {
     pub openlibrary_base_url: String,
     pub rawg_api_key: Option<SecretString>,
     pub rawg_base_url: String,
+    /// TVmaze, for series' episodes (no key).
+    pub tvmaze_base_url: String,
     pub connect_timeout: Duration,
     /// Per attempt.
     pub request_timeout: Duration,
@@ -190,6 +193,7 @@ impl Config {
             }
         }
         let watch = WatchConfig::from_env(&mut env);
+        let series = SeriesConfig::from_env(&mut env);
         let telemetry = Telemetry::from_env(&mut env);
         env.finish(Self {
             listen_addr,
@@ -205,6 +209,7 @@ impl Config {
             page_token_secret,
             imports,
             watch,
+            series,
             telemetry,
         })
     }
@@ -296,6 +301,11 @@ impl ProvidersConfig {
                 "https://api.rawg.io/api".into(),
                 http_url,
             ),
+            tvmaze_base_url: env.parse_or(
+                "TVMAZE_BASE_URL",
+                "https://api.tvmaze.com".into(),
+                http_url,
+            ),
             connect_timeout: Duration::from_secs(3),
             request_timeout: env.parse_or(
                 "PROVIDER_TIMEOUT_SECONDS",
@@ -313,5 +323,8 @@ impl ProvidersConfig {
     }
 }
 
+mod series;
 #[cfg(test)]
 mod tests;
+
+pub use series::SeriesConfig;

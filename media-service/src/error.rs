@@ -32,6 +32,12 @@ pub(crate) enum Error {
     ListEntryExists,
     #[error("no such run")]
     RunNotFound,
+    #[error("{0}")]
+    NoEpisodes(&'static str),
+    #[error("no such calendar feed")]
+    CalendarFeedNotFound,
+    #[error("you have {0} calendar feeds, the most one may have; delete one first")]
+    TooManyCalendarFeeds(i64),
     #[error("no such import")]
     ImportNotFound,
     #[error("the import has already finished")]
@@ -77,8 +83,12 @@ impl ApiError for Error {
             Self::MediaNotFound
             | Self::ListEntryNotFound
             | Self::RunNotFound
+            | Self::CalendarFeedNotFound
             | Self::ImportNotFound => Code::NotFound,
-            Self::ImportFinished | Self::ResumeTokenExpired => Code::FailedPrecondition,
+            Self::ImportFinished | Self::ResumeTokenExpired | Self::NoEpisodes(_) => {
+                Code::FailedPrecondition
+            }
+            Self::TooManyCalendarFeeds(_) => Code::ResourceExhausted,
             Self::ImportTooLarge(_)
             | Self::ImportTooManyRows(_)
             | Self::ImportTooSlow(_)
@@ -102,6 +112,9 @@ impl ApiError for Error {
             Self::ListEntryNotFound => "LIST_ENTRY_NOT_FOUND",
             Self::ListEntryExists => "LIST_ENTRY_EXISTS",
             Self::RunNotFound => "RUN_NOT_FOUND",
+            Self::NoEpisodes(_) => "NO_EPISODES",
+            Self::CalendarFeedNotFound => "CALENDAR_FEED_NOT_FOUND",
+            Self::TooManyCalendarFeeds(_) => "TOO_MANY_CALENDAR_FEEDS",
             Self::ImportNotFound => "IMPORT_NOT_FOUND",
             Self::ImportFinished => "IMPORT_FINISHED",
             Self::ImportTooLarge(_) | Self::ImportTooManyRows(_) => "IMPORT_TOO_LARGE",

@@ -12,6 +12,7 @@
 mod api;
 mod app;
 mod auth;
+mod calendar;
 mod catalog;
 pub mod config;
 mod conversions;
@@ -22,6 +23,7 @@ mod error;
 mod list;
 mod providers;
 mod schema;
+mod series;
 mod transfers;
 mod watch;
 
@@ -30,10 +32,14 @@ use std::{future::Future, sync::Arc};
 use completionist_common::{
     admission, authn, config::ExposeSecret, db as common_db, descriptors, guard, server,
 };
-use completionist_proto::media::media_service_server::{self, MediaServiceServer};
+use completionist_proto::media::{
+    calendar_feed_service_server::CalendarFeedServiceServer,
+    media_service_server::{self, MediaServiceServer},
+};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::AbortOnDropHandle};
+use tonic::service::Routes;
 
 pub use crate::config::Config;
 use crate::{
@@ -72,43 +78,16 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let app = app(&config)?;
     let stopping = app.shutdown.clone();
-    let auth = app.auth.clone();
     let database_url = config.database_url.expose_secret().to_owned();
     let _listener = background(app.watch.clone().listen(database_url));
     let _pruner = background(watch::prune_history(app.clone()));
     let _revocations = background(watch::follow_revocations(app.clone()));
     let _deletions = background(deleted_accounts::remove_deleted(app.clone()));
+    let _refreshes = background(series::refresh::run(app.clone()));
     let worker = Worker::start(app.clone());
     let enricher = background(transfers::enrich::run(app.clone()));
-    // An upload is one message: the largest file plus its framing fields.
-    let max_upload = config.imports.max_bytes + 64 * 1024;
-
-    // Outermost first: who is calling, whether there is room, whether an
-    // upload has a place to be read in, whether the request is well
-    // formed; then the service.
-    let imports_state = app.imports.clone();
-    let api = MediaServiceServer::new(Api(app))
-        .max_decoding_message_size(max_upload.max(server::MAX_MESSAGE_BYTES))
-        .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
-    // The methods that take a file (StartImport), as the descriptors say.
-    let uploads =
-        descriptors::shapes_of(completionist_proto::MEDIA_DESCRIPTOR_SET, SERVICE_NAME).uploads;
-    let api = uploads.iter().fold(
-        guard::protect(
-            api,
-            completionist_proto::MEDIA_DESCRIPTOR_SET,
-            error::DOMAIN,
-            server::MAX_MESSAGE_BYTES,
-        )?,
-        |api, path| api.allow(path, max_upload),
-    );
-    let api = transfers::read_places::protect(api, imports_state, uploads);
-    let limits = admission::Limits::for_pool(config.pool);
-    let api = admission::protect(api, limits, &[], error::DOMAIN);
-    let api = authn::protect(api, auth, PUBLIC_METHODS);
     let (reporter, health) = tonic_health::server::health_reporter();
-    let routes =
-        server::base_routes(health, &[completionist_proto::MEDIA_DESCRIPTOR_SET])?.add_service(api);
+    let routes = routes(app, &config, health)?;
     let readiness = server::database_readiness(
         reporter,
         SERVICE_NAME,
@@ -133,6 +112,72 @@ pub async fn run(
     let _ = enricher.await;
     served?;
     Ok(())
+}
+
+/// Health, reflection, MediaService behind its layers, and the gateway's
+/// CalendarFeedService.
+fn routes(
+    app: App,
+    config: &Config,
+    health: tonic_health::pb::health_server::HealthServer<
+        impl tonic_health::pb::health_server::Health,
+    >,
+) -> anyhow::Result<Routes> {
+    let auth = app.auth.clone();
+    // An upload is one message: the largest file plus its framing fields.
+    let max_upload = config.imports.max_bytes + 64 * 1024;
+
+    // Outermost first: who is calling, whether there is room, whether an
+    // upload has a place to be read in, whether the request is well
+    // formed; then the service.
+    let imports_state = app.imports.clone();
+    let feeds_app = app.clone();
+    let api = MediaServiceServer::new(Api(app))
+        .max_decoding_message_size(max_upload.max(server::MAX_MESSAGE_BYTES))
+        .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
+    // The methods that take a file (StartImport), as the descriptors say.
+    let uploads =
+        descriptors::shapes_of(completionist_proto::MEDIA_DESCRIPTOR_SET, SERVICE_NAME).uploads;
+    let api = uploads.iter().fold(
+        guard::protect(
+            api,
+            completionist_proto::MEDIA_DESCRIPTOR_SET,
+            error::DOMAIN,
+            server::MAX_MESSAGE_BYTES,
+        )?,
+        |api, path| api.allow(path, max_upload),
+    );
+    let api = transfers::read_places::protect(api, imports_state, uploads);
+    let limits = admission::Limits::for_pool(config.pool);
+    let api = admission::protect(api, limits, &[], error::DOMAIN);
+    let feeds = api.beside(feeds_service(feeds_app)?, &[]);
+    let api = authn::protect(api, auth, PUBLIC_METHODS);
+    Ok(server::base_routes(
+        health,
+        &[
+            completionist_proto::MEDIA_DESCRIPTOR_SET,
+            completionist_proto::FEEDS_DESCRIPTOR_SET,
+        ],
+    )?
+    .add_service(api)
+    .add_service(feeds))
+}
+
+/// The gateway's internal API: well-formed requests only, and no bearer
+/// token (each call is about the feed token it carries; media-service's
+/// port belongs on the services' private network).
+fn feeds_service(
+    app: App,
+) -> anyhow::Result<guard::Guarded<CalendarFeedServiceServer<calendar::ics::Feeds>>> {
+    let feeds = CalendarFeedServiceServer::new(calendar::ics::Feeds(app))
+        .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
+    Ok(guard::protect(
+        feeds,
+        completionist_proto::FEEDS_DESCRIPTOR_SET,
+        error::DOMAIN,
+        server::MAX_MESSAGE_BYTES,
+    )?)
 }
 
 /// A background task that ends with the returned handle: when `run`
@@ -170,6 +215,7 @@ fn app(config: &Config) -> anyhow::Result<App> {
         watch: Hub::new(config.watch.clone(), shutdown.clone()),
         auth: AuthClient::new(&config.auth_service_url, config.auth_cache_ttl)?,
         deleted_accounts: Arc::default(),
+        series: Arc::new(config.series.clone()),
         shutdown,
     })
 }

@@ -1,9 +1,60 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    calendar_feeds (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        name -> Text,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        last_read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     deleted_users_handled (id) {
         id -> Bool,
         last_sequence -> Int8,
+    }
+}
+
+diesel::table! {
+    episode_sources (media_item_id) {
+        media_item_id -> Uuid,
+        show_id -> Nullable<Text>,
+        show_status -> Text,
+        refreshed_at -> Nullable<Timestamptz>,
+        refresh_due_at -> Timestamptz,
+        failures -> Int4,
+        last_failure -> Text,
+    }
+}
+
+diesel::table! {
+    episode_watches (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        list_entry_id -> Uuid,
+        episode_id -> Uuid,
+        run -> Int4,
+        watched_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    episodes (id) {
+        id -> Uuid,
+        media_item_id -> Uuid,
+        provider_id -> Text,
+        season -> Int4,
+        number -> Nullable<Int4>,
+        special -> Bool,
+        title -> Text,
+        air_date -> Nullable<Date>,
+        air_time -> Nullable<Timestamptz>,
+        runtime_minutes -> Nullable<Int4>,
+        missing_upstream -> Bool,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -73,6 +124,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         completion_count -> Int4,
         file_item -> Nullable<Jsonb>,
+        current_run -> Int4,
     }
 }
 
@@ -121,12 +173,20 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(episode_sources -> media_items (media_item_id));
+diesel::joinable!(episode_watches -> episodes (episode_id));
+diesel::joinable!(episode_watches -> list_entries (list_entry_id));
+diesel::joinable!(episodes -> media_items (media_item_id));
 diesel::joinable!(import_rows -> import_jobs (import_job_id));
 diesel::joinable!(list_entries -> media_items (media_item_id));
 diesel::joinable!(list_entry_runs -> list_entries (list_entry_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    calendar_feeds,
     deleted_users_handled,
+    episode_sources,
+    episode_watches,
+    episodes,
     import_jobs,
     import_rows,
     list_changes,

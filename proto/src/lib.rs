@@ -42,6 +42,13 @@ pub const TOKENS_DESCRIPTOR_SET: &[u8] =
 pub const MEDIA_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/media_descriptor.bin"));
 
+/// The encoded `FileDescriptorSet` of
+/// `completionist.media.v1.CalendarFeedService`, media-service's internal
+/// API for the gateway: for media-service's reflection, never the
+/// gateway's.
+pub const FEEDS_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/feeds_descriptor.bin"));
+
 /// The encoded `FileDescriptorSet` of the `google.rpc` error details every
 /// error carries, so reflection clients (grpcurl) can print them.
 pub const ERROR_DETAILS_DESCRIPTOR_SET: &[u8] =

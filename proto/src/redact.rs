@@ -88,3 +88,20 @@ mod tests {
         assert!(!shown.contains("horse"), "{shown}");
     }
 }
+
+impl fmt::Debug for crate::media::RenderCalendarFeedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RenderCalendarFeedRequest")
+            .field("token", &Redacted(&self.token))
+            .finish()
+    }
+}
+
+impl fmt::Debug for crate::media::CreateCalendarFeedResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateCalendarFeedResponse")
+            .field("calendar_feed", &self.calendar_feed)
+            .field("path", &Redacted(&self.path))
+            .finish()
+    }
+}

@@ -10,6 +10,8 @@ fn defaults_follow_the_contract() {
     assert_eq!(config.listen_addr.to_string(), "127.0.0.1:50052");
     assert_eq!(config.auth_service_url, "http://127.0.0.1:50051");
     assert_eq!(config.providers.jikan_base_url, "https://api.jikan.moe/v4");
+    assert_eq!(config.providers.tvmaze_base_url, "https://api.tvmaze.com");
+    assert_eq!(config.series.ended_every.as_secs(), 7 * 24 * 3600);
     assert!(config.providers.omdb_api_key.is_none());
 }
 

@@ -7,6 +7,7 @@ mod catalog;
 mod imports;
 mod list;
 mod runs;
+pub(crate) mod series;
 mod watch;
 
 use chrono::{Datelike, NaiveDate};
@@ -111,7 +112,7 @@ impl TryFrom<pb::ImportMediaRequest> for Reference {
 }
 
 /// A protobuf date; absent or all zeros means "not set".
-fn date(date: Option<&pb::Date>) -> Result<Option<NaiveDate>, String> {
+pub(crate) fn date(date: Option<&pb::Date>) -> Result<Option<NaiveDate>, String> {
     match date {
         None => Ok(None),
         Some(d) if d.year == 0 && d.month == 0 && d.day == 0 => Ok(None),
@@ -124,7 +125,7 @@ fn date(date: Option<&pb::Date>) -> Result<Option<NaiveDate>, String> {
     }
 }
 
-fn date_to_proto(date: NaiveDate) -> pb::Date {
+pub(crate) fn date_to_proto(date: NaiveDate) -> pb::Date {
     pb::Date {
         year: date.year(),
         month: i32::try_from(date.month()).unwrap_or_default(),

@@ -9,8 +9,8 @@ use super::{Conn, QueryResult};
 use crate::{
     domain::Source,
     schema::{
-        deleted_users_handled, import_jobs, list_changes, list_entries, list_heads, media_items,
-        removed_users,
+        calendar_feeds, deleted_users_handled, import_jobs, list_changes, list_entries, list_heads,
+        media_items, removed_users,
     },
 };
 
@@ -26,6 +26,9 @@ pub(crate) async fn remove(conn: &mut Conn, user: Uuid) -> QueryResult<()> {
         .execute(conn)
         .await?;
     diesel::delete(import_jobs::table.filter(import_jobs::user_id.eq(user)))
+        .execute(conn)
+        .await?;
+    diesel::delete(calendar_feeds::table.filter(calendar_feeds::user_id.eq(user)))
         .execute(conn)
         .await?;
     diesel::delete(list_entries::table.filter(list_entries::user_id.eq(user)))

@@ -5,7 +5,9 @@
 mod records;
 mod values;
 
-pub(crate) use records::{Entry, EntryFields, FileItem, Imported, Item, Run, RunDates};
+pub(crate) use records::{
+    Entry, EntryFields, Episode, EpisodeWatch, FileItem, Imported, Item, Run, RunDates,
+};
 pub(crate) use values::{
     ImageUrl, Notes, Progress, Rating, SearchQuery, Summary, Title, TitleQuery, Units, Year,
     parse_id,
@@ -47,6 +49,18 @@ completionist_common::text_enum! {
         /// sees a neutral text, the uploader their file's (on their entry).
         Pending = "pending",
         /// The provider said it has no such item: never asked again.
+        NotFound = "not_found",
+    }
+}
+
+completionist_common::text_enum! {
+    /// Whether a series still airs, as its episodes' provider says.
+    pub(crate) enum ShowStatus {
+        /// The episodes were never fetched.
+        Unknown = "unknown",
+        Running = "running",
+        Ended = "ended",
+        /// The provider has no episode list for it.
         NotFound = "not_found",
     }
 }

@@ -101,3 +101,62 @@ pub(crate) struct Run {
     pub(crate) dates: RunDates,
     pub(crate) created_at: DateTime<Utc>,
 }
+
+/// One episode of a series.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Episode {
+    pub(crate) id: Uuid,
+    pub(crate) season: i32,
+    pub(crate) number: Option<i32>,
+    pub(crate) special: bool,
+    pub(crate) title: String,
+    /// `None`: to be announced.
+    pub(crate) air_date: Option<NaiveDate>,
+    /// `None`: only the day is known (an all-day event).
+    pub(crate) air_time: Option<DateTime<Utc>>,
+    pub(crate) runtime_minutes: Option<i32>,
+    pub(crate) missing_upstream: bool,
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+impl Episode {
+    /// When it airs: its time, or the start of its day (UTC) when only the
+    /// day is known; `None` while to be announced.
+    pub(crate) fn airs_at(&self) -> Option<DateTime<Utc>> {
+        self.air_time.or_else(|| {
+            self.air_date
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+        })
+    }
+
+    /// Whether it has aired by `now`.
+    pub(crate) fn aired(&self, now: DateTime<Utc>) -> bool {
+        self.airs_at().is_some_and(|at| at <= now)
+    }
+
+    /// Whether it counts toward progress: a regular episode the provider
+    /// still lists.
+    pub(crate) fn counts(&self) -> bool {
+        !self.special && !self.missing_upstream
+    }
+
+    /// "S2E5", or "S2 special".
+    pub(crate) fn label(&self) -> String {
+        match self.number {
+            Some(n) if !self.special => format!("S{}E{n}", self.season),
+            _ => format!("S{} special", self.season),
+        }
+    }
+}
+
+/// One watch of an episode, with the series and entry it belongs to.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct EpisodeWatch {
+    pub(crate) id: Uuid,
+    pub(crate) entry_id: Uuid,
+    pub(crate) series_title: String,
+    pub(crate) episode: Episode,
+    pub(crate) run: i32,
+    pub(crate) watched_at: DateTime<Utc>,
+}

@@ -163,6 +163,10 @@ pub(crate) async fn update_list_entry(
             let changed = rules::start(changed, &fields, &update);
             let changed = rules::complete(changed, Some((&fields, &update)), &item);
             rules::check(&changed, &item, "list_entry.")?;
+            // A rewatch: the episodes watched from now on are the next run's.
+            if fields.status == ListStatus::Completed && changed.status == ListStatus::InProgress {
+                db::watches::begin_run(conn, id).await?;
+            }
             let entry = db::entries::update(conn, id, item, &changed).await?;
             record_run(conn, entry, Some(&fields)).await
         })
@@ -175,7 +179,7 @@ pub(crate) async fn update_list_entry(
 
 /// `entry` (just written, its fields changed from `before`) with the run
 /// its change finished, if it finished one.
-async fn record_run(
+pub(crate) async fn record_run(
     conn: &mut db::Conn,
     mut entry: Entry,
     before: Option<&EntryFields>,

@@ -71,6 +71,14 @@ const KEYS: &[&str] = &[
     "playtime",
     "genres",
     "description_raw",
+    "season",
+    "number",
+    "airdate",
+    "airtime",
+    "airstamp",
+    "runtime",
+    "filler",
+    "recap",
 ];
 
 fn json() -> impl Strategy<Value = Value> {

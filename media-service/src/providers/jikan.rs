@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 
 use super::{
-    Candidate, Provider, ProviderError, SearchPage, clip,
+    Candidate, Provider, ProviderError, SearchPage, ShowEpisodes, clip,
     http::{HttpClient, Rate, Reply},
     leading_year,
 };
@@ -94,6 +94,17 @@ impl Jikan {
             )?,
             base_url: config.jikan_base_url.clone(),
         })
+    }
+}
+
+impl Jikan {
+    /// The episodes of anime `id`, up to `max` of them.
+    pub(super) async fn episodes(
+        &self,
+        id: &str,
+        max: usize,
+    ) -> Result<ShowEpisodes, ProviderError> {
+        super::jikan_episodes::episodes(&self.http, &self.base_url, id, max).await
     }
 }
 

@@ -6,9 +6,11 @@
 mod arbitrary;
 mod http;
 mod jikan;
+mod jikan_episodes;
 mod omdb;
 mod openlibrary;
 mod rawg;
+mod tvmaze;
 
 use std::{sync::Arc, time::Duration};
 
@@ -18,7 +20,7 @@ use tonic::Code;
 
 use crate::{
     config::ProvidersConfig,
-    domain::{MediaKind, Reference, Source},
+    domain::{MediaKind, Reference, ShowStatus, Source},
 };
 
 /// One provider's item, in the catalog's terms.
@@ -31,6 +33,30 @@ pub(crate) struct Candidate {
     pub summary: String,
     /// Episodes, chapters, pages; 1 for movies and games.
     pub total_units: Option<i32>,
+}
+
+/// A show's episodes, as its provider lists them.
+#[derive(Clone, Debug)]
+pub(crate) struct ShowEpisodes {
+    /// The provider's id of the show.
+    pub show_id: String,
+    /// Running or ended.
+    pub status: ShowStatus,
+    pub episodes: Vec<EpisodeInfo>,
+}
+
+/// One episode, as its provider lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct EpisodeInfo {
+    pub provider_id: String,
+    pub season: i32,
+    pub number: Option<i32>,
+    pub special: bool,
+    pub title: String,
+    pub air_date: Option<chrono::NaiveDate>,
+    /// When only the day is known, `None`.
+    pub air_time: Option<chrono::DateTime<chrono::Utc>>,
+    pub runtime_minutes: Option<i32>,
 }
 
 /// One page of a provider's search results.
@@ -133,6 +159,7 @@ pub(crate) struct Providers {
     jikan: jikan::Jikan,
     open_library: openlibrary::OpenLibrary,
     rawg: rawg::Rawg,
+    tvmaze: tvmaze::Tvmaze,
     searches: Cache<SearchKey, Arc<SearchPage>>,
     details: Cache<Reference, Arc<Candidate>>,
 }
@@ -144,6 +171,7 @@ impl Providers {
             jikan: jikan::Jikan::new(config)?,
             open_library: openlibrary::OpenLibrary::new(config)?,
             rawg: rawg::Rawg::new(config)?,
+            tvmaze: tvmaze::Tvmaze::new(config)?,
             searches: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(config.search_cache_ttl)
@@ -204,6 +232,33 @@ impl Providers {
             })
             .await
             .map_err(|e| (*e).clone())
+    }
+}
+
+impl Providers {
+    /// The episodes of series `reference` (TVmaze's, found through an OMDb
+    /// series' IMDb id, or Jikan's for an anime), up to `max` of them.
+    /// `show_id` is the provider's id of the show, once known. `None` for
+    /// items without episodes.
+    pub(crate) async fn episodes(
+        &self,
+        reference: &Reference,
+        show_id: Option<&str>,
+        max: usize,
+    ) -> Option<Result<ShowEpisodes, ProviderError>> {
+        let mut found = match (reference.source, reference.kind) {
+            (Source::Omdb, MediaKind::Series) => {
+                self.tvmaze.episodes(&reference.external_id, show_id).await
+            }
+            (Source::Jikan, MediaKind::Anime) => {
+                self.jikan.episodes(&reference.external_id, max).await
+            }
+            _ => return None,
+        };
+        if let Ok(show) = &mut found {
+            show.episodes.truncate(max);
+        }
+        Some(found)
     }
 }
 

@@ -1,0 +1,128 @@
+//! Calendar feeds as iCal (RFC 5545, written by the `icalendar` crate),
+//! served to the gateway by the internal `CalendarFeedService`: one event
+//! per episode from 30 days back to 180 ahead, its UID the episode's own
+//! (stable across refreshes), DTSTAMP the time the episode last changed (so
+//! an unchanged calendar is the same bytes, and the same ETag), times in
+//! UTC, a day-only episode an all-day event, one without a date left out.
+
+use chrono::{Days, TimeDelta, Utc};
+use completionist_common::db as common_db;
+use completionist_proto::media::{self as pb, calendar_feed_service_server::CalendarFeedService};
+use icalendar::{Calendar, Component, Event, EventLike, Property};
+use sha2::{Digest, Sha256};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::token_hash;
+use crate::{
+    app::App,
+    db::{
+        self,
+        calendar::{Airing, Window},
+    },
+    error::Error,
+};
+
+/// Events a feed holds at most.
+const MAX_EVENTS: i64 = 5_000;
+/// A token is 43 characters; anything much longer is not one.
+const MAX_TOKEN: usize = 128;
+/// How long an event lasts when the provider gives no runtime.
+const DEFAULT_RUNTIME: i64 = 30;
+
+/// `completionist.media.v1.CalendarFeedService`.
+pub(crate) struct Feeds(pub(crate) App);
+
+#[tonic::async_trait]
+impl CalendarFeedService for Feeds {
+    async fn render_calendar_feed(
+        &self,
+        request: Request<pb::RenderCalendarFeedRequest>,
+    ) -> Result<Response<pb::RenderCalendarFeedResponse>, Status> {
+        render(&self.0, request.into_inner().token)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+}
+
+/// The calendar of the feed with `token`. An unknown token does the same
+/// work (for no one) before it is refused, so its answer takes as long.
+async fn render(app: &App, token: String) -> Result<pb::RenderCalendarFeedResponse, Error> {
+    let hash = token_hash(&token[..token.len().min(MAX_TOKEN)]);
+    let now = Utc::now();
+    let today = now.date_naive();
+    let window = Window {
+        from: now - TimeDelta::days(30),
+        to: now + TimeDelta::days(180),
+        first: today - Days::new(30),
+        last: today + Days::new(180),
+    };
+    let (owner, airing) = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+        Box::pin(async move {
+            let owner = db::calendar::owner(conn, &hash).await?;
+            let user = owner.unwrap_or(Uuid::nil());
+            let airing = db::calendar::airing(conn, user, window, MAX_EVENTS).await?;
+            Ok((owner, airing))
+        })
+    })
+    .await?;
+    let ics = calendar(&airing).to_string();
+    if owner.is_none() || token.len() > MAX_TOKEN {
+        return Err(Error::CalendarFeedNotFound);
+    }
+    let digest = Sha256::digest(ics.as_bytes());
+    let etag = format!("\"{}\"", hex(&digest[..16]));
+    Ok(pb::RenderCalendarFeedResponse {
+        ics: ics.into_bytes().into(),
+        etag,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The iCal calendar of `airing`.
+pub(crate) fn calendar(airing: &[Airing]) -> Calendar {
+    let mut calendar = Calendar::new();
+    calendar
+        .append_property(Property::new("PRODID", "-//Completionist//Calendar//EN"))
+        .name("Completionist")
+        .append_property(Property::new("REFRESH-INTERVAL;VALUE=DURATION", "PT6H"));
+    for a in airing {
+        if let Some(event) = event(a) {
+            calendar.push(event);
+        }
+    }
+    calendar.done()
+}
+
+fn event(airing: &Airing) -> Option<Event> {
+    let episode = &airing.episode;
+    let title = if episode.title.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", episode.title)
+    };
+    let mut event = Event::new();
+    event
+        .uid(&format!("{}@completionist", episode.id))
+        .timestamp(episode.updated_at)
+        .summary(&format!(
+            "{} — {}{title}",
+            airing.item.title,
+            episode.label()
+        ));
+    match (episode.air_time, episode.air_date) {
+        (Some(at), _) => {
+            let minutes = episode.runtime_minutes.map_or(DEFAULT_RUNTIME, i64::from);
+            event.starts(at).ends(at + TimeDelta::minutes(minutes));
+        }
+        (None, Some(day)) => {
+            event.starts(day).ends(day + Days::new(1));
+        }
+        (None, None) => return None,
+    }
+    Some(event.done())
+}

@@ -1,0 +1,223 @@
+//! Users' watches of episodes, one row per watch, each in a run of its
+//! entry. Every query goes through the user's entry, so no one reaches
+//! another's watches.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::{dsl::count_star, prelude::*};
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::{Conn, QueryResult};
+use crate::{
+    domain::{EpisodeWatch, ListStatus},
+    schema::{episode_watches, episodes, list_entries, media_items},
+};
+
+/// What one entry's watches say of one episode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Seen {
+    /// Watches over every run.
+    pub(crate) count: i64,
+    /// Watched in the current run.
+    pub(crate) in_run: bool,
+    pub(crate) last: Option<DateTime<Utc>>,
+}
+
+/// The current run of entry `entry`.
+pub(crate) async fn current_run(conn: &mut Conn, entry: Uuid) -> QueryResult<i32> {
+    list_entries::table
+        .find(entry)
+        .select(list_entries::current_run)
+        .first(conn)
+        .await
+}
+
+/// Begins the next run of entry `entry` (a rewatch).
+pub(crate) async fn begin_run(conn: &mut Conn, entry: Uuid) -> QueryResult<()> {
+    diesel::update(list_entries::table.find(entry))
+        .set(list_entries::current_run.eq(list_entries::current_run + 1))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Each watched episode of entry `entry`, as of run `run`.
+pub(crate) async fn seen(
+    conn: &mut Conn,
+    entry: Uuid,
+    run: i32,
+) -> QueryResult<HashMap<Uuid, Seen>> {
+    let rows: Vec<(Uuid, i32, DateTime<Utc>)> = episode_watches::table
+        .filter(episode_watches::list_entry_id.eq(entry))
+        .select((
+            episode_watches::episode_id,
+            episode_watches::run,
+            episode_watches::watched_at,
+        ))
+        .load(conn)
+        .await?;
+    let mut seen: HashMap<Uuid, Seen> = HashMap::new();
+    for (episode, watch_run, at) in rows {
+        let s = seen.entry(episode).or_default();
+        s.count += 1;
+        s.in_run |= watch_run == run;
+        s.last = s.last.max(Some(at));
+    }
+    Ok(seen)
+}
+
+/// Records `episodes` watched at `at` in run `run` of `user`'s entry
+/// `entry`; one already watched in that run is left alone. Answers how
+/// many were recorded.
+pub(crate) async fn insert(
+    conn: &mut Conn,
+    user: Uuid,
+    entry: Uuid,
+    run: i32,
+    episodes: &[Uuid],
+    at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let mut written = 0;
+    for chunk in episodes.chunks(1000) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|episode| {
+                (
+                    episode_watches::id.eq(Uuid::now_v7()),
+                    episode_watches::user_id.eq(user),
+                    episode_watches::list_entry_id.eq(entry),
+                    episode_watches::episode_id.eq(*episode),
+                    episode_watches::run.eq(run),
+                    episode_watches::watched_at.eq(at),
+                )
+            })
+            .collect();
+        written += diesel::insert_into(episode_watches::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+    }
+    Ok(written)
+}
+
+/// Forgets run `run`'s watches of `episodes` in entry `entry`; answers how
+/// many.
+pub(crate) async fn delete(
+    conn: &mut Conn,
+    entry: Uuid,
+    run: i32,
+    episodes: &[Uuid],
+) -> QueryResult<usize> {
+    diesel::delete(
+        episode_watches::table
+            .filter(episode_watches::list_entry_id.eq(entry))
+            .filter(episode_watches::run.eq(run))
+            .filter(episode_watches::episode_id.eq_any(episodes)),
+    )
+    .execute(conn)
+    .await
+}
+
+/// Takes back to in progress the completed entries of `item` that have not
+/// watched every one of `added` (new regular episodes) in their run.
+pub(crate) async fn reopen_completed(
+    conn: &mut Conn,
+    item: Uuid,
+    added: &[Uuid],
+) -> QueryResult<usize> {
+    let entries: Vec<(Uuid, i32)> = list_entries::table
+        .filter(list_entries::media_item_id.eq(item))
+        .filter(list_entries::status.eq(ListStatus::Completed))
+        .select((list_entries::id, list_entries::current_run))
+        .for_update()
+        .load(conn)
+        .await?;
+    let mut reopened = 0;
+    for (entry, run) in entries {
+        let watched: i64 = episode_watches::table
+            .filter(episode_watches::list_entry_id.eq(entry))
+            .filter(episode_watches::run.eq(run))
+            .filter(episode_watches::episode_id.eq_any(added))
+            .select(count_star())
+            .first(conn)
+            .await?;
+        if usize::try_from(watched).unwrap_or(0) < added.len() {
+            reopened += diesel::update(list_entries::table.find(entry))
+                .set((
+                    list_entries::status.eq(ListStatus::InProgress),
+                    list_entries::finish_date.eq(None::<chrono::NaiveDate>),
+                    list_entries::updated_at.eq(Utc::now()),
+                ))
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(reopened)
+}
+
+/// A page of `user`'s watches (of entry `entry`, or all), newest first,
+/// after `after` (a watch time and id).
+pub(crate) async fn history(
+    conn: &mut Conn,
+    user: Uuid,
+    entry: Option<Uuid>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<EpisodeWatch>> {
+    let mut query = episode_watches::table
+        .inner_join(episodes::table)
+        .inner_join(list_entries::table.inner_join(media_items::table))
+        .filter(episode_watches::user_id.eq(user))
+        .into_boxed();
+    if let Some(entry) = entry {
+        query = query.filter(episode_watches::list_entry_id.eq(entry));
+    }
+    if let Some((at, id)) = after {
+        query = query.filter(
+            episode_watches::watched_at
+                .lt(at)
+                .or(episode_watches::watched_at
+                    .eq(at)
+                    .and(episode_watches::id.lt(id))),
+        );
+    }
+    let rows: Vec<(
+        Uuid,
+        Uuid,
+        i32,
+        DateTime<Utc>,
+        String,
+        super::episodes::EpisodeRow,
+    )> = query
+        .order((
+            episode_watches::watched_at.desc(),
+            episode_watches::id.desc(),
+        ))
+        .limit(limit)
+        .select((
+            episode_watches::id,
+            episode_watches::list_entry_id,
+            episode_watches::run,
+            episode_watches::watched_at,
+            media_items::title,
+            super::episodes::EpisodeRow::as_select(),
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, entry_id, run, watched_at, series_title, episode)| EpisodeWatch {
+                id,
+                entry_id,
+                series_title,
+                episode: episode.into(),
+                run,
+                watched_at,
+            },
+        )
+        .collect())
+}

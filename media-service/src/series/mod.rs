@@ -1,0 +1,284 @@
+//! Series by season and episode: ListEpisodes, MarkEpisodesWatched,
+//! UnmarkEpisodesWatched and ListEpisodeWatches. Episodes come from the
+//! providers (`refresh`, also on a schedule in the background); which
+//! episodes a request means is `selection`'s, and what watches make of the
+//! entry (progress, status, dates) `watching`'s.
+
+pub(crate) mod refresh;
+mod selection;
+mod watching;
+
+use chrono::{DateTime, Utc};
+use completionist_common::{
+    db as common_db,
+    paging::{Page, PageSize},
+    time::timestamp,
+};
+use completionist_proto::media as pb;
+use tonic::Request;
+use uuid::Uuid;
+
+use crate::{
+    app::{App, Caller},
+    conversions::series::episode,
+    db::{self, episodes::SourceState, watches::Seen},
+    domain::{Entry, Episode, Item, MediaKind, ShowStatus, parse_id},
+    error::Error,
+    list::record_run,
+};
+
+/// Which episodes a mark or unmark is about.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Selection {
+    /// By id (specials included) or by (season, number).
+    Episodes {
+        ids: Vec<Uuid>,
+        numbers: Vec<(i32, i32)>,
+    },
+    /// Every regular episode of a season.
+    Season(i32),
+    /// Every regular episode up to and including (season, number).
+    UpTo(i32, i32),
+}
+
+/// A MarkEpisodesWatched request.
+pub(crate) struct MarkRequest {
+    pub(crate) entry: Uuid,
+    pub(crate) selection: Selection,
+    pub(crate) at: DateTime<Utc>,
+}
+
+/// An UnmarkEpisodesWatched request.
+pub(crate) struct UnmarkRequest {
+    pub(crate) entry: Uuid,
+    pub(crate) selection: Selection,
+}
+
+/// A ListEpisodeWatches request.
+pub(crate) struct WatchListing {
+    pub(crate) entry: Option<Uuid>,
+    pub(crate) size: PageSize,
+    pub(crate) page_token: String,
+}
+
+pub(crate) async fn list_episodes(
+    app: &App,
+    request: Request<pb::ListEpisodesRequest>,
+) -> Result<pb::ListEpisodesResponse, Error> {
+    let caller = Caller::of(&request)?;
+    let pb::ListEpisodesRequest { list_entry_id } = request.into_inner();
+    let id = parse_id(&list_entry_id).map_err(|why| Error::invalid("list_entry_id", why))?;
+    let entry = find_entry(app, caller.user_id, id).await?;
+    let source = fetched(app, &entry.item).await?;
+    let item = entry.item.id;
+    let (episodes, run, seen) = common_db::read(&app.pool, |conn| {
+        Box::pin(async move {
+            let episodes = db::episodes::list(conn, item).await?;
+            let run = db::watches::current_run(conn, id).await?;
+            let seen = db::watches::seen(conn, id, run).await?;
+            Ok((episodes, run, seen))
+        })
+    })
+    .await?;
+    let now = Utc::now();
+    let summary = watching::Summary::of(&episodes, &seen, source.status, now);
+    let next_episode = summary
+        .next
+        .and_then(|next| episodes.iter().find(|e| e.id == next))
+        .map(|e| episode(e.clone(), seen_of(&seen, e), now));
+    Ok(pb::ListEpisodesResponse {
+        list_entry: Some(entry.into()),
+        show_status: crate::conversions::ProtoEnum::to_proto(source.status),
+        next_episode,
+        caught_up: summary.caught_up,
+        current_run: run,
+        refresh_time: source.refreshed_at.map(timestamp),
+        seasons: seasons(episodes, &seen, now),
+    })
+}
+
+fn seen_of(seen: &std::collections::HashMap<Uuid, Seen>, e: &Episode) -> Seen {
+    seen.get(&e.id).copied().unwrap_or_default()
+}
+
+/// Episodes grouped by season, in order.
+fn seasons(
+    episodes: Vec<Episode>,
+    seen: &std::collections::HashMap<Uuid, Seen>,
+    now: DateTime<Utc>,
+) -> Vec<pb::Season> {
+    let mut seasons: Vec<pb::Season> = Vec::new();
+    for e in episodes {
+        let s = seen_of(seen, &e);
+        let counted = e.counts();
+        let aired = e.aired(now);
+        if seasons.last().is_none_or(|last| last.number != e.season) {
+            seasons.push(pb::Season {
+                number: e.season,
+                ..pb::Season::default()
+            });
+        }
+        let Some(season) = seasons.last_mut() else {
+            continue;
+        };
+        season.aired_count += i32::from(counted && aired);
+        season.watched_count += i32::from(counted && s.in_run);
+        season.episodes.push(episode(e, s, now));
+    }
+    seasons
+}
+
+pub(crate) async fn mark_episodes_watched(
+    app: &App,
+    request: Request<pb::MarkEpisodesWatchedRequest>,
+) -> Result<pb::MarkEpisodesWatchedResponse, Error> {
+    let caller = Caller::of(&request)?;
+    let MarkRequest {
+        entry,
+        selection,
+        at,
+    } = MarkRequest::try_from(request.into_inner())?;
+    let found = find_entry(app, caller.user_id, entry).await?;
+    let status = fetched(app, &found.item).await?.status;
+    let user = caller.user_id;
+    let (entry, marked) = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+        Box::pin(async move {
+            let (before, episodes, run) = locked(conn, user, entry).await?;
+            let chosen = selection::for_marking(&episodes, &selection, at)?;
+            let marked = db::watches::insert(conn, user, before.id, run, &chosen, at).await?;
+            let entry = settle(conn, before, &episodes, run, status, at, false).await?;
+            Ok((entry, marked))
+        })
+    })
+    .await?;
+    Ok(pb::MarkEpisodesWatchedResponse {
+        list_entry: Some(entry.into()),
+        marked_count: i32::try_from(marked).unwrap_or(i32::MAX),
+    })
+}
+
+pub(crate) async fn unmark_episodes_watched(
+    app: &App,
+    request: Request<pb::UnmarkEpisodesWatchedRequest>,
+) -> Result<pb::UnmarkEpisodesWatchedResponse, Error> {
+    let caller = Caller::of(&request)?;
+    let UnmarkRequest { entry, selection } = UnmarkRequest::try_from(request.into_inner())?;
+    let found = find_entry(app, caller.user_id, entry).await?;
+    let status = fetched(app, &found.item).await?.status;
+    let user = caller.user_id;
+    let (entry, unmarked) = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+        Box::pin(async move {
+            let (before, episodes, run) = locked(conn, user, entry).await?;
+            let chosen = selection::for_unmarking(&episodes, &selection)?;
+            let unmarked = db::watches::delete(conn, before.id, run, &chosen).await?;
+            let entry = settle(conn, before, &episodes, run, status, Utc::now(), true).await?;
+            Ok((entry, unmarked))
+        })
+    })
+    .await?;
+    Ok(pb::UnmarkEpisodesWatchedResponse {
+        list_entry: Some(entry.into()),
+        unmarked_count: i32::try_from(unmarked).unwrap_or(i32::MAX),
+    })
+}
+
+/// The caller's entry locked for a change, its show's episodes and its run.
+async fn locked(
+    conn: &mut db::Conn,
+    user: Uuid,
+    entry: Uuid,
+) -> Result<(Entry, Vec<Episode>, i32), Error> {
+    let entry = db::entries::find_for_update(conn, user, entry)
+        .await?
+        .ok_or(Error::ListEntryNotFound)?;
+    let episodes = db::episodes::list(conn, entry.item.id).await?;
+    let run = db::watches::current_run(conn, entry.id).await?;
+    Ok((entry, episodes, run))
+}
+
+/// Writes what the run's watches make of `before` (always: every open
+/// device hears of the change), recording the run it completes, if any.
+async fn settle(
+    conn: &mut db::Conn,
+    before: Entry,
+    episodes: &[Episode],
+    run: i32,
+    status: ShowStatus,
+    at: DateTime<Utc>,
+    unmarking: bool,
+) -> Result<Entry, Error> {
+    let seen = db::watches::seen(conn, before.id, run).await?;
+    let summary = watching::Summary::of(episodes, &seen, status, at);
+    let fields = watching::fields(&before.fields, &summary, at, unmarking);
+    let entry = db::entries::update(conn, before.id, before.item, &fields).await?;
+    record_run(conn, entry, Some(&before.fields)).await
+}
+
+pub(crate) async fn list_episode_watches(
+    app: &App,
+    request: Request<pb::ListEpisodeWatchesRequest>,
+) -> Result<pb::ListEpisodeWatchesResponse, Error> {
+    let caller = Caller::of(&request)?;
+    let WatchListing {
+        entry,
+        size,
+        page_token,
+    } = WatchListing::try_from(request.into_inner())?;
+    let me = caller.user_id.to_string();
+    let after = app.page_tokens.open(&page_token, &me, &entry)?;
+    let user = caller.user_id;
+    let watches = common_db::read(&app.pool, |conn| {
+        Box::pin(async move {
+            if let Some(entry) = entry
+                && db::entries::find(conn, user, entry).await?.is_none()
+            {
+                return Ok(None);
+            }
+            db::watches::history(conn, user, entry, after, size.limit())
+                .await
+                .map(Some)
+        })
+    })
+    .await?
+    .ok_or(Error::ListEntryNotFound)?;
+    let page = Page::from_rows(watches, size, |watch| {
+        app.page_tokens
+            .seal(&me, &entry, &(watch.watched_at, watch.id))
+    });
+    Ok(pb::ListEpisodeWatchesResponse {
+        episode_watches: page.items.into_iter().map(Into::into).collect(),
+        next_page_token: page.next_page_token,
+    })
+}
+
+async fn find_entry(app: &App, user: Uuid, id: Uuid) -> Result<Entry, Error> {
+    common_db::read(&app.pool, |conn| {
+        Box::pin(db::entries::find(conn, user, id))
+    })
+    .await?
+    .ok_or(Error::ListEntryNotFound)
+}
+
+/// Where `item`'s episodes stand, fetching them first if they never were.
+async fn fetched(app: &App, item: &Item) -> Result<SourceState, Error> {
+    if !matches!(item.kind, MediaKind::Series | MediaKind::Anime) {
+        return Err(Error::NoEpisodes("only series and anime have episodes"));
+    }
+    let id = item.id;
+    let read = || common_db::read(&app.pool, |conn| Box::pin(db::episodes::source(conn, id)));
+    let none = SourceState {
+        show_id: None,
+        status: ShowStatus::NotFound,
+        refreshed_at: None,
+        failures: 0,
+    };
+    match read().await? {
+        // A custom series: no provider lists its episodes.
+        None => Ok(none),
+        Some(source) if source.refreshed_at.is_some() => Ok(source),
+        Some(source) => {
+            refresh::now(app, item, source).await?;
+            Ok(read().await?.unwrap_or(none))
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Keeping episodes fresh. Any replica, every `refresh_poll`, claims a few
+//! shows whose refresh is due and that someone tracks (a row lock skipped
+//! by the others, then a lease), fetches each from its provider and writes
+//! its whole list in one transaction; the next refresh is a day later for
+//! a show still airing, a week for one that ended. A failed refresh keeps
+//! what is stored and is tried again later, each failure in a row waiting
+//! twice as long. A series seen for the first time is fetched at once
+//! (`now`).
+
+use std::time::Duration;
+
+use chrono::Utc;
+use completionist_common::db as common_db;
+use rand::Rng;
+
+use crate::{
+    app::App,
+    db::{self, episodes::Claimed, episodes::SourceState},
+    domain::{Item, Reference, ShowStatus},
+    error::Error,
+    providers::ProviderError,
+};
+
+/// Fetches and stores `item`'s episodes now.
+pub(super) async fn now(app: &App, item: &Item, source: SourceState) -> Result<(), Error> {
+    let Some(external_id) = item.external_id.clone() else {
+        return Ok(());
+    };
+    let claimed = Claimed {
+        item_id: item.id,
+        reference: Reference {
+            source: item.source,
+            kind: item.kind,
+            external_id,
+        },
+        show_id: source.show_id,
+        failures: source.failures,
+    };
+    refresh(app, claimed).await
+}
+
+/// Refreshes the shows whose turn has come, until shutdown.
+pub(crate) async fn run(app: App) {
+    loop {
+        let pause = jittered(app.series.refresh_poll);
+        tokio::select! {
+            () = app.shutdown.cancelled() => return,
+            () = tokio::time::sleep(pause) => {}
+        }
+        loop {
+            let claimed = match common_db::conn(&app.pool).await {
+                Ok(mut conn) => {
+                    db::episodes::claim_due(
+                        &mut conn,
+                        app.series.claim_batch,
+                        app.series.claim_lease,
+                    )
+                    .await
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "no connection for episode refreshes");
+                    break;
+                }
+            };
+            let claimed = match claimed {
+                Ok(claimed) if !claimed.is_empty() => claimed,
+                Ok(_) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "could not claim shows to refresh");
+                    break;
+                }
+            };
+            for show in claimed {
+                if app.shutdown.is_cancelled() {
+                    return;
+                }
+                let item = show.item_id;
+                if let Err(error) = refresh(&app, show).await {
+                    tracing::warn!(%item, %error, "episode refresh failed; trying again later");
+                }
+            }
+        }
+    }
+}
+
+/// Fetches one show and stores what came back: its episodes, that the
+/// provider has none, or the failure.
+async fn refresh(app: &App, show: Claimed) -> Result<(), Error> {
+    let config = &app.series;
+    let Claimed {
+        item_id,
+        reference,
+        show_id,
+        failures,
+    } = show;
+    let found = app
+        .providers
+        .episodes(&reference, show_id.as_deref(), config.max_episodes)
+        .await;
+    let now = Utc::now();
+    match found {
+        Some(Ok(show)) => {
+            let every = if show.status == ShowStatus::Ended {
+                config.ended_every
+            } else {
+                config.running_every
+            };
+            let next = now + every;
+            common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+                Box::pin(async move { Ok(db::episodes::store(conn, item_id, &show, next).await?) })
+            })
+            .await
+        }
+        None | Some(Err(ProviderError::NotFound { .. })) => {
+            let next = now + config.ended_every;
+            let mut conn = common_db::conn(&app.pool).await?;
+            Ok(db::episodes::store_not_found(&mut conn, item_id, next).await?)
+        }
+        Some(Err(error)) => {
+            let wait = backoff(config.retry_backoff, failures).min(config.running_every);
+            let mut conn = common_db::conn(&app.pool).await?;
+            db::episodes::store_failure(&mut conn, item_id, &error.to_string(), now + wait).await?;
+            Err(error.into())
+        }
+    }
+}
+
+/// `base` doubled per failure in a row.
+fn backoff(base: Duration, failures: i32) -> Duration {
+    base.saturating_mul(2u32.saturating_pow(u32::try_from(failures).unwrap_or(0).min(16)))
+}
+
+/// `base` ± 20%, so replicas started together do not poll together.
+fn jittered(base: Duration) -> Duration {
+    base.mul_f64(rand::rng().random_range(0.8..1.2))
+}
