@@ -7,6 +7,7 @@
 //! health (SERVING while both backends serve) and reflection for the union
 //! of both APIs, and the web app's files ([`web`]) from `GATEWAY_WEB_DIR`.
 
+mod calendar;
 pub mod config;
 mod error;
 mod forward;
@@ -143,7 +144,12 @@ fn routes(
         .into_axum_router()
         .layer(GrpcWebLayer::new())
         .layer(cors(config));
-    Ok(Routes::from(web::with_app(apis, config.web_dir.as_deref())))
+    let calendar = calendar::routes(media.clone());
+    Ok(Routes::from(web::with_app(
+        apis,
+        calendar,
+        config.web_dir.as_deref(),
+    )))
 }
 
 fn cors(config: &Config) -> CorsLayer {

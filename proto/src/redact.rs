@@ -73,22 +73,6 @@ impl fmt::Debug for TokenPair {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_never_shows_a_password() {
-        let request = LoginRequest {
-            email: "ada@example.com".into(),
-            password: "correct horse battery staple".into(),
-        };
-        let shown = format!("{request:?}");
-        assert!(shown.contains("ada@example.com"));
-        assert!(!shown.contains("horse"), "{shown}");
-    }
-}
-
 impl fmt::Debug for crate::media::RenderCalendarFeedRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RenderCalendarFeedRequest")
@@ -103,5 +87,21 @@ impl fmt::Debug for crate::media::CreateCalendarFeedResponse {
             .field("calendar_feed", &self.calendar_feed)
             .field("path", &Redacted(&self.path))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_a_password() {
+        let request = LoginRequest {
+            email: "ada@example.com".into(),
+            password: "correct horse battery staple".into(),
+        };
+        let shown = format!("{request:?}");
+        assert!(shown.contains("ada@example.com"));
+        assert!(!shown.contains("horse"), "{shown}");
     }
 }

@@ -25,13 +25,15 @@ pub(crate) struct Seen {
     pub(crate) last: Option<DateTime<Utc>>,
 }
 
-/// The current run of entry `entry`.
+/// The current run of entry `entry` (the first, for an entry just removed).
 pub(crate) async fn current_run(conn: &mut Conn, entry: Uuid) -> QueryResult<i32> {
-    list_entries::table
+    let run = list_entries::table
         .find(entry)
         .select(list_entries::current_run)
         .first(conn)
         .await
+        .optional()?;
+    Ok(run.unwrap_or(1))
 }
 
 /// Begins the next run of entry `entry` (a rewatch).

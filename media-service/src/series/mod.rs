@@ -70,16 +70,19 @@ pub(crate) async fn list_episodes(
     let id = parse_id(&list_entry_id).map_err(|why| Error::invalid("list_entry_id", why))?;
     let entry = find_entry(app, caller.user_id, id).await?;
     let source = fetched(app, &entry.item).await?;
-    let item = entry.item.id;
-    let (episodes, run, seen) = common_db::read(&app.pool, |conn| {
+    let (item, user) = (entry.item.id, caller.user_id);
+    // Read again: a first fetch has just given the item its episode count.
+    let (entry, episodes, run, seen) = common_db::read(&app.pool, |conn| {
         Box::pin(async move {
+            let entry = db::entries::find(conn, user, id).await?;
             let episodes = db::episodes::list(conn, item).await?;
             let run = db::watches::current_run(conn, id).await?;
             let seen = db::watches::seen(conn, id, run).await?;
-            Ok((episodes, run, seen))
+            Ok((entry, episodes, run, seen))
         })
     })
     .await?;
+    let entry = entry.ok_or(Error::ListEntryNotFound)?;
     let now = Utc::now();
     let summary = watching::Summary::of(&episodes, &seen, source.status, now);
     let next_episode = summary

@@ -57,46 +57,25 @@ pub(super) fn for_unmarking(
     Ok(chosen(episodes, selection)?.iter().map(|e| e.id).collect())
 }
 
+/// The regular episode numbered (`season`, `number`): the one the provider
+/// lists now before one it stopped listing (renumbered upstream).
+fn numbered(episodes: &[Episode], season: i32, number: i32) -> Option<&Episode> {
+    let matching = || {
+        episodes
+            .iter()
+            .filter(move |e| !e.special && e.season == season && e.number == Some(number))
+    };
+    matching()
+        .find(|e| !e.missing_upstream)
+        .or_else(|| matching().next())
+}
+
 /// The episodes `selection` names; any it names that the show does not
 /// have is refused, by field.
 fn chosen<'a>(episodes: &'a [Episode], selection: &Selection) -> Result<Vec<&'a Episode>, Error> {
-    let numbered = |season: i32, number: i32| {
-        let mut matching = episodes
-            .iter()
-            .filter(|e| !e.special && e.season == season && e.number == Some(number));
-        // Renumbered upstream: the episode listed now before the one kept.
-        let all: Vec<_> = matching.by_ref().collect();
-        all.iter()
-            .find(|e| !e.missing_upstream)
-            .or(all.first())
-            .copied()
-    };
     let mut v = Violations::default();
     let chosen = match selection {
-        Selection::Episodes { ids, numbers } => {
-            let mut chosen = Vec::new();
-            for (i, id) in ids.iter().enumerate() {
-                match episodes.iter().find(|e| e.id == *id) {
-                    Some(e) => chosen.push(e),
-                    None => v.add(
-                        &format!("selection.episodes.ids[{i}]"),
-                        "is not an episode of this series",
-                    ),
-                }
-            }
-            for (i, (season, number)) in numbers.iter().enumerate() {
-                match numbered(*season, *number) {
-                    Some(e) => chosen.push(e),
-                    None => v.add(
-                        &format!("selection.episodes.numbers[{i}]"),
-                        format!("S{season}E{number} is not an episode of this series"),
-                    ),
-                }
-            }
-            chosen.sort_by_key(|e| e.id);
-            chosen.dedup_by_key(|e| e.id);
-            chosen
-        }
+        Selection::Episodes { ids, numbers } => named(episodes, ids, numbers, &mut v),
         Selection::Season(season) => {
             if !episodes.iter().any(|e| e.season == *season) {
                 v.add(
@@ -110,7 +89,7 @@ fn chosen<'a>(episodes: &'a [Episode], selection: &Selection) -> Result<Vec<&'a 
                 .collect()
         }
         Selection::UpTo(season, number) => {
-            if numbered(*season, *number).is_none() {
+            if numbered(episodes, *season, *number).is_none() {
                 v.add(
                     "selection.up_to",
                     format!("S{season}E{number} is not an episode of this series"),
@@ -124,4 +103,35 @@ fn chosen<'a>(episodes: &'a [Episode], selection: &Selection) -> Result<Vec<&'a 
     };
     v.finish(())?;
     Ok(chosen)
+}
+
+/// The episodes named by id or number, each once.
+fn named<'a>(
+    episodes: &'a [Episode],
+    ids: &[Uuid],
+    numbers: &[(i32, i32)],
+    v: &mut Violations,
+) -> Vec<&'a Episode> {
+    let mut chosen = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        match episodes.iter().find(|e| e.id == *id) {
+            Some(e) => chosen.push(e),
+            None => v.add(
+                &format!("selection.episodes.ids[{i}]"),
+                "is not an episode of this series",
+            ),
+        }
+    }
+    for (i, (season, number)) in numbers.iter().enumerate() {
+        match numbered(episodes, *season, *number) {
+            Some(e) => chosen.push(e),
+            None => v.add(
+                &format!("selection.episodes.numbers[{i}]"),
+                format!("S{season}E{number} is not an episode of this series"),
+            ),
+        }
+    }
+    chosen.sort_by_key(|e| e.id);
+    chosen.dedup_by_key(|e| e.id);
+    chosen
 }

@@ -302,6 +302,7 @@ pub(crate) fn media_config(database_url: &str, auth_url: &str, providers: &str) 
     p.jikan_base_url = format!("{providers}/jikan/v4");
     p.openlibrary_base_url = format!("{providers}/openlibrary");
     p.rawg_base_url = format!("{providers}/rawg/api");
+    p.tvmaze_base_url = format!("{providers}/tvmaze");
     p.backoff = Duration::from_millis(20);
     p.max_retries = 2;
     config.health_interval = Duration::from_millis(100);

@@ -27,6 +27,8 @@ mod providers;
 mod providers_books_games;
 mod providers_resilience;
 mod runs;
+mod series;
+mod shows;
 mod values;
 mod watch;
 mod watch_ends;
