@@ -28,6 +28,7 @@ mod providers_books_games;
 mod providers_resilience;
 mod runs;
 mod series;
+mod series_refresh;
 mod shows;
 mod values;
 mod watch;
