@@ -10,8 +10,8 @@ use tonic::Request;
 use uuid::Uuid;
 
 use crate::{
-    auth::AuthClient, config::SeriesConfig, deleted_accounts::DeletedAccounts, error::Error,
-    providers::Providers, transfers::state::Imports, watch::Hub,
+    auth::AuthClient, deleted_accounts::DeletedAccounts, error::Error, providers::Providers,
+    series::Series, transfers::state::Imports, watch::Hub,
 };
 
 /// The state every call shares. Cheap to clone.
@@ -25,8 +25,8 @@ pub(crate) struct App {
     /// auth-service, for streams that check their token again while open.
     pub(crate) auth: AuthClient,
     pub(crate) deleted_accounts: Arc<DeletedAccounts>,
-    /// How series' episodes are refreshed, and calendar feeds' limits.
-    pub(crate) series: Arc<SeriesConfig>,
+    /// Series' configuration, and room for first episode fetches.
+    pub(crate) series: Arc<Series>,
     /// Cancelled when the service begins to shut down: streams end, the
     /// import worker and the enricher let go of their work.
     pub(crate) shutdown: CancellationToken,

@@ -215,7 +215,7 @@ fn app(config: &Config) -> anyhow::Result<App> {
         watch: Hub::new(config.watch.clone(), shutdown.clone()),
         auth: AuthClient::new(&config.auth_service_url, config.auth_cache_ttl)?,
         deleted_accounts: Arc::default(),
-        series: Arc::new(config.series.clone()),
+        series: Arc::new(series::Series::new(config.series.clone())),
         shutdown,
     })
 }

@@ -147,7 +147,7 @@ pub(crate) async fn create_calendar_feed(
     let token = URL_SAFE_NO_PAD.encode(secret);
     let hash = token_hash(&token);
     let user = caller.user_id;
-    let most = app.series.max_feeds_per_user;
+    let most = app.series.config.max_feeds_per_user;
     let feed = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
             if db::calendar::lock_count(conn, user).await? >= most {

@@ -137,6 +137,7 @@ pub(crate) async fn add_list_entry(
         })
     })
     .await?;
+    crate::series::refresh::soon(app, entry.item.clone());
     Ok(pb::AddListEntryResponse {
         list_entry: Some(entry.into()),
     })

@@ -8,6 +8,8 @@ pub(crate) mod refresh;
 mod selection;
 mod watching;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use completionist_common::{
     db as common_db,
@@ -15,17 +17,38 @@ use completionist_common::{
     time::timestamp,
 };
 use completionist_proto::media as pb;
+use tokio::sync::Semaphore;
 use tonic::Request;
 use uuid::Uuid;
 
 use crate::{
     app::{App, Caller},
+    config::SeriesConfig,
     conversions::series::episode,
     db::{self, episodes::SourceState, watches::Seen},
     domain::{Entry, Episode, Item, MediaKind, ShowStatus, parse_id},
     error::Error,
     list::record_run,
 };
+
+/// What series share: the configuration, and room for first fetches.
+pub(crate) struct Series {
+    pub(crate) config: SeriesConfig,
+    /// First fetches under way in the background (`refresh::soon`).
+    first_fetches: Arc<Semaphore>,
+}
+
+impl Series {
+    /// First fetches one replica runs at once; more wait for the schedule.
+    const FIRST_FETCHES: usize = 4;
+
+    pub(crate) fn new(config: SeriesConfig) -> Self {
+        Self {
+            config,
+            first_fetches: Arc::new(Semaphore::new(Self::FIRST_FETCHES)),
+        }
+    }
+}
 
 /// Which episodes a mark or unmark is about.
 #[derive(Clone, Debug, PartialEq)]

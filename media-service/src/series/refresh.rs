@@ -16,7 +16,7 @@ use rand::Rng;
 use crate::{
     app::App,
     db::{self, episodes::Claimed, episodes::SourceState},
-    domain::{Item, Reference, ShowStatus},
+    domain::{Item, MediaKind, Reference, ShowStatus},
     error::Error,
     providers::ProviderError,
 };
@@ -39,10 +39,30 @@ pub(super) async fn now(app: &App, item: &Item, source: SourceState) -> Result<(
     refresh(app, claimed).await
 }
 
+/// Fetches `item`'s episodes in the background at once (a series just put
+/// on a list), if this replica has room for another such fetch; if not,
+/// the schedule fetches them within a poll.
+pub(crate) fn soon(app: &App, item: Item) {
+    let has_episodes = matches!(item.kind, MediaKind::Series | MediaKind::Anime);
+    if !has_episodes || item.external_id.is_none() {
+        return;
+    }
+    let Ok(permit) = app.series.first_fetches.clone().try_acquire_owned() else {
+        return;
+    };
+    let app = app.clone();
+    tokio::spawn(async move {
+        let _permit = permit;
+        if let Err(error) = super::fetched(&app, &item).await {
+            tracing::warn!(item = %item.id, %error, "first episode fetch failed; the schedule tries again");
+        }
+    });
+}
+
 /// Refreshes the shows whose turn has come, until shutdown.
 pub(crate) async fn run(app: App) {
     loop {
-        let pause = jittered(app.series.refresh_poll);
+        let pause = jittered(app.series.config.refresh_poll);
         tokio::select! {
             () = app.shutdown.cancelled() => return,
             () = tokio::time::sleep(pause) => {}
@@ -52,8 +72,8 @@ pub(crate) async fn run(app: App) {
                 Ok(mut conn) => {
                     db::episodes::claim_due(
                         &mut conn,
-                        app.series.claim_batch,
-                        app.series.claim_lease,
+                        app.series.config.claim_batch,
+                        app.series.config.claim_lease,
                     )
                     .await
                 }
@@ -86,7 +106,7 @@ pub(crate) async fn run(app: App) {
 /// Fetches one show and stores what came back: its episodes, that the
 /// provider has none, or the failure.
 async fn refresh(app: &App, show: Claimed) -> Result<(), Error> {
-    let config = &app.series;
+    let config = &app.series.config;
     let Claimed {
         item_id,
         reference,

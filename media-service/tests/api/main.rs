@@ -4,6 +4,7 @@
 #![expect(clippy::unwrap_used, reason = "a test fails by panicking")]
 
 mod auth;
+mod calendar;
 mod catalog;
 mod deleted_accounts;
 mod exports;

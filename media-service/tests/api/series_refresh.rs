@@ -150,21 +150,24 @@ async fn two_replicas_refresh_each_show_once() {
     let token = app.user().await;
     app.add_series(&token, ENDED, ListStatus::Planned).await;
     app.add_series(&token, RUNNING, ListStatus::Planned).await;
-    refresh_until(&app, || async {
-        app.media_db
-            .count("SELECT count(*) AS count FROM episode_sources WHERE refreshed_at IS NOT NULL")
-            .await
-            == 2
-    })
-    .await;
+    let lists = || async {
+        let requests = app.providers.received_requests().await.unwrap();
+        requests
+            .iter()
+            .filter(|r| r.url.path().ends_with("/episodes"))
+            .count()
+    };
+    // Fetched once as they were put on the list; then both replicas poll.
+    for _ in 0..100 {
+        if lists().await == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    refresh_until(&app, || async { lists().await >= 4 }).await;
     // A few more rounds of both replicas polling.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let requests = app.providers.received_requests().await.unwrap();
-    let lists = requests
-        .iter()
-        .filter(|r| r.url.path().ends_with("/episodes"))
-        .count();
-    assert_eq!(lists, 2, "one fetch per show");
+    assert_eq!(lists().await, 4, "one fetch per show and refresh");
 }
 
 #[tokio::test]
