@@ -6,6 +6,7 @@
 #![expect(clippy::unwrap_used, reason = "a test fails by panicking")]
 
 mod browser;
+mod calendar;
 mod grpc;
 mod helpers;
 mod hostile;
