@@ -80,33 +80,32 @@ async fn sign_up(gw: SocketAddr) -> String {
     login["tokens"]["accessToken"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
-async fn a_browser_marks_episodes_and_a_calendar_app_reads_the_feed() {
-    let stack = stack().await;
-    let gw = stack.gateway.addr;
+/// Signs up and puts the running show on the list; the token and entry.
+async fn following(gw: SocketAddr) -> (String, String) {
     let token = sign_up(gw).await;
     let reference = json!({"source": "MEDIA_SOURCE_OMDB", "kind": "MEDIA_KIND_SERIES",
                            "externalId": "tt11280740"});
     let added = call(
         gw,
         "AddListEntry",
-        json!({"reference": reference,
-                                                "status": "LIST_STATUS_PLANNED"}),
+        json!({"reference": reference, "status": "LIST_STATUS_PLANNED"}),
         &token,
     )
     .await;
     let entry = added["listEntry"]["id"].as_str().unwrap().to_owned();
+    (token, entry)
+}
 
+#[tokio::test]
+async fn a_browser_marks_episodes_and_reads_its_calendar() {
+    let stack = stack().await;
+    let gw = stack.gateway.addr;
+    let (token, entry) = following(gw).await;
     let list = call(gw, "ListEpisodes", json!({"listEntryId": entry}), &token).await;
     assert_eq!(list["showStatus"], "SHOW_STATUS_RUNNING");
     assert_eq!(list["seasons"][0]["episodes"].as_array().unwrap().len(), 3);
-    let marked = call(
-        gw,
-        "MarkEpisodesWatched",
-        json!({"listEntryId": entry, "selection": {"upTo": {"season": 1, "number": 1}}}),
-        &token,
-    )
-    .await;
+    let up_to = json!({"listEntryId": entry, "selection": {"upTo": {"season": 1, "number": 1}}});
+    let marked = call(gw, "MarkEpisodesWatched", up_to, &token).await;
     assert_eq!(marked["listEntry"]["progress"], 1);
     assert_eq!(marked["listEntry"]["status"], "LIST_STATUS_IN_PROGRESS");
     let list = call(gw, "ListEpisodes", json!({"listEntryId": entry}), &token).await;
@@ -121,15 +120,30 @@ async fn a_browser_marks_episodes_and_a_calendar_app_reads_the_feed() {
     )
     .await;
     assert_eq!(upcoming["items"].as_array().unwrap().len(), 2);
-    let unmarked = call(
-        gw,
-        "UnmarkEpisodesWatched",
-        json!({"listEntryId": entry, "selection": {"season": 1}}),
-        &token,
-    )
-    .await;
+    let season = json!({"listEntryId": entry, "selection": {"season": 1}});
+    let unmarked = call(gw, "UnmarkEpisodesWatched", season, &token).await;
     assert_eq!(unmarked["unmarkedCount"], 1);
+}
 
+/// The events of an iCal text, parsed.
+fn events(text: &str) -> Vec<icalendar::Event> {
+    let calendar: Calendar = text.parse().unwrap();
+    calendar
+        .components
+        .into_iter()
+        .filter_map(|c| match c {
+            CalendarComponent::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_calendar_app_reads_the_feed_until_it_is_revoked() {
+    let stack = stack().await;
+    let gw = stack.gateway.addr;
+    let (token, entry) = following(gw).await;
+    call(gw, "ListEpisodes", json!({"listEntryId": entry}), &token).await;
     let created = call(gw, "CreateCalendarFeed", json!({"name": "phone"}), &token).await;
     let feed_path = created["path"].as_str().unwrap().to_owned();
     let feeds = call(gw, "ListCalendarFeeds", json!({}), &token).await;
@@ -143,23 +157,11 @@ async fn a_browser_marks_episodes_and_a_calendar_app_reads_the_feed() {
     let client = reqwest::Client::new();
     let response = client.get(&url).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(
-        response.headers()[header::CONTENT_TYPE]
-            .to_str()
-            .unwrap()
-            .starts_with("text/calendar")
-    );
+    let kind = response.headers()[header::CONTENT_TYPE].to_str().unwrap();
+    assert!(kind.starts_with("text/calendar"), "{kind}");
     let etag = response.headers()[header::ETAG].clone();
     let text = response.text().await.unwrap();
-    let calendar: Calendar = text.parse().unwrap();
-    let events: Vec<_> = calendar
-        .components
-        .iter()
-        .filter_map(|c| match c {
-            CalendarComponent::Event(e) => Some(e),
-            _ => None,
-        })
-        .collect();
+    let events = events(&text);
     assert_eq!(events.len(), 3, "{text}");
     assert!(
         events
@@ -172,13 +174,11 @@ async fn a_browser_marks_episodes_and_a_calendar_app_reads_the_feed() {
             .any(|e| e.get_summary() == Some("Severance — S1E2 Part 2"))
     );
 
-    let again = client
-        .get(&url)
-        .header(header::IF_NONE_MATCH, etag.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let again = client.get(&url).header(header::IF_NONE_MATCH, etag.clone());
+    assert_eq!(
+        again.send().await.unwrap().status(),
+        StatusCode::NOT_MODIFIED
+    );
     let head = client.head(&url).send().await.unwrap();
     assert_eq!(head.status(), StatusCode::OK);
     assert_eq!(head.headers()[header::ETAG], etag);
@@ -186,20 +186,17 @@ async fn a_browser_marks_episodes_and_a_calendar_app_reads_the_feed() {
 
     let feed_id = feeds["calendarFeeds"][0]["id"].as_str().unwrap();
     call(gw, "DeleteCalendarFeed", json!({"id": feed_id}), &token).await;
-    let gone = client.get(&url).send().await.unwrap();
-    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
-    let unknown = client
-        .get(format!("{}/calendar/nothing.ics", stack.url()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
-    let not_ics = client
-        .get(format!("{}/calendar/nothing", stack.url()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(not_ics.status(), StatusCode::NOT_FOUND);
+    let status = |url: String| {
+        let client = client.clone();
+        async move { client.get(url).send().await.unwrap().status() }
+    };
+    assert_eq!(status(url.clone()).await, StatusCode::NOT_FOUND);
+    for other in ["/calendar/nothing.ics", "/calendar/nothing"] {
+        assert_eq!(
+            status(format!("{}{other}", stack.url())).await,
+            StatusCode::NOT_FOUND
+        );
+    }
     let posted = client.post(&url).send().await.unwrap();
     assert_eq!(posted.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
