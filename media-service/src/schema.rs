@@ -25,6 +25,7 @@ diesel::table! {
         show_status -> Text,
         refreshed_at -> Nullable<Timestamptz>,
         refresh_due_at -> Timestamptz,
+        fetching_until -> Nullable<Timestamptz>,
         failures -> Int4,
         last_failure -> Text,
     }
@@ -148,6 +149,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    pending_episode_watches (list_entry_id, season, number, watched_at) {
+        list_entry_id -> Uuid,
+        user_id -> Uuid,
+        season -> Int4,
+        number -> Int4,
+        watched_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     removed_users (user_id) {
         user_id -> Uuid,
         removed_at -> Timestamptz,
@@ -194,5 +205,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     list_entry_runs,
     list_heads,
     media_items,
+    pending_episode_watches,
     removed_users,
 );

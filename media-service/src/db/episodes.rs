@@ -70,11 +70,9 @@ impl From<EpisodeRow> for Episode {
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = episode_sources, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct SourceState {
-    pub(crate) show_id: Option<String>,
     #[diesel(column_name = show_status)]
     pub(crate) status: ShowStatus,
     pub(crate) refreshed_at: Option<DateTime<Utc>>,
-    pub(crate) failures: i32,
 }
 
 /// A show whose refresh a replica has claimed.
@@ -113,6 +111,27 @@ pub(crate) async fn source(conn: &mut Conn, item: Uuid) -> QueryResult<Option<So
         .optional()
 }
 
+/// Claims `item` for a fetch now, for `lease`, unless another fetch of it
+/// holds it; answers its show id and failures so far.
+pub(crate) async fn claim(
+    conn: &mut Conn,
+    item: Uuid,
+    lease: Duration,
+) -> QueryResult<Option<(Option<String>, i32)>> {
+    let until = Utc::now() + lease;
+    diesel::update(episode_sources::table.find(item))
+        .filter(
+            episode_sources::fetching_until
+                .is_null()
+                .or(episode_sources::fetching_until.lt(diesel::dsl::now)),
+        )
+        .set(episode_sources::fetching_until.eq(until))
+        .returning((episode_sources::show_id, episode_sources::failures))
+        .get_result(conn)
+        .await
+        .optional()
+}
+
 /// Claims up to `batch` shows whose refresh is due and that someone
 /// tracks, each for `lease`: another replica skips them meanwhile.
 pub(crate) async fn claim_due(
@@ -130,10 +149,11 @@ pub(crate) async fn claim_due(
         failures: i32,
     }
     let rows: Vec<Row> = diesel::sql_query(
-        "UPDATE episode_sources SET refresh_due_at = now() + make_interval(secs => $2) \
+        "UPDATE episode_sources SET fetching_until = now() + make_interval(secs => $2) \
          WHERE media_item_id IN ( \
              SELECT s.media_item_id FROM episode_sources s \
              WHERE s.refresh_due_at <= now() \
+               AND (s.fetching_until IS NULL OR s.fetching_until < now()) \
                AND EXISTS (SELECT 1 FROM list_entries e WHERE e.media_item_id = s.media_item_id) \
              ORDER BY s.refresh_due_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
          RETURNING media_item_id, show_id, failures",
@@ -256,11 +276,13 @@ pub(crate) async fn store(
             episode_sources::show_status.eq(show.status),
             episode_sources::refreshed_at.eq(Utc::now()),
             episode_sources::refresh_due_at.eq(next_due),
+            episode_sources::fetching_until.eq(None::<DateTime<Utc>>),
             episode_sources::failures.eq(0),
             episode_sources::last_failure.eq(""),
         ))
         .execute(conn)
         .await?;
+    super::watches::settle_pending(conn, &[item]).await?;
     let regular = show.episodes.iter().filter(|e| !e.special).count();
     if regular > 0 {
         diesel::update(media_items::table.find(item))
@@ -322,6 +344,7 @@ pub(crate) async fn store_not_found(
             episode_sources::show_status.eq(ShowStatus::NotFound),
             episode_sources::refreshed_at.eq(Utc::now()),
             episode_sources::refresh_due_at.eq(next_due),
+            episode_sources::fetching_until.eq(None::<DateTime<Utc>>),
             episode_sources::failures.eq(0),
             episode_sources::last_failure.eq(""),
         ))
@@ -342,6 +365,7 @@ pub(crate) async fn store_failure(
             episode_sources::failures.eq(episode_sources::failures + 1),
             episode_sources::last_failure.eq(detail),
             episode_sources::refresh_due_at.eq(next_due),
+            episode_sources::fetching_until.eq(None::<DateTime<Utc>>),
         ))
         .execute(conn)
         .await

@@ -285,7 +285,8 @@ async fn find_entry(app: &App, user: Uuid, id: Uuid) -> Result<Entry, Error> {
     .ok_or(Error::ListEntryNotFound)
 }
 
-/// Where `item`'s episodes stand, fetching them first if they never were.
+/// Where `item`'s episodes stand, fetching them first if they never were
+/// (or waiting, a few seconds at most, for a fetch under way).
 async fn fetched(app: &App, item: &Item) -> Result<SourceState, Error> {
     if !matches!(item.kind, MediaKind::Series | MediaKind::Anime) {
         return Err(Error::NoEpisodes("only series and anime have episodes"));
@@ -293,18 +294,30 @@ async fn fetched(app: &App, item: &Item) -> Result<SourceState, Error> {
     let id = item.id;
     let read = || common_db::read(&app.pool, |conn| Box::pin(db::episodes::source(conn, id)));
     let none = SourceState {
-        show_id: None,
         status: ShowStatus::NotFound,
         refreshed_at: None,
-        failures: 0,
     };
-    match read().await? {
-        // A custom series: no provider lists its episodes.
-        None => Ok(none),
-        Some(source) if source.refreshed_at.is_some() => Ok(source),
-        Some(source) => {
-            refresh::now(app, item, source).await?;
-            Ok(read().await?.unwrap_or(none))
+    // None: a custom series, which no provider lists.
+    let Some(source) = read().await? else {
+        return Ok(none);
+    };
+    if source.refreshed_at.is_some() {
+        return Ok(source);
+    }
+    for _ in 0..WAITS {
+        // Fetched here, or by whoever holds the fetch: read what it stored.
+        if refresh::now(app, item).await? {
+            return Ok(read().await?.unwrap_or(none));
+        }
+        tokio::time::sleep(WAIT).await;
+        let source = read().await?.unwrap_or(none.clone());
+        if source.refreshed_at.is_some() {
+            return Ok(source);
         }
     }
+    Ok(source)
 }
+
+/// How long, in all, a first look waits for another's fetch.
+const WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+const WAITS: usize = 25;

@@ -15,16 +15,25 @@ use rand::Rng;
 
 use crate::{
     app::App,
-    db::{self, episodes::Claimed, episodes::SourceState},
+    db::{self, episodes::Claimed},
     domain::{Item, MediaKind, Reference, ShowStatus},
     error::Error,
     providers::ProviderError,
 };
 
-/// Fetches and stores `item`'s episodes now.
-pub(super) async fn now(app: &App, item: &Item, source: SourceState) -> Result<(), Error> {
+/// Fetches and stores `item`'s episodes now, unless another fetch of them
+/// is under way (on this replica or another); answers whether it fetched.
+pub(super) async fn now(app: &App, item: &Item) -> Result<bool, Error> {
     let Some(external_id) = item.external_id.clone() else {
-        return Ok(());
+        return Ok(false);
+    };
+    let lease = app.series.config.claim_lease;
+    let claimed = {
+        let mut conn = common_db::conn(&app.pool).await?;
+        db::episodes::claim(&mut conn, item.id, lease).await?
+    };
+    let Some((show_id, failures)) = claimed else {
+        return Ok(false);
     };
     let claimed = Claimed {
         item_id: item.id,
@@ -33,10 +42,10 @@ pub(super) async fn now(app: &App, item: &Item, source: SourceState) -> Result<(
             kind: item.kind,
             external_id,
         },
-        show_id: source.show_id,
-        failures: source.failures,
+        show_id,
+        failures,
     };
-    refresh(app, claimed).await
+    refresh(app, claimed).await.map(|()| true)
 }
 
 /// Fetches `item`'s episodes in the background at once (a series just put
@@ -53,7 +62,7 @@ pub(crate) fn soon(app: &App, item: Item) {
     let app = app.clone();
     tokio::spawn(async move {
         let _permit = permit;
-        if let Err(error) = super::fetched(&app, &item).await {
+        if let Err(error) = now(&app, &item).await {
             tracing::warn!(item = %item.id, %error, "first episode fetch failed; the schedule tries again");
         }
     });

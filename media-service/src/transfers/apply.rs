@@ -1,7 +1,7 @@
 //! Applying a batch of rows to one user's list, in the caller's
 //! transaction: the items made or found, the entries created or changed
-//! under the conflict policy, the runs added unless already there, and each
-//! row's outcome. Entries are locked, so a user's own edits and the import
+//! under the conflict policy, the runs added unless already there, episode
+//! watches kept until they can be matched, and each row's outcome. Entries are locked, so a user's own edits and the import
 //! take turns.
 
 use std::collections::{HashMap, HashSet};
@@ -11,7 +11,7 @@ use uuid::Uuid;
 use self::catalog::{ItemKey, file_item, items, key};
 use super::{
     Outcome, Policy, RowResult,
-    formats::{Parsed, Record},
+    formats::{Parsed, Record, RecordWatch},
 };
 use crate::{
     db::{self, Conn, entries::NewEntry, runs::NewRun},
@@ -26,6 +26,14 @@ struct EntryDraft {
     file_item: Option<FileItem>,
     created: bool,
     changed: bool,
+}
+
+/// What rows add beside their entries' fields.
+#[derive(Default)]
+struct Additions {
+    runs: Vec<NewRun>,
+    /// Each entry's episode watches, with its item.
+    watches: Vec<(Uuid, Uuid, Vec<RecordWatch>)>,
 }
 
 /// Applies `rows` (in row order) to `user`'s list.
@@ -58,12 +66,18 @@ pub(super) async fn apply(
         seen.insert((entry, format!("{}:{id}", super::formats::ours::FORMAT)));
         seen.extend(origin.map(|o| (entry, o)));
     }
-    let mut runs = Vec::new();
+    let mut additions = Additions::default();
     let outcomes = rows
         .into_iter()
         .map(|(row, parsed)| {
-            let (outcome, message, entry) =
-                apply_row(parsed, &items, &mut drafts, policy, &mut seen, &mut runs);
+            let (outcome, message, entry) = apply_row(
+                parsed,
+                &items,
+                &mut drafts,
+                policy,
+                &mut seen,
+                &mut additions,
+            );
             RowResult {
                 row,
                 outcome,
@@ -72,7 +86,7 @@ pub(super) async fn apply(
             }
         })
         .collect();
-    write(conn, user, &drafts, &runs).await?;
+    write(conn, user, &drafts, &additions).await?;
     Ok(outcomes)
 }
 
@@ -83,9 +97,9 @@ fn apply_row(
     drafts: &mut HashMap<Uuid, EntryDraft>,
     policy: Policy,
     seen: &mut HashSet<(Uuid, String)>,
-    runs: &mut Vec<NewRun>,
+    additions: &mut Additions,
 ) -> (Outcome, String, Option<Uuid>) {
-    let record = match parsed {
+    let mut record = match parsed {
         Parsed::Record(record) => record,
         Parsed::Skipped(why) => return (Outcome::Skipped, why, None),
         Parsed::Failed(why) => return (Outcome::Failed, why, None),
@@ -111,7 +125,11 @@ fn apply_row(
     } else {
         outcome
     };
-    runs.extend(new);
+    additions.runs.extend(new);
+    if !record.episode_watches.is_empty() {
+        let watches = std::mem::take(&mut record.episode_watches);
+        additions.watches.push((draft.id, item.id, watches));
+    }
     (outcome, why, Some(draft.id))
 }
 
@@ -224,7 +242,7 @@ async fn write(
     conn: &mut Conn,
     user: Uuid,
     drafts: &HashMap<Uuid, EntryDraft>,
-    runs: &[NewRun],
+    additions: &Additions,
 ) -> Result<(), diesel::result::Error> {
     let created: Vec<NewEntry<'_>> = drafts
         .iter()
@@ -245,7 +263,14 @@ async fn write(
             db::entries::set_file_item(conn, draft.id, file_item).await?;
         }
     }
-    db::runs::insert_new(conn, runs).await?;
+    db::runs::insert_new(conn, &additions.runs).await?;
+    for (entry, _, watches) in &additions.watches {
+        db::watches::add_pending(conn, user, *entry, watches).await?;
+    }
+    let shows: Vec<Uuid> = additions.watches.iter().map(|(_, item, _)| *item).collect();
+    if !shows.is_empty() {
+        db::watches::settle_pending(conn, &shows).await?;
+    }
     Ok(())
 }
 

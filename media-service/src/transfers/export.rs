@@ -13,7 +13,7 @@ use super::formats::ours::{ExportEntry, FORMAT, VERSION};
 use crate::{
     app::App,
     db,
-    domain::{Entry, Run},
+    domain::{Entry, EpisodeWatch, Run},
     error::Error,
     watch::{self, Live, Outbox, StreamKind},
 };
@@ -65,12 +65,13 @@ async fn write(
     let mut after = None;
     let mut first = true;
     loop {
-        let (entries, runs) = {
+        let (entries, runs, watches) = {
             let mut conn = common_db::conn(&app.pool).await?;
             let entries = db::listing::all_after(&mut conn, user, after, PAGE).await?;
             let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
             let runs = db::runs::of_entries(&mut conn, &ids).await?;
-            (entries, runs)
+            let watches = db::watches::of_entries(&mut conn, &ids).await?;
+            (entries, runs, watches)
         };
         let full = entries.len() as i64 == PAGE;
         after = entries.last().map(|e| e.id);
@@ -78,10 +79,15 @@ async fn write(
         for run in runs {
             by_entry.entry(run.entry_id).or_default().push(run);
         }
+        let mut watched: std::collections::HashMap<Uuid, Vec<EpisodeWatch>> = Default::default();
+        for watch in watches {
+            watched.entry(watch.entry_id).or_default().push(watch);
+        }
         for entry in entries {
             let mine = by_entry.remove(&entry.id).unwrap_or_default();
+            let seen = watched.remove(&entry.id).unwrap_or_default();
             match format {
-                ExportFormat::Json => json_entry(&mut out.buffer, first, entry, mine)?,
+                ExportFormat::Json => json_entry(&mut out.buffer, first, entry, mine, seen)?,
                 ExportFormat::Csv => csv_row(&mut out.buffer, entry, &mine),
             }
             first = false;
@@ -145,9 +151,10 @@ fn json_entry(
     first: bool,
     entry: Entry,
     runs: Vec<Run>,
+    watches: Vec<EpisodeWatch>,
 ) -> Result<(), Error> {
     buffer.extend_from_slice(if first { b"\n" } else { b",\n" });
-    serde_json::to_writer(&mut *buffer, &ExportEntry::new(entry, runs))
+    serde_json::to_writer(&mut *buffer, &ExportEntry::new(entry, runs, watches))
         .map_err(|e| Error::Common(completionist_common::error::CommonError::Internal(e.into())))
 }
 

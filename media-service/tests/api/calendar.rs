@@ -117,21 +117,30 @@ async fn upcoming_lists_what_airs_by_day_of_the_callers_time_zone() {
     );
     assert!(items[1].time.is_none(), "a day-only episode is all day");
     assert_eq!(items[0].media_item.as_ref().unwrap().title, "Severance");
+}
 
-    // On hold: left out.
-    let mut held = app
-        .list(&token, pb::ListListEntriesRequest::default())
-        .await
-        .list_entries;
-    held.retain(|e| e.media_item.as_ref().unwrap().title == "Severance");
-    let mut held = held.remove(0);
-    held.status = ListStatus::OnHold as i32;
-    app.update(&token, held, &["status"]).await.unwrap();
+#[tokio::test]
+async fn on_hold_and_dropped_entries_are_left_out() {
+    let app = TestApp::spawn().await;
+    shows::mount(&app).await;
+    let token = app.user().await;
+    let entry = app.add_series(&token, RUNNING, ListStatus::Planned).await;
+    app.episodes(&token, &entry.id).await.unwrap();
     let items = app
         .upcoming(&token, pb::ListUpcomingRequest::default())
         .await
         .unwrap();
-    assert!(items.is_empty());
+    assert_eq!(items.len(), 2);
+    for status in [ListStatus::OnHold, ListStatus::Dropped] {
+        let mut held = app.get_entry(&token, &entry.id).await.unwrap();
+        held.status = status as i32;
+        app.update(&token, held, &["status"]).await.unwrap();
+        let items = app
+            .upcoming(&token, pb::ListUpcomingRequest::default())
+            .await
+            .unwrap();
+        assert!(items.is_empty(), "{status:?}");
+    }
 }
 
 fn at_utc_day(at: &prost_types::Timestamp) -> chrono::NaiveDate {
@@ -246,7 +255,47 @@ async fn a_feed_is_ical_with_stable_uids_until_it_is_revoked() {
         "times in UTC"
     );
     assert!(text.contains("DTSTART;VALUE=DATE:"));
+}
 
+#[tokio::test]
+async fn feeds_are_bounded_per_user_and_named() {
+    let app = TestApp::spawn().await;
+    let token = app.user().await;
+    for i in 0..10 {
+        app.feed(&token, &format!("feed {i}")).await;
+    }
+    let more = app
+        .client()
+        .create_calendar_feed(authed(
+            &token,
+            pb::CreateCalendarFeedRequest {
+                name: "one more".into(),
+            },
+        ))
+        .await;
+    assert_error(more, Code::ResourceExhausted, "TOO_MANY_CALENDAR_FEEDS");
+    let other = app.user().await;
+    app.feed(&other, "theirs").await;
+    for name in ["", &"n".repeat(101)] {
+        let refused = app
+            .client()
+            .create_calendar_feed(authed(
+                &other,
+                pb::CreateCalendarFeedRequest { name: name.into() },
+            ))
+            .await;
+        let status = assert_error(refused, Code::InvalidArgument, "INVALID_ARGUMENT");
+        assert_eq!(violated_fields(&status), ["name"]);
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_feed_is_gone_and_only_its_owner_revokes_it() {
+    let app = TestApp::spawn().await;
+    let token = app.user().await;
+    let created = app.feed(&token, "phone").await;
+    let feed = created.calendar_feed.unwrap();
+    app.render(&created.path).await.unwrap();
     // Listed without the token; revoked, it is gone.
     let feeds = app
         .client()
@@ -290,36 +339,4 @@ async fn a_feed_is_ical_with_stable_uids_until_it_is_revoked() {
         Code::NotFound,
         "CALENDAR_FEED_NOT_FOUND",
     );
-}
-
-#[tokio::test]
-async fn feeds_are_bounded_per_user_and_named() {
-    let app = TestApp::spawn().await;
-    let token = app.user().await;
-    for i in 0..10 {
-        app.feed(&token, &format!("feed {i}")).await;
-    }
-    let more = app
-        .client()
-        .create_calendar_feed(authed(
-            &token,
-            pb::CreateCalendarFeedRequest {
-                name: "one more".into(),
-            },
-        ))
-        .await;
-    assert_error(more, Code::ResourceExhausted, "TOO_MANY_CALENDAR_FEEDS");
-    let other = app.user().await;
-    app.feed(&other, "theirs").await;
-    for name in ["", &"n".repeat(101)] {
-        let refused = app
-            .client()
-            .create_calendar_feed(authed(
-                &other,
-                pb::CreateCalendarFeedRequest { name: name.into() },
-            ))
-            .await;
-        let status = assert_error(refused, Code::InvalidArgument, "INVALID_ARGUMENT");
-        assert_eq!(violated_fields(&status), ["name"]);
-    }
 }

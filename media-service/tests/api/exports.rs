@@ -12,7 +12,11 @@ use crate::{
 };
 
 impl TestApp {
-    async fn export(&self, token: &str, format: pb::ExportFormat) -> (Vec<u8>, String, String) {
+    pub(crate) async fn export(
+        &self,
+        token: &str,
+        format: pb::ExportFormat,
+    ) -> (Vec<u8>, String, String) {
         let mut stream = self
             .client()
             .export_list(authed(
@@ -95,7 +99,7 @@ async fn an_export_imported_into_a_fresh_account_is_the_same_list() {
     let parsed: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(
         (parsed["format"].as_str(), parsed["version"].as_u64()),
-        (Some("completionist"), Some(1))
+        (Some("completionist"), Some(2))
     );
     assert_eq!(parsed["entries"].as_array().unwrap().len(), 4);
 

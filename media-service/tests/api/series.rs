@@ -96,34 +96,6 @@ async fn watching_counts_regular_episodes_and_completes_an_ended_show() {
     assert_eq!((done.progress, done.completion_count), (5, 1));
     assert!(done.finish_date.is_some());
 
-    let history = app
-        .client()
-        .list_episode_watches(authed(
-            &token,
-            pb::ListEpisodeWatchesRequest {
-                list_entry_id: entry.id.clone(),
-                page_size: 4,
-                page_token: String::new(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(history.episode_watches.len(), 4);
-    assert_eq!(history.episode_watches[0].title, "Futurama");
-    let rest = app
-        .client()
-        .list_episode_watches(authed(
-            &token,
-            pb::ListEpisodeWatchesRequest {
-                list_entry_id: String::new(),
-                page_size: 4,
-                page_token: history.next_page_token,
-            },
-        ))
-        .await;
-    assert_error(rest, Code::InvalidArgument, "INVALID_ARGUMENT");
-
     let unmarked = app
         .unmark(&token, &entry.id, numbers(&[(2, 2)]))
         .await
@@ -271,7 +243,53 @@ async fn bad_selections_and_times_name_their_field() {
     let status = assert_error(none, Code::InvalidArgument, "INVALID_ARGUMENT");
     assert_eq!(violated_fields(&status), ["selection"]);
     assert_eq!(app.get_entry(&token, &entry.id).await.unwrap().progress, 0);
+}
 
+#[tokio::test]
+async fn the_watch_history_pages_newest_first() {
+    let app = TestApp::spawn().await;
+    shows::mount(&app).await;
+    let token = app.user().await;
+    let entry = app.add_series(&token, ENDED, ListStatus::Planned).await;
+    app.mark(&token, &entry.id, up_to(2, 2), None)
+        .await
+        .unwrap();
+    let history = app
+        .client()
+        .list_episode_watches(authed(
+            &token,
+            pb::ListEpisodeWatchesRequest {
+                list_entry_id: entry.id.clone(),
+                page_size: 4,
+                page_token: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(history.episode_watches.len(), 4);
+    assert!(!history.next_page_token.is_empty());
+    assert_eq!(history.episode_watches[0].title, "Futurama");
+    let rest = app
+        .client()
+        .list_episode_watches(authed(
+            &token,
+            pb::ListEpisodeWatchesRequest {
+                list_entry_id: String::new(),
+                page_size: 4,
+                page_token: history.next_page_token,
+            },
+        ))
+        .await;
+    assert_error(rest, Code::InvalidArgument, "INVALID_ARGUMENT");
+}
+
+#[tokio::test]
+async fn another_users_entry_and_items_without_episodes_are_refused() {
+    let app = TestApp::spawn().await;
+    shows::mount(&app).await;
+    let token = app.user().await;
+    let entry = app.add_series(&token, ENDED, ListStatus::InProgress).await;
     let stranger = app.user().await;
     for result in [
         app.episodes(&stranger, &entry.id).await.map(drop),

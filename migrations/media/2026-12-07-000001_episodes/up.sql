@@ -3,8 +3,9 @@
 
 -- Where a series' episodes come from (TVmaze for OMDb series, Jikan for
 -- anime) and when they are fetched again. Any replica refreshes a show
--- whose turn has come: it claims the row (SKIP LOCKED) by moving
--- `refresh_due_at` past a lease, so no two replicas fetch one show at once.
+-- whose turn has come: it claims the row (SKIP LOCKED) with a lease
+-- (`fetching_until`), so no two replicas fetch one show at once; a person
+-- opening a series never fetched claims it the same way.
 CREATE TABLE episode_sources (
     media_item_id uuid PRIMARY KEY REFERENCES media_items (id) ON DELETE CASCADE,
     -- The provider's show id, once looked up; NULL before, or when the
@@ -14,6 +15,8 @@ CREATE TABLE episode_sources (
         CHECK (show_status IN ('unknown', 'running', 'ended', 'not_found')),
     refreshed_at timestamptz,
     refresh_due_at timestamptz NOT NULL DEFAULT now(),
+    -- Set while a replica fetches it; past, the replica is presumed gone.
+    fetching_until timestamptz,
     -- Failed refreshes in a row: each waits longer before the next.
     failures integer NOT NULL DEFAULT 0,
     last_failure text NOT NULL DEFAULT ''
@@ -68,6 +71,21 @@ CREATE INDEX episode_watches_episode_id_idx ON episode_watches (episode_id);
 CREATE INDEX episode_watches_history_idx ON episode_watches (user_id, watched_at DESC, id DESC);
 
 CREATE TRIGGER episode_watches_refuse_removed BEFORE INSERT ON episode_watches
+FOR EACH ROW EXECUTE FUNCTION refuse_removed_user('user_id');
+
+-- Episode watches an import brought (by season and number), until the
+-- show's episodes are fetched: then they become watches, and those that
+-- match no episode are dropped.
+CREATE TABLE pending_episode_watches (
+    list_entry_id uuid NOT NULL REFERENCES list_entries (id) ON DELETE CASCADE,
+    user_id uuid NOT NULL,
+    season integer NOT NULL,
+    number integer NOT NULL,
+    watched_at timestamptz NOT NULL,
+    PRIMARY KEY (list_entry_id, season, number, watched_at)
+);
+
+CREATE TRIGGER pending_episode_watches_refuse_removed BEFORE INSERT ON pending_episode_watches
 FOR EACH ROW EXECUTE FUNCTION refuse_removed_user('user_id');
 
 -- A calendar feed: read-only access to one user's calendar by a token in

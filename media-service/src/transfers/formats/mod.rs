@@ -111,7 +111,22 @@ pub(crate) struct Record {
     /// Each time it was finished; `origin` is unique per item within a
     /// format, so importing the file again adds none of them twice.
     pub(crate) runs: Vec<RecordRun>,
+    /// Episodes watched (series), matched to the show's episodes by number
+    /// once they are fetched.
+    #[serde(default)]
+    pub(crate) episode_watches: Vec<RecordWatch>,
 }
+
+/// One watch of an episode, by its number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub(crate) struct RecordWatch {
+    pub(crate) season: i32,
+    pub(crate) number: i32,
+    pub(crate) watched_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Episode watches one row keeps at most.
+pub(crate) const MAX_EPISODE_WATCHES: usize = 20_000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct RecordRun {
@@ -170,6 +185,7 @@ impl Record {
             start_date: None,
             finish_date: None,
             runs: Vec::new(),
+            episode_watches: Vec::new(),
         }
     }
 

@@ -1,23 +1,25 @@
-//! Completionist's own export, version 1 (docs/export-format.md): a JSON
-//! object `{"format": "completionist", "version": 1, "exported_at",
+//! Completionist's own export, version 2 (docs/export-format.md): a JSON
+//! object `{"format": "completionist", "version": 2, "exported_at",
 //! "entries": [...]}`, each entry its item (with the provider's id), its
-//! fields and its runs. [`ExportEntry`] is written by ExportList and read
+//! fields, its runs and (since version 2) its episode watches; version 1
+//! files still import. [`ExportEntry`] is written by ExportList and read
 //! back here, so an export imported into a fresh account is the same list
 //! without asking any provider.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    FileError, KnownItem, Parsed, ReadLimits, Record, RecordRun, Row, Target, archive, json_rows,
+    FileError, KnownItem, MAX_EPISODE_WATCHES, Parsed, ReadLimits, Record, RecordRun, RecordWatch,
+    Row, Target, archive, json_rows,
 };
-use crate::domain::{Entry, ListStatus, MediaKind, Run, Source};
+use crate::domain::{Entry, EpisodeWatch, ListStatus, MediaKind, Run, Source};
 
 /// The `format` field.
 pub(crate) const FORMAT: &str = "completionist";
 /// The version written; readers take this one and older.
-pub(crate) const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 2;
 
 /// One entry of an export.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -32,6 +34,22 @@ pub(crate) struct ExportEntry {
     pub(crate) finish_date: Option<NaiveDate>,
     #[serde(default)]
     pub(crate) runs: Vec<ExportRun>,
+    /// Since version 2.
+    #[serde(default)]
+    pub(crate) episode_watches: Vec<ExportWatch>,
+}
+
+/// One watch of an episode.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ExportWatch {
+    pub(crate) season: i32,
+    /// Absent for specials without a number (not imported again).
+    pub(crate) number: Option<i32>,
+    #[serde(default)]
+    pub(crate) special: bool,
+    /// The entry's run it was in, from 1.
+    pub(crate) run: i32,
+    pub(crate) watched_at: DateTime<Utc>,
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -58,7 +76,7 @@ pub(crate) struct ExportRun {
 }
 
 impl ExportEntry {
-    pub(crate) fn new(entry: Entry, runs: Vec<Run>) -> Self {
+    pub(crate) fn new(entry: Entry, runs: Vec<Run>, watches: Vec<EpisodeWatch>) -> Self {
         let Entry { fields, item, .. } = entry;
         Self {
             item: ExportItem {
@@ -83,6 +101,16 @@ impl ExportEntry {
                     id: run.id,
                     start_date: run.dates.start_date,
                     finish_date: run.dates.finish_date,
+                })
+                .collect(),
+            episode_watches: watches
+                .into_iter()
+                .map(|w| ExportWatch {
+                    season: w.episode.season,
+                    number: w.episode.number,
+                    special: w.episode.special,
+                    run: w.run,
+                    watched_at: w.watched_at,
                 })
                 .collect(),
         }
@@ -142,6 +170,7 @@ fn record(entry: ExportEntry) -> Parsed {
         start_date,
         finish_date,
         runs,
+        episode_watches,
     } = entry;
     let custom = item.source == Source::Custom;
     let known = KnownItem {
@@ -172,6 +201,17 @@ fn record(entry: ExportEntry) -> Parsed {
             finish_date: run.finish_date,
             origin: format!("{FORMAT}:{}", run.id),
         })
+        .collect();
+    record.episode_watches = episode_watches
+        .into_iter()
+        .filter_map(|w| {
+            Some(RecordWatch {
+                season: w.season,
+                number: w.number?,
+                watched_at: w.watched_at,
+            })
+        })
+        .take(MAX_EPISODE_WATCHES)
         .collect();
     record.checked()
 }

@@ -10,8 +10,8 @@ use std::collections::{BTreeSet, HashMap};
 use serde_json::Value;
 
 use super::{
-    FileError, KnownItem, Parsed, ReadLimits, Record, RecordRun, Row, Search, Target, archive,
-    date, json_rows,
+    FileError, KnownItem, MAX_EPISODE_WATCHES, Parsed, ReadLimits, Record, RecordRun, RecordWatch,
+    Row, Search, Target, archive, date, json_rows,
 };
 use crate::domain::{ListStatus, MediaKind, Source};
 
@@ -44,6 +44,8 @@ struct Title {
     planned: bool,
     rating: Option<i16>,
     episodes: BTreeSet<(i64, i64)>,
+    /// When each episode was watched, where the file says.
+    watches: BTreeSet<RecordWatch>,
     runs: Vec<RecordRun>,
     problem: Option<String>,
 }
@@ -153,6 +155,7 @@ fn watched(title: &mut Title, row: &Value, episode: Option<&Value>) {
     if let Some(episode) = episode {
         if let (Some(season), Some(n)) = (number(episode, "season"), number(episode, "number")) {
             title.episodes.insert((season, n));
+            watch(title, season, n, row.get("watched_at"));
         }
         return;
     }
@@ -169,13 +172,34 @@ fn watched(title: &mut Title, row: &Value, episode: Option<&Value>) {
             .into_iter()
             .flatten()
         {
-            title.episodes.insert((s, number(e, "number").unwrap_or(0)));
+            let n = number(e, "number").unwrap_or(0);
+            title.episodes.insert((s, n));
+            watch(title, s, n, e.get("last_watched_at"));
         }
     }
     if title.kind != Some(MediaKind::Movie) {
         return;
     }
     plays(title, row);
+}
+
+/// Records that episode (`season`, `number`) was watched `at`, when the
+/// file says when.
+fn watch(title: &mut Title, season: i64, number: i64, at: Option<&Value>) {
+    let at = at
+        .and_then(Value::as_str)
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    let (Ok(season), Ok(number), Some(at)) = (i32::try_from(season), i32::try_from(number), at)
+    else {
+        return;
+    };
+    if title.watches.len() < MAX_EPISODE_WATCHES {
+        title.watches.insert(RecordWatch {
+            season,
+            number,
+            watched_at: at.with_timezone(&chrono::Utc),
+        });
+    }
 }
 
 /// A movie's plays: one run per history row (its id keeps it from being
@@ -276,6 +300,7 @@ fn record(title: &Title, kind: MediaKind) -> Parsed {
         _ => i32::try_from(title.episodes.len()).unwrap_or(i32::MAX),
     };
     record.runs = runs;
+    record.episode_watches = title.watches.iter().copied().collect();
     record.checked()
 }
 
@@ -333,10 +358,44 @@ mod tests {
             panic!("{:?}", rows[1]);
         };
         assert_eq!((show.status, show.progress), (ListStatus::InProgress, 2));
+        assert_eq!(show.episode_watches.len(), 2);
         let Parsed::Record(obscure) = &rows[2].parsed else {
             panic!("{:?}", rows[2]);
         };
         assert!(matches!(obscure.target, Target::Search(_)));
         assert_eq!(obscure.status, ListStatus::Planned);
+    }
+
+    #[test]
+    fn episodes_keep_when_they_were_watched() {
+        let history = file(
+            "history-episodes.json",
+            r#"[{"id": 7, "watched_at": "2021-06-01T20:00:00.000Z", "type": "episode",
+               "episode": {"season": 1, "number": 3},
+               "show": {"title": "Severance", "year": 2022, "ids": {"imdb": "tt11280740"}}}]"#,
+        );
+        let watched = file(
+            "watched-shows.json",
+            r#"[{"plays": 1, "last_watched_at": "2021-06-03T00:00:00.000Z",
+               "show": {"title": "Severance", "year": 2022, "ids": {"imdb": "tt11280740"}},
+               "seasons": [{"number": 1, "episodes": [
+                 {"number": 4, "plays": 1, "last_watched_at": "2021-06-02T10:00:00.000Z"}]}]}]"#,
+        );
+        let rows = read(&[history, watched], &ReadLimits::rows(10)).unwrap();
+        let Parsed::Record(show) = &rows[0].parsed else {
+            panic!("{:?}", rows[0]);
+        };
+        let watches: Vec<_> = show
+            .episode_watches
+            .iter()
+            .map(|w| (w.season, w.number, w.watched_at.to_rfc3339()))
+            .collect();
+        assert_eq!(
+            watches,
+            [
+                (1, 3, "2021-06-01T20:00:00+00:00".to_owned()),
+                (1, 4, "2021-06-02T10:00:00+00:00".to_owned())
+            ]
+        );
     }
 }
