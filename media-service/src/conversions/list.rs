@@ -89,6 +89,7 @@ impl TryFrom<pb::UpdateListEntryRequest> for EntryUpdate {
             create_time: _,
             update_time: _,
             completion_count: _,
+            series_progress: _,
         } = entry;
         let mut v = Violations::default();
         let id = v.check("list_entry.id", parse_id(&id));
@@ -223,6 +224,7 @@ impl From<Entry> for pb::ListEntry {
             create_time: Some(timestamp(created_at)),
             update_time: Some(timestamp(updated_at)),
             completion_count,
+            series_progress: None,
         }
     }
 }

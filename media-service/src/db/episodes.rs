@@ -1,9 +1,8 @@
-//! Series' episodes and where they come from: which show, whether it still
-//! airs, and when its episodes are fetched again. A refresh writes a
-//! show's whole list in one transaction; an episode the provider stops
-//! listing is flagged, never deleted (its watches stay).
+//! Series' episodes. A refresh writes a show's whole list in one
+//! transaction; an episode the provider stops listing is flagged, never
+//! deleted (its watches stay).
 
-use std::time::Duration;
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
@@ -17,7 +16,7 @@ use uuid::Uuid;
 
 use super::{Conn, QueryResult};
 use crate::{
-    domain::{Episode, MediaKind, Reference, ShowStatus, Source},
+    domain::{Episode, ShowStatus},
     providers::{EpisodeInfo, ShowEpisodes},
     schema::{episode_sources, episodes, media_items},
 };
@@ -66,24 +65,6 @@ impl From<EpisodeRow> for Episode {
     }
 }
 
-/// What is known of a show's episodes.
-#[derive(Clone, Debug, Queryable, Selectable)]
-#[diesel(table_name = episode_sources, check_for_backend(diesel::pg::Pg))]
-pub(crate) struct SourceState {
-    #[diesel(column_name = show_status)]
-    pub(crate) status: ShowStatus,
-    pub(crate) refreshed_at: Option<DateTime<Utc>>,
-}
-
-/// A show whose refresh a replica has claimed.
-#[derive(Clone, Debug)]
-pub(crate) struct Claimed {
-    pub(crate) item_id: Uuid,
-    pub(crate) reference: Reference,
-    pub(crate) show_id: Option<String>,
-    pub(crate) failures: i32,
-}
-
 /// The episodes of `item`, in order: by season, then number, specials
 /// after a season's numbered episodes by air date.
 pub(crate) async fn list(conn: &mut Conn, item: Uuid) -> QueryResult<Vec<Episode>> {
@@ -101,98 +82,39 @@ pub(crate) async fn list(conn: &mut Conn, item: Uuid) -> QueryResult<Vec<Episode
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-/// Where `item`'s episodes stand; `None` for items without episodes.
-pub(crate) async fn source(conn: &mut Conn, item: Uuid) -> QueryResult<Option<SourceState>> {
-    episode_sources::table
-        .find(item)
-        .select(SourceState::as_select())
-        .first(conn)
-        .await
-        .optional()
-}
-
-/// Claims `item` for a fetch now, for `lease`, unless another fetch of it
-/// holds it; answers its show id and failures so far.
-pub(crate) async fn claim(
+/// The episodes of `items`, each list in order (as [`list`]), with each
+/// show's status.
+pub(crate) async fn of_items(
     conn: &mut Conn,
-    item: Uuid,
-    lease: Duration,
-) -> QueryResult<Option<(Option<String>, i32)>> {
-    let until = Utc::now() + lease;
-    diesel::update(episode_sources::table.find(item))
-        .filter(
-            episode_sources::fetching_until
-                .is_null()
-                .or(episode_sources::fetching_until.lt(diesel::dsl::now)),
-        )
-        .set(episode_sources::fetching_until.eq(until))
-        .returning((episode_sources::show_id, episode_sources::failures))
-        .get_result(conn)
-        .await
-        .optional()
-}
-
-/// Claims up to `batch` shows whose refresh is due and that someone
-/// tracks, each for `lease`: another replica skips them meanwhile.
-pub(crate) async fn claim_due(
-    conn: &mut Conn,
-    batch: i64,
-    lease: Duration,
-) -> QueryResult<Vec<Claimed>> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        media_item_id: Uuid,
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        show_id: Option<String>,
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        failures: i32,
-    }
-    let rows: Vec<Row> = diesel::sql_query(
-        "UPDATE episode_sources SET fetching_until = now() + make_interval(secs => $2) \
-         WHERE media_item_id IN ( \
-             SELECT s.media_item_id FROM episode_sources s \
-             WHERE s.refresh_due_at <= now() \
-               AND (s.fetching_until IS NULL OR s.fetching_until < now()) \
-               AND EXISTS (SELECT 1 FROM list_entries e WHERE e.media_item_id = s.media_item_id) \
-             ORDER BY s.refresh_due_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
-         RETURNING media_item_id, show_id, failures",
-    )
-    .bind::<diesel::sql_types::BigInt, _>(batch)
-    .bind::<diesel::sql_types::Double, _>(lease.as_secs_f64())
-    .load(conn)
-    .await?;
-    let claimed: Vec<(Uuid, Option<String>, i32)> = rows
+    items: &[Uuid],
+) -> QueryResult<HashMap<Uuid, (ShowStatus, Vec<Episode>)>> {
+    let mut shows: HashMap<Uuid, (ShowStatus, Vec<Episode>)> = episode_sources::table
+        .filter(episode_sources::media_item_id.eq_any(items))
+        .filter(episode_sources::refreshed_at.is_not_null())
+        .select((episode_sources::media_item_id, episode_sources::show_status))
+        .load::<(Uuid, ShowStatus)>(conn)
+        .await?
         .into_iter()
-        .map(|r| (r.media_item_id, r.show_id, r.failures))
+        .map(|(item, status)| (item, (status, Vec::new())))
         .collect();
-    let ids: Vec<Uuid> = claimed.iter().map(|(id, ..)| *id).collect();
-    let items: Vec<(Uuid, Source, MediaKind, Option<String>)> = media_items::table
-        .filter(media_items::id.eq_any(&ids))
-        .select((
-            media_items::id,
-            media_items::source,
-            media_items::kind,
-            media_items::external_id,
+    let rows: Vec<(Uuid, EpisodeRow)> = episodes::table
+        .filter(episodes::media_item_id.eq_any(items))
+        .order((
+            episodes::media_item_id,
+            episodes::season,
+            episodes::number.asc().nulls_last(),
+            episodes::air_date.asc().nulls_last(),
+            episodes::provider_id,
         ))
+        .select((episodes::media_item_id, EpisodeRow::as_select()))
         .load(conn)
         .await?;
-    Ok(claimed
-        .into_iter()
-        .filter_map(|(item_id, show_id, failures)| {
-            let (_, source, kind, external_id) = items.iter().find(|(id, ..)| *id == item_id)?;
-            Some(Claimed {
-                item_id,
-                reference: Reference {
-                    source: *source,
-                    kind: *kind,
-                    external_id: external_id.clone()?,
-                },
-                show_id,
-                failures,
-            })
-        })
-        .collect())
+    for (item, row) in rows {
+        if let Some((_, list)) = shows.get_mut(&item) {
+            list.push(row.into());
+        }
+    }
+    Ok(shows)
 }
 
 #[derive(Insertable)]
@@ -330,44 +252,4 @@ async fn upsert(conn: &mut Conn, item: Uuid, list: &[EpisodeInfo]) -> QueryResul
         );
     }
     Ok(added)
-}
-
-/// Records that the provider has no episode list for `item`: asked again
-/// after `next_due`.
-pub(crate) async fn store_not_found(
-    conn: &mut Conn,
-    item: Uuid,
-    next_due: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::update(episode_sources::table.find(item))
-        .set((
-            episode_sources::show_status.eq(ShowStatus::NotFound),
-            episode_sources::refreshed_at.eq(Utc::now()),
-            episode_sources::refresh_due_at.eq(next_due),
-            episode_sources::fetching_until.eq(None::<DateTime<Utc>>),
-            episode_sources::failures.eq(0),
-            episode_sources::last_failure.eq(""),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
-}
-
-/// Records a failed refresh of `item`: tried again after `next_due`.
-pub(crate) async fn store_failure(
-    conn: &mut Conn,
-    item: Uuid,
-    detail: &str,
-    next_due: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::update(episode_sources::table.find(item))
-        .set((
-            episode_sources::failures.eq(episode_sources::failures + 1),
-            episode_sources::last_failure.eq(detail),
-            episode_sources::refresh_due_at.eq(next_due),
-            episode_sources::fetching_until.eq(None::<DateTime<Utc>>),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
 }

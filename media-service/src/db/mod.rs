@@ -5,6 +5,7 @@ pub(crate) mod accounts;
 pub(crate) mod calendar;
 pub(crate) mod changes;
 pub(crate) mod entries;
+pub(crate) mod episode_sources;
 pub(crate) mod episodes;
 pub(crate) mod import_leases;
 pub(crate) mod imports;

@@ -71,6 +71,30 @@ pub(crate) async fn seen(
     Ok(seen)
 }
 
+/// The episodes each of `entries` has watched in its current run.
+pub(crate) async fn in_current_runs(
+    conn: &mut Conn,
+    entries: &[Uuid],
+) -> QueryResult<HashMap<Uuid, HashMap<Uuid, Seen>>> {
+    let rows: Vec<(Uuid, Uuid)> = episode_watches::table
+        .inner_join(list_entries::table)
+        .filter(episode_watches::list_entry_id.eq_any(entries))
+        .filter(episode_watches::run.eq(list_entries::current_run))
+        .select((episode_watches::list_entry_id, episode_watches::episode_id))
+        .load(conn)
+        .await?;
+    let mut seen: HashMap<Uuid, HashMap<Uuid, Seen>> = HashMap::new();
+    for (entry, episode) in rows {
+        let s = Seen {
+            count: 1,
+            in_run: true,
+            last: None,
+        };
+        seen.entry(entry).or_default().insert(episode, s);
+    }
+    Ok(seen)
+}
+
 /// Records `episodes` watched at `at` in run `run` of `user`'s entry
 /// `entry`; one already watched in that run is left alone. Answers how
 /// many were recorded.

@@ -31,6 +31,7 @@ use crate::{
     },
     domain::{Entry, EntryFields, ListStatus, Notes, Progress, Rating, Reference},
     error::Error,
+    series,
 };
 
 /// What AddListEntry adds.
@@ -214,12 +215,18 @@ pub(crate) async fn get_list_entry(
     let pb::GetListEntryRequest { id } = request.into_inner();
     let id = crate::domain::parse_id(&id).map_err(|why| Error::invalid("id", why))?;
     let entry = common_db::read(&app.pool, |conn| {
-        Box::pin(db::entries::find(conn, caller.user_id, id))
+        Box::pin(async move {
+            let Some(entry) = db::entries::find(conn, caller.user_id, id).await? else {
+                return Ok(None);
+            };
+            let mut progress = series::progress_of(conn, std::slice::from_ref(&entry)).await?;
+            Ok(Some(series::shown(entry, &mut progress)))
+        })
     })
     .await?
     .ok_or(Error::ListEntryNotFound)?;
     Ok(pb::GetListEntryResponse {
-        list_entry: Some(entry.into()),
+        list_entry: Some(entry),
     })
 }
 
@@ -237,7 +244,7 @@ pub(crate) async fn list_list_entries(
     let after = app
         .page_tokens
         .open::<_, EntryPosition>(&page_token, &me, &filter)?;
-    let (head, entries) = common_db::read(&app.pool, |conn| {
+    let (head, entries, mut progress) = common_db::read(&app.pool, |conn| {
         let after = after.clone();
         Box::pin(async move {
             // Head first: a change committed meanwhile is in the page and
@@ -245,7 +252,8 @@ pub(crate) async fn list_list_entries(
             let head = db::changes::head(conn, caller.user_id).await?;
             let entries =
                 db::listing::list(conn, caller.user_id, filter, after, size.limit()).await?;
-            Ok((head, entries))
+            let progress = series::progress_of(conn, &entries).await?;
+            Ok((head, entries, progress))
         })
     })
     .await?;
@@ -254,7 +262,11 @@ pub(crate) async fn list_list_entries(
         app.page_tokens.seal(&me, &filter, &position)
     });
     Ok(pb::ListListEntriesResponse {
-        list_entries: page.items.into_iter().map(Into::into).collect(),
+        list_entries: page
+            .items
+            .into_iter()
+            .map(|entry| series::shown(entry, &mut progress))
+            .collect(),
         next_page_token: page.next_page_token,
         resume_token: crate::watch::resume_token(head.seq),
     })

@@ -4,6 +4,7 @@
 //! episodes a request means is `selection`'s, and what watches make of the
 //! entry (progress, status, dates) `watching`'s.
 
+mod progress;
 pub(crate) mod refresh;
 mod selection;
 mod watching;
@@ -25,11 +26,14 @@ use crate::{
     app::{App, Caller},
     config::SeriesConfig,
     conversions::series::episode,
-    db::{self, episodes::SourceState, watches::Seen},
+    db::{self, episode_sources::SourceState, watches::Seen},
     domain::{Entry, Episode, Item, MediaKind, ShowStatus, parse_id},
     error::Error,
     list::record_run,
 };
+
+use self::progress::one_shown;
+pub(crate) use self::progress::{progress_of, shown};
 
 /// What series share: the configuration, and room for first fetches.
 pub(crate) struct Series {
@@ -97,7 +101,10 @@ pub(crate) async fn list_episodes(
     // Read again: a first fetch has just given the item its episode count.
     let (entry, episodes, run, seen) = common_db::read(&app.pool, |conn| {
         Box::pin(async move {
-            let entry = db::entries::find(conn, user, id).await?;
+            let entry = match db::entries::find(conn, user, id).await? {
+                Some(entry) => Some(one_shown(conn, entry).await?),
+                None => None,
+            };
             let episodes = db::episodes::list(conn, item).await?;
             let run = db::watches::current_run(conn, id).await?;
             let seen = db::watches::seen(conn, id, run).await?;
@@ -113,7 +120,7 @@ pub(crate) async fn list_episodes(
         .and_then(|next| episodes.iter().find(|e| e.id == next))
         .map(|e| episode(e.clone(), seen_of(&seen, e), now));
     Ok(pb::ListEpisodesResponse {
-        list_entry: Some(entry.into()),
+        list_entry: Some(entry),
         show_status: crate::conversions::ProtoEnum::to_proto(source.status),
         next_episode,
         caught_up: summary.caught_up,
@@ -173,12 +180,12 @@ pub(crate) async fn mark_episodes_watched(
             let chosen = selection::for_marking(&episodes, &selection, at)?;
             let marked = db::watches::insert(conn, user, before.id, run, &chosen, at).await?;
             let entry = settle(conn, before, &episodes, run, status, at, false).await?;
-            Ok((entry, marked))
+            Ok((one_shown(conn, entry).await?, marked))
         })
     })
     .await?;
     Ok(pb::MarkEpisodesWatchedResponse {
-        list_entry: Some(entry.into()),
+        list_entry: Some(entry),
         marked_count: i32::try_from(marked).unwrap_or(i32::MAX),
     })
 }
@@ -198,12 +205,12 @@ pub(crate) async fn unmark_episodes_watched(
             let chosen = selection::for_unmarking(&episodes, &selection)?;
             let unmarked = db::watches::delete(conn, before.id, run, &chosen).await?;
             let entry = settle(conn, before, &episodes, run, status, Utc::now(), true).await?;
-            Ok((entry, unmarked))
+            Ok((one_shown(conn, entry).await?, unmarked))
         })
     })
     .await?;
     Ok(pb::UnmarkEpisodesWatchedResponse {
-        list_entry: Some(entry.into()),
+        list_entry: Some(entry),
         unmarked_count: i32::try_from(unmarked).unwrap_or(i32::MAX),
     })
 }
@@ -292,7 +299,11 @@ async fn fetched(app: &App, item: &Item) -> Result<SourceState, Error> {
         return Err(Error::NoEpisodes("only series and anime have episodes"));
     }
     let id = item.id;
-    let read = || common_db::read(&app.pool, |conn| Box::pin(db::episodes::source(conn, id)));
+    let read = || {
+        common_db::read(&app.pool, |conn| {
+            Box::pin(db::episode_sources::source(conn, id))
+        })
+    };
     let none = SourceState {
         status: ShowStatus::NotFound,
         refreshed_at: None,

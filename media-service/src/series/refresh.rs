@@ -15,7 +15,7 @@ use rand::Rng;
 
 use crate::{
     app::App,
-    db::{self, episodes::Claimed},
+    db::{self, episode_sources::Claimed},
     domain::{Item, MediaKind, Reference, ShowStatus},
     error::Error,
     providers::ProviderError,
@@ -30,7 +30,7 @@ pub(super) async fn now(app: &App, item: &Item) -> Result<bool, Error> {
     let lease = app.series.config.claim_lease;
     let claimed = {
         let mut conn = common_db::conn(&app.pool).await?;
-        db::episodes::claim(&mut conn, item.id, lease).await?
+        db::episode_sources::claim(&mut conn, item.id, lease).await?
     };
     let Some((show_id, failures)) = claimed else {
         return Ok(false);
@@ -79,7 +79,7 @@ pub(crate) async fn run(app: App) {
         loop {
             let claimed = match common_db::conn(&app.pool).await {
                 Ok(mut conn) => {
-                    db::episodes::claim_due(
+                    db::episode_sources::claim_due(
                         &mut conn,
                         app.series.config.claim_batch,
                         app.series.config.claim_lease,
@@ -143,12 +143,13 @@ async fn refresh(app: &App, show: Claimed) -> Result<(), Error> {
         None | Some(Err(ProviderError::NotFound { .. })) => {
             let next = now + config.ended_every;
             let mut conn = common_db::conn(&app.pool).await?;
-            Ok(db::episodes::store_not_found(&mut conn, item_id, next).await?)
+            Ok(db::episode_sources::store_not_found(&mut conn, item_id, next).await?)
         }
         Some(Err(error)) => {
             let wait = backoff(config.retry_backoff, failures).min(config.running_every);
             let mut conn = common_db::conn(&app.pool).await?;
-            db::episodes::store_failure(&mut conn, item_id, &error.to_string(), now + wait).await?;
+            db::episode_sources::store_failure(&mut conn, item_id, &error.to_string(), now + wait)
+                .await?;
             Err(error.into())
         }
     }

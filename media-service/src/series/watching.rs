@@ -22,6 +22,8 @@ pub(super) struct Summary {
     pub(super) watched: i32,
     /// Regular episodes aired.
     pub(super) aired: i32,
+    /// Regular episodes aired and not watched in the run.
+    pub(super) new: i32,
     /// The first regular episode not watched in the run.
     pub(super) next: Option<Uuid>,
     /// Every aired regular episode watched, and the show still airs.
@@ -43,10 +45,12 @@ impl Summary {
         let counted = || episodes.iter().filter(|e| e.counts());
         let watched = counted().filter(|e| in_run(e)).count();
         let aired = counted().filter(|e| e.aired(now)).count();
+        let new = counted().filter(|e| e.aired(now) && !in_run(e)).count();
         let all_aired_watched = aired > 0 && counted().filter(|e| e.aired(now)).all(in_run);
         Self {
             watched: i32::try_from(watched).unwrap_or(i32::MAX),
             aired: i32::try_from(aired).unwrap_or(i32::MAX),
+            new: i32::try_from(new).unwrap_or(i32::MAX),
             next: counted().find(|e| !in_run(e)).map(|e| e.id),
             caught_up: all_aired_watched && status == ShowStatus::Running,
             finished: all_aired_watched && status == ShowStatus::Ended,
