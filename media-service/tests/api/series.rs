@@ -60,18 +60,6 @@ async fn watching_counts_regular_episodes_and_completes_an_ended_show() {
     assert_eq!(after.progress, 3);
     assert_eq!(after.status, ListStatus::InProgress as i32);
     assert!(after.start_date.is_some());
-    let shown = app.get_entry(&token, &entry.id).await.unwrap();
-    let run = shown.series_progress.unwrap();
-    let next = run.next_episode.unwrap();
-    assert_eq!(
-        (next.season, next.number, run.new_episodes),
-        (2, 1, 2),
-        "S2E1 next, 2 new"
-    );
-    let listed = app
-        .list(&token, pb::ListListEntriesRequest::default())
-        .await;
-    assert_eq!(listed.list_entries[0].series_progress, Some(run));
 
     let list = app.episodes(&token, &entry.id).await.unwrap();
     let special = all(&list)
@@ -187,13 +175,7 @@ async fn a_running_show_caught_up_stays_in_progress() {
     );
     let list = app.episodes(&token, &entry.id).await.unwrap();
     assert!(list.caught_up);
-    let run = list
-        .list_entry
-        .as_ref()
-        .unwrap()
-        .series_progress
-        .clone()
-        .unwrap();
+    let run = list.list_entry.as_ref().unwrap().series_progress.unwrap();
     assert!(run.caught_up && run.new_episodes == 0);
     assert_eq!(list.show_status, pb::ShowStatus::Running as i32);
     let next = list.next_episode.unwrap();
@@ -344,4 +326,27 @@ async fn another_users_entry_and_items_without_episodes_are_refused() {
         Code::FailedPrecondition,
         "NO_EPISODES",
     );
+}
+
+#[tokio::test]
+async fn the_list_shows_the_next_episode_and_how_many_are_new() {
+    let app = TestApp::spawn().await;
+    shows::mount(&app).await;
+    let token = app.user().await;
+    let entry = app.add_series(&token, ENDED, ListStatus::Planned).await;
+    app.mark(&token, &entry.id, up_to(1, 3), None)
+        .await
+        .unwrap();
+    let shown = app.get_entry(&token, &entry.id).await.unwrap();
+    let run = shown.series_progress.unwrap();
+    let next = run.next_episode.unwrap();
+    assert_eq!(
+        (next.season, next.number, run.new_episodes),
+        (2, 1, 2),
+        "S2E1 next, 2 new"
+    );
+    let listed = app
+        .list(&token, pb::ListListEntriesRequest::default())
+        .await;
+    assert_eq!(listed.list_entries[0].series_progress, Some(run));
 }
