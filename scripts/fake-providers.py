@@ -1,13 +1,23 @@
 #!/usr/bin/env python3
-"""Stand-ins for OMDb, Jikan, Open Library and RAWG on one local port, serving
-the payloads media-service's tests use (shaped like the real APIs). For
-trying the stack offline: `make run FAKE_PROVIDERS=1`, and for the gateway's
-end-to-end test.
+"""Stand-ins for OMDb, Jikan, Open Library, RAWG and TVmaze on one local
+port, serving the payloads media-service's tests use (shaped like the real
+APIs). For trying the stack offline: `make run FAKE_PROVIDERS=1`, and for
+the browser tests.
 
     scripts/fake-providers.py [PORT]   prints the base URL, then serves
 
-Base URLs: {base}/omdb, {base}/jikan/v4, {base}/openlibrary, {base}/rawg/api.
+Base URLs: {base}/omdb, {base}/jikan/v4, {base}/openlibrary, {base}/rawg/api,
+{base}/tvmaze.
+
+Series, dated relative to today: Futurama (tt0149460, TVmaze 538) has
+ended, with a season 0 special, a special inside season 1 and an episode
+with no time of day; Severance (tt11280740, TVmaze 44933) is running, with
+episodes to come, one with an empty `airtime` and one with a null
+`airdate`. TVmaze answers every 15th call 429 with `Retry-After: 1`, as it
+does past its rate limit.
 """
+import datetime
+import itertools
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +42,64 @@ OMDB_ITEMS = {
     "tt0149460": "omdb_series_tt0149460.json",
 }
 
+SEVERANCE = {"Title": "Severance", "Year": "2022–", "imdbID": "tt11280740", "Type": "series",
+             "Plot": "Office workers whose memories are split between work and home.",
+             "Poster": "N/A", "totalSeasons": "2", "Response": "True"}
+
+SERIES_SEARCH = {"Search": [
+    {"Title": "Futurama", "Year": "1999–2025", "imdbID": "tt0149460", "Type": "series", "Poster": "N/A"},
+    {"Title": "Severance", "Year": "2022–", "imdbID": "tt11280740", "Type": "series", "Poster": "N/A"},
+], "totalResults": "2", "Response": "True"}
+
+TVMAZE_CALLS = itertools.count(1)
+
+
+def episode(id, season, number, kind, days, hour):
+    """A TVmaze episode `days` from today at `hour` UTC (None: no time)."""
+    day = datetime.date.today() + datetime.timedelta(days=days)
+    stamp = datetime.datetime.combine(day, datetime.time(hour if hour is not None else 4),
+                                      datetime.timezone.utc)
+    return {"id": id, "name": f"Episode {id}", "season": season, "number": number, "type": kind,
+            "airdate": day.isoformat(), "airtime": f"{hour:02}:00" if hour is not None else "",
+            "airstamp": stamp.isoformat(), "runtime": 25}
+
+
+def tvmaze_episodes(show):
+    if show == 538:
+        return [
+            episode(100, 0, 1, "significant_special", -900, 20),
+            episode(101, 1, 1, "regular", -800, 20),
+            episode(102, 1, 2, "regular", -793, 20),
+            episode(103, 1, 3, "regular", -786, 20),
+            episode(104, 1, None, "insignificant_special", -780, None),
+            episode(201, 2, 1, "regular", -500, None),
+            episode(202, 2, 2, "regular", -493, 20),
+        ]
+    tba = episode(305, 1, 5, "regular", 60, None)
+    tba["airdate"] = None
+    tba["airstamp"] = None
+    return [
+        episode(301, 1, 1, "regular", -14, 2),
+        episode(302, 1, 2, "regular", -7, 2),
+        episode(303, 1, 3, "regular", 3, 2),
+        episode(304, 1, 4, "regular", 10, None),
+        tba,
+    ]
+
+
+SHOWS = {538: "Ended", 44933: "Running"}
+IMDB_SHOWS = {"tt0149460": 538, "tt11280740": 44933}
+
+
+def jikan_episodes(page):
+    """Cowboy Bebop's 26 episodes, 13 a page."""
+    first = (page - 1) * 13 + 1
+    start = datetime.date(1998, 10, 24)
+    data = [{"mal_id": n, "title": f"Session {n}",
+             "aired": f"{start + datetime.timedelta(weeks=n - 1)}T00:00:00+00:00"}
+            for n in range(first, min(first + 13, 27))]
+    return {"pagination": {"last_visible_page": 2, "has_next_page": page == 1}, "data": data}
+
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
@@ -39,20 +107,50 @@ class Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query)
         if url.path == "/omdb/":
             if "i" in query:
+                if query["i"][0] == SEVERANCE["imdbID"]:
+                    return self.json(200, SEVERANCE)
                 name = OMDB_ITEMS.get(query["i"][0])
                 if name:
                     return self.send(200, (FIXTURES / name).read_bytes())
                 return self.send(200, b'{"Response":"False","Error":"Incorrect IMDb ID."}')
+            if query.get("type") == ["series"]:
+                return self.json(200, SERIES_SEARCH)
             return self.send(200, (FIXTURES / "omdb_search_matrix.json").read_bytes())
+        if url.path.startswith("/tvmaze/"):
+            return self.tvmaze(url.path.removeprefix("/tvmaze"), query)
+        if url.path == "/jikan/v4/anime/1/episodes":
+            return self.json(200, jikan_episodes(int(query.get("page", ["1"])[0])))
         name = ROUTES.get(url.path)
         if name:
             return self.send(200, (FIXTURES / name).read_bytes())
         self.send(404, json.dumps({"status": 404, "message": "Resource does not exist"}).encode())
 
-    def send(self, status, body):
+    def tvmaze(self, path, query):
+        if next(TVMAZE_CALLS) % 15 == 0:
+            return self.send(429, b'{"name":"Too Many Requests","status":429}', {"Retry-After": "1"})
+        if path == "/lookup/shows":
+            show = IMDB_SHOWS.get(query.get("imdb", [""])[0])
+            if show is None:
+                return self.send(404, b"null")
+            return self.send(301, b"", {"Location": f"/tvmaze/shows/{show}"})
+        parts = path.strip("/").split("/")
+        if len(parts) >= 2 and parts[0] == "shows" and parts[1].isdigit() and int(parts[1]) in SHOWS:
+            show = int(parts[1])
+            if len(parts) == 2:
+                return self.json(200, {"id": show, "name": "Show", "status": SHOWS[show]})
+            if parts[2:] == ["episodes"]:
+                return self.json(200, tvmaze_episodes(show))
+        self.send(404, json.dumps({"name": "Not Found", "status": 404}).encode())
+
+    def json(self, status, value):
+        self.send(status, json.dumps(value).encode())
+
+    def send(self, status, body, headers=None):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 

@@ -50,7 +50,7 @@ if [[ "${FAKE_PROVIDERS:-0}" == 1 ]]; then
   helpers+=($!)
   read -r -u "$fake" base
   export OMDB_BASE_URL=$base/omdb JIKAN_BASE_URL=$base/jikan/v4 \
-    OPENLIBRARY_BASE_URL=$base/openlibrary RAWG_BASE_URL=$base/rawg/api \
+    OPENLIBRARY_BASE_URL=$base/openlibrary RAWG_BASE_URL=$base/rawg/api TVMAZE_BASE_URL=$base/tvmaze \
     OMDB_API_KEY=${OMDB_API_KEY:-fake} RAWG_API_KEY=${RAWG_API_KEY:-fake}
   echo "providers: local stand-ins at $base"
 fi

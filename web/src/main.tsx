@@ -4,6 +4,7 @@ import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { LocationProvider, Route, Router, useLocation } from "preact-iso";
 import { auth, refresh } from "./api";
+import { Calendar } from "./screens/Calendar";
 import { Entry } from "./screens/Entry";
 import { List } from "./screens/List";
 import { Search } from "./screens/Search";
@@ -70,6 +71,7 @@ function Shell() {
           <nav aria-label="Main">
             <a href="/">List</a>
             <a href="/search">Search</a>
+            <a href="/calendar">Calendar</a>
             <a href="/stats">Stats</a>
             <a href="/transfer">Import/export</a>
             {admin && <a href="/users">Users</a>}
@@ -85,6 +87,7 @@ function Shell() {
           <Route path="/register" component={Register} />
           <Route path="/search" component={Search} />
           <Route path="/entries/:id" component={Entry} />
+          <Route path="/calendar" component={Calendar} />
           <Route path="/stats" component={Stats} />
           <Route path="/transfer" component={Transfer} />
           <Route path="/users" component={Users} />

@@ -1,14 +1,16 @@
-// One entry: status, progress (+1 in one tap), rating, notes, dates, and
-// the runs (each completed viewing, reading or play-through).
+// One entry: status, progress (+1 in one tap), rating, notes, dates, a
+// series' episodes (`Episodes`), and the runs (each completed viewing,
+// reading or play-through).
 import { useEffect, useState } from "preact/hooks";
 import { useLocation, useRoute } from "preact-iso";
 import { media } from "../api";
 import { fromInput, toInput } from "../dates";
 import { describe, problem, type Problem } from "../errors";
 import { Alert, Field } from "../form";
-import type { ListEntry, ListEntryRun } from "../gen/completionist/media/v1/media_pb";
+import { type ListEntry, type ListEntryRun, ListStatus, MediaKind } from "../gen/completionist/media/v1/media_pb";
 import { STATUSES, kindName, unitName } from "../labels";
 import { useLiveList } from "../live";
+import { Episodes } from "./Episodes";
 
 const camel = (name: string) => name.replace(/_(.)/g, (_, c: string) => c.toUpperCase());
 
@@ -56,6 +58,8 @@ export function Entry() {
   const [failed, setFailed] = useState<Problem>();
   const [saved, setSaved] = useState("");
   const [draft, setDraft] = useState<Draft>({});
+  /** Bumped when the entry changed elsewhere: its episodes are read again. */
+  const [version, setVersion] = useState(0);
 
   const load = async () => {
     try {
@@ -79,6 +83,7 @@ export function Entry() {
       if (!change.listEntry) route("/");
       else {
         setEntry(change.listEntry);
+        setVersion((v) => v + 1);
         if (change.runsChanged) void load();
       }
     },
@@ -182,6 +187,22 @@ export function Entry() {
     }
   };
 
+  /** A rewatch (reread, replay): the finished run stays in the history,
+   * and the entry starts again from nothing. */
+  const again = async () => {
+    try {
+      const { listEntry } = await media.updateListEntry({
+        listEntry: { id, status: ListStatus.IN_PROGRESS },
+        updateMask: { paths: ["status"] },
+      });
+      setEntry(listEntry);
+      setVersion((v) => v + 1);
+      setDraft({});
+    } catch (e) {
+      setFailed(problem(e));
+    }
+  };
+
   const deleteRun = async (run: ListEntryRun) => {
     if (!confirm(`Forget the run ${span(run)}?`)) return;
     try {
@@ -236,6 +257,14 @@ export function Entry() {
         <p role="status">{saved}</p>
         <button type="submit">Save</button>
       </form>
+      {entry.status === ListStatus.COMPLETED && (
+        <button type="button" onClick={() => void again()}>
+          Start again{kind === MediaKind.SERIES || kind === MediaKind.ANIME ? " (rewatch)" : ""}
+        </button>
+      )}
+      {(kind === MediaKind.SERIES || kind === MediaKind.ANIME) && (
+        <Episodes entryId={id} version={version} onEntry={setEntry} />
+      )}
       <section aria-labelledby="runs">
         <h2 id="runs">Runs</h2>
         <ul>

@@ -89,6 +89,15 @@ export function List() {
         }
         return [entry, ...rest];
       });
+      // A change says nothing of a series' episodes: where its run stands
+      // ("S2E5 next", "3 new") is read again.
+      const kind = change.listEntry?.mediaItem?.kind;
+      if (kind === MediaKind.SERIES || kind === MediaKind.ANIME) {
+        media.getListEntry({ id: change.listEntryId }).then(
+          ({ listEntry }) => listEntry && setEntries((shown) => shown.map((e) => (e.id === listEntry.id ? listEntry : e))),
+          () => {},
+        );
+      }
     },
     onReset: startOver,
   }, watchFrom);
@@ -151,6 +160,7 @@ function EntryCard({ entry, onBump }: { entry: ListEntry; onBump: () => void }) 
   const kind = item?.kind ?? MediaKind.UNSPECIFIED;
   const total = item?.totalUnits;
   const done = total !== undefined && entry.progress >= total;
+  const series = entry.seriesProgress;
   return (
     <li class="entry" data-entry-id={entry.id}>
       {item?.imageUrl ? <img src={item.imageUrl} alt="" loading="lazy" width={60} height={90} /> : <div class="cover" />}
@@ -166,6 +176,13 @@ function EntryCard({ entry, onBump }: { entry: ListEntry; onBump: () => void }) 
         <p class="progress">
           {entry.progress}
           {total !== undefined && ` / ${total}`} {unitName(kind, total ?? entry.progress)}
+          {series?.nextEpisode && (
+            <span class="badge">
+              S{series.nextEpisode.season}E{series.nextEpisode.number} next
+            </span>
+          )}
+          {series && series.newEpisodes > 0 && <span class="badge">{series.newEpisodes} new</span>}
+          {series?.caughtUp && <span class="badge">Caught up</span>}
         </p>
       </div>
       <button type="button" onClick={onBump} disabled={done}>
