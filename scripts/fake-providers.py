@@ -13,13 +13,21 @@ Series, dated relative to today: Futurama (tt0149460, TVmaze 538) has
 ended, with a season 0 special, a special inside season 1 and an episode
 with no time of day; Severance (tt11280740, TVmaze 44933) is running, with
 episodes to come, one with an empty `airtime` and one with a null
-`airdate`. TVmaze answers every 15th call 429 with `Retry-After: 1`, as it
-does past its rate limit.
+`airdate`; any other IMDb id `ttNNN` is a running show of ten weekly
+episodes (for the bench). TVmaze keeps its rate limit: a call beyond 20 in
+the last 10 s answers 429 with `Retry-After`; and every 15th call answers
+429 anyway (FAKE_TVMAZE_429_EVERY; 0 for never), as TVmaze may.
+`GET /tvmaze-stats` says how it was called: every call's time, and how
+many were refused.
 """
+import collections
 import datetime
 import itertools
 import json
+import os
 import sys
+import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -52,6 +60,25 @@ SERIES_SEARCH = {"Search": [
 ], "totalResults": "2", "Response": "True"}
 
 TVMAZE_CALLS = itertools.count(1)
+TVMAZE_429_EVERY = int(os.environ.get("FAKE_TVMAZE_429_EVERY", "15"))
+TVMAZE_LIMIT, TVMAZE_WINDOW = 20, 10.0
+TVMAZE_LOCK = threading.Lock()
+TVMAZE_RECENT = collections.deque()
+TVMAZE_STATS = {"calls": [], "refused": 0}
+
+
+def over_the_limit():
+    """Whether this call is one beyond 20 in the last 10 s (and records it)."""
+    now = time.monotonic()
+    with TVMAZE_LOCK:
+        TVMAZE_STATS["calls"].append(time.time())
+        while TVMAZE_RECENT and TVMAZE_RECENT[0] <= now - TVMAZE_WINDOW:
+            TVMAZE_RECENT.popleft()
+        TVMAZE_RECENT.append(now)
+        over = len(TVMAZE_RECENT) > TVMAZE_LIMIT
+        if over:
+            TVMAZE_STATS["refused"] += 1
+        return over
 
 
 def episode(id, season, number, kind, days, hour):
@@ -75,6 +102,8 @@ def tvmaze_episodes(show):
             episode(201, 2, 1, "regular", -500, None),
             episode(202, 2, 2, "regular", -493, 20),
         ]
+    if show != 44933:
+        return [episode(show * 100 + n, 1, n, "regular", 7 * (n - 5), 21) for n in range(1, 11)]
     tba = episode(305, 1, 5, "regular", 60, None)
     tba["airdate"] = None
     tba["airstamp"] = None
@@ -116,6 +145,9 @@ class Handler(BaseHTTPRequestHandler):
             if query.get("type") == ["series"]:
                 return self.json(200, SERIES_SEARCH)
             return self.send(200, (FIXTURES / "omdb_search_matrix.json").read_bytes())
+        if url.path == "/tvmaze-stats":
+            with TVMAZE_LOCK:
+                return self.json(200, TVMAZE_STATS)
         if url.path.startswith("/tvmaze/"):
             return self.tvmaze(url.path.removeprefix("/tvmaze"), query)
         if url.path == "/jikan/v4/anime/1/episodes":
@@ -126,18 +158,22 @@ class Handler(BaseHTTPRequestHandler):
         self.send(404, json.dumps({"status": 404, "message": "Resource does not exist"}).encode())
 
     def tvmaze(self, path, query):
-        if next(TVMAZE_CALLS) % 15 == 0:
+        nth = next(TVMAZE_CALLS)
+        if over_the_limit() or (TVMAZE_429_EVERY and nth % TVMAZE_429_EVERY == 0):
             return self.send(429, b'{"name":"Too Many Requests","status":429}', {"Retry-After": "1"})
         if path == "/lookup/shows":
-            show = IMDB_SHOWS.get(query.get("imdb", [""])[0])
+            imdb = query.get("imdb", [""])[0]
+            show = IMDB_SHOWS.get(imdb)
+            if show is None and imdb[2:].isdigit():
+                show = 1_000_000 + int(imdb[2:])
             if show is None:
                 return self.send(404, b"null")
             return self.send(301, b"", {"Location": f"/tvmaze/shows/{show}"})
         parts = path.strip("/").split("/")
-        if len(parts) >= 2 and parts[0] == "shows" and parts[1].isdigit() and int(parts[1]) in SHOWS:
+        if len(parts) >= 2 and parts[0] == "shows" and parts[1].isdigit():
             show = int(parts[1])
             if len(parts) == 2:
-                return self.json(200, {"id": show, "name": "Show", "status": SHOWS[show]})
+                return self.json(200, {"id": show, "name": "Show", "status": SHOWS.get(show, "Running")})
             if parts[2:] == ["episodes"]:
                 return self.json(200, tvmaze_episodes(show))
         self.send(404, json.dumps({"name": "Not Found", "status": 404}).encode())

@@ -81,6 +81,9 @@ pub(crate) async fn round(
     if let Some(fanout) = &fanout {
         cases.push(fanout.measure(ctx, ctx.shape.duration).await);
     }
+    if wanted("series") {
+        cases.extend(crate::series::cases(ctx).await?);
+    }
     if wanted("bulk") {
         cases.extend(crate::bulk::import_then_export(ctx).await?);
         cases.extend(crate::uploads::large_uploads(ctx).await?);
@@ -246,7 +249,7 @@ async fn validate_in_a_login_flood(ctx: &Ctx) -> Case {
 
 type Call = std::pin::Pin<Box<dyn std::future::Future<Output = CallResult> + Send>>;
 
-fn code(status: tonic::Status) -> String {
+pub(crate) fn code(status: tonic::Status) -> String {
     format!("{:?}", status.code())
 }
 
@@ -259,7 +262,7 @@ fn wide(shape: Shape) -> Shape {
 }
 
 /// Measures one case, with each process's peak memory during it.
-async fn measure<F, Fut>(ctx: &Ctx, name: &'static str, shape: Shape, call: F) -> Case
+pub(crate) async fn measure<F, Fut>(ctx: &Ctx, name: &'static str, shape: Shape, call: F) -> Case
 where
     F: Fn(u64) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = CallResult> + Send + 'static,

@@ -32,7 +32,7 @@ pub(crate) struct Shape {
 }
 
 /// What a case measured.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub(crate) struct Measured {
     /// Closed-loop throughput.
     pub rps: f64,

@@ -16,7 +16,9 @@ mod fanout;
 mod load;
 mod report;
 mod saturation;
+mod series;
 mod stack;
+mod standin;
 mod targets;
 mod uploads;
 
@@ -35,7 +37,7 @@ use crate::{
 /// The names `--cases` takes (the floor always runs).
 const CASES: &[&str] = &[
     "validate", "get", "list", "update", "gateway", "login", "flood", "fair", "overload", "bulk",
-    "fanout",
+    "fanout", "series",
 ];
 
 #[derive(Parser)]

@@ -22,6 +22,10 @@ pub(crate) struct Stack {
     pub media: Process,
     pub gateway: Process,
     pub media_url: String,
+    /// The media database, for cases that seed their own data.
+    pub media_db: String,
+    /// The provider stand-in media-service asks for episodes (TVmaze).
+    pub stand_in: crate::standin::StandIn,
 }
 
 /// One spawned binary.
@@ -103,24 +107,8 @@ impl Stack {
         }
         let auth_env: Vec<(&str, &str)> = auth_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let auth = spawn(bin_dir, "auth-service", auth_addr, &auth_env, &common)?;
-        let media_addr = free_addr()?;
-        let media = spawn(
-            bin_dir,
-            "media-service",
-            media_addr,
-            &[
-                ("MEDIA_LISTEN_ADDR", &media_addr.to_string()),
-                ("MEDIA_DATABASE_URL", &media_db),
-                ("AUTH_SERVICE_URL", &auth.url()),
-                // A closed port: no case may depend on the internet, and
-                // the whole-list cases may ask no provider at all.
-                ("OMDB_BASE_URL", "http://127.0.0.1:9"),
-                ("JIKAN_BASE_URL", "http://127.0.0.1:9"),
-                ("OPENLIBRARY_BASE_URL", "http://127.0.0.1:9"),
-                ("RAWG_BASE_URL", "http://127.0.0.1:9"),
-            ],
-            &common,
-        )?;
+        let stand_in = crate::standin::StandIn::start(root)?;
+        let media = spawn_media(bin_dir, &media_db, &auth, &stand_in, &common)?;
         let gateway_addr = free_addr()?;
         let gateway = spawn(
             bin_dir,
@@ -139,6 +127,8 @@ impl Stack {
         seed_data(&auth_db, &media_db, seed).await?;
         Ok(Self {
             media_url: media.url(),
+            media_db,
+            stand_in,
             auth,
             media,
             gateway,
@@ -177,6 +167,40 @@ async fn fresh_database(admin: &str, name: &str) -> anyhow::Result<String> {
         .execute(&mut conn)
         .await?;
     Ok(format!("{}/{name}", admin.trim_end_matches("/postgres")))
+}
+
+/// media-service on `media_db`, asking `auth`; every provider a closed
+/// port but TVmaze, which is `stand_in`'s.
+fn spawn_media(
+    bin_dir: &Path,
+    media_db: &str,
+    auth: &Process,
+    stand_in: &crate::standin::StandIn,
+    common: &[(&str, &str)],
+) -> anyhow::Result<Process> {
+    let tvmaze = format!("{}/tvmaze", stand_in.base);
+    let media_addr = free_addr()?;
+    spawn(
+        bin_dir,
+        "media-service",
+        media_addr,
+        &[
+            ("MEDIA_LISTEN_ADDR", &media_addr.to_string()),
+            ("MEDIA_DATABASE_URL", media_db),
+            ("AUTH_SERVICE_URL", &auth.url()),
+            // A closed port: no case may depend on the internet, and
+            // the whole-list cases may ask no provider at all.
+            ("OMDB_BASE_URL", "http://127.0.0.1:9"),
+            ("JIKAN_BASE_URL", "http://127.0.0.1:9"),
+            ("OPENLIBRARY_BASE_URL", "http://127.0.0.1:9"),
+            ("RAWG_BASE_URL", "http://127.0.0.1:9"),
+            // Episodes from the stand-in, which keeps TVmaze's limit;
+            // refreshes looked for every second.
+            ("TVMAZE_BASE_URL", &tvmaze),
+            ("EPISODES_REFRESH_POLL_SECONDS", "1"),
+        ],
+        common,
+    )
 }
 
 fn free_addr() -> anyhow::Result<SocketAddr> {

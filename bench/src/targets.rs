@@ -18,6 +18,7 @@ pub(crate) fn targets(cases: &[Case], cores: usize, argon2_rounds: &[f64]) -> Ve
     bulk(cases, &mut targets);
     uploads(cases, &mut targets);
     fanout(cases, &mut targets);
+    series(cases, &mut targets);
     if let (Some(floor), Some(validate)) = (floor, validate) {
         targets.push(ratio(
             "ValidateToken ≥ 60% of the floor",
@@ -188,6 +189,53 @@ fn fanout(cases: &[Case], targets: &mut Vec<Target>) {
         measured: format!("{mib:.1} MiB"),
         met: mib < 96.0,
     });
+}
+
+/// Series and the calendar (see `series.rs`).
+fn series(cases: &[Case], targets: &mut Vec<Target>) {
+    let find = |name: &str| cases.iter().find(|c| c.name == name).map(|c| &c.measured);
+    for (name, what, most) in [
+        (
+            "Mark/UnmarkEpisodesWatched, 100 episodes",
+            "marking 100 episodes in one call p99 < 50 ms",
+            50.0,
+        ),
+        (
+            "ListUpcoming, 200 shows",
+            "ListUpcoming for 200 shows p99 < 20 ms",
+            20.0,
+        ),
+        (
+            ".ics feed via gateway, 200 shows",
+            ".ics feed for 200 shows p99 < 50 ms",
+            50.0,
+        ),
+    ] {
+        if let Some(m) = find(name) {
+            targets.push(Target {
+                what: what.into(),
+                measured: format!(
+                    "{:.0}/s, p99 {:.2} ms, errors {:?}",
+                    m.rps, m.p99_ms, m.errors
+                ),
+                met: m.p99_ms < most && m.errors.is_empty(),
+            });
+        }
+    }
+    if let (Some(shows), Some(busiest)) = (
+        find("episode refresh: shows per second"),
+        find("episode refresh: TVmaze calls in the busiest 10 s"),
+    ) {
+        targets.push(Target {
+            what: "the episode refresh keeps TVmaze's limit: ≤ 20 calls in any 10 s, none refused"
+                .into(),
+            measured: format!(
+                "{:.0} calls at most in 10 s; {:.2} shows/s; refused {:?}",
+                busiest.rps, shows.rps, shows.errors
+            ),
+            met: busiest.rps <= 20.0 && shows.errors.is_empty() && shows.rps > 0.0,
+        });
+    }
 }
 
 /// The large uploads' targets (see `uploads.rs`): memory that follows

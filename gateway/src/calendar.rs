@@ -4,9 +4,14 @@
 //! is the HTTP around it: `text/calendar`, `ETag` and `304` for
 //! `If-None-Match`, `404` for an unknown or revoked token (after the same
 //! work as a known one), and `503` while too many feeds are being read at
-//! once or media-service cannot answer.
+//! once — through this gateway, or of one feed (a client retrying in a
+//! loop holds two places at most) — or media-service cannot answer.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use axum::{
     Router,
@@ -22,8 +27,10 @@ use tokio::sync::Semaphore;
 use tonic::{Code, transport::Channel};
 
 /// Feeds read at once through one gateway; calendar apps read every few
-/// hours, so more waiting than this is a client retrying in a loop.
-const MAX_READS: usize = 16;
+/// hours, so more waiting than this is clients retrying in a loop.
+const MAX_READS: usize = 32;
+/// Reads of one feed at once.
+const MAX_READS_PER_FEED: usize = 2;
 /// How long media-service may take to answer one.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -31,6 +38,48 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 struct Feeds {
     client: CalendarFeedServiceClient<Channel>,
     reads: Arc<Semaphore>,
+    /// Reads under way per token.
+    per_feed: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// A read of one feed under way: its place is given back when dropped.
+struct FeedRead {
+    per_feed: Arc<Mutex<HashMap<String, usize>>>,
+    token: String,
+}
+
+impl Feeds {
+    /// A place to read the feed of `token`, if it has one free.
+    fn begin(&self, token: &str) -> Option<FeedRead> {
+        let mut reads = self
+            .per_feed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = reads.entry(token.to_owned()).or_default();
+        if *count >= MAX_READS_PER_FEED {
+            return None;
+        }
+        *count += 1;
+        Some(FeedRead {
+            per_feed: self.per_feed.clone(),
+            token: token.to_owned(),
+        })
+    }
+}
+
+impl Drop for FeedRead {
+    fn drop(&mut self) {
+        let mut reads = self
+            .per_feed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = reads.get_mut(&self.token) {
+            *count -= 1;
+            if *count == 0 {
+                reads.remove(&self.token);
+            }
+        }
+    }
 }
 
 /// The calendar routes, reading feeds from media-service over `media`.
@@ -38,6 +87,7 @@ pub(crate) fn routes(media: Channel) -> Router {
     let feeds = Feeds {
         client: CalendarFeedServiceClient::new(media),
         reads: Arc::new(Semaphore::new(MAX_READS)),
+        per_feed: Arc::default(),
     };
     Router::new()
         .route("/calendar/{file}", get(feed))
@@ -50,10 +100,15 @@ async fn feed(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let Some(token) = file.strip_suffix(".ics") else {
+    // A token is 43 characters: anything far longer is no token at all.
+    let Some(token) = file.strip_suffix(".ics").filter(|t| t.len() <= 128) else {
         return plain(StatusCode::NOT_FOUND, "no such calendar feed");
     };
-    let Ok(_read) = feeds.reads.try_acquire() else {
+    let Ok(_place) = feeds.reads.try_acquire() else {
+        return busy();
+    };
+    // Unknown tokens as well: the same answer, the same cost.
+    let Some(_read) = feeds.begin(token) else {
         return busy();
     };
     let mut request = tonic::Request::new(RenderCalendarFeedRequest {

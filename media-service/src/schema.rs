@@ -54,6 +54,7 @@ diesel::table! {
         air_date -> Nullable<Date>,
         air_time -> Nullable<Timestamptz>,
         runtime_minutes -> Nullable<Int4>,
+        airs_at -> Nullable<Timestamptz>,
         missing_upstream -> Bool,
         updated_at -> Timestamptz,
     }

@@ -67,7 +67,7 @@ async fn render(app: &App, token: String) -> Result<pb::RenderCalendarFeedRespon
         })
     })
     .await?;
-    let ics = calendar(&airing).to_string();
+    let ics = calendar(&airing);
     if owner.is_none() || token.len() > MAX_TOKEN {
         return Err(Error::CalendarFeedNotFound);
     }
@@ -83,19 +83,25 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The iCal calendar of `airing`.
-pub(crate) fn calendar(airing: &[Airing]) -> Calendar {
-    let mut calendar = Calendar::new();
-    calendar
-        .append_property(Property::new("PRODID", "-//Completionist//Calendar//EN"))
+/// The iCal text of `airing`: the calendar's own properties, written by
+/// the crate, with each event written by the crate in turn (one at a time:
+/// thousands of events are never all held as objects).
+pub(crate) fn calendar(airing: &[Airing]) -> String {
+    const END: &str = "END:VCALENDAR\r\n";
+    let mut head = Calendar::new();
+    head.append_property(Property::new("PRODID", "-//Completionist//Calendar//EN"))
         .name("Completionist")
         .append_property(Property::new("REFRESH-INTERVAL;VALUE=DURATION", "PT6H"));
+    let head = head.done().to_string();
+    let mut text = String::with_capacity(head.len() + airing.len() * 256);
+    text.push_str(head.strip_suffix(END).unwrap_or(&head));
     for a in airing {
         if let Some(event) = event(a) {
-            calendar.push(event);
+            text.push_str(&event.to_string());
         }
     }
-    calendar.done()
+    text.push_str(END);
+    text
 }
 
 fn event(airing: &Airing) -> Option<Event> {
@@ -109,11 +115,7 @@ fn event(airing: &Airing) -> Option<Event> {
     event
         .uid(&format!("{}@completionist", episode.id))
         .timestamp(episode.updated_at)
-        .summary(&format!(
-            "{} — {}{title}",
-            airing.item.title,
-            episode.label()
-        ));
+        .summary(&format!("{} — {}{title}", airing.title, episode.label()));
     match (episode.air_time, episode.air_date) {
         (Some(at), _) => {
             let minutes = episode.runtime_minutes.map_or(DEFAULT_RUNTIME, i64::from);

@@ -121,9 +121,12 @@ pub(crate) async fn list_upcoming(
             };
             pb::UpcomingItem {
                 list_entry_id: a.entry_id.to_string(),
+                media_item_id: a.item_id.to_string(),
+                kind: crate::conversions::ProtoEnum::to_proto(a.kind),
+                title: a.title,
+                image_url: a.image_url,
                 time: a.episode.air_time.map(timestamp),
                 date: Some(date_to_proto(date)),
-                media_item: Some(a.item.into()),
                 episode: Some(episode(a.episode, Seen::default(), now)),
             }
         })

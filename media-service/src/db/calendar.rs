@@ -6,17 +6,21 @@ use diesel::{dsl::count_star, prelude::*};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::{Conn, QueryResult, episodes::EpisodeRow, items::ItemRow};
+use super::{Conn, QueryResult, episodes::EpisodeRow};
 use crate::{
-    domain::{Episode, Item, ListStatus},
+    domain::{Episode, ListStatus, MediaKind},
     schema::{calendar_feeds, episodes, list_entries, media_items},
 };
 
-/// An episode airing for one of a user's entries.
+/// An episode airing for one of a user's entries, with what the calendar
+/// shows of the series.
 #[derive(Clone, Debug)]
 pub(crate) struct Airing {
     pub(crate) entry_id: Uuid,
-    pub(crate) item: Item,
+    pub(crate) item_id: Uuid,
+    pub(crate) kind: MediaKind,
+    pub(crate) title: String,
+    pub(crate) image_url: String,
     pub(crate) episode: Episode,
 }
 
@@ -30,6 +34,8 @@ pub(crate) struct Window {
     pub(crate) last: NaiveDate,
 }
 
+type AiringRow = (Uuid, Uuid, MediaKind, String, String, EpisodeRow);
+
 /// What airs in `window` for `user`'s planned and in-progress entries, by
 /// time (an all-day episode at the start of its day), at most `limit`.
 pub(crate) async fn airing(
@@ -38,11 +44,18 @@ pub(crate) async fn airing(
     window: Window,
     limit: i64,
 ) -> QueryResult<Vec<Airing>> {
-    let rows: Vec<(Uuid, ItemRow, EpisodeRow)> = episodes::table
+    // A day's start anywhere is within a day of its start in UTC.
+    let (near_from, near_to) = (
+        window.from - TimeDelta::days(2),
+        window.to + TimeDelta::days(2),
+    );
+    let rows: Vec<AiringRow> = episodes::table
         .inner_join(media_items::table.inner_join(list_entries::table))
         .filter(list_entries::user_id.eq(user))
         .filter(list_entries::status.eq_any([ListStatus::Planned, ListStatus::InProgress]))
         .filter(episodes::missing_upstream.eq(false))
+        .filter(episodes::airs_at.ge(near_from))
+        .filter(episodes::airs_at.lt(near_to))
         .filter(
             episodes::air_time
                 .ge(window.from)
@@ -52,27 +65,30 @@ pub(crate) async fn airing(
                     .and(episodes::air_date.ge(window.first))
                     .and(episodes::air_date.le(window.last))),
         )
-        .order((
-            diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
-                "coalesce(episodes.air_time, episodes.air_date::timestamp AT TIME ZONE 'UTC')",
-            ),
-            episodes::id,
-        ))
+        .order((episodes::airs_at, episodes::id))
         .limit(limit)
         .select((
             list_entries::id,
-            ItemRow::as_select(),
+            media_items::id,
+            media_items::kind,
+            media_items::title,
+            media_items::image_url,
             EpisodeRow::as_select(),
         ))
         .load(conn)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(entry_id, item, episode)| Airing {
-            entry_id,
-            item: item.into(),
-            episode: episode.into(),
-        })
+        .map(
+            |(entry_id, item_id, kind, title, image_url, episode)| Airing {
+                entry_id,
+                item_id,
+                kind,
+                title,
+                image_url,
+                episode: episode.into(),
+            },
+        )
         .collect())
 }
 

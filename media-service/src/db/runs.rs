@@ -153,6 +153,31 @@ pub(crate) async fn update(conn: &mut Conn, id: Uuid, dates: RunDates) -> QueryR
 }
 
 /// Deletes `user`'s run `id`; false when there is none.
+/// Forgets the run that completing entry `entry` on `finish_date` recorded
+/// (the newest such run the list made, not one imported or entered), when
+/// the completion is undone.
+pub(crate) async fn forget_completion(
+    conn: &mut Conn,
+    entry: Uuid,
+    finish_date: Option<NaiveDate>,
+) -> QueryResult<()> {
+    let newest = list_entry_runs::table
+        .filter(list_entry_runs::list_entry_id.eq(entry))
+        .filter(list_entry_runs::origin.is_null())
+        .filter(list_entry_runs::finish_date.is_not_distinct_from(finish_date))
+        .order(list_entry_runs::created_at.desc())
+        .select(list_entry_runs::id)
+        .first::<Uuid>(conn)
+        .await
+        .optional()?;
+    if let Some(id) = newest {
+        diesel::delete(list_entry_runs::table.find(id))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 pub(crate) async fn delete(conn: &mut Conn, user: Uuid, id: Uuid) -> QueryResult<bool> {
     let theirs = list_entries::table
         .filter(list_entries::user_id.eq(user))

@@ -108,8 +108,10 @@ pub(super) fn reply() -> impl Strategy<Value = Reply> {
         prop::collection::vec(any::<u8>(), 0..512).prop_map(bytes::Bytes::from),
         json().prop_map(|json| bytes::Bytes::from(json.to_string())),
     ];
-    (100_u16..600, body).prop_map(|(status, body)| Reply {
+    let location = prop::option::of(".{0,40}");
+    (100_u16..600, body, location).prop_map(|(status, body, location)| Reply {
         status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
         body,
+        location,
     })
 }

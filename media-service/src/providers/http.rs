@@ -52,6 +52,9 @@ pub(super) struct Rate {
 pub(super) struct Reply {
     pub status: StatusCode,
     pub body: bytes::Bytes,
+    /// Where a redirect points (only seen by a client that does not follow
+    /// redirects itself).
+    pub location: Option<String>,
 }
 
 impl Reply {
@@ -99,6 +102,22 @@ impl HttpClient {
         })
     }
 
+    /// The same client, answering redirects instead of following them: a
+    /// provider whose limit counts every request follows them itself, each
+    /// hop taking its turn under the limit.
+    pub(super) fn without_redirects(
+        mut self,
+        config: &ProvidersConfig,
+    ) -> Result<Self, anyhow::Error> {
+        self.client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(self)
+    }
+
     /// GETs `url` with `query`, retrying 429s, 5xx and transport failures
     /// until the caller's deadline. Other statuses are returned for the
     /// provider to interpret.
@@ -125,6 +144,7 @@ impl HttpClient {
                     return Ok(Reply {
                         status: reply.status,
                         body: reply.body,
+                        location: reply.location,
                     });
                 }
                 Err(failure) => failure,
@@ -192,6 +212,11 @@ impl HttpClient {
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_retry_after);
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let body = response
                 .bytes()
                 .await
@@ -200,6 +225,7 @@ impl HttpClient {
                 status,
                 retry_after,
                 body,
+                location,
             })
         };
         tokio::time::timeout(timeout, exchange)
@@ -212,6 +238,7 @@ struct Attempt {
     status: StatusCode,
     retry_after: Option<Duration>,
     body: bytes::Bytes,
+    location: Option<String>,
 }
 
 struct Failure {

@@ -137,6 +137,7 @@ mod tests {
         let reply = Reply {
             status: StatusCode::OK,
             body: body.to_string().into(),
+            location: None,
         };
         let (list, more) = page_of(&reply).unwrap();
         assert!(more);

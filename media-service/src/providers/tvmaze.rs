@@ -3,7 +3,10 @@
 //! show; `/shows/{id}/episodes?specials=1` lists every episode, specials
 //! with `number: null` and a `type` other than `regular`. `airstamp` is
 //! UTC, `airtime` may be empty (only the day is known), `airdate` may be
-//! null (to be announced). Published limit: 20 calls per 10 seconds.
+//! null (to be announced). Published limit: 20 calls per 10 seconds, held
+//! as one call every 550 ms with no burst (requests do not arrive as evenly
+//! as they leave), the lookup's redirect followed here so that it takes its
+//! own turn: no 10 s window ever holds more than 20.
 
 use std::time::Duration;
 
@@ -51,10 +54,11 @@ impl Tvmaze {
                 NAME,
                 config,
                 &[Rate {
-                    count: 20,
-                    per: Duration::from_secs(10),
+                    count: 1,
+                    per: Duration::from_millis(550),
                 }],
-            )?,
+            )?
+            .without_redirects(config)?,
             base_url: config.tvmaze_base_url.clone(),
         })
     }
@@ -73,7 +77,9 @@ impl Tvmaze {
             }
             _ => {
                 let url = format!("{}/lookup/shows", self.base_url);
-                show(&self.http.get(&url, &[("imdb", imdb_id)]).await?)?
+                let found = shown_at(&self.http.get(&url, &[("imdb", imdb_id)]).await?)?;
+                let url = format!("{}/shows/{found}", self.base_url);
+                show(&self.http.get(&url, &[]).await?)?
             }
         };
         let url = format!("{}/shows/{}/episodes", self.base_url, show.id);
@@ -90,6 +96,33 @@ fn status(status: Option<&str>) -> ShowStatus {
     match status {
         Some("Ended") => ShowStatus::Ended,
         _ => ShowStatus::Running,
+    }
+}
+
+/// The show id a lookup's redirect names (`Location: …/shows/{id}`).
+fn shown_at(reply: &Reply) -> Result<u64, ProviderError> {
+    match reply.status {
+        status if status.is_redirection() => reply
+            .location
+            .as_deref()
+            .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| ProviderError::BadResponse {
+                provider: NAME,
+                detail: format!("HTTP {status} without a show to go to"),
+            }),
+        // Answered in place (a proxy that followed it): the show itself.
+        StatusCode::OK => show(reply).and_then(|s| {
+            u64::try_from(s.id).map_err(|_| ProviderError::BadResponse {
+                provider: NAME,
+                detail: "a negative show id".into(),
+            })
+        }),
+        StatusCode::NOT_FOUND => Err(ProviderError::NotFound { provider: NAME }),
+        status => Err(ProviderError::BadResponse {
+            provider: NAME,
+            detail: format!("HTTP {status}"),
+        }),
     }
 }
 
@@ -169,6 +202,7 @@ mod tests {
         let reply = Reply {
             status: StatusCode::OK,
             body: body.to_string().into(),
+            location: None,
         };
         let list = episodes(&reply).unwrap();
         assert!(!list[0].special);
@@ -188,6 +222,9 @@ mod tests {
         #[test]
         fn any_reply_is_read_or_refused_without_panicking(reply in super::super::arbitrary::reply()) {
             if let Err(error) = show(&reply) {
+                prop_assert_ne!(error.code(), tonic::Code::Internal);
+            }
+            if let Err(error) = shown_at(&reply) {
                 prop_assert_ne!(error.code(), tonic::Code::Internal);
             }
             if let Err(error) = episodes(&reply) {

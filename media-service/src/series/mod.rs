@@ -27,7 +27,7 @@ use crate::{
     config::SeriesConfig,
     conversions::series::episode,
     db::{self, episode_sources::SourceState, watches::Seen},
-    domain::{Entry, Episode, Item, MediaKind, ShowStatus, parse_id},
+    domain::{Entry, Episode, Item, ListStatus, MediaKind, ShowStatus, parse_id},
     error::Error,
     list::record_run,
 };
@@ -243,6 +243,13 @@ async fn settle(
     let seen = db::watches::seen(conn, before.id, run).await?;
     let summary = watching::Summary::of(episodes, &seen, status, at);
     let fields = watching::fields(&before.fields, &summary, at, unmarking);
+    // An undone completion takes its run with it: completing again must
+    // not count one viewing twice.
+    let undone =
+        before.fields.status == ListStatus::Completed && fields.status != ListStatus::Completed;
+    if undone {
+        db::runs::forget_completion(conn, before.id, before.fields.finish_date).await?;
+    }
     let entry = db::entries::update(conn, before.id, before.item, &fields).await?;
     record_run(conn, entry, Some(&before.fields)).await
 }

@@ -116,7 +116,7 @@ async fn upcoming_lists_what_airs_by_day_of_the_callers_time_zone() {
         "02:00 UTC is the evening before in New York"
     );
     assert!(items[1].time.is_none(), "a day-only episode is all day");
-    assert_eq!(items[0].media_item.as_ref().unwrap().title, "Severance");
+    assert_eq!(items[0].title, "Severance");
 }
 
 #[tokio::test]

@@ -350,3 +350,23 @@ async fn the_list_shows_the_next_episode_and_how_many_are_new() {
         .await;
     assert_eq!(listed.list_entries[0].series_progress, Some(run));
 }
+
+#[tokio::test]
+async fn completing_again_after_an_undo_records_one_run() {
+    let app = TestApp::spawn().await;
+    shows::mount(&app).await;
+    let token = app.user().await;
+    let entry = app.add_series(&token, ENDED, ListStatus::InProgress).await;
+    for _ in 0..3 {
+        let done = app
+            .mark(&token, &entry.id, up_to(2, 2), None)
+            .await
+            .unwrap();
+        assert_eq!(done.list_entry.unwrap().completion_count, 1);
+        let undone = app
+            .unmark(&token, &entry.id, numbers(&[(2, 2)]))
+            .await
+            .unwrap();
+        assert_eq!(undone.list_entry.unwrap().completion_count, 0);
+    }
+}

@@ -43,13 +43,16 @@ CREATE TABLE episodes (
     -- When it airs, in UTC; NULL when only the day is known.
     air_time timestamptz,
     runtime_minutes integer,
+    -- air_time, or the start of air_date (UTC) when only the day is known:
+    -- what the calendar looks episodes up by.
+    airs_at timestamptz,
     missing_upstream boolean NOT NULL DEFAULT false,
     updated_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (media_item_id, provider_id)
 );
 
 CREATE INDEX episodes_media_item_id_season_number_idx ON episodes (media_item_id, season, number);
-CREATE INDEX episodes_air_date_idx ON episodes (media_item_id, air_date);
+CREATE INDEX episodes_airs_at_idx ON episodes (media_item_id, airs_at);
 
 -- An entry's runs are numbered; rewatching a completed entry begins the
 -- next one. Watches belong to the run they were made in.

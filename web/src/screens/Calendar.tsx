@@ -81,7 +81,7 @@ export function Calendar() {
             <ul>
               {list.map((item) => (
                 <li>
-                  <a href={`/entries/${item.listEntryId}`}>{item.mediaItem?.title}</a>
+                  <a href={`/entries/${item.listEntryId}`}>{item.title}</a>
                   {item.episode && ` — ${label(item.episode)} ${item.episode.title}`}
                   <span class="muted"> · {item.time ? timeOfDay(item.time) : "all day"}</span>
                 </li>
