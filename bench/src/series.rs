@@ -183,7 +183,7 @@ async fn calendar(ctx: &Ctx, conn: &mut AsyncPgConnection, tag: &str) -> anyhow:
     };
     let upcoming = measure(ctx, "ListUpcoming, 200 shows", ctx.shape, upcoming).await;
     // Calendar apps, each with a feed of its own (the gateway reads one
-    // feed twice at once at most).
+    // feed four times at once at most).
     let mut urls = Vec::new();
     for n in 0..FEEDS {
         let request = pb::CreateCalendarFeedRequest {

@@ -144,7 +144,7 @@ where
                     .get(request_id::HEADER)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
-                tracing::info_span!("rpc", request_id = %id, method = %request.uri().path())
+                tracing::info_span!("rpc", request_id = %id, method = %logged_path(request.uri().path()))
             })
             .on_request(DefaultOnRequest::new().level(Level::DEBUG))
             .on_response(DefaultOnResponse::new().level(Level::DEBUG))
@@ -206,5 +206,28 @@ async fn set_status(reporter: &HealthReporter, services: &[&str], status: Servin
     reporter.set_service_status("", status).await;
     for service in services {
         reporter.set_service_status(*service, status).await;
+    }
+}
+
+/// A request's path as logs and traces show it: a calendar feed's path
+/// holds its secret token, and shows the route instead.
+fn logged_path(path: &str) -> &str {
+    if path.starts_with("/calendar/") {
+        "/calendar/{token}.ics"
+    } else {
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_feeds_token_is_never_logged() {
+        assert_eq!(
+            super::logged_path("/calendar/s3cr3t.ics"),
+            "/calendar/{token}.ics"
+        );
+        let method = "/completionist.media.v1.MediaService/ListEpisodes";
+        assert_eq!(super::logged_path(method), method);
     }
 }

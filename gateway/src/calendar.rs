@@ -2,15 +2,19 @@
 //! (which have no access token: the feed's token is in its URL). The
 //! calendar comes from media-service's internal `CalendarFeedService`; this
 //! is the HTTP around it: `text/calendar`, `ETag` and `304` for
-//! `If-None-Match`, `404` for an unknown or revoked token (after the same
-//! work as a known one), and `503` while too many feeds are being read at
+//! `If-None-Match`, `404` for an unknown or revoked token (held as long as
+//! a calendar typically takes, so that a wrong token costs the caller the
+//! time a right one does), and `503` while too many feeds are being read at
 //! once — through this gateway, or of one feed (a client retrying in a
-//! loop holds two places at most) — or media-service cannot answer.
+//! loop holds four places at most) — or media-service cannot answer.
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
-    time::Duration,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
 };
 
 use axum::{
@@ -30,7 +34,7 @@ use tonic::{Code, transport::Channel};
 /// hours, so more waiting than this is clients retrying in a loop.
 const MAX_READS: usize = 32;
 /// Reads of one feed at once.
-const MAX_READS_PER_FEED: usize = 2;
+const MAX_READS_PER_FEED: usize = 4;
 /// How long media-service may take to answer one.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -40,6 +44,9 @@ struct Feeds {
     reads: Arc<Semaphore>,
     /// Reads under way per token.
     per_feed: Arc<Mutex<HashMap<String, usize>>>,
+    /// How long a calendar has taken lately (µs, a moving average): how
+    /// long a NOT_FOUND is held.
+    typical_micros: Arc<AtomicU64>,
 }
 
 /// A read of one feed under way: its place is given back when dropped.
@@ -49,6 +56,17 @@ struct FeedRead {
 }
 
 impl Feeds {
+    /// Notes how long a calendar took (an average over the last few
+    /// dozen, at most a second).
+    fn took(&self, elapsed: Duration) {
+        let micros = u64::try_from(elapsed.as_micros())
+            .unwrap_or(u64::MAX)
+            .min(1_000_000);
+        let before = self.typical_micros.load(Ordering::Relaxed);
+        self.typical_micros
+            .store(before - before / 32 + micros / 32, Ordering::Relaxed);
+    }
+
     /// A place to read the feed of `token`, if it has one free.
     fn begin(&self, token: &str) -> Option<FeedRead> {
         let mut reads = self
@@ -88,6 +106,7 @@ pub(crate) fn routes(media: Channel) -> Router {
         client: CalendarFeedServiceClient::new(media),
         reads: Arc::new(Semaphore::new(MAX_READS)),
         per_feed: Arc::default(),
+        typical_micros: Arc::new(AtomicU64::new(5_000)),
     };
     Router::new()
         .route("/calendar/{file}", get(feed))
@@ -115,10 +134,16 @@ async fn feed(
         token: token.to_owned(),
     });
     request.set_timeout(TIMEOUT);
+    let started = Instant::now();
     let answer = feeds.client.clone().render_calendar_feed(request).await;
     let feed = match answer {
-        Ok(feed) => feed.into_inner(),
+        Ok(feed) => {
+            feeds.took(started.elapsed());
+            feed.into_inner()
+        }
         Err(status) if status.code() == Code::NotFound => {
+            let typical = Duration::from_micros(feeds.typical_micros.load(Ordering::Relaxed));
+            tokio::time::sleep(typical.saturating_sub(started.elapsed())).await;
             return plain(StatusCode::NOT_FOUND, "no such calendar feed");
         }
         Err(status) => {

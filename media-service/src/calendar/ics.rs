@@ -11,7 +11,6 @@ use completionist_proto::media::{self as pb, calendar_feed_service_server::Calen
 use icalendar::{Calendar, Component, Event, EventLike, Property};
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use super::token_hash;
 use crate::{
@@ -46,10 +45,15 @@ impl CalendarFeedService for Feeds {
     }
 }
 
-/// The calendar of the feed with `token`. An unknown token does the same
-/// work (for no one) before it is refused, so its answer takes as long.
+/// The calendar of the feed with `token`; an unknown or revoked token (or
+/// anything too long to be one) is NOT_FOUND. The token is found by its
+/// hash, so how long the lookup takes says nothing of how close a guess
+/// was; the gateway answers NOT_FOUND as slowly as a calendar.
 async fn render(app: &App, token: String) -> Result<pb::RenderCalendarFeedResponse, Error> {
-    let hash = token_hash(&token[..token.len().min(MAX_TOKEN)]);
+    if token.len() > MAX_TOKEN {
+        return Err(Error::CalendarFeedNotFound);
+    }
+    let hash = token_hash(&token);
     let now = Utc::now();
     let today = now.date_naive();
     let window = Window {
@@ -58,19 +62,15 @@ async fn render(app: &App, token: String) -> Result<pb::RenderCalendarFeedRespon
         first: today - Days::new(30),
         last: today + Days::new(180),
     };
-    let (owner, airing) = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+    let airing = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
             let owner = db::calendar::owner(conn, &hash).await?;
-            let user = owner.unwrap_or(Uuid::nil());
-            let airing = db::calendar::airing(conn, user, window, MAX_EVENTS).await?;
-            Ok((owner, airing))
+            let user = owner.ok_or(Error::CalendarFeedNotFound)?;
+            Ok(db::calendar::airing(conn, user, window, MAX_EVENTS).await?)
         })
     })
     .await?;
     let ics = calendar(&airing);
-    if owner.is_none() || token.len() > MAX_TOKEN {
-        return Err(Error::CalendarFeedNotFound);
-    }
     let digest = Sha256::digest(ics.as_bytes());
     let etag = format!("\"{}\"", hex(&digest[..16]));
     Ok(pb::RenderCalendarFeedResponse {

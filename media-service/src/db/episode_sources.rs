@@ -22,6 +22,8 @@ pub(crate) struct SourceState {
     #[diesel(column_name = show_status)]
     pub(crate) status: ShowStatus,
     pub(crate) refreshed_at: Option<DateTime<Utc>>,
+    /// While a replica fetches it.
+    pub(crate) fetching_until: Option<DateTime<Utc>>,
 }
 
 /// A show whose refresh a replica has claimed.
@@ -43,8 +45,9 @@ pub(crate) async fn source(conn: &mut Conn, item: Uuid) -> QueryResult<Option<So
         .optional()
 }
 
-/// Claims `item` for a fetch now, for `lease`, unless another fetch of it
-/// holds it; answers its show id and failures so far.
+/// Claims `item`, never fetched, for a fetch now, for `lease`, unless
+/// another fetch of it holds it or its last failure's backoff has not
+/// passed; answers its show id and failures so far.
 pub(crate) async fn claim(
     conn: &mut Conn,
     item: Uuid,
@@ -52,6 +55,8 @@ pub(crate) async fn claim(
 ) -> QueryResult<Option<(Option<String>, i32)>> {
     let until = Utc::now() + lease;
     diesel::update(episode_sources::table.find(item))
+        .filter(episode_sources::refreshed_at.is_null())
+        .filter(episode_sources::refresh_due_at.le(diesel::dsl::now))
         .filter(
             episode_sources::fetching_until
                 .is_null()

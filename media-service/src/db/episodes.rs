@@ -130,7 +130,6 @@ struct NewEpisode<'a> {
     air_date: Option<NaiveDate>,
     air_time: Option<DateTime<Utc>>,
     runtime_minutes: Option<i32>,
-    airs_at: Option<DateTime<Utc>>,
     missing_upstream: bool,
 }
 
@@ -147,11 +146,6 @@ impl<'a> NewEpisode<'a> {
             air_date: info.air_date,
             air_time: info.air_time,
             runtime_minutes: info.runtime_minutes,
-            airs_at: info.air_time.or_else(|| {
-                info.air_date
-                    .and_then(|d| d.and_hms_opt(0, 0, 0))
-                    .map(|t| t.and_utc())
-            }),
             missing_upstream: false,
         }
     }
@@ -244,7 +238,6 @@ async fn upsert(conn: &mut Conn, item: Uuid, list: &[EpisodeInfo]) -> QueryResul
                 episodes::air_date.eq(excluded(episodes::air_date)),
                 episodes::air_time.eq(excluded(episodes::air_time)),
                 episodes::runtime_minutes.eq(excluded(episodes::runtime_minutes)),
-                episodes::airs_at.eq(excluded(episodes::airs_at)),
                 episodes::updated_at.eq(sql::<Timestamptz>(CHANGED_AT)),
                 episodes::missing_upstream.eq(false),
             ))

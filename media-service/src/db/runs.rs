@@ -152,7 +152,6 @@ pub(crate) async fn update(conn: &mut Conn, id: Uuid, dates: RunDates) -> QueryR
         .map(Run::from)
 }
 
-/// Deletes `user`'s run `id`; false when there is none.
 /// Forgets the run that completing entry `entry` on `finish_date` recorded
 /// (the newest such run the list made, not one imported or entered), when
 /// the completion is undone.
@@ -178,6 +177,7 @@ pub(crate) async fn forget_completion(
     Ok(())
 }
 
+/// Deletes `user`'s run `id`; false when there is none.
 pub(crate) async fn delete(conn: &mut Conn, user: Uuid, id: Uuid) -> QueryResult<bool> {
     let theirs = list_entries::table
         .filter(list_entries::user_id.eq(user))

@@ -46,29 +46,43 @@ pub(crate) async fn begin_run(conn: &mut Conn, entry: Uuid) -> QueryResult<()> {
         .map(drop)
 }
 
-/// Each watched episode of entry `entry`, as of run `run`.
+/// Each watched episode of entry `entry`, as of run `run`, counted in SQL.
 pub(crate) async fn seen(
     conn: &mut Conn,
     entry: Uuid,
     run: i32,
 ) -> QueryResult<HashMap<Uuid, Seen>> {
-    let rows: Vec<(Uuid, i32, DateTime<Utc>)> = episode_watches::table
-        .filter(episode_watches::list_entry_id.eq(entry))
-        .select((
-            episode_watches::episode_id,
-            episode_watches::run,
-            episode_watches::watched_at,
-        ))
-        .load(conn)
-        .await?;
-    let mut seen: HashMap<Uuid, Seen> = HashMap::new();
-    for (episode, watch_run, at) in rows {
-        let s = seen.entry(episode).or_default();
-        s.count += 1;
-        s.in_run |= watch_run == run;
-        s.last = s.last.max(Some(at));
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        episode_id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        in_run: bool,
+        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+        last: DateTime<Utc>,
     }
-    Ok(seen)
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT episode_id, count(*) AS count, bool_or(run = $2) AS in_run, \
+                max(watched_at) AS last \
+         FROM episode_watches WHERE list_entry_id = $1 GROUP BY episode_id",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(entry)
+    .bind::<diesel::sql_types::Integer, _>(run)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let seen = Seen {
+                count: r.count,
+                in_run: r.in_run,
+                last: Some(r.last),
+            };
+            (r.episode_id, seen)
+        })
+        .collect())
 }
 
 /// The episodes each of `entries` has watched in its current run.
@@ -85,12 +99,12 @@ pub(crate) async fn in_current_runs(
         .await?;
     let mut seen: HashMap<Uuid, HashMap<Uuid, Seen>> = HashMap::new();
     for (entry, episode) in rows {
-        let s = Seen {
+        let in_run = Seen {
             count: 1,
             in_run: true,
             last: None,
         };
-        seen.entry(entry).or_default().insert(episode, s);
+        seen.entry(entry).or_default().insert(episode, in_run);
     }
     Ok(seen)
 }
@@ -155,15 +169,19 @@ pub(crate) async fn reopen_completed(
     item: Uuid,
     added: &[Uuid],
 ) -> QueryResult<usize> {
-    let entries: Vec<(Uuid, i32)> = list_entries::table
+    let entries: Vec<(Uuid, i32, Option<chrono::NaiveDate>)> = list_entries::table
         .filter(list_entries::media_item_id.eq(item))
         .filter(list_entries::status.eq(ListStatus::Completed))
-        .select((list_entries::id, list_entries::current_run))
+        .select((
+            list_entries::id,
+            list_entries::current_run,
+            list_entries::finish_date,
+        ))
         .for_update()
         .load(conn)
         .await?;
     let mut reopened = 0;
-    for (entry, run) in entries {
+    for (entry, run, finished) in entries {
         let watched: i64 = episode_watches::table
             .filter(episode_watches::list_entry_id.eq(entry))
             .filter(episode_watches::run.eq(run))
@@ -172,6 +190,8 @@ pub(crate) async fn reopen_completed(
             .first(conn)
             .await?;
         if usize::try_from(watched).unwrap_or(0) < added.len() {
+            // The run goes on: completing it again records it once.
+            super::runs::forget_completion(conn, entry, finished).await?;
             reopened += diesel::update(list_entries::table.find(entry))
                 .set((
                     list_entries::status.eq(ListStatus::InProgress),

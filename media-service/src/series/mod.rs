@@ -26,8 +26,8 @@ use crate::{
     app::{App, Caller},
     config::SeriesConfig,
     conversions::series::episode,
-    db::{self, episode_sources::SourceState, watches::Seen},
-    domain::{Entry, Episode, Item, ListStatus, MediaKind, ShowStatus, parse_id},
+    db::{self, watches::Seen},
+    domain::{Entry, Episode, ListStatus, ShowStatus, parse_id},
     error::Error,
     list::record_run,
 };
@@ -96,7 +96,7 @@ pub(crate) async fn list_episodes(
     let pb::ListEpisodesRequest { list_entry_id } = request.into_inner();
     let id = parse_id(&list_entry_id).map_err(|why| Error::invalid("list_entry_id", why))?;
     let entry = find_entry(app, caller.user_id, id).await?;
-    let source = fetched(app, &entry.item).await?;
+    let source = refresh::fetched(app, &entry.item).await?;
     let (item, user) = (entry.item.id, caller.user_id);
     // Read again: a first fetch has just given the item its episode count.
     let (entry, episodes, run, seen) = common_db::read(&app.pool, |conn| {
@@ -172,15 +172,15 @@ pub(crate) async fn mark_episodes_watched(
         at,
     } = MarkRequest::try_from(request.into_inner())?;
     let found = find_entry(app, caller.user_id, entry).await?;
-    let status = fetched(app, &found.item).await?.status;
+    let status = refresh::fetched(app, &found.item).await?.status;
     let user = caller.user_id;
     let (entry, marked) = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
             let (before, episodes, run) = locked(conn, user, entry).await?;
             let chosen = selection::for_marking(&episodes, &selection, at)?;
             let marked = db::watches::insert(conn, user, before.id, run, &chosen, at).await?;
-            let entry = settle(conn, before, &episodes, run, status, at, false).await?;
-            Ok((one_shown(conn, entry).await?, marked))
+            let entry = settle(conn, before, &episodes, run, status, at, Change::Marked).await?;
+            Ok((entry, marked))
         })
     })
     .await?;
@@ -197,15 +197,21 @@ pub(crate) async fn unmark_episodes_watched(
     let caller = Caller::of(&request)?;
     let UnmarkRequest { entry, selection } = UnmarkRequest::try_from(request.into_inner())?;
     let found = find_entry(app, caller.user_id, entry).await?;
-    let status = fetched(app, &found.item).await?.status;
+    let status = refresh::fetched(app, &found.item).await?.status;
     let user = caller.user_id;
     let (entry, unmarked) = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
             let (before, episodes, run) = locked(conn, user, entry).await?;
             let chosen = selection::for_unmarking(&episodes, &selection)?;
             let unmarked = db::watches::delete(conn, before.id, run, &chosen).await?;
-            let entry = settle(conn, before, &episodes, run, status, Utc::now(), true).await?;
-            Ok((one_shown(conn, entry).await?, unmarked))
+            // Nothing unmarked changes nothing: a completion stays.
+            let change = if unmarked > 0 {
+                Change::Unmarked
+            } else {
+                Change::Marked
+            };
+            let entry = settle(conn, before, &episodes, run, status, Utc::now(), change).await?;
+            Ok((entry, unmarked))
         })
     })
     .await?;
@@ -229,8 +235,18 @@ async fn locked(
     Ok((entry, episodes, run))
 }
 
+/// What a call did to the run's watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Change {
+    /// Marked some (or none): the entry may start or complete.
+    Marked,
+    /// Unmarked some: a completed entry may be taken back.
+    Unmarked,
+}
+
 /// Writes what the run's watches make of `before` (always: every open
-/// device hears of the change), recording the run it completes, if any.
+/// device hears of the change), recording the run it completes, if any;
+/// answers the entry as the caller sees it.
 async fn settle(
     conn: &mut db::Conn,
     before: Entry,
@@ -238,11 +254,12 @@ async fn settle(
     run: i32,
     status: ShowStatus,
     at: DateTime<Utc>,
-    unmarking: bool,
-) -> Result<Entry, Error> {
+    change: Change,
+) -> Result<pb::ListEntry, Error> {
     let seen = db::watches::seen(conn, before.id, run).await?;
-    let summary = watching::Summary::of(episodes, &seen, status, at);
-    let fields = watching::fields(&before.fields, &summary, at, unmarking);
+    // What has aired is as of now; the watch time dates the entry.
+    let summary = watching::Summary::of(episodes, &seen, status, Utc::now());
+    let fields = watching::fields(&before.fields, &summary, at, change == Change::Unmarked);
     // An undone completion takes its run with it: completing again must
     // not count one viewing twice.
     let undone =
@@ -251,7 +268,10 @@ async fn settle(
         db::runs::forget_completion(conn, before.id, before.fields.finish_date).await?;
     }
     let entry = db::entries::update(conn, before.id, before.item, &fields).await?;
-    record_run(conn, entry, Some(&before.fields)).await
+    let entry = record_run(conn, entry, Some(&before.fields)).await?;
+    let mut shown = pb::ListEntry::from(entry);
+    shown.series_progress = Some(progress::progress(episodes, &summary));
+    Ok(shown)
 }
 
 pub(crate) async fn list_episode_watches(
@@ -298,44 +318,3 @@ async fn find_entry(app: &App, user: Uuid, id: Uuid) -> Result<Entry, Error> {
     .await?
     .ok_or(Error::ListEntryNotFound)
 }
-
-/// Where `item`'s episodes stand, fetching them first if they never were
-/// (or waiting, a few seconds at most, for a fetch under way).
-async fn fetched(app: &App, item: &Item) -> Result<SourceState, Error> {
-    if !matches!(item.kind, MediaKind::Series | MediaKind::Anime) {
-        return Err(Error::NoEpisodes("only series and anime have episodes"));
-    }
-    let id = item.id;
-    let read = || {
-        common_db::read(&app.pool, |conn| {
-            Box::pin(db::episode_sources::source(conn, id))
-        })
-    };
-    let none = SourceState {
-        status: ShowStatus::NotFound,
-        refreshed_at: None,
-    };
-    // None: a custom series, which no provider lists.
-    let Some(source) = read().await? else {
-        return Ok(none);
-    };
-    if source.refreshed_at.is_some() {
-        return Ok(source);
-    }
-    for _ in 0..WAITS {
-        // Fetched here, or by whoever holds the fetch: read what it stored.
-        if refresh::now(app, item).await? {
-            return Ok(read().await?.unwrap_or(none));
-        }
-        tokio::time::sleep(WAIT).await;
-        let source = read().await?.unwrap_or(none.clone());
-        if source.refreshed_at.is_some() {
-            return Ok(source);
-        }
-    }
-    Ok(source)
-}
-
-/// How long, in all, a first look waits for another's fetch.
-const WAIT: std::time::Duration = std::time::Duration::from_millis(200);
-const WAITS: usize = 25;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::watching;
 use crate::{
     db,
-    domain::{Entry, MediaKind},
+    domain::{Entry, Episode, MediaKind},
 };
 
 /// Where the current run of each series or anime among `entries` stands,
@@ -37,22 +37,26 @@ pub(crate) async fn progress_of(
             let (status, list) = episodes.get(&entry.item.id)?;
             let seen = seen.remove(&entry.id).unwrap_or_default();
             let summary = watching::Summary::of(list, &seen, *status, now);
-            let next = summary
-                .next
-                .and_then(|id| list.iter().find(|e| e.id == id))
-                .map(|e| pb::EpisodeNumber {
-                    season: e.season,
-                    number: e.number.unwrap_or_default(),
-                });
-            let progress = pb::SeriesProgress {
-                next_episode: next,
-                new_episodes: summary.new,
-                aired_episodes: summary.aired,
-                caught_up: summary.caught_up,
-            };
-            Some((entry.id, progress))
+            Some((entry.id, progress(list, &summary)))
         })
         .collect())
+}
+
+/// What `summary` of a run through `episodes` shows on the list.
+pub(super) fn progress(episodes: &[Episode], summary: &watching::Summary) -> pb::SeriesProgress {
+    let next = summary
+        .next
+        .and_then(|id| episodes.iter().find(|e| e.id == id))
+        .map(|e| pb::EpisodeNumber {
+            season: e.season,
+            number: e.number.unwrap_or_default(),
+        });
+    pb::SeriesProgress {
+        next_episode: next,
+        new_episodes: summary.new,
+        aired_episodes: summary.aired,
+        caught_up: summary.caught_up,
+    }
 }
 
 /// `entry` as the caller sees it, with its series' progress from

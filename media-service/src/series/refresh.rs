@@ -15,7 +15,10 @@ use rand::Rng;
 
 use crate::{
     app::App,
-    db::{self, episode_sources::Claimed},
+    db::{
+        self,
+        episode_sources::{Claimed, SourceState},
+    },
     domain::{Item, MediaKind, Reference, ShowStatus},
     error::Error,
     providers::ProviderError,
@@ -122,6 +125,8 @@ async fn refresh(app: &App, show: Claimed) -> Result<(), Error> {
         show_id,
         failures,
     } = show;
+    // Never fetched (no show found yet): someone may be waiting for it.
+    let first = show_id.is_none();
     let found = app
         .providers
         .episodes(&reference, show_id.as_deref(), config.max_episodes)
@@ -147,6 +152,11 @@ async fn refresh(app: &App, show: Claimed) -> Result<(), Error> {
         }
         Some(Err(error)) => {
             let wait = backoff(config.retry_backoff, failures).min(config.running_every);
+            let wait = if first {
+                wait.min(backoff(FIRST_RETRY, failures))
+            } else {
+                wait
+            };
             let mut conn = common_db::conn(&app.pool).await?;
             db::episode_sources::store_failure(&mut conn, item_id, &error.to_string(), now + wait)
                 .await?;
@@ -154,6 +164,10 @@ async fn refresh(app: &App, show: Claimed) -> Result<(), Error> {
         }
     }
 }
+
+/// The first wait after a failed first fetch (doubling per failure, up to
+/// the usual backoff).
+const FIRST_RETRY: Duration = Duration::from_secs(30);
 
 /// `base` doubled per failure in a row.
 fn backoff(base: Duration, failures: i32) -> Duration {
@@ -164,3 +178,54 @@ fn backoff(base: Duration, failures: i32) -> Duration {
 fn jittered(base: Duration) -> Duration {
     base.mul_f64(rand::rng().random_range(0.8..1.2))
 }
+
+/// Where `item`'s episodes stand, fetching them first if they never were
+/// (or waiting, a few seconds at most, for a fetch under way).
+pub(super) async fn fetched(app: &App, item: &Item) -> Result<SourceState, Error> {
+    if !matches!(item.kind, MediaKind::Series | MediaKind::Anime) {
+        return Err(Error::NoEpisodes("only series and anime have episodes"));
+    }
+    let id = item.id;
+    let read = || {
+        common_db::read(&app.pool, |conn| {
+            Box::pin(db::episode_sources::source(conn, id))
+        })
+    };
+    let none = SourceState {
+        status: ShowStatus::NotFound,
+        refreshed_at: None,
+        fetching_until: None,
+    };
+    // None: a custom series, which no provider lists.
+    let Some(source) = read().await? else {
+        return Ok(none);
+    };
+    if source.refreshed_at.is_some() {
+        return Ok(source);
+    }
+    let mut source = source;
+    for _ in 0..WAITS {
+        // Fetched here, or by whoever holds the fetch: read what it stored.
+        if now(app, item).await? {
+            return Ok(read().await?.unwrap_or(none));
+        }
+        let fetching = source
+            .fetching_until
+            .is_some_and(|until| until > Utc::now());
+        if !fetching {
+            // Its last fetch failed and waits out its backoff: what is
+            // stored (nothing yet) is the answer.
+            return Ok(source);
+        }
+        tokio::time::sleep(WAIT).await;
+        source = read().await?.unwrap_or(none.clone());
+        if source.refreshed_at.is_some() {
+            return Ok(source);
+        }
+    }
+    Ok(source)
+}
+
+/// How long, in all, a first look waits for another's fetch.
+const WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+const WAITS: usize = 25;

@@ -15,7 +15,10 @@ use super::{
 };
 use crate::{
     db::{self, Conn, entries::NewEntry, runs::NewRun},
-    domain::{EntryFields, FileItem, Item, ListStatus, Notes, Progress, Rating, RunDates},
+    domain::{
+        EntryFields, FileItem, Item, ListStatus, MediaKind, Notes, Progress, Rating, RunDates,
+        Source,
+    },
 };
 
 /// An entry as the batch leaves it (written once, after every row).
@@ -126,8 +129,13 @@ fn apply_row(
         outcome
     };
     additions.runs.extend(new);
-    if !record.episode_watches.is_empty() {
-        let watches = std::mem::take(&mut record.episode_watches);
+    // Only a provider's series or anime has episodes to match them to.
+    let has_episodes =
+        matches!(item.kind, MediaKind::Series | MediaKind::Anime) && item.source != Source::Custom;
+    let latest = chrono::Utc::now() + chrono::TimeDelta::days(1);
+    let mut watches = std::mem::take(&mut record.episode_watches);
+    watches.retain(|w| w.watched_at <= latest);
+    if has_episodes && !watches.is_empty() {
         additions.watches.push((draft.id, item.id, watches));
     }
     (outcome, why, Some(draft.id))

@@ -30,6 +30,7 @@ mod providers_resilience;
 mod runs;
 mod series;
 mod series_refresh;
+mod series_runs;
 mod series_transfers;
 mod shows;
 mod values;

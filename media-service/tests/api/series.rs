@@ -107,59 +107,6 @@ async fn watching_counts_regular_episodes_and_completes_an_ended_show() {
 }
 
 #[tokio::test]
-async fn rewatching_begins_a_new_run_and_keeps_the_first() {
-    let app = TestApp::spawn().await;
-    shows::mount(&app).await;
-    let token = app.user().await;
-    let entry = app.add_series(&token, ENDED, ListStatus::InProgress).await;
-    let first = Utc::now() - Duration::days(30);
-    app.mark(&token, &entry.id, up_to(2, 2), Some(first))
-        .await
-        .unwrap();
-    let done = app.get_entry(&token, &entry.id).await.unwrap();
-    assert_eq!(done.status, ListStatus::Completed as i32);
-
-    let mut again = done.clone();
-    again.status = ListStatus::InProgress as i32;
-    app.update(&token, again, &["status"]).await.unwrap();
-    let list = app.episodes(&token, &entry.id).await.unwrap();
-    assert_eq!(list.current_run, 2);
-    let one = all(&list)
-        .into_iter()
-        .find(|e| e.season == 1 && e.number == Some(1))
-        .unwrap();
-    assert!(!one.watched && one.watch_count == 1, "{one:?}");
-
-    let watched = app
-        .mark(&token, &entry.id, numbers(&[(1, 1)]), None)
-        .await
-        .unwrap();
-    assert_eq!(watched.list_entry.unwrap().progress, 1);
-    let list = app.episodes(&token, &entry.id).await.unwrap();
-    let one = all(&list)
-        .into_iter()
-        .find(|e| e.season == 1 && e.number == Some(1))
-        .unwrap();
-    assert!(one.watched && one.watch_count == 2);
-    let runs = app
-        .client()
-        .list_episode_watches(authed(
-            &token,
-            pb::ListEpisodeWatchesRequest {
-                list_entry_id: entry.id.clone(),
-                page_size: 100,
-                page_token: String::new(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .episode_watches;
-    assert_eq!(runs.len(), 6, "the first run's five and the new one");
-    assert_eq!(runs.iter().filter(|w| w.run == 1).count(), 5);
-}
-
-#[tokio::test]
 async fn a_running_show_caught_up_stays_in_progress() {
     let app = TestApp::spawn().await;
     shows::mount(&app).await;
@@ -349,24 +296,4 @@ async fn the_list_shows_the_next_episode_and_how_many_are_new() {
         .list(&token, pb::ListListEntriesRequest::default())
         .await;
     assert_eq!(listed.list_entries[0].series_progress, Some(run));
-}
-
-#[tokio::test]
-async fn completing_again_after_an_undo_records_one_run() {
-    let app = TestApp::spawn().await;
-    shows::mount(&app).await;
-    let token = app.user().await;
-    let entry = app.add_series(&token, ENDED, ListStatus::InProgress).await;
-    for _ in 0..3 {
-        let done = app
-            .mark(&token, &entry.id, up_to(2, 2), None)
-            .await
-            .unwrap();
-        assert_eq!(done.list_entry.unwrap().completion_count, 1);
-        let undone = app
-            .unmark(&token, &entry.id, numbers(&[(2, 2)]))
-            .await
-            .unwrap();
-        assert_eq!(undone.list_entry.unwrap().completion_count, 0);
-    }
 }

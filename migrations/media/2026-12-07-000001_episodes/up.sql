@@ -45,7 +45,8 @@ CREATE TABLE episodes (
     runtime_minutes integer,
     -- air_time, or the start of air_date (UTC) when only the day is known:
     -- what the calendar looks episodes up by.
-    airs_at timestamptz,
+    airs_at timestamptz GENERATED ALWAYS AS
+        (coalesce(air_time, air_date::timestamp AT TIME ZONE 'UTC')) STORED,
     missing_upstream boolean NOT NULL DEFAULT false,
     updated_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (media_item_id, provider_id)

@@ -86,9 +86,11 @@ export function Episodes({ entryId, version, onEntry }: { entryId: string; versi
               {season.watchedCount}/{season.airedCount} watched
             </span>
           </summary>
-          <button type="button" disabled={busy} onClick={() => void change(true, { case: "season", value: season.number })}>
-            Mark season {season.number} watched
-          </button>
+          {season.number !== 0 && (
+            <button type="button" disabled={busy} onClick={() => void change(true, { case: "season", value: season.number })}>
+              Mark season {season.number} watched
+            </button>
+          )}
           <ol class="episode-list">
             {season.episodes.map((e) => (
               <li class={e.watched ? "episode watched" : "episode"} data-episode={label(e)}>
