@@ -112,7 +112,7 @@ pub(crate) async fn list_upcoming(
     })
     .await?;
     let now = Utc::now();
-    let items = airing
+    let mut items: Vec<pb::UpcomingItem> = airing
         .into_iter()
         .map(|a| {
             let date = match a.episode.air_time {
@@ -131,6 +131,12 @@ pub(crate) async fn list_upcoming(
             }
         })
         .collect();
+    // By day of the caller's zone, all-day ones first, then by time: an
+    // all-day episode's day is its own, not UTC's.
+    items.sort_by_key(|i| {
+        let day = i.date.as_ref().map(|d| (d.year, d.month, d.day));
+        (day, i.time.as_ref().map(|t| (t.seconds, t.nanos)))
+    });
     Ok(pb::ListUpcomingResponse { items })
 }
 

@@ -97,6 +97,10 @@ pub(crate) async fn of_items(
         .into_iter()
         .map(|(item, status)| (item, (status, Vec::new())))
         .collect();
+    if shows.is_empty() {
+        return Ok(shows);
+    }
+    let items: Vec<Uuid> = shows.keys().copied().collect();
     let rows: Vec<(Uuid, EpisodeRow)> = episodes::table
         .filter(episodes::media_item_id.eq_any(items))
         .order((
@@ -204,7 +208,7 @@ pub(crate) async fn store(
         ))
         .execute(conn)
         .await?;
-    super::watches::settle_pending(conn, &[item]).await?;
+    super::watches::match_pending(conn, &[item]).await?;
     let regular = show.episodes.iter().filter(|e| !e.special).count();
     if regular > 0 {
         diesel::update(media_items::table.find(item))

@@ -295,7 +295,7 @@ pub(crate) async fn of_entries(
 }
 
 /// Keeps episode watches an import brought for `entry` of `user`, until
-/// the show's episodes are there to match them ([`settle_pending`]).
+/// the show's episodes are there to match them ([`match_pending`]).
 pub(crate) async fn add_pending(
     conn: &mut Conn,
     user: Uuid,
@@ -327,9 +327,9 @@ pub(crate) async fn add_pending(
 /// Turns the pending watches of `items` whose episodes have been fetched
 /// into watches (in each entry's current run) and drops those that match
 /// no episode.
-pub(crate) async fn settle_pending(conn: &mut Conn, items: &[Uuid]) -> QueryResult<()> {
+pub(crate) async fn match_pending(conn: &mut Conn, items: &[Uuid]) -> QueryResult<()> {
     diesel::sql_query(
-        "WITH settled AS ( \
+        "WITH matched AS ( \
              DELETE FROM pending_episode_watches p USING list_entries le, episode_sources s \
              WHERE p.list_entry_id = le.id AND s.media_item_id = le.media_item_id \
                AND s.refreshed_at IS NOT NULL AND le.media_item_id = ANY($1) \
@@ -338,7 +338,7 @@ pub(crate) async fn settle_pending(conn: &mut Conn, items: &[Uuid]) -> QueryResu
          INSERT INTO episode_watches (id, user_id, list_entry_id, episode_id, run, watched_at) \
          SELECT DISTINCT ON (s.entry, e.id) gen_random_uuid(), s.user_id, s.entry, e.id, \
                 s.current_run, s.watched_at \
-         FROM settled s JOIN episodes e ON e.media_item_id = s.item \
+         FROM matched s JOIN episodes e ON e.media_item_id = s.item \
               AND e.season = s.season AND e.number = s.number AND NOT e.missing_upstream \
          ORDER BY s.entry, e.id, s.watched_at DESC \
          ON CONFLICT DO NOTHING",

@@ -179,7 +179,8 @@ pub(crate) async fn mark_episodes_watched(
             let (before, episodes, run) = locked(conn, user, entry).await?;
             let chosen = selection::for_marking(&episodes, &selection, at)?;
             let marked = db::watches::insert(conn, user, before.id, run, &chosen, at).await?;
-            let entry = settle(conn, before, &episodes, run, status, at, Change::Marked).await?;
+            let entry =
+                write_watch_state(conn, before, &episodes, run, status, at, Change::Marked).await?;
             Ok((entry, marked))
         })
     })
@@ -210,7 +211,8 @@ pub(crate) async fn unmark_episodes_watched(
             } else {
                 Change::Marked
             };
-            let entry = settle(conn, before, &episodes, run, status, Utc::now(), change).await?;
+            let entry =
+                write_watch_state(conn, before, &episodes, run, status, Utc::now(), change).await?;
             Ok((entry, unmarked))
         })
     })
@@ -247,7 +249,7 @@ enum Change {
 /// Writes what the run's watches make of `before` (always: every open
 /// device hears of the change), recording the run it completes, if any;
 /// answers the entry as the caller sees it.
-async fn settle(
+async fn write_watch_state(
     conn: &mut db::Conn,
     before: Entry,
     episodes: &[Episode],

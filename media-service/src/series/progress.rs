@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::watching;
 use crate::{
     db,
-    domain::{Entry, Episode, MediaKind},
+    domain::{Entry, Episode, MediaKind, Source},
 };
 
 /// Where the current run of each series or anime among `entries` stands,
@@ -19,16 +19,26 @@ pub(crate) async fn progress_of(
     conn: &mut db::Conn,
     entries: &[Entry],
 ) -> Result<HashMap<Uuid, pb::SeriesProgress>, diesel::result::Error> {
+    // Only a provider's series and anime have episodes: an entry of
+    // anything else costs no query.
     let shows: Vec<&Entry> = entries
         .iter()
         .filter(|e| matches!(e.item.kind, MediaKind::Series | MediaKind::Anime))
+        .filter(|e| e.item.source != Source::Custom)
         .collect();
     if shows.is_empty() {
         return Ok(HashMap::new());
     }
     let items: Vec<Uuid> = shows.iter().map(|e| e.item.id).collect();
-    let ids: Vec<Uuid> = shows.iter().map(|e| e.id).collect();
     let episodes = db::episodes::of_items(conn, &items).await?;
+    if episodes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<Uuid> = shows
+        .iter()
+        .filter(|e| episodes.contains_key(&e.item.id))
+        .map(|e| e.id)
+        .collect();
     let mut seen = db::watches::in_current_runs(conn, &ids).await?;
     let now = Utc::now();
     Ok(shows

@@ -277,7 +277,7 @@ async fn write(
     }
     let shows: Vec<Uuid> = additions.watches.iter().map(|(_, item, _)| *item).collect();
     if !shows.is_empty() {
-        db::watches::settle_pending(conn, &shows).await?;
+        db::watches::match_pending(conn, &shows).await?;
     }
     Ok(())
 }
