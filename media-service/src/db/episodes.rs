@@ -208,7 +208,7 @@ pub(crate) async fn store(
         ))
         .execute(conn)
         .await?;
-    super::watches::match_pending(conn, &[item]).await?;
+    super::pending_watches::match_pending(conn, &[item]).await?;
     let regular = show.episodes.iter().filter(|e| !e.special).count();
     if regular > 0 {
         diesel::update(media_items::table.find(item))

@@ -12,6 +12,7 @@ pub(crate) mod imports;
 pub(crate) mod item_details;
 pub(crate) mod items;
 pub(crate) mod listing;
+pub(crate) mod pending_watches;
 pub(crate) mod runs;
 pub(crate) mod watches;
 

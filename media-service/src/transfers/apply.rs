@@ -273,11 +273,11 @@ async fn write(
     }
     db::runs::insert_new(conn, &additions.runs).await?;
     for (entry, _, watches) in &additions.watches {
-        db::watches::add_pending(conn, user, *entry, watches).await?;
+        db::pending_watches::add_pending(conn, user, *entry, watches).await?;
     }
     let shows: Vec<Uuid> = additions.watches.iter().map(|(_, item, _)| *item).collect();
     if !shows.is_empty() {
-        db::watches::match_pending(conn, &shows).await?;
+        db::pending_watches::match_pending(conn, &shows).await?;
     }
     Ok(())
 }
