@@ -169,7 +169,7 @@ fn routes(
 fn feeds_service(
     app: App,
 ) -> anyhow::Result<guard::Guarded<CalendarFeedServiceServer<calendar::ics::Feeds>>> {
-    let feeds = CalendarFeedServiceServer::new(calendar::ics::Feeds(app))
+    let feeds = CalendarFeedServiceServer::new(calendar::ics::Feeds::new(app))
         .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
     Ok(guard::protect(

@@ -1,18 +1,16 @@
 //! Calendar feeds as iCal (RFC 5545, written by the `icalendar` crate),
 //! served to the gateway by the internal `CalendarFeedService`: one event
-//! per episode from 30 days back to 180 ahead, its UID the episode's own
-//! (stable across refreshes), DTSTAMP the time the episode last changed (so
-//! an unchanged calendar is the same bytes, and the same ETag), times in
-//! UTC, a day-only episode an all-day event, one without a date left out.
+//! per episode from 30 days back to 180 ahead (see `events`). An unchanged
+//! calendar is the same bytes, and so the same ETag.
 
 use chrono::{Days, TimeDelta, Utc};
 use completionist_common::db as common_db;
 use completionist_proto::media::{self as pb, calendar_feed_service_server::CalendarFeedService};
-use icalendar::{Calendar, Component, Event, EventLike, Property};
+use icalendar::{Calendar, Property};
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
-use super::token_hash;
+use super::{events::Written, token_hash};
 use crate::{
     app::App,
     db::{
@@ -26,11 +24,21 @@ use crate::{
 const MAX_EVENTS: i64 = 5_000;
 /// A token is 43 characters; anything much longer is not one.
 const MAX_TOKEN: usize = 128;
-/// How long an event lasts when the provider gives no runtime.
-const DEFAULT_RUNTIME: i64 = 30;
 
 /// `completionist.media.v1.CalendarFeedService`.
-pub(crate) struct Feeds(pub(crate) App);
+pub(crate) struct Feeds {
+    app: App,
+    written: Written,
+}
+
+impl Feeds {
+    pub(crate) fn new(app: App) -> Self {
+        Self {
+            app,
+            written: Written::default(),
+        }
+    }
+}
 
 #[tonic::async_trait]
 impl CalendarFeedService for Feeds {
@@ -38,7 +46,7 @@ impl CalendarFeedService for Feeds {
         &self,
         request: Request<pb::RenderCalendarFeedRequest>,
     ) -> Result<Response<pb::RenderCalendarFeedResponse>, Status> {
-        render(&self.0, request.into_inner().token)
+        render(&self.app, &self.written, request.into_inner().token)
             .await
             .map(Response::new)
             .map_err(Status::from)
@@ -49,7 +57,11 @@ impl CalendarFeedService for Feeds {
 /// anything too long to be one) is NOT_FOUND. The token is found by its
 /// hash, so how long the lookup takes says nothing of how close a guess
 /// was; the gateway answers NOT_FOUND as slowly as a calendar.
-async fn render(app: &App, token: String) -> Result<pb::RenderCalendarFeedResponse, Error> {
+async fn render(
+    app: &App,
+    written: &Written,
+    token: String,
+) -> Result<pb::RenderCalendarFeedResponse, Error> {
     if token.len() > MAX_TOKEN {
         return Err(Error::CalendarFeedNotFound);
     }
@@ -70,7 +82,7 @@ async fn render(app: &App, token: String) -> Result<pb::RenderCalendarFeedRespon
         })
     })
     .await?;
-    let ics = calendar(&airing);
+    let ics = calendar(written, &airing);
     let digest = Sha256::digest(ics.as_bytes());
     let etag = format!("\"{}\"", hex(&digest[..16]));
     Ok(pb::RenderCalendarFeedResponse {
@@ -84,9 +96,9 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The iCal text of `airing`: the calendar's own properties, written by
-/// the crate, with each event written by the crate in turn (one at a time:
-/// thousands of events are never all held as objects).
-pub(crate) fn calendar(airing: &[Airing]) -> String {
+/// the crate, then each event in turn (one at a time: thousands of events
+/// are never all held as objects).
+fn calendar(written: &Written, airing: &[Airing]) -> String {
     const END: &str = "END:VCALENDAR\r\n";
     let mut head = Calendar::new();
     head.append_property(Property::new("PRODID", "-//Completionist//Calendar//EN"))
@@ -96,35 +108,8 @@ pub(crate) fn calendar(airing: &[Airing]) -> String {
     let mut text = String::with_capacity(head.len() + airing.len() * 256);
     text.push_str(head.strip_suffix(END).unwrap_or(&head));
     for a in airing {
-        if let Some(event) = event(a) {
-            text.push_str(&event.to_string());
-        }
+        written.append(&mut text, a);
     }
     text.push_str(END);
     text
-}
-
-fn event(airing: &Airing) -> Option<Event> {
-    let episode = &airing.episode;
-    let title = if episode.title.is_empty() {
-        String::new()
-    } else {
-        format!(" {}", episode.title)
-    };
-    let mut event = Event::new();
-    event
-        .uid(&format!("{}@completionist", episode.id))
-        .timestamp(episode.updated_at)
-        .summary(&format!("{} — {}{title}", airing.title, episode.label()));
-    match (episode.air_time, episode.air_date) {
-        (Some(at), _) => {
-            let minutes = episode.runtime_minutes.map_or(DEFAULT_RUNTIME, i64::from);
-            event.starts(at).ends(at + TimeDelta::minutes(minutes));
-        }
-        (None, Some(day)) => {
-            event.starts(day).ends(day + Days::new(1));
-        }
-        (None, None) => return None,
-    }
-    Some(event.done())
 }

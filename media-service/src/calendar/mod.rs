@@ -3,6 +3,7 @@
 //! CreateCalendarFeed, ListCalendarFeeds, DeleteCalendarFeed — read by
 //! calendar apps through the gateway as iCal (`ics`).
 
+mod events;
 pub(crate) mod ics;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
