@@ -98,6 +98,14 @@ pub(crate) async fn cases(ctx: &Ctx) -> anyhow::Result<Vec<Case>> {
     Ok(cases)
 }
 
+/// Vacuums and checkpoints after a seed, so neither autovacuum nor a
+/// checkpoint starts in the middle of the case measured next.
+async fn flush_seed(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
+    conn.batch_execute("VACUUM ANALYZE").await?;
+    conn.batch_execute("CHECKPOINT").await?;
+    Ok(())
+}
+
 /// A whole show's 100 episodes marked, or unmarked, in one call: each
 /// user's calls alternate, so every call writes 100 watches or removes them.
 async fn marking(ctx: &Ctx, conn: &mut AsyncPgConnection, tag: &str) -> anyhow::Result<Case> {
@@ -109,6 +117,7 @@ async fn marking(ctx: &Ctx, conn: &mut AsyncPgConnection, tag: &str) -> anyhow::
     conn.batch_execute("BEGIN").await?;
     let entries = seed_shows(conn, &format!("{tag}m"), 1, "ended", &ids).await?;
     conn.batch_execute("COMMIT").await?;
+    flush_seed(conn).await?;
     anyhow::ensure!(entries.len() == users, "an entry per user");
     let (media, tokens) = (ctx.media.clone(), ctx.users.clone());
     let call = move |i: u64| {
@@ -163,7 +172,7 @@ async fn calendar(ctx: &Ctx, conn: &mut AsyncPgConnection, tag: &str) -> anyhow:
     conn.batch_execute("BEGIN").await?;
     seed_shows(conn, &format!("{tag}c"), FOLLOWED, "running", &[id]).await?;
     conn.batch_execute("COMMIT").await?;
-    conn.batch_execute("VACUUM ANALYZE").await?;
+    flush_seed(conn).await?;
     let media = ctx.media.clone();
     let upcoming_token = token.clone();
     let upcoming = move |i: u64| {

@@ -55,7 +55,7 @@ impl Written {
         let key = episode.id;
         if let Some(kept) = self.0.get(&key)
             && kept.changed == episode.updated_at
-            && kept.show == airing.title
+            && kept.show == airing.show.title
         {
             text.push_str(&kept.text);
             return;
@@ -69,7 +69,7 @@ impl Written {
         text.push_str(&written);
         let kept = Kept {
             changed: episode.updated_at,
-            show: airing.title.clone(),
+            show: airing.show.title.clone(),
             text: written,
         };
         self.0.insert(key, Arc::new(kept));
@@ -87,7 +87,11 @@ fn event(airing: &Airing) -> Option<Event> {
     event
         .uid(&format!("{}@completionist", episode.id))
         .add_property("DTSTAMP", utc(episode.updated_at))
-        .summary(&format!("{} — {}{title}", airing.title, episode.label()));
+        .summary(&format!(
+            "{} — {}{title}",
+            airing.show.title,
+            episode.label()
+        ));
     match (episode.air_time, episode.air_date) {
         (Some(at), _) => {
             let minutes = episode.runtime_minutes.map_or(DEFAULT_RUNTIME, i64::from);
@@ -136,24 +140,28 @@ fn all_day(key: &str, day: NaiveDate) -> Property {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use chrono::{DateTime, TimeDelta, Utc};
     use proptest::prelude::*;
     use uuid::Uuid;
 
     use super::{Written, all_day, utc};
     use crate::{
-        db::calendar::Airing,
+        db::calendar::{Airing, Show},
         domain::{Episode, MediaKind},
     };
 
     fn airing(show: &str, changed: DateTime<Utc>) -> Airing {
         let at = DateTime::<Utc>::from_timestamp(1_796_000_000, 0).unwrap();
         Airing {
-            entry_id: Uuid::nil(),
-            item_id: Uuid::nil(),
-            kind: MediaKind::Series,
-            title: show.into(),
-            image_url: String::new(),
+            show: Arc::new(Show {
+                entry_id: Uuid::nil(),
+                item_id: Uuid::nil(),
+                kind: MediaKind::Series,
+                title: show.into(),
+                image_url: String::new(),
+            }),
             episode: Episode {
                 id: Uuid::from_u128(7),
                 season: 2,

@@ -20,7 +20,7 @@ use crate::{
     conversions::{date as date_of, date_to_proto, series::episode},
     db::{
         self,
-        calendar::{Feed, Window},
+        calendar::{Airing, Feed, Window},
         watches::Seen,
     },
     domain::parse_id,
@@ -115,20 +115,20 @@ pub(crate) async fn list_upcoming(
     let now = Utc::now();
     let mut items: Vec<pb::UpcomingItem> = airing
         .into_iter()
-        .map(|a| {
-            let date = match a.episode.air_time {
+        .map(|Airing { show, episode: e }| {
+            let date = match e.air_time {
                 Some(at) => at.with_timezone(&upcoming.zone).date_naive(),
-                None => a.episode.air_date.unwrap_or(upcoming.first),
+                None => e.air_date.unwrap_or(upcoming.first),
             };
             pb::UpcomingItem {
-                list_entry_id: a.entry_id.to_string(),
-                media_item_id: a.item_id.to_string(),
-                kind: crate::conversions::ProtoEnum::to_proto(a.kind),
-                title: a.title,
-                image_url: a.image_url,
-                time: a.episode.air_time.map(timestamp),
+                list_entry_id: show.entry_id.to_string(),
+                media_item_id: show.item_id.to_string(),
+                kind: crate::conversions::ProtoEnum::to_proto(show.kind),
+                title: show.title.clone(),
+                image_url: show.image_url.clone(),
+                time: e.air_time.map(timestamp),
                 date: Some(date_to_proto(date)),
-                episode: Some(episode(a.episode, Seen::default(), now)),
+                episode: Some(episode(e, Seen::default(), now)),
             }
         })
         .collect();

@@ -1,6 +1,11 @@
 //! The calendar: episodes airing for a user's planned and in-progress
 //! entries, and the user's calendar feeds (their tokens kept as SHA-256).
 
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Arc,
+};
+
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use diesel::{dsl::count_star, prelude::*};
 use diesel_async::RunQueryDsl;
@@ -12,15 +17,21 @@ use crate::{
     schema::{calendar_feeds, episodes, list_entries, media_items},
 };
 
-/// An episode airing for one of a user's entries, with what the calendar
-/// shows of the series.
-#[derive(Clone, Debug)]
-pub(crate) struct Airing {
+/// A show on a user's calendar: their entry, and what the calendar shows
+/// of the series.
+#[derive(Debug, Queryable)]
+pub(crate) struct Show {
     pub(crate) entry_id: Uuid,
     pub(crate) item_id: Uuid,
     pub(crate) kind: MediaKind,
     pub(crate) title: String,
     pub(crate) image_url: String,
+}
+
+/// An episode airing for one of a user's entries.
+#[derive(Clone, Debug)]
+pub(crate) struct Airing {
+    pub(crate) show: Arc<Show>,
     pub(crate) episode: Episode,
 }
 
@@ -34,10 +45,10 @@ pub(crate) struct Window {
     pub(crate) last: NaiveDate,
 }
 
-type AiringRow = (Uuid, Uuid, MediaKind, String, String, EpisodeRow);
-
 /// What airs in `window` for `user`'s planned and in-progress entries, by
 /// time (an all-day episode at the start of its day), at most `limit`.
+/// The episodes come first, then their shows, each read once: joined in
+/// one query, every call hashed the whole catalog.
 pub(crate) async fn airing(
     conn: &mut Conn,
     user: Uuid,
@@ -49,10 +60,11 @@ pub(crate) async fn airing(
         window.from - TimeDelta::days(2),
         window.to + TimeDelta::days(2),
     );
-    let rows: Vec<AiringRow> = episodes::table
-        .inner_join(media_items::table.inner_join(list_entries::table))
+    let followed = [ListStatus::Planned, ListStatus::InProgress];
+    let episodes: Vec<(Uuid, EpisodeRow)> = episodes::table
+        .inner_join(list_entries::table.on(list_entries::media_item_id.eq(episodes::media_item_id)))
         .filter(list_entries::user_id.eq(user))
-        .filter(list_entries::status.eq_any([ListStatus::Planned, ListStatus::InProgress]))
+        .filter(list_entries::status.eq_any(followed))
         .filter(episodes::missing_upstream.eq(false))
         .filter(episodes::airs_at.ge(near_from))
         .filter(episodes::airs_at.lt(near_to))
@@ -67,28 +79,35 @@ pub(crate) async fn airing(
         )
         .order((episodes::airs_at, episodes::id))
         .limit(limit)
+        .select((episodes::media_item_id, EpisodeRow::as_select()))
+        .load(conn)
+        .await?;
+    let items: BTreeSet<Uuid> = episodes.iter().map(|(item, _)| *item).collect();
+    let shows: Vec<Show> = list_entries::table
+        .inner_join(media_items::table)
+        .filter(list_entries::user_id.eq(user))
+        .filter(list_entries::media_item_id.eq_any(items))
         .select((
             list_entries::id,
             media_items::id,
             media_items::kind,
             media_items::title,
             media_items::image_url,
-            EpisodeRow::as_select(),
         ))
         .load(conn)
         .await?;
-    Ok(rows
+    let shows: HashMap<Uuid, Arc<Show>> = shows
         .into_iter()
-        .map(
-            |(entry_id, item_id, kind, title, image_url, episode)| Airing {
-                entry_id,
-                item_id,
-                kind,
-                title,
-                image_url,
+        .map(|show| (show.item_id, Arc::new(show)))
+        .collect();
+    Ok(episodes
+        .into_iter()
+        .filter_map(|(item, episode)| {
+            Some(Airing {
+                show: shows.get(&item)?.clone(),
                 episode: episode.into(),
-            },
-        )
+            })
+        })
         .collect())
 }
 
