@@ -22,6 +22,7 @@ use crate::{
     client::pick,
     load::Measured,
     report::Case,
+    stack::flush_seed,
 };
 
 /// Shows the calendar's user follows.
@@ -96,14 +97,6 @@ pub(crate) async fn cases(ctx: &Ctx) -> anyhow::Result<Vec<Case>> {
     cases.extend(calendar(ctx, &mut conn, &tag).await?);
     cases.extend(refresh(ctx, &mut conn).await?);
     Ok(cases)
-}
-
-/// Vacuums and checkpoints after a seed, so neither autovacuum nor a
-/// checkpoint starts in the middle of the case measured next.
-async fn flush_seed(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
-    conn.batch_execute("VACUUM ANALYZE").await?;
-    conn.batch_execute("CHECKPOINT").await?;
-    Ok(())
 }
 
 /// A whole show's 100 episodes marked, or unmarked, in one call: each

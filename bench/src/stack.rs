@@ -304,12 +304,15 @@ async fn seed_data(auth_db: &str, media_db: &str, seed: Seed) -> anyhow::Result<
             per_user = seed.entries_per_user,
         ))
         .await?;
-    // Settle the seed's write burst before measuring: vacuum (so autovacuum
-    // does not start mid-case) and flush it (so a checkpoint does not).
-    for conn in [&mut auth, &mut media] {
-        for statement in ["VACUUM ANALYZE", "CHECKPOINT"] {
-            diesel::sql_query(statement).execute(conn).await?;
-        }
-    }
+    flush_seed(&mut auth).await?;
+    flush_seed(&mut media).await
+}
+
+/// After a seed's write burst, before measuring: vacuums (so autovacuum is
+/// unlikely to start mid-case) and checkpoints (so a checkpoint is too).
+pub(crate) async fn flush_seed(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
+    // One statement each: VACUUM may not share an implicit transaction.
+    conn.batch_execute("VACUUM ANALYZE").await?;
+    conn.batch_execute("CHECKPOINT").await?;
     Ok(())
 }

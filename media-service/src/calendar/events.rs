@@ -3,14 +3,16 @@
 //! last changed, times in UTC, a day-only episode an all-day event, one
 //! without a date none. Writing an event costs more than all else in a
 //! feed, and the same episode is in every follower's feed, read again on
-//! every refresh: the text is kept by episode ([`Written`]) and written
-//! again only when what it says has changed.
+//! every refresh: the text is kept by episode ([`EventCache`]) and written
+//! again only when the show's title or the episode's `updated_at` has
+//! changed (every change to an episode moves it: `CHANGED_AT` in
+//! `db/episodes.rs`).
 
 use std::{fmt::Write, sync::Arc};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeDelta, Timelike, Utc};
 use icalendar::{Component, Event, Property};
-use quick_cache::{Weighter, sync::Cache};
+use moka::sync::Cache;
 use uuid::Uuid;
 
 use crate::db::calendar::Airing;
@@ -21,40 +23,39 @@ const DEFAULT_RUNTIME: i64 = 30;
 const KEPT_BYTES: u64 = 4 << 20;
 
 /// Events already written, by episode id.
-pub(crate) struct Written(Cache<Uuid, Arc<Kept>, ByLength>);
+pub(crate) struct EventCache(Cache<Uuid, Arc<Kept>>);
 
 /// An event's text and what it was written from: the episode's last
 /// change and the show's title (the rest of the event is the episode's).
 struct Kept {
-    changed: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
     show: String,
     text: String,
 }
 
-#[derive(Clone)]
-struct ByLength;
-
-impl Weighter<Uuid, Arc<Kept>> for ByLength {
-    fn weight(&self, _: &Uuid, kept: &Arc<Kept>) -> u64 {
-        // The texts, and the entry's own room.
-        (kept.text.len() + kept.show.len() + 96) as u64
-    }
-}
-
-impl Default for Written {
+impl Default for EventCache {
     fn default() -> Self {
-        Self(Cache::with_weighter(16_384, KEPT_BYTES, ByLength))
+        // The texts' room, and the entry's own.
+        let weight = |_: &Uuid, kept: &Arc<Kept>| {
+            u32::try_from(kept.text.capacity() + kept.show.capacity() + 128).unwrap_or(u32::MAX)
+        };
+        Self(
+            Cache::builder()
+                .max_capacity(KEPT_BYTES)
+                .weigher(weight)
+                .build(),
+        )
     }
 }
 
-impl Written {
+impl EventCache {
     /// Appends `airing`'s event to `text` (nothing for an episode without
     /// a date), written now unless kept from an earlier feed.
     pub(crate) fn append(&self, text: &mut String, airing: &Airing) {
         let episode = &airing.episode;
         let key = episode.id;
         if let Some(kept) = self.0.get(&key)
-            && kept.changed == episode.updated_at
+            && kept.updated_at == episode.updated_at
             && kept.show == airing.show.title
         {
             text.push_str(&kept.text);
@@ -67,8 +68,9 @@ impl Written {
         // Writing to a String cannot fail.
         let _ = event.fmt_write(&mut written);
         text.push_str(&written);
+        written.shrink_to_fit();
         let kept = Kept {
-            changed: episode.updated_at,
+            updated_at: episode.updated_at,
             show: airing.show.title.clone(),
             text: written,
         };
@@ -146,7 +148,7 @@ mod tests {
     use proptest::prelude::*;
     use uuid::Uuid;
 
-    use super::{Written, all_day, utc};
+    use super::{EventCache, all_day, utc};
     use crate::{
         db::calendar::{Airing, Show},
         domain::{Episode, MediaKind},
@@ -177,7 +179,7 @@ mod tests {
         }
     }
 
-    fn written(kept: &Written, airing: &Airing) -> String {
+    fn written(kept: &EventCache, airing: &Airing) -> String {
         let mut text = String::new();
         kept.append(&mut text, airing);
         text
@@ -185,7 +187,7 @@ mod tests {
 
     #[test]
     fn a_kept_event_is_written_again_when_what_it_says_changes() {
-        let kept = Written::default();
+        let kept = EventCache::default();
         let changed = DateTime::<Utc>::from_timestamp(1_795_000_000, 0).unwrap();
         let first = written(&kept, &airing("Show", changed));
         assert!(first.contains("SUMMARY:Show — S2E5 Pilot\r\n"), "{first}");

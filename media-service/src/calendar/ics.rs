@@ -10,7 +10,7 @@ use icalendar::{Calendar, Property};
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
-use super::{events::Written, token_hash};
+use super::{events::EventCache, token_hash};
 use crate::{
     app::App,
     db::{
@@ -28,14 +28,14 @@ const MAX_TOKEN: usize = 128;
 /// `completionist.media.v1.CalendarFeedService`.
 pub(crate) struct Feeds {
     app: App,
-    written: Written,
+    events: EventCache,
 }
 
 impl Feeds {
     pub(crate) fn new(app: App) -> Self {
         Self {
             app,
-            written: Written::default(),
+            events: EventCache::default(),
         }
     }
 }
@@ -46,7 +46,7 @@ impl CalendarFeedService for Feeds {
         &self,
         request: Request<pb::RenderCalendarFeedRequest>,
     ) -> Result<Response<pb::RenderCalendarFeedResponse>, Status> {
-        render(&self.app, &self.written, request.into_inner().token)
+        render(&self.app, &self.events, request.into_inner().token)
             .await
             .map(Response::new)
             .map_err(Status::from)
@@ -59,7 +59,7 @@ impl CalendarFeedService for Feeds {
 /// was; the gateway answers NOT_FOUND as slowly as a calendar.
 async fn render(
     app: &App,
-    written: &Written,
+    events: &EventCache,
     token: String,
 ) -> Result<pb::RenderCalendarFeedResponse, Error> {
     if token.len() > MAX_TOKEN {
@@ -82,7 +82,7 @@ async fn render(
         })
     })
     .await?;
-    let ics = calendar(written, &airing);
+    let ics = calendar(events, &airing);
     let digest = Sha256::digest(ics.as_bytes());
     let etag = format!("\"{}\"", hex(&digest[..16]));
     Ok(pb::RenderCalendarFeedResponse {
@@ -98,7 +98,7 @@ fn hex(bytes: &[u8]) -> String {
 /// The iCal text of `airing`: the calendar's own properties, written by
 /// the crate, then each event in turn (one at a time: thousands of events
 /// are never all held as objects).
-fn calendar(written: &Written, airing: &[Airing]) -> String {
+fn calendar(events: &EventCache, airing: &[Airing]) -> String {
     const END: &str = "END:VCALENDAR\r\n";
     let mut head = Calendar::new();
     head.append_property(Property::new("PRODID", "-//Completionist//Calendar//EN"))
@@ -108,7 +108,7 @@ fn calendar(written: &Written, airing: &[Airing]) -> String {
     let mut text = String::with_capacity(head.len() + airing.len() * 256);
     text.push_str(head.strip_suffix(END).unwrap_or(&head));
     for a in airing {
-        written.append(&mut text, a);
+        events.append(&mut text, a);
     }
     text.push_str(END);
     text

@@ -1,10 +1,7 @@
 //! The calendar: episodes airing for a user's planned and in-progress
 //! entries, and the user's calendar feeds (their tokens kept as SHA-256).
 
-use std::{
-    collections::{BTreeSet, HashMap},
-    sync::Arc,
-};
+use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use diesel::{dsl::count_star, prelude::*};
@@ -19,7 +16,7 @@ use crate::{
 
 /// A show on a user's calendar: their entry, and what the calendar shows
 /// of the series.
-#[derive(Debug, Queryable)]
+#[derive(Debug)]
 pub(crate) struct Show {
     pub(crate) entry_id: Uuid,
     pub(crate) item_id: Uuid,
@@ -45,26 +42,60 @@ pub(crate) struct Window {
     pub(crate) last: NaiveDate,
 }
 
-/// What airs in `window` for `user`'s planned and in-progress entries, by
-/// time (an all-day episode at the start of its day), at most `limit`.
-/// The episodes come first, then their shows, each read once: joined in
-/// one query, every call hashed the whole catalog.
+/// What airs in `window` for `user`'s planned and in-progress series and
+/// anime, by time (an all-day episode at the start of its day), at most
+/// `limit`. Three small queries, each led by an index and sized by the
+/// user's list, never the catalog: their entries, those entries' shows,
+/// the shows' episodes in the window. (Joined, the planner read every
+/// episode, or every series, on each call.)
 pub(crate) async fn airing(
     conn: &mut Conn,
     user: Uuid,
     window: Window,
     limit: i64,
 ) -> QueryResult<Vec<Airing>> {
+    let followed: HashMap<Uuid, Uuid> = list_entries::table
+        .filter(list_entries::user_id.eq(user))
+        .filter(list_entries::status.eq_any([ListStatus::Planned, ListStatus::InProgress]))
+        .select((list_entries::media_item_id, list_entries::id))
+        .load::<(Uuid, Uuid)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let items: Vec<Uuid> = followed.keys().copied().collect();
+    let shows: Vec<Show> = media_items::table
+        .filter(media_items::id.eq_any(items))
+        .filter(media_items::kind.eq_any([MediaKind::Series, MediaKind::Anime]))
+        .select((
+            media_items::id,
+            media_items::kind,
+            media_items::title,
+            media_items::image_url,
+        ))
+        .load::<(Uuid, MediaKind, String, String)>(conn)
+        .await?
+        .into_iter()
+        .filter_map(|(item_id, kind, title, image_url)| {
+            Some(Show {
+                entry_id: *followed.get(&item_id)?,
+                item_id,
+                kind,
+                title,
+                image_url,
+            })
+        })
+        .collect();
+    if shows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let items: Vec<Uuid> = shows.iter().map(|show| show.item_id).collect();
     // A day's start anywhere is within a day of its start in UTC.
     let (near_from, near_to) = (
         window.from - TimeDelta::days(2),
         window.to + TimeDelta::days(2),
     );
-    let followed = [ListStatus::Planned, ListStatus::InProgress];
     let episodes: Vec<(Uuid, EpisodeRow)> = episodes::table
-        .inner_join(list_entries::table.on(list_entries::media_item_id.eq(episodes::media_item_id)))
-        .filter(list_entries::user_id.eq(user))
-        .filter(list_entries::status.eq_any(followed))
+        .filter(episodes::media_item_id.eq_any(items))
         .filter(episodes::missing_upstream.eq(false))
         .filter(episodes::airs_at.ge(near_from))
         .filter(episodes::airs_at.lt(near_to))
@@ -80,20 +111,6 @@ pub(crate) async fn airing(
         .order((episodes::airs_at, episodes::id))
         .limit(limit)
         .select((episodes::media_item_id, EpisodeRow::as_select()))
-        .load(conn)
-        .await?;
-    let items: BTreeSet<Uuid> = episodes.iter().map(|(item, _)| *item).collect();
-    let shows: Vec<Show> = list_entries::table
-        .inner_join(media_items::table)
-        .filter(list_entries::user_id.eq(user))
-        .filter(list_entries::media_item_id.eq_any(items))
-        .select((
-            list_entries::id,
-            media_items::id,
-            media_items::kind,
-            media_items::title,
-            media_items::image_url,
-        ))
         .load(conn)
         .await?;
     let shows: HashMap<Uuid, Arc<Show>> = shows
