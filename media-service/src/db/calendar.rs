@@ -54,41 +54,11 @@ pub(crate) async fn airing(
     window: Window,
     limit: i64,
 ) -> QueryResult<Vec<Airing>> {
-    let followed: HashMap<Uuid, Uuid> = list_entries::table
-        .filter(list_entries::user_id.eq(user))
-        .filter(list_entries::status.eq_any([ListStatus::Planned, ListStatus::InProgress]))
-        .select((list_entries::media_item_id, list_entries::id))
-        .load::<(Uuid, Uuid)>(conn)
-        .await?
-        .into_iter()
-        .collect();
-    let items: Vec<Uuid> = followed.keys().copied().collect();
-    let shows: Vec<Show> = media_items::table
-        .filter(media_items::id.eq_any(items))
-        .filter(media_items::kind.eq_any([MediaKind::Series, MediaKind::Anime]))
-        .select((
-            media_items::id,
-            media_items::kind,
-            media_items::title,
-            media_items::image_url,
-        ))
-        .load::<(Uuid, MediaKind, String, String)>(conn)
-        .await?
-        .into_iter()
-        .filter_map(|(item_id, kind, title, image_url)| {
-            Some(Show {
-                entry_id: *followed.get(&item_id)?,
-                item_id,
-                kind,
-                title,
-                image_url,
-            })
-        })
-        .collect();
+    let shows = followed_shows(conn, user).await?;
     if shows.is_empty() {
         return Ok(Vec::new());
     }
-    let items: Vec<Uuid> = shows.iter().map(|show| show.item_id).collect();
+    let items: Vec<Uuid> = shows.keys().copied().collect();
     // A day's start anywhere is within a day of its start in UTC.
     let (near_from, near_to) = (
         window.from - TimeDelta::days(2),
@@ -113,10 +83,6 @@ pub(crate) async fn airing(
         .select((episodes::media_item_id, EpisodeRow::as_select()))
         .load(conn)
         .await?;
-    let shows: HashMap<Uuid, Arc<Show>> = shows
-        .into_iter()
-        .map(|show| (show.item_id, Arc::new(show)))
-        .collect();
     Ok(episodes
         .into_iter()
         .filter_map(|(item, episode)| {
@@ -124,6 +90,43 @@ pub(crate) async fn airing(
                 show: shows.get(&item)?.clone(),
                 episode: episode.into(),
             })
+        })
+        .collect())
+}
+
+/// `user`'s planned and in-progress series and anime, by item id.
+async fn followed_shows(conn: &mut Conn, user: Uuid) -> QueryResult<HashMap<Uuid, Arc<Show>>> {
+    let entries: HashMap<Uuid, Uuid> = list_entries::table
+        .filter(list_entries::user_id.eq(user))
+        .filter(list_entries::status.eq_any([ListStatus::Planned, ListStatus::InProgress]))
+        .select((list_entries::media_item_id, list_entries::id))
+        .load::<(Uuid, Uuid)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let items: Vec<Uuid> = entries.keys().copied().collect();
+    let shows = media_items::table
+        .filter(media_items::id.eq_any(items))
+        .filter(media_items::kind.eq_any([MediaKind::Series, MediaKind::Anime]))
+        .select((
+            media_items::id,
+            media_items::kind,
+            media_items::title,
+            media_items::image_url,
+        ))
+        .load::<(Uuid, MediaKind, String, String)>(conn)
+        .await?;
+    Ok(shows
+        .into_iter()
+        .filter_map(|(item_id, kind, title, image_url)| {
+            let show = Show {
+                entry_id: *entries.get(&item_id)?,
+                item_id,
+                kind,
+                title,
+                image_url,
+            };
+            Some((item_id, Arc::new(show)))
         })
         .collect())
 }
