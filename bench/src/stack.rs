@@ -101,6 +101,9 @@ impl Stack {
             ("AUTH_DATABASE_URL", auth_db.clone()),
             ("JWT_SECRET", secret.to_owned()),
             ("AUTH_LOGIN_MAX_FAILURES", "1000000".to_owned()),
+            // The users log in once, before the first round: their access
+            // tokens must outlive all three (some 25 minutes).
+            ("JWT_ACCESS_TTL_SECONDS", "7200".to_owned()),
         ];
         if !hashing.is_empty() {
             auth_env.push(("AUTH_HASHING_CONCURRENCY", hashing));
