@@ -1,0 +1,153 @@
+//! `POST /scrobble/{plex|jellyfin|emby|kodi}/{token}`: media servers'
+//! webhooks, for servers that have no access token (the scrobble token is
+//! in the URL). Each server's payload is read here (`body`, then its own
+//! module) into one normalized event, which media-service's internal
+//! `ScrobbleIntakeService` records and answers with what became of it.
+//!
+//! Answers: `200` with the outcome for everything recorded (watched,
+//! duplicate, ignored, unmatched: a server must not retry those), `401`
+//! for an unknown or revoked token, `413` over a megabyte of JSON, `400`
+//! for a body that is no server's payload, `429` with `Retry-After` for a
+//! token over its rate, `503` while too many deliveries are under way or
+//! media-service cannot answer.
+
+mod body;
+mod emby;
+mod fields;
+mod jellyfin;
+mod kodi;
+mod plex;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    body::Body,
+    extract::{Path, State},
+    routing::post,
+};
+use completionist_proto::media::{
+    self as pb, scrobble_intake_service_client::ScrobbleIntakeServiceClient,
+};
+use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use tonic::{Code, transport::Channel};
+use tonic_types::StatusExt;
+
+use self::body::Unreadable;
+
+/// Deliveries under way at once through one gateway.
+const MAX_DELIVERIES: usize = 64;
+/// A token is 43 characters; anything much longer is not one.
+const MAX_TOKEN: usize = 128;
+/// How long media-service may take to answer one.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+struct Intake {
+    client: ScrobbleIntakeServiceClient<Channel>,
+    deliveries: Arc<Semaphore>,
+}
+
+/// The routes, for media-service at `channel`.
+pub(crate) fn router(channel: Channel) -> Router {
+    let intake = Intake {
+        client: ScrobbleIntakeServiceClient::new(channel),
+        deliveries: Arc::new(Semaphore::new(MAX_DELIVERIES)),
+    };
+    Router::new()
+        .route("/scrobble/{server}/{token}", post(receive))
+        .with_state(intake)
+}
+
+async fn receive(
+    State(intake): State<Intake>,
+    Path((server, token)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response<Body> {
+    let parse = match server.as_str() {
+        "plex" => plex::parse,
+        "jellyfin" => jellyfin::parse,
+        "emby" => emby::parse,
+        "kodi" => kodi::parse,
+        _ => return answer(StatusCode::NOT_FOUND, "no such media server"),
+    };
+    if token.len() > MAX_TOKEN {
+        return answer(StatusCode::UNAUTHORIZED, "unknown or revoked token");
+    }
+    let Ok(_place) = intake.deliveries.try_acquire() else {
+        return answer(StatusCode::SERVICE_UNAVAILABLE, "too many deliveries at once");
+    };
+    let json = match body::json(&headers, body).await {
+        Ok(json) => json,
+        Err(Unreadable::TooLarge) => {
+            return answer(StatusCode::PAYLOAD_TOO_LARGE, "over a megabyte of JSON");
+        }
+        Err(Unreadable::Malformed(why)) => return answer(StatusCode::BAD_REQUEST, why),
+    };
+    let Ok(value) = serde_json::from_slice::<Value>(&json) else {
+        return answer(StatusCode::BAD_REQUEST, "the payload is not JSON");
+    };
+    if !value.is_object() {
+        return answer(StatusCode::BAD_REQUEST, "the payload is not a JSON object");
+    }
+    let mut request = parse(&value);
+    request.token = token;
+    request.delivery_digest = Sha256::digest(&json).to_vec();
+    let mut call = tonic::Request::new(request);
+    call.set_timeout(TIMEOUT);
+    let mut client = intake.client.clone();
+    match client.record_scrobble(call).await {
+        Ok(response) => recorded(&response.into_inner()),
+        Err(status) => refused(&status),
+    }
+}
+
+fn recorded(response: &pb::RecordScrobbleResponse) -> Response<Body> {
+    let outcome = match response.outcome() {
+        pb::ScrobbleOutcome::Watched => "watched",
+        pb::ScrobbleOutcome::Duplicate => "duplicate",
+        pb::ScrobbleOutcome::Ignored => "ignored",
+        pb::ScrobbleOutcome::Unmatched | pb::ScrobbleOutcome::Unspecified => "unmatched",
+    };
+    let text = serde_json::json!({ "outcome": outcome, "reason": response.reason }).to_string();
+    let mut reply = Response::new(Body::from(text));
+    reply.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    reply
+}
+
+fn refused(status: &tonic::Status) -> Response<Body> {
+    match status.code() {
+        Code::Unauthenticated => answer(StatusCode::UNAUTHORIZED, "unknown or revoked token"),
+        Code::InvalidArgument => answer(StatusCode::BAD_REQUEST, status.message()),
+        Code::ResourceExhausted => {
+            let delay = status
+                .get_details_retry_info()
+                .and_then(|info| info.retry_delay)
+                .map_or(1, |d| d.as_secs().max(1));
+            let mut reply = answer(StatusCode::TOO_MANY_REQUESTS, "too many deliveries");
+            reply.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(delay));
+            reply
+        }
+        _ => answer(StatusCode::SERVICE_UNAVAILABLE, "try again later"),
+    }
+}
+
+fn answer(status: StatusCode, why: &str) -> Response<Body> {
+    let mut reply = Response::new(Body::from(format!("{why}\n")));
+    *reply.status_mut() = status;
+    reply.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    reply
+}
+
+#[cfg(test)]
+mod tests;
