@@ -68,7 +68,7 @@ async fn receive(
     headers: HeaderMap,
     body: Body,
 ) -> Response<Body> {
-    let parse = match server.as_str() {
+    let parse: fn(&Value) -> pb::RecordScrobbleRequest = match server.as_str() {
         "plex" => plex::parse,
         "jellyfin" => jellyfin::parse,
         "emby" => emby::parse,
