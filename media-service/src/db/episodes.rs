@@ -156,7 +156,10 @@ impl<'a> NewEpisode<'a> {
 }
 
 /// An episode row changes its `updated_at` only when something of it
-/// changed: calendar feeds stay byte for byte the same otherwise.
+/// changed: calendar feeds stay byte for byte the same otherwise. And when
+/// anything a feed shows of it changes: the feeds' `EventCache`
+/// (`calendar/events.rs`) writes an event again only then. A new column a
+/// feed shows belongs in this list.
 const CHANGED_AT: &str = "CASE WHEN (episodes.season, episodes.number, episodes.special, \
      episodes.title, episodes.air_date, episodes.air_time, episodes.runtime_minutes, \
      episodes.missing_upstream) IS DISTINCT FROM (EXCLUDED.season, EXCLUDED.number, \
