@@ -26,3 +26,33 @@ pub fn return_large_buffers() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
     }
 }
+
+/// Hands the heap's free pages back to the system, on a blocking thread.
+/// glibc keeps what a large piece of work freed (an upload read, an import
+/// applied, a list exported) for the next allocation, scattered among live
+/// blocks; after a 5,000-row import and the uploads of `make bench`,
+/// media-service stayed at 66 MiB where 31 MiB were in use. Called as such
+/// work ends; one hand-back at a time per process (one running already
+/// collects what the others would). Does nothing on other C libraries.
+pub fn hand_back_freed() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        static RUNNING: AtomicBool = AtomicBool::new(false);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if RUNNING.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        runtime.spawn_blocking(|| {
+            // SAFETY: malloc_trim only releases pages the allocator holds
+            // free, under its own locks; no live memory is touched.
+            #[expect(unsafe_code, reason = "the one call that trims the C allocator's heap")]
+            unsafe {
+                libc::malloc_trim(0);
+            }
+            RUNNING.store(false, Ordering::Release);
+        });
+    }
+}

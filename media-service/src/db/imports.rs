@@ -88,17 +88,29 @@ pub(crate) struct NewRow {
     pub(crate) message: String,
 }
 
-/// Stores a job and all its rows.
-pub(crate) async fn insert(conn: &mut Conn, job: NewJob<'_>, rows: &[NewRow]) -> QueryResult<Job> {
+/// Rows stored by one statement: few enough that their records, built as
+/// the statement is, never stand in memory for a whole file at once.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Stores a job and all its rows, [`ROWS_PER_INSERT`] at a time.
+pub(crate) async fn insert(
+    conn: &mut Conn,
+    job: NewJob<'_>,
+    rows: impl Iterator<Item = NewRow> + Send,
+) -> QueryResult<Job> {
     let job = diesel::insert_into(import_jobs::table)
         .values(&job)
         .returning(JobRow::as_returning())
         .get_result(conn)
         .await?;
-    // Postgres takes at most 65,535 parameters a statement.
-    for chunk in rows.chunks(8_000) {
+    let mut rows = rows;
+    loop {
+        let chunk: Vec<NewRow> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+        if chunk.is_empty() {
+            break;
+        }
         diesel::insert_into(import_rows::table)
-            .values(chunk)
+            .values(&chunk)
             .execute(conn)
             .await?;
     }

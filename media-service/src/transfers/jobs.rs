@@ -67,19 +67,16 @@ pub(crate) async fn start_import(
     let (format, rows, reading) = read(content, file_name.clone(), format, config, reading).await?;
     let id = Uuid::now_v7();
     let total = i32::try_from(rows.len()).unwrap_or(i32::MAX);
-    let rows: Vec<NewRow> = rows
-        .into_iter()
-        .zip(1..)
-        .map(|(row, number)| NewRow {
-            import_job_id: id,
-            row_number: number,
-            line: i32::try_from(row.line).unwrap_or(0),
-            file: storable(&row.file, 255),
-            title: storable(&row.title, 500),
-            record: serde_json::to_value(&row.parsed).ok().map(scrubbed),
-            message: String::new(),
-        })
-        .collect();
+    // Built as they are stored (see `db::imports::insert`).
+    let rows = rows.into_iter().zip(1..).map(move |(row, number)| NewRow {
+        import_job_id: id,
+        row_number: number,
+        line: i32::try_from(row.line).unwrap_or(0),
+        file: storable(&row.file, 255),
+        title: storable(&row.title, 500),
+        record: serde_json::to_value(&row.parsed).ok().map(scrubbed),
+        message: String::new(),
+    });
     let job = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
             let job = db::imports::NewJob {
@@ -91,7 +88,7 @@ pub(crate) async fn start_import(
                 state: JobState::Queued,
                 total_rows: total,
             };
-            Ok(db::imports::insert(conn, job, &rows).await?)
+            Ok(db::imports::insert(conn, job, rows).await?)
         })
     })
     .await?;

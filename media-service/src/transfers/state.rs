@@ -48,10 +48,17 @@ impl Imports {
     }
 }
 
-/// A place to read one caller's file in, until dropped.
+/// A place to read one caller's file in, until dropped; then the memory
+/// the file took is handed back to the system.
 pub(crate) struct Reading {
     _mine: QuotaPermit<Uuid>,
     _place: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        completionist_common::memory::hand_back_freed();
+    }
 }
 
 /// How long StartImport waits for a place to read its file in.

@@ -129,10 +129,12 @@ impl Running {
         F: Future<Output = Result<(), Error>> + Send + 'static,
     {
         let task = self.tasks.spawn(request_id::carry(async move {
+            let ended = job.await;
+            // An import's rows and batches are freed by now.
+            completionist_common::memory::hand_back_freed();
             // What the person sees of a failure: the status's own message,
             // never an internal cause.
-            job.await
-                .map_err(|e| tonic::Status::from(e).message().to_owned())
+            ended.map_err(|e| tonic::Status::from(e).message().to_owned())
         }));
         self.claims.insert(task.id(), claim);
     }
