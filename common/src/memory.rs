@@ -29,30 +29,66 @@ pub fn return_large_buffers() {
 
 /// Hands the heap's free pages back to the system, on a blocking thread.
 /// glibc keeps what a large piece of work freed (an upload read, an import
-/// applied, a list exported) for the next allocation, scattered among live
-/// blocks; after a 5,000-row import and the uploads of `make bench`,
-/// media-service stayed at 66 MiB where 31 MiB were in use. Called as such
-/// work ends; one hand-back at a time per process (one running already
-/// collects what the others would). Does nothing on other C libraries.
+/// applied) for the next allocation, scattered among live blocks; after a
+/// 5,000-row import and the uploads of `make bench`, media-service stayed
+/// at 66 MiB where 31 MiB were in use. Called as such work ends. One
+/// thread trims at a time, at most once a second: a call while it trims
+/// has it trim once more, a second later, so nothing freed is missed.
+/// Does nothing on other C libraries, or outside a Tokio runtime.
 pub fn hand_back_freed() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        use std::sync::atomic::{AtomicBool, Ordering};
-        static RUNNING: AtomicBool = AtomicBool::new(false);
+    trim::request();
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod trim {
+    use std::{
+        sync::atomic::{AtomicBool, Ordering},
+        time::Duration,
+    };
+
+    /// A trim is wanted.
+    static WANTED: AtomicBool = AtomicBool::new(false);
+    /// A thread is trimming (or about to).
+    static TRIMMING: AtomicBool = AtomicBool::new(false);
+    /// The least time between two trims.
+    const PAUSE: Duration = Duration::from_secs(1);
+
+    pub(super) fn request() {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        if RUNNING.swap(true, Ordering::AcqRel) {
+        WANTED.store(true, Ordering::Release);
+        if TRIMMING.swap(true, Ordering::AcqRel) {
             return;
         }
-        runtime.spawn_blocking(|| {
-            // SAFETY: malloc_trim only releases pages the allocator holds
-            // free, under its own locks; no live memory is touched.
-            #[expect(unsafe_code, reason = "the one call that trims the C allocator's heap")]
-            unsafe {
-                libc::malloc_trim(0);
+        let done = Done;
+        runtime.spawn_blocking(move || {
+            let _done = done;
+            while WANTED.swap(false, Ordering::AcqRel) {
+                // SAFETY: malloc_trim only releases pages the allocator
+                // holds free, under its own locks; no live memory is
+                // touched.
+                #[expect(unsafe_code, reason = "the one call that trims the C allocator's heap")]
+                unsafe {
+                    libc::malloc_trim(0);
+                }
+                std::thread::sleep(PAUSE);
             }
-            RUNNING.store(false, Ordering::Release);
         });
+    }
+
+    /// Lets the next request start a thread: when the trimming ends, or
+    /// when its task is dropped unrun (the runtime shutting down).
+    struct Done;
+
+    impl Drop for Done {
+        fn drop(&mut self) {
+            TRIMMING.store(false, Ordering::Release);
+            // Wanted after the last check, before this: trim for it.
+            if WANTED.load(Ordering::Acquire) {
+                request();
+            }
+        }
     }
 }

@@ -96,14 +96,13 @@ const ROWS_PER_INSERT: usize = 500;
 pub(crate) async fn insert(
     conn: &mut Conn,
     job: NewJob<'_>,
-    rows: impl Iterator<Item = NewRow> + Send,
+    mut rows: impl Iterator<Item = NewRow> + Send,
 ) -> QueryResult<Job> {
     let job = diesel::insert_into(import_jobs::table)
         .values(&job)
         .returning(JobRow::as_returning())
         .get_result(conn)
         .await?;
-    let mut rows = rows;
     loop {
         let chunk: Vec<NewRow> = rows.by_ref().take(ROWS_PER_INSERT).collect();
         if chunk.is_empty() {

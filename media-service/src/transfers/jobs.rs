@@ -88,11 +88,12 @@ pub(crate) async fn start_import(
                 state: JobState::Queued,
                 total_rows: total,
             };
-            Ok(db::imports::insert(conn, job, rows).await?)
+            let job = db::imports::insert(conn, job, rows).await?;
+            drop(reading);
+            Ok(job)
         })
     })
     .await?;
-    drop(reading);
     app.imports.wake.notify_one();
     Ok(pb::StartImportResponse {
         import_job: Some(job.into()),

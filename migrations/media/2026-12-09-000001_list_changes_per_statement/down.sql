@@ -9,8 +9,8 @@ DROP TRIGGER list_entries_watch_added ON list_entries;
 DROP TRIGGER list_entries_watch_changed ON list_entries;
 DROP TRIGGER list_entries_watch_removed ON list_entries;
 DROP FUNCTION list_entries_watch();
-DROP FUNCTION list_changes_append(list_change[]);
-DROP TYPE list_change;
+DROP FUNCTION list_changes_append(new_list_change[]);
+DROP TYPE new_list_change;
 
 CREATE FUNCTION list_entry_runs_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -4,7 +4,7 @@
 -- times in one transaction, and each update walked every earlier version of
 -- it: a 5,000-row import spent 2.5 of its 3.5 s there.
 
-CREATE TYPE list_change AS (
+CREATE TYPE new_list_change AS (
     user_id uuid,
     kind text,
     list_entry_id uuid,
@@ -14,9 +14,11 @@ CREATE TYPE list_change AS (
 );
 
 -- Appends `changes` to their users' logs, numbered in the order given: each
--- user's head moves once, by the number of their changes (heads locked in
--- user order, so two statements never wait on each other's heads).
-CREATE FUNCTION list_changes_append(changes list_change[]) RETURNS void LANGUAGE plpgsql AS $$
+-- user's head moves once, by the number of their changes. Heads are locked
+-- in user order (a statement about several users cannot deadlock with
+-- another), and held until commit, as before. Rows are written in number
+-- order, so `created_at` (pruning's order) follows the numbers.
+CREATE FUNCTION list_changes_append(changes new_list_change[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF cardinality(changes) = 0 THEN
         RETURN;
@@ -36,7 +38,8 @@ BEGIN
     INSERT INTO list_changes (user_id, seq, kind, list_entry_id, media_item_id, entry, runs_changed)
         SELECT g.user_id, heads.seq - counts.n + g.nth, g.kind, g.list_entry_id,
                g.media_item_id, g.entry, g.runs_changed
-        FROM given g JOIN counts USING (user_id) JOIN heads USING (user_id);
+        FROM given g JOIN counts USING (user_id) JOIN heads USING (user_id)
+        ORDER BY g.user_id, g.nth;
     -- One announcement per user and transaction: Postgres folds equal
     -- payloads of one transaction into one, sent at commit.
     PERFORM pg_notify('list_changes', u.user_id::text)
@@ -58,16 +61,16 @@ CREATE FUNCTION list_entries_watch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM list_changes_append(ARRAY(
-            SELECT ROW(a.user_id, 'added', a.id, a.media_item_id, to_jsonb(a), false)::list_change
+            SELECT ROW(a.user_id, 'added', a.id, a.media_item_id, to_jsonb(a), false)::new_list_change
             FROM added a ORDER BY a.id));
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM list_changes_append(ARRAY(
-            SELECT ROW(r.user_id, 'removed', r.id, r.media_item_id, NULL, false)::list_change
+            SELECT ROW(r.user_id, 'removed', r.id, r.media_item_id, NULL, false)::new_list_change
             FROM removed r ORDER BY r.id));
     ELSE
         PERFORM list_changes_append(ARRAY(
-            SELECT ROW(a.user_id, 'updated', a.id, a.media_item_id, to_jsonb(a), false)::list_change
-            FROM changed a JOIN unchanged b ON b.id = a.id
+            SELECT ROW(a.user_id, 'updated', a.id, a.media_item_id, to_jsonb(a), false)::new_list_change
+            FROM after_rows a JOIN before_rows b ON b.id = a.id
             WHERE to_jsonb(b) - 'completion_count' IS DISTINCT FROM to_jsonb(a) - 'completion_count'
             ORDER BY a.id));
     END IF;
@@ -79,7 +82,7 @@ CREATE TRIGGER list_entries_watch_added AFTER INSERT ON list_entries
     REFERENCING NEW TABLE AS added
     FOR EACH STATEMENT EXECUTE FUNCTION list_entries_watch();
 CREATE TRIGGER list_entries_watch_changed AFTER UPDATE ON list_entries
-    REFERENCING OLD TABLE AS unchanged NEW TABLE AS changed
+    REFERENCING OLD TABLE AS before_rows NEW TABLE AS after_rows
     FOR EACH STATEMENT EXECUTE FUNCTION list_entries_watch();
 CREATE TRIGGER list_entries_watch_removed AFTER DELETE ON list_entries
     REFERENCING OLD TABLE AS removed
@@ -116,7 +119,7 @@ CREATE TRIGGER list_entry_runs_count_removed AFTER DELETE ON list_entry_runs
 CREATE FUNCTION list_entry_runs_watch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM list_changes_append(ARRAY(
-        SELECT ROW(e.user_id, 'updated', e.id, e.media_item_id, to_jsonb(e), true)::list_change
+        SELECT ROW(e.user_id, 'updated', e.id, e.media_item_id, to_jsonb(e), true)::new_list_change
         FROM list_entries e
         WHERE e.id IN (SELECT list_entry_id FROM runs)
         ORDER BY e.id));
