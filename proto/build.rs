@@ -17,12 +17,15 @@ const SECRET_MESSAGES: &[&str] = &[
     ".completionist.auth.v1.TokenPair",
     ".completionist.media.v1.RenderCalendarFeedRequest",
     ".completionist.media.v1.CreateCalendarFeedResponse",
+    ".completionist.media.v1.RecordScrobbleRequest",
+    ".completionist.media.v1.ScrobbleUrl",
 ];
 
 const AUTH: &str = "completionist/auth/v1/auth.proto";
 const TOKENS: &str = "completionist/auth/v1/tokens.proto";
 const MEDIA: &str = "completionist/media/v1/media.proto";
 const FEEDS: &str = "completionist/media/v1/feeds.proto";
+const SCROBBLES: &str = "completionist/media/v1/scrobbles.proto";
 const ERROR_DETAILS: &str = "google/rpc/error_details.proto";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -35,6 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (TOKENS, ".", "tokens_descriptor.bin"),
         (MEDIA, ".", "media_descriptor.bin"),
         (FEEDS, ".", "feeds_descriptor.bin"),
+        (SCROBBLES, ".", "scrobbles_descriptor.bin"),
         (ERROR_DETAILS, "third_party", "error_details_descriptor.bin"),
     ] {
         let set = protox::compile([file], [include])?;
@@ -50,6 +54,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .bytes(".completionist.media.v1.RenderCalendarFeedResponse.ics")
         // A change is hundreds of bytes, a heartbeat none.
         .boxed(".completionist.media.v1.WatchListEntriesResponse.event.change")
-        .compile_fds(protox::compile([AUTH, TOKENS, MEDIA, FEEDS], ["."])?)?;
+        .compile_fds(protox::compile(
+            [AUTH, TOKENS, MEDIA, FEEDS, SCROBBLES],
+            ["."],
+        )?)?;
     Ok(())
 }

@@ -11,6 +11,7 @@ mod calendar;
 pub mod config;
 mod error;
 mod forward;
+mod scrobble;
 mod streams;
 mod uploads;
 mod web;
@@ -144,10 +145,12 @@ fn routes(
         .into_axum_router()
         .layer(GrpcWebLayer::new())
         .layer(cors(config));
-    let calendar = calendar::routes(media.clone());
+    // Plain HTTP beside the app: calendar apps' feeds, media servers'
+    // webhooks.
+    let plain = calendar::routes(media.clone()).merge(scrobble::router(media.clone()));
     Ok(Routes::from(web::with_app(
         apis,
-        calendar,
+        plain,
         config.web_dir.as_deref(),
     )))
 }

@@ -1,9 +1,9 @@
-//! The web app's files, beside the APIs and the calendar feeds on the same
-//! port.
+//! The web app's files, beside the APIs, the calendar feeds and the media
+//! servers' webhooks on the same port.
 //!
 //! A request is for the APIs when it says it is gRPC or gRPC-Web (its
-//! content type) or is a CORS preflight; under `/calendar/` for the
-//! calendar feeds (`calendar`); everything else is a file of the
+//! content type) or is a CORS preflight; under `/calendar/` or
+//! `/scrobble/` for plain HTTP (`calendar`, `scrobble`); everything else is a file of the
 //! built app (`GATEWAY_WEB_DIR`): hashed `/assets/*` cached for a year, any
 //! other path answered with `index.html` (the app routes it) and never
 //! cached, both compressed and under a Content-Security-Policy that allows
@@ -40,15 +40,11 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// `index.html` names the current hashed files: asked again every time.
 const REVALIDATE: &str = "no-cache";
 
-/// The APIs (`grpc`, with gRPC-Web and CORS) and, when there is one, the
-/// web app in `dir`, on one router.
-pub(crate) fn with_app(grpc: Router, calendar: Router, dir: Option<&Path>) -> Router {
+/// The APIs (`grpc`, with gRPC-Web and CORS), the `plain` HTTP routes and,
+/// when there is one, the web app in `dir`, on one router.
+pub(crate) fn with_app(grpc: Router, plain: Router, dir: Option<&Path>) -> Router {
     let files = dir.map_or_else(Router::new, files);
-    Router::new().fallback_service(Split {
-        grpc,
-        calendar,
-        files,
-    })
+    Router::new().fallback_service(Split { grpc, plain, files })
 }
 
 /// The built app: hashed assets (a missing one is 404, never the page),
@@ -104,14 +100,17 @@ async fn strict_transport(request: Request<Body>, next: axum::middleware::Next) 
     response
 }
 
-/// Sends API requests to `grpc`, calendar feeds to `calendar` and the
-/// rest to `files`.
+/// Sends API requests to `grpc`, calendar feeds and webhooks to `plain`,
+/// and the rest to `files`.
 #[derive(Clone)]
 struct Split {
     grpc: Router,
-    calendar: Router,
+    plain: Router,
     files: Router,
 }
+
+/// Where the plain HTTP routes are.
+const PLAIN_PREFIXES: [&str; 2] = ["/calendar/", "/scrobble/"];
 
 impl Service<Request<Body>> for Split {
     type Response = Response<Body>;
@@ -126,8 +125,11 @@ impl Service<Request<Body>> for Split {
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let router = if for_the_apis(&request) {
             self.grpc.clone()
-        } else if request.uri().path().starts_with("/calendar/") {
-            self.calendar.clone()
+        } else if PLAIN_PREFIXES
+            .iter()
+            .any(|prefix| request.uri().path().starts_with(prefix))
+        {
+            self.plain.clone()
         } else {
             self.files.clone()
         };

@@ -4,7 +4,7 @@
 use completionist_proto::media::{self as pb, media_service_server::MediaService};
 use tonic::{Request, Response, Status};
 
-use crate::{app::App, calendar, catalog, error::Error, list, series, transfers, watch};
+use crate::{app::App, calendar, catalog, error::Error, list, scrobbles, series, transfers, watch};
 
 pub(crate) struct Api(pub(crate) App);
 
@@ -227,5 +227,39 @@ impl MediaService for Api {
         r: Request<pb::DeleteCalendarFeedRequest>,
     ) -> Reply<pb::DeleteCalendarFeedResponse> {
         reply(calendar::delete_calendar_feed(&self.0, r).await)
+    }
+    async fn create_scrobble_token(
+        &self,
+        r: Request<pb::CreateScrobbleTokenRequest>,
+    ) -> Reply<pb::CreateScrobbleTokenResponse> {
+        reply(scrobbles::create_scrobble_token(&self.0, r).await)
+    }
+
+    async fn list_scrobble_tokens(
+        &self,
+        r: Request<pb::ListScrobbleTokensRequest>,
+    ) -> Reply<pb::ListScrobbleTokensResponse> {
+        reply(scrobbles::list_scrobble_tokens(&self.0, r).await)
+    }
+
+    async fn delete_scrobble_token(
+        &self,
+        r: Request<pb::DeleteScrobbleTokenRequest>,
+    ) -> Reply<pb::DeleteScrobbleTokenResponse> {
+        reply(scrobbles::delete_scrobble_token(&self.0, r).await)
+    }
+
+    async fn list_scrobble_events(
+        &self,
+        r: Request<pb::ListScrobbleEventsRequest>,
+    ) -> Reply<pb::ListScrobbleEventsResponse> {
+        reply(scrobbles::list_scrobble_events(&self.0, r).await)
+    }
+
+    async fn pin_scrobble_show(
+        &self,
+        r: Request<pb::PinScrobbleShowRequest>,
+    ) -> Reply<pb::PinScrobbleShowResponse> {
+        reply(scrobbles::pin_scrobble_show(&self.0, r).await)
     }
 }

@@ -10,8 +10,8 @@ use tonic::Request;
 use uuid::Uuid;
 
 use crate::{
-    auth::AuthClient, deleted_accounts::DeletedAccounts, error::Error, providers::Providers,
-    series::Series, transfers::state::Imports, watch::Hub,
+    auth::AuthClient, config::ScrobblesConfig, deleted_accounts::DeletedAccounts, error::Error,
+    providers::Providers, series::Series, transfers::state::Imports, watch::Hub,
 };
 
 /// The state every call shares. Cheap to clone.
@@ -27,6 +27,7 @@ pub(crate) struct App {
     pub(crate) deleted_accounts: Arc<DeletedAccounts>,
     /// Series' configuration, and room for first episode fetches.
     pub(crate) series: Arc<Series>,
+    pub(crate) scrobbles: Arc<ScrobblesConfig>,
     /// Cancelled when the service begins to shut down: streams end, the
     /// import worker and the enricher let go of their work.
     pub(crate) shutdown: CancellationToken,

@@ -26,6 +26,7 @@ pub struct Config {
     pub imports: ImportsConfig,
     pub watch: WatchConfig,
     pub series: SeriesConfig,
+    pub scrobbles: ScrobblesConfig,
     pub telemetry: Telemetry,
 }
 
@@ -150,23 +151,9 @@ impl completionist_common::cli::Configured for Config {
     }
 }
 
-impl Config {
-    /// Reads the configuration, naming every bad variable at once.
-    pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
-        let listen_addr = env.or(
-            "MEDIA_LISTEN_ADDR",
-            SocketAddr::from(([127, 0, 0, 1], 50052)),
-        );
-        let database_url = env.required("MEDIA_DATABASE_URL", postgres_url);
-        let auth_service_url = env.parse_or(
-            "AUTH_SERVICE_URL",
-            "http://127.0.0.1:50051".into(),
-            http_url,
-        );
-        let max_connections = env.or("MEDIA_DB_MAX_CONNECTIONS", 16u32);
-        let providers = ProvidersConfig::from_env(&mut env);
-        let page_token_secret = completionist_common::config::page_token_secret(&mut env);
-        let imports = ImportsConfig {
+impl ImportsConfig {
+    fn from_env(env: &mut Env) -> Self {
+        let imports = Self {
             max_bytes: env.or("IMPORT_MAX_BYTES", 64usize << 20),
             max_unpacked_bytes: 256 << 20,
             max_rows: env.or("IMPORT_MAX_ROWS", 100_000usize),
@@ -192,8 +179,30 @@ impl Config {
                 env.problem(name, "must be at least 1");
             }
         }
+        imports
+    }
+}
+
+impl Config {
+    /// Reads the configuration, naming every bad variable at once.
+    pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let listen_addr = env.or(
+            "MEDIA_LISTEN_ADDR",
+            SocketAddr::from(([127, 0, 0, 1], 50052)),
+        );
+        let database_url = env.required("MEDIA_DATABASE_URL", postgres_url);
+        let auth_service_url = env.parse_or(
+            "AUTH_SERVICE_URL",
+            "http://127.0.0.1:50051".into(),
+            http_url,
+        );
+        let max_connections = env.or("MEDIA_DB_MAX_CONNECTIONS", 16u32);
+        let providers = ProvidersConfig::from_env(&mut env);
+        let page_token_secret = completionist_common::config::page_token_secret(&mut env);
+        let imports = ImportsConfig::from_env(&mut env);
         let watch = WatchConfig::from_env(&mut env);
         let series = SeriesConfig::from_env(&mut env);
+        let scrobbles = ScrobblesConfig::from_env(&mut env);
         let telemetry = Telemetry::from_env(&mut env);
         env.finish(Self {
             listen_addr,
@@ -210,6 +219,7 @@ impl Config {
             imports,
             watch,
             series,
+            scrobbles,
             telemetry,
         })
     }
@@ -323,8 +333,10 @@ impl ProvidersConfig {
     }
 }
 
+mod scrobbles;
 mod series;
 #[cfg(test)]
 mod tests;
 
+pub use scrobbles::ScrobblesConfig;
 pub use series::SeriesConfig;

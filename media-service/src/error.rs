@@ -38,6 +38,19 @@ pub(crate) enum Error {
     CalendarFeedNotFound,
     #[error("you have {0} calendar feeds, the most one may have; delete one first")]
     TooManyCalendarFeeds(i64),
+    #[error("no such scrobble token")]
+    ScrobbleTokenNotFound,
+    #[error("you have {0} scrobble tokens, the most one may have; delete one first")]
+    TooManyScrobbleTokens(i64),
+    /// The webhook's token is unknown or revoked.
+    #[error("unknown or revoked scrobble token")]
+    ScrobbleTokenUnknown,
+    #[error("the token posted more than {0} deliveries this minute; try again later")]
+    ScrobbleRateExceeded(i32, Duration),
+    #[error("no such scrobble event")]
+    ScrobbleEventNotFound,
+    #[error("{0}")]
+    NotPinnable(&'static str),
     #[error("no such import")]
     ImportNotFound,
     #[error("the import has already finished")]
@@ -84,7 +97,14 @@ impl ApiError for Error {
             | Self::ListEntryNotFound
             | Self::RunNotFound
             | Self::CalendarFeedNotFound
+            | Self::ScrobbleTokenNotFound
+            | Self::ScrobbleEventNotFound
             | Self::ImportNotFound => Code::NotFound,
+            Self::ScrobbleTokenUnknown => Code::Unauthenticated,
+            Self::NotPinnable(_) => Code::FailedPrecondition,
+            Self::TooManyScrobbleTokens(_) | Self::ScrobbleRateExceeded(..) => {
+                Code::ResourceExhausted
+            }
             Self::ImportFinished | Self::ResumeTokenExpired | Self::NoEpisodes(_) => {
                 Code::FailedPrecondition
             }
@@ -115,6 +135,12 @@ impl ApiError for Error {
             Self::NoEpisodes(_) => "NO_EPISODES",
             Self::CalendarFeedNotFound => "CALENDAR_FEED_NOT_FOUND",
             Self::TooManyCalendarFeeds(_) => "TOO_MANY_CALENDAR_FEEDS",
+            Self::ScrobbleTokenNotFound => "SCROBBLE_TOKEN_NOT_FOUND",
+            Self::TooManyScrobbleTokens(_) => "TOO_MANY_SCROBBLE_TOKENS",
+            Self::ScrobbleTokenUnknown => "SCROBBLE_TOKEN_UNKNOWN",
+            Self::ScrobbleRateExceeded(..) => "SCROBBLE_RATE_EXCEEDED",
+            Self::ScrobbleEventNotFound => "SCROBBLE_EVENT_NOT_FOUND",
+            Self::NotPinnable(_) => "NOT_PINNABLE",
             Self::ImportNotFound => "IMPORT_NOT_FOUND",
             Self::ImportFinished => "IMPORT_FINISHED",
             Self::ImportTooLarge(_) | Self::ImportTooManyRows(_) => "IMPORT_TOO_LARGE",
@@ -143,6 +169,7 @@ impl ApiError for Error {
             | Self::ImportsBusy(_)
             | Self::TooManyStreams(_)
             | Self::ShuttingDown => Some(Duration::from_secs(1)),
+            Self::ScrobbleRateExceeded(_, wait) => Some(*wait),
             Self::Provider(error) => error.retry_after(),
             Self::Common(common) => common.retry_after(),
             _ => None,

@@ -23,6 +23,8 @@ mod error;
 mod list;
 mod providers;
 mod schema;
+mod scrobbles;
+mod secrets;
 mod series;
 mod transfers;
 mod watch;
@@ -35,6 +37,7 @@ use completionist_common::{
 use completionist_proto::media::{
     calendar_feed_service_server::CalendarFeedServiceServer,
     media_service_server::{self, MediaServiceServer},
+    scrobble_intake_service_server::ScrobbleIntakeServiceServer,
 };
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use tokio::net::TcpListener;
@@ -150,17 +153,21 @@ fn routes(
     let api = transfers::read_places::protect(api, imports_state, uploads);
     let limits = admission::Limits::for_pool(config.pool);
     let api = admission::protect(api, limits, &[], error::DOMAIN);
+    let scrobbles_app = feeds_app.clone();
     let feeds = api.beside(feeds_service(feeds_app)?, &[]);
+    let scrobbles = api.beside(scrobbles_service(scrobbles_app)?, &[]);
     let api = authn::protect(api, auth, PUBLIC_METHODS);
     Ok(server::base_routes(
         health,
         &[
             completionist_proto::MEDIA_DESCRIPTOR_SET,
             completionist_proto::FEEDS_DESCRIPTOR_SET,
+            completionist_proto::SCROBBLES_DESCRIPTOR_SET,
         ],
     )?
     .add_service(api)
-    .add_service(feeds))
+    .add_service(feeds)
+    .add_service(scrobbles))
 }
 
 /// The gateway's internal API: well-formed requests only, and no bearer
@@ -175,6 +182,22 @@ fn feeds_service(
     Ok(guard::protect(
         feeds,
         completionist_proto::FEEDS_DESCRIPTOR_SET,
+        error::DOMAIN,
+        server::MAX_MESSAGE_BYTES,
+    )?)
+}
+
+/// The gateway's internal API for media servers' webhooks, as
+/// [`feeds_service`]: each call is about the scrobble token it carries.
+fn scrobbles_service(
+    app: App,
+) -> anyhow::Result<guard::Guarded<ScrobbleIntakeServiceServer<scrobbles::intake::Intake>>> {
+    let intake = ScrobbleIntakeServiceServer::new(scrobbles::intake::Intake::new(app))
+        .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
+    Ok(guard::protect(
+        intake,
+        completionist_proto::SCROBBLES_DESCRIPTOR_SET,
         error::DOMAIN,
         server::MAX_MESSAGE_BYTES,
     )?)
@@ -216,6 +239,7 @@ fn app(config: &Config) -> anyhow::Result<App> {
         auth: AuthClient::new(&config.auth_service_url, config.auth_cache_ttl)?,
         deleted_accounts: Arc::default(),
         series: Arc::new(series::Series::new(config.series.clone())),
+        scrobbles: Arc::new(config.scrobbles.clone()),
         shutdown,
     })
 }

@@ -185,6 +185,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scrobble_events (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        token_id -> Nullable<Uuid>,
+        server -> Text,
+        server_user -> Text,
+        event -> Text,
+        kind -> Text,
+        title -> Text,
+        series_title -> Text,
+        year -> Nullable<Int4>,
+        season -> Nullable<Int4>,
+        episode -> Nullable<Int4>,
+        last_episode -> Nullable<Int4>,
+        ids -> Jsonb,
+        item_key -> Text,
+        watched_at -> Timestamptz,
+        delivery_digest -> Bytea,
+        outcome -> Text,
+        reason -> Text,
+        list_entry_id -> Nullable<Uuid>,
+        media_item_id -> Nullable<Uuid>,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    scrobble_pins (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        server -> Text,
+        show_key -> Text,
+        server_season -> Nullable<Int4>,
+        list_entry_id -> Uuid,
+        season -> Int4,
+        episode_offset -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    scrobble_tokens (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        name -> Text,
+        token_hash -> Bytea,
+        server_user -> Nullable<Text>,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        window_started_at -> Timestamptz,
+        window_deliveries -> Int4,
+    }
+}
+
 diesel::joinable!(episode_sources -> media_items (media_item_id));
 diesel::joinable!(episode_watches -> episodes (episode_id));
 diesel::joinable!(episode_watches -> list_entries (list_entry_id));
@@ -192,6 +247,9 @@ diesel::joinable!(episodes -> media_items (media_item_id));
 diesel::joinable!(import_rows -> import_jobs (import_job_id));
 diesel::joinable!(list_entries -> media_items (media_item_id));
 diesel::joinable!(list_entry_runs -> list_entries (list_entry_id));
+diesel::joinable!(scrobble_events -> list_entries (list_entry_id));
+diesel::joinable!(scrobble_events -> scrobble_tokens (token_id));
+diesel::joinable!(scrobble_pins -> list_entries (list_entry_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     calendar_feeds,
@@ -208,4 +266,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     media_items,
     pending_episode_watches,
     removed_users,
+    scrobble_events,
+    scrobble_pins,
+    scrobble_tokens,
 );

@@ -49,6 +49,13 @@ pub const MEDIA_DESCRIPTOR_SET: &[u8] =
 pub const FEEDS_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/feeds_descriptor.bin"));
 
+/// The encoded `FileDescriptorSet` of
+/// `completionist.media.v1.ScrobbleIntakeService`, media-service's internal
+/// API for the gateway's webhooks, and its imports: for media-service's
+/// reflection, never the gateway's.
+pub const SCROBBLES_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/scrobbles_descriptor.bin"));
+
 /// The encoded `FileDescriptorSet` of the `google.rpc` error details every
 /// error carries, so reflection clients (grpcurl) can print them.
 pub const ERROR_DETAILS_DESCRIPTOR_SET: &[u8] =

@@ -90,6 +90,32 @@ impl fmt::Debug for crate::media::CreateCalendarFeedResponse {
     }
 }
 
+impl fmt::Debug for crate::media::RecordScrobbleRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordScrobbleRequest")
+            .field("token", &Redacted(&self.token))
+            .field("server", &self.server)
+            .field("server_user", &self.server_user)
+            .field("event", &self.event)
+            .field("watched", &self.watched)
+            .field("kind", &self.kind)
+            .field("title", &self.title)
+            .field("series_title", &self.series_title)
+            .field("season", &self.season)
+            .field("episode", &self.episode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for crate::media::ScrobbleUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScrobbleUrl")
+            .field("server", &self.server)
+            .field("path", &Redacted(&self.path))
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ import { LocationProvider, Route, Router, useLocation } from "preact-iso";
 import { auth, refresh } from "./api";
 import { Calendar } from "./screens/Calendar";
 import { Entry } from "./screens/Entry";
+import { Integrations } from "./screens/Integrations";
 import { List } from "./screens/List";
 import { Search } from "./screens/Search";
 import { Login, Register } from "./screens/SignIn";
@@ -74,6 +75,7 @@ function Shell() {
             <a href="/calendar">Calendar</a>
             <a href="/stats">Stats</a>
             <a href="/transfer">Import/export</a>
+            <a href="/servers">Media servers</a>
             {admin && <a href="/users">Users</a>}
             <button type="button" class="link" onClick={() => void logOut()}>
               Log out
@@ -90,6 +92,7 @@ function Shell() {
           <Route path="/calendar" component={Calendar} />
           <Route path="/stats" component={Stats} />
           <Route path="/transfer" component={Transfer} />
+          <Route path="/servers" component={Integrations} />
           <Route path="/users" component={Users} />
           <Route default component={List} />
         </Router>

@@ -8,41 +8,32 @@
 use completionist_proto::media as pb;
 use serde_json::Value;
 
-use super::fields::{at, flag, imdb, number, numeric_id, text, time};
+use super::{fields::flag, shape::Shape};
+
+const SHAPE: Shape = Shape {
+    server: pb::MediaServer::Emby,
+    event: &["Event"],
+    user: &["User", "Name"],
+    kind: (&["Item", "Type"], "Movie", "Episode"),
+    title: &["Item", "Name"],
+    series_title: &["Item", "SeriesName"],
+    year: &["Item", "ProductionYear"],
+    ids: [
+        &["Item", "ProviderIds", "Imdb"],
+        &["Item", "ProviderIds", "Tmdb"],
+        &["Item", "ProviderIds", "Tvdb"],
+    ],
+    season: &["Item", "ParentIndexNumber"],
+    episode: &["Item", "IndexNumber"],
+    last_episode: &["Item", "IndexNumberEnd"],
+    item_key: &["Item", "Id"],
+    time: &["Date"],
+};
 
 /// The event of an Emby body (or `data` part).
 pub(super) fn parse(body: &Value) -> pb::RecordScrobbleRequest {
-    let event = text(body, &["Event"]);
-    let item = at(body, &["Item"]).unwrap_or(&Value::Null);
-    let kind = match text(item, &["Type"]).as_str() {
-        "Movie" => pb::PlayedKind::Movie,
-        "Episode" => pb::PlayedKind::Episode,
-        _ => pb::PlayedKind::Other,
-    };
-    let episode = kind == pb::PlayedKind::Episode;
-    pb::RecordScrobbleRequest {
-        server: pb::MediaServer::Emby.into(),
-        server_user: text(body, &["User", "Name"]),
-        watched: event == "playback.stop" && flag(body, &["PlaybackInfo", "PlayedToCompletion"]),
-        event,
-        kind: kind.into(),
-        title: text(item, &["Name"]),
-        series_title: if episode {
-            text(item, &["SeriesName"])
-        } else {
-            String::new()
-        },
-        year: number(item, &["ProductionYear"]).unwrap_or_default(),
-        ids: Some(pb::PlayedIds {
-            imdb: imdb(&text(item, &["ProviderIds", "Imdb"])),
-            tmdb: numeric_id(&text(item, &["ProviderIds", "Tmdb"])),
-            tvdb: numeric_id(&text(item, &["ProviderIds", "Tvdb"])),
-        }),
-        season: number(item, &["ParentIndexNumber"]).filter(|_| episode),
-        episode: number(item, &["IndexNumber"]).filter(|_| episode),
-        last_episode: number(item, &["IndexNumberEnd"]).filter(|_| episode),
-        item_key: text(item, &["Id"]),
-        event_time: time(body, &["Date"]),
-        ..Default::default()
-    }
+    let mut event = SHAPE.read(body);
+    event.watched =
+        event.event == "playback.stop" && flag(body, &["PlaybackInfo", "PlayedToCompletion"]);
+    event
 }

@@ -8,40 +8,27 @@
 use completionist_proto::media as pb;
 use serde_json::Value;
 
-use super::fields::{flag, imdb, number, numeric_id, text, time};
+use super::{fields::flag, shape::Shape};
+
+const SHAPE: Shape = Shape {
+    server: pb::MediaServer::Jellyfin,
+    event: &["NotificationType"],
+    user: &["NotificationUsername"],
+    kind: (&["ItemType"], "Movie", "Episode"),
+    title: &["Name"],
+    series_title: &["SeriesName"],
+    year: &["Year"],
+    ids: [&["Provider_imdb"], &["Provider_tmdb"], &["Provider_tvdb"]],
+    season: &["SeasonNumber"],
+    episode: &["EpisodeNumber"],
+    last_episode: &["EpisodeNumberEnd"],
+    item_key: &["ItemId"],
+    time: &["UtcTimestamp"],
+};
 
 /// The event of a Jellyfin body.
 pub(super) fn parse(body: &Value) -> pb::RecordScrobbleRequest {
-    let event = text(body, &["NotificationType"]);
-    let kind = match text(body, &["ItemType"]).as_str() {
-        "Movie" => pb::PlayedKind::Movie,
-        "Episode" => pb::PlayedKind::Episode,
-        _ => pb::PlayedKind::Other,
-    };
-    let episode = kind == pb::PlayedKind::Episode;
-    pb::RecordScrobbleRequest {
-        server: pb::MediaServer::Jellyfin.into(),
-        server_user: text(body, &["NotificationUsername"]),
-        watched: event == "PlaybackStop" && flag(body, &["PlayedToCompletion"]),
-        event,
-        kind: kind.into(),
-        title: text(body, &["Name"]),
-        series_title: if episode {
-            text(body, &["SeriesName"])
-        } else {
-            String::new()
-        },
-        year: number(body, &["Year"]).unwrap_or_default(),
-        ids: Some(pb::PlayedIds {
-            imdb: imdb(&text(body, &["Provider_imdb"])),
-            tmdb: numeric_id(&text(body, &["Provider_tmdb"])),
-            tvdb: numeric_id(&text(body, &["Provider_tvdb"])),
-        }),
-        season: number(body, &["SeasonNumber"]).filter(|_| episode),
-        episode: number(body, &["EpisodeNumber"]).filter(|_| episode),
-        last_episode: number(body, &["EpisodeNumberEnd"]).filter(|_| episode),
-        item_key: text(body, &["ItemId"]),
-        event_time: time(body, &["UtcTimestamp"]),
-        ..Default::default()
-    }
+    let mut event = SHAPE.read(body);
+    event.watched = event.event == "PlaybackStop" && flag(body, &["PlayedToCompletion"]);
+    event
 }

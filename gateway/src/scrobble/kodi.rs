@@ -8,48 +8,43 @@
 use completionist_proto::media as pb;
 use serde_json::Value;
 
-use super::fields::{at, imdb, number, numeric_id, percent, text};
+use super::{
+    fields::{imdb, percent, text},
+    shape::Shape,
+};
 
 /// How far a stopped play must have gone to count as watched.
 const WATCHED_PERCENT: f64 = 80.0;
 
+const SHAPE: Shape = Shape {
+    server: pb::MediaServer::Kodi,
+    event: &["event"],
+    user: &["user"],
+    kind: (&["item", "type"], "movie", "episode"),
+    title: &["item", "title"],
+    series_title: &["item", "showtitle"],
+    year: &["item", "year"],
+    ids: [
+        &["item", "uniqueid", "imdb"],
+        &["item", "uniqueid", "tmdb"],
+        &["item", "uniqueid", "tvdb"],
+    ],
+    season: &["item", "season"],
+    episode: &["item", "episode"],
+    last_episode: &[],
+    item_key: &["item", "id"],
+    time: &[],
+};
+
 /// The event of a Kodi body.
 pub(super) fn parse(body: &Value) -> pb::RecordScrobbleRequest {
-    let event = text(body, &["event"]);
-    let item = at(body, &["item"]).unwrap_or(&Value::Null);
-    let kind = match text(item, &["type"]).as_str() {
-        "movie" => pb::PlayedKind::Movie,
-        "episode" => pb::PlayedKind::Episode,
-        _ => pb::PlayedKind::Other,
-    };
-    let episode = kind == pb::PlayedKind::Episode;
+    let mut event = SHAPE.read(body);
     let progress = percent(body, &["progress"]).unwrap_or_default();
-    let watched = event == "end" || (event == "stop" && progress >= WATCHED_PERCENT);
-    let mut imdb_id = imdb(&text(item, &["uniqueid", "imdb"]));
-    if imdb_id.is_empty() {
-        imdb_id = imdb(&text(item, &["imdbnumber"]));
+    event.watched = event.event == "end" || (event.event == "stop" && progress >= WATCHED_PERCENT);
+    if let Some(ids) = event.ids.as_mut()
+        && ids.imdb.is_empty()
+    {
+        ids.imdb = imdb(&text(body, &["item", "imdbnumber"]));
     }
-    pb::RecordScrobbleRequest {
-        server: pb::MediaServer::Kodi.into(),
-        server_user: text(body, &["user"]),
-        watched,
-        event,
-        kind: kind.into(),
-        title: text(item, &["title"]),
-        series_title: if episode {
-            text(item, &["showtitle"])
-        } else {
-            String::new()
-        },
-        year: number(item, &["year"]).unwrap_or_default(),
-        ids: Some(pb::PlayedIds {
-            imdb: imdb_id,
-            tmdb: numeric_id(&text(item, &["uniqueid", "tmdb"])),
-            tvdb: numeric_id(&text(item, &["uniqueid", "tvdb"])),
-        }),
-        season: number(item, &["season"]).filter(|_| episode),
-        episode: number(item, &["episode"]).filter(|_| episode),
-        item_key: text(item, &["id"]),
-        ..Default::default()
-    }
+    event
 }

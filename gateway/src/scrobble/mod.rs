@@ -17,6 +17,7 @@ mod fields;
 mod jellyfin;
 mod kodi;
 mod plex;
+mod shape;
 
 use std::{sync::Arc, time::Duration};
 
@@ -79,7 +80,10 @@ async fn receive(
         return answer(StatusCode::UNAUTHORIZED, "unknown or revoked token");
     }
     let Ok(_place) = intake.deliveries.try_acquire() else {
-        return answer(StatusCode::SERVICE_UNAVAILABLE, "too many deliveries at once");
+        return answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many deliveries at once",
+        );
     };
     let json = match body::json(&headers, body).await {
         Ok(json) => json,
@@ -132,7 +136,9 @@ fn refused(status: &tonic::Status) -> Response<Body> {
                 .and_then(|info| info.retry_delay)
                 .map_or(1, |d| d.as_secs().max(1));
             let mut reply = answer(StatusCode::TOO_MANY_REQUESTS, "too many deliveries");
-            reply.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(delay));
+            reply
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(delay));
             reply
         }
         _ => answer(StatusCode::SERVICE_UNAVAILABLE, "try again later"),

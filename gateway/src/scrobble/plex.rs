@@ -8,37 +8,34 @@
 use completionist_proto::media as pb;
 use serde_json::Value;
 
-use super::fields::{at, clean, imdb, number, numeric_id, text};
+use super::{
+    fields::{at, clean, imdb, numeric_id},
+    shape::Shape,
+};
+
+const SHAPE: Shape = Shape {
+    server: pb::MediaServer::Plex,
+    event: &["event"],
+    user: &["Account", "title"],
+    kind: (&["Metadata", "type"], "movie", "episode"),
+    title: &["Metadata", "title"],
+    series_title: &["Metadata", "grandparentTitle"],
+    year: &["Metadata", "year"],
+    // In `Metadata.Guid[]`, read by `guids`.
+    ids: [&[], &[], &[]],
+    season: &["Metadata", "parentIndex"],
+    episode: &["Metadata", "index"],
+    last_episode: &[],
+    item_key: &["Metadata", "ratingKey"],
+    time: &[],
+};
 
 /// The event of a Plex `payload` part.
 pub(super) fn parse(payload: &Value) -> pb::RecordScrobbleRequest {
-    let event = text(payload, &["event"]);
-    let metadata = at(payload, &["Metadata"]).unwrap_or(&Value::Null);
-    let kind = match text(metadata, &["type"]).as_str() {
-        "movie" => pb::PlayedKind::Movie,
-        "episode" => pb::PlayedKind::Episode,
-        _ => pb::PlayedKind::Other,
-    };
-    let episode = kind == pb::PlayedKind::Episode;
-    pb::RecordScrobbleRequest {
-        server: pb::MediaServer::Plex.into(),
-        server_user: text(payload, &["Account", "title"]),
-        watched: event == "media.scrobble",
-        event,
-        kind: kind.into(),
-        title: text(metadata, &["title"]),
-        series_title: if episode {
-            text(metadata, &["grandparentTitle"])
-        } else {
-            String::new()
-        },
-        year: number(metadata, &["year"]).unwrap_or_default(),
-        ids: Some(guids(metadata)),
-        season: number(metadata, &["parentIndex"]).filter(|_| episode),
-        episode: number(metadata, &["index"]).filter(|_| episode),
-        item_key: text(metadata, &["ratingKey"]),
-        ..Default::default()
-    }
+    let mut event = SHAPE.read(payload);
+    event.watched = event.event == "media.scrobble";
+    event.ids = Some(guids(at(payload, &["Metadata"]).unwrap_or(&Value::Null)));
+    event
 }
 
 /// The ids in `Metadata.Guid[]`: `{"id": "imdb://tt…"}` and the like.

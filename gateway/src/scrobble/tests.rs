@@ -33,7 +33,10 @@ fn plex_scrobble_of_an_episode() {
     assert_eq!(event.series_title, "Game of Thrones");
     assert_eq!((event.season, event.episode), (Some(1), Some(1)));
     let ids = event.ids.unwrap_or_default();
-    assert_eq!((ids.imdb.as_str(), ids.tmdb.as_str(), ids.tvdb.as_str()), ("tt1480055", "63056", "3254641"));
+    assert_eq!(
+        (ids.imdb.as_str(), ids.tmdb.as_str(), ids.tvdb.as_str()),
+        ("tt1480055", "63056", "3254641")
+    );
     assert_eq!(event.item_key, "5331");
     assert!(!plex::parse(&plex_episode("media.stop")).watched);
 }
@@ -52,7 +55,10 @@ fn jellyfin_stop_of_a_two_episode_file() {
     let event = jellyfin::parse(&body);
     assert!(event.watched);
     assert_eq!(event.kind(), pb::PlayedKind::Episode);
-    assert_eq!((event.season, event.episode, event.last_episode), (Some(1), Some(1), Some(2)));
+    assert_eq!(
+        (event.season, event.episode, event.last_episode),
+        (Some(1), Some(1), Some(2))
+    );
     assert_eq!(event.server_user, "bob");
     assert_eq!(event.event_time.map(|t| t.seconds), Some(1_796_587_445));
     let mut stopped = body;
@@ -79,11 +85,13 @@ fn emby_stop_of_a_movie() {
 
 #[test]
 fn kodi_stop_counts_past_eighty_percent() {
-    let body = |event: &str, progress: f64| json!({
-        "event": event, "progress": progress, "user": "kodi",
-        "item": {"type": "episode", "title": "Pilot", "showtitle": "Lost", "season": "1",
-                 "episode": "1", "uniqueid": {"imdb": "tt0636289", "tvdb": "127131"}}
-    });
+    let body = |event: &str, progress: f64| {
+        json!({
+            "event": event, "progress": progress, "user": "kodi",
+            "item": {"type": "episode", "title": "Pilot", "showtitle": "Lost", "season": "1",
+                     "episode": "1", "uniqueid": {"imdb": "tt0636289", "tvdb": "127131"}}
+        })
+    };
     assert!(kodi::parse(&body("stop", 85.0)).watched);
     assert!(!kodi::parse(&body("stop", 40.0)).watched);
     assert!(kodi::parse(&body("end", 0.0)).watched);
@@ -114,11 +122,20 @@ fn any_json() -> impl Strategy<Value = Value> {
             prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
             prop::collection::btree_map(
                 prop_oneof![
-                    Just("event".to_owned()), Just("Metadata".to_owned()), Just("Item".to_owned()),
-                    Just("item".to_owned()), Just("Guid".to_owned()), Just("id".to_owned()),
-                    Just("type".to_owned()), Just("ItemType".to_owned()), Just("Type".to_owned()),
-                    Just("NotificationType".to_owned()), Just("progress".to_owned()),
-                    Just("UtcTimestamp".to_owned()), Just("Date".to_owned()), ".{0,8}",
+                    Just("event".to_owned()),
+                    Just("Metadata".to_owned()),
+                    Just("Item".to_owned()),
+                    Just("item".to_owned()),
+                    Just("Guid".to_owned()),
+                    Just("id".to_owned()),
+                    Just("type".to_owned()),
+                    Just("ItemType".to_owned()),
+                    Just("Type".to_owned()),
+                    Just("NotificationType".to_owned()),
+                    Just("progress".to_owned()),
+                    Just("UtcTimestamp".to_owned()),
+                    Just("Date".to_owned()),
+                    ".{0,8}",
                 ],
                 inner,
                 0..8,

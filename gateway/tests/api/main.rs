@@ -11,6 +11,8 @@ mod grpc;
 mod helpers;
 mod hostile;
 mod imports;
+mod scrobble;
+mod scrobble_refused;
 mod stream_bounds;
 mod streams;
 mod uploads;

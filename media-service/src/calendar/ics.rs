@@ -10,7 +10,7 @@ use icalendar::{Calendar, Property};
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
-use super::{events::EventCache, token_hash};
+use super::events::EventCache;
 use crate::{
     app::App,
     db::{
@@ -22,8 +22,6 @@ use crate::{
 
 /// Events a feed holds at most.
 const MAX_EVENTS: i64 = 5_000;
-/// A token is 43 characters; anything much longer is not one.
-const MAX_TOKEN: usize = 128;
 
 /// `completionist.media.v1.CalendarFeedService`.
 pub(crate) struct Feeds {
@@ -62,10 +60,10 @@ async fn render(
     events: &EventCache,
     token: String,
 ) -> Result<pb::RenderCalendarFeedResponse, Error> {
-    if token.len() > MAX_TOKEN {
+    if token.len() > crate::secrets::MAX_LEN {
         return Err(Error::CalendarFeedNotFound);
     }
-    let hash = token_hash(&token);
+    let hash = crate::secrets::hash(&token);
     let now = Utc::now();
     let today = now.date_naive();
     let window = Window {

@@ -6,13 +6,10 @@
 mod events;
 pub(crate) mod ics;
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use completionist_common::{db as common_db, error::Violations, time::timestamp};
 use completionist_proto::media as pb;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use tonic::Request;
 
 use crate::{
@@ -152,10 +149,7 @@ pub(crate) async fn create_calendar_feed(
     if length == 0 || length > 100 {
         return Err(Error::invalid("name", "must be 1 to 100 characters"));
     }
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    let token = URL_SAFE_NO_PAD.encode(secret);
-    let hash = token_hash(&token);
+    let (token, hash) = crate::secrets::generate();
     let user = caller.user_id;
     let most = app.series.config.max_feeds_per_user;
     let feed = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
@@ -198,11 +192,6 @@ pub(crate) async fn delete_calendar_feed(
         return Err(Error::CalendarFeedNotFound);
     }
     Ok(pb::DeleteCalendarFeedResponse {})
-}
-
-/// What is kept of a feed's token.
-fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
 }
 
 fn feed_to_proto(feed: Feed) -> pb::CalendarFeed {

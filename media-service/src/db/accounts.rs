@@ -10,12 +10,13 @@ use crate::{
     domain::Source,
     schema::{
         calendar_feeds, deleted_users_handled, import_jobs, list_changes, list_entries, list_heads,
-        media_items, removed_users,
+        media_items, removed_users, scrobble_events, scrobble_tokens,
     },
 };
 
-/// Removes everything of `user`: list (runs go with their entries), change
-/// log, imports (rows go with their jobs) and custom items, and refuses
+/// Removes everything of `user`: list (runs and scrobble pins go with their
+/// entries), change log, imports (rows go with their jobs), calendar feeds,
+/// scrobble tokens and events, and custom items, and refuses
 /// whatever would be written for them from now on (`removed_users`). Run
 /// in a transaction; removing twice removes nothing more.
 pub(crate) async fn remove(conn: &mut Conn, user: Uuid) -> QueryResult<()> {
@@ -29,6 +30,13 @@ pub(crate) async fn remove(conn: &mut Conn, user: Uuid) -> QueryResult<()> {
         .execute(conn)
         .await?;
     diesel::delete(calendar_feeds::table.filter(calendar_feeds::user_id.eq(user)))
+        .execute(conn)
+        .await?;
+    // Pins go with their entries.
+    diesel::delete(scrobble_events::table.filter(scrobble_events::user_id.eq(user)))
+        .execute(conn)
+        .await?;
+    diesel::delete(scrobble_tokens::table.filter(scrobble_tokens::user_id.eq(user)))
         .execute(conn)
         .await?;
     diesel::delete(list_entries::table.filter(list_entries::user_id.eq(user)))

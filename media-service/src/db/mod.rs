@@ -5,6 +5,7 @@ pub(crate) mod accounts;
 pub(crate) mod calendar;
 pub(crate) mod changes;
 pub(crate) mod entries;
+pub(crate) mod entries_by_item;
 pub(crate) mod episode_sources;
 pub(crate) mod episodes;
 pub(crate) mod import_leases;
@@ -14,6 +15,8 @@ pub(crate) mod items;
 pub(crate) mod listing;
 pub(crate) mod pending_watches;
 pub(crate) mod runs;
+pub(crate) mod scrobble_pins;
+pub(crate) mod scrobbles;
 pub(crate) mod watches;
 
 pub(crate) type Conn = diesel_async::AsyncPgConnection;

@@ -27,7 +27,7 @@ use crate::{
     config::SeriesConfig,
     conversions::series::episode,
     db::{self, watches::Seen},
-    domain::{Entry, Episode, ListStatus, ShowStatus, parse_id},
+    domain::{Entry, Episode, Item, ListStatus, ShowStatus, parse_id},
     error::Error,
     list::record_run,
 };
@@ -175,20 +175,38 @@ pub(crate) async fn mark_episodes_watched(
     let status = refresh::fetched(app, &found.item).await?.status;
     let user = caller.user_id;
     let (entry, marked) = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
-        Box::pin(async move {
-            let (before, episodes, run) = locked(conn, user, entry).await?;
-            let chosen = selection::for_marking(&episodes, &selection, at)?;
-            let marked = db::watches::insert(conn, user, before.id, run, &chosen, at).await?;
-            let entry =
-                write_watch_state(conn, before, &episodes, run, status, at, Change::Marked).await?;
-            Ok((entry, marked))
-        })
+        Box::pin(async move { mark_in(conn, user, entry, &selection, at, status).await })
     })
     .await?;
     Ok(pb::MarkEpisodesWatchedResponse {
         list_entry: Some(entry),
         marked_count: i32::try_from(marked).unwrap_or(i32::MAX),
     })
+}
+
+/// Marks `selection` of `user`'s `entry` watched at `at`, in the caller's
+/// transaction (`status`: the show's, from [`show_status`]); answers the
+/// entry and how many watches were recorded (none for episodes watched in
+/// this run already).
+pub(crate) async fn mark_in(
+    conn: &mut db::Conn,
+    user: Uuid,
+    entry: Uuid,
+    selection: &Selection,
+    at: DateTime<Utc>,
+    status: ShowStatus,
+) -> Result<(pb::ListEntry, usize), Error> {
+    let (before, episodes, run) = locked(conn, user, entry).await?;
+    let chosen = selection::for_marking(&episodes, selection, at)?;
+    let marked = db::watches::insert(conn, user, before.id, run, &chosen, at).await?;
+    let entry = write_watch_state(conn, before, &episodes, run, status, at, Change::Marked).await?;
+    Ok((entry, marked))
+}
+
+/// Whether `item`'s show still airs, its episodes fetched first if they
+/// never were.
+pub(crate) async fn show_status(app: &App, item: &Item) -> Result<ShowStatus, Error> {
+    Ok(refresh::fetched(app, item).await?.status)
 }
 
 pub(crate) async fn unmark_episodes_watched(

@@ -1,7 +1,8 @@
 //! Forgetting old history: list changes older than
 //! `WATCH_RETENTION_SECONDS` are deleted (a resume token from before them
 //! answers RESUME_TOKEN_EXPIRED), and so are the rows of imports finished
-//! more than `IMPORT_ROW_RETENTION_DAYS` ago (the job and its counts stay).
+//! more than `IMPORT_ROW_RETENTION_DAYS` ago (the job and its counts stay),
+//! and scrobble events older than `SCROBBLE_EVENT_RETENTION_DAYS`.
 //! Any replica may prune at any time: deleting what is past retention
 //! twice deletes it once.
 
@@ -21,6 +22,9 @@ pub(crate) async fn prune_history(app: App) {
         }
         if let Err(e) = prune_import_rows(&app).await {
             tracing::warn!(error = %e, "could not prune finished imports' rows");
+        }
+        if let Err(e) = prune_scrobble_events(&app).await {
+            tracing::warn!(error = %e, "could not prune scrobble events");
         }
         tokio::select! {
             () = tokio::time::sleep(config.prune_interval) => {}
@@ -53,6 +57,21 @@ async fn prune_import_rows(app: &App) -> Result<(), Error> {
         let pruned = db::imports::prune_rows(&mut conn, before, BATCH).await?;
         if pruned > 0 {
             tracing::debug!(pruned, "pruned finished imports' rows");
+        }
+        if (pruned as i64) < BATCH {
+            return Ok(());
+        }
+    }
+}
+
+/// Deletes every scrobble event past retention, a batch at a time.
+async fn prune_scrobble_events(app: &App) -> Result<(), Error> {
+    let before = cut_off(app.scrobbles.retention);
+    loop {
+        let mut conn = common_db::conn(&app.pool).await?;
+        let pruned = db::scrobbles::prune(&mut conn, before, BATCH).await?;
+        if pruned > 0 {
+            tracing::debug!(pruned, "pruned scrobble events");
         }
         if (pruned as i64) < BATCH {
             return Ok(());

@@ -28,6 +28,8 @@ mod providers;
 mod providers_books_games;
 mod providers_resilience;
 mod runs;
+mod scrobbles;
+mod scrobbles_errors;
 mod series;
 mod series_refresh;
 mod series_runs;

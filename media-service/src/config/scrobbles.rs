@@ -1,0 +1,55 @@
+//! Scrobbling: how often a token may post, when the same play is a
+//! duplicate, and how long events are kept.
+
+use std::time::Duration;
+
+use completionist_common::config::{Env, seconds};
+
+#[derive(Clone, Debug)]
+pub struct ScrobblesConfig {
+    /// Deliveries one token may post per minute, on all replicas together
+    /// (`SCROBBLE_DELIVERIES_PER_MINUTE`); past it, 429.
+    pub deliveries_per_minute: i32,
+    /// How long after a webhook recorded a movie or an episode the same one
+    /// from a webhook is a duplicate (`SCROBBLE_DEDUPE_SECONDS`, 2 hours):
+    /// auto-play and retries send two stops. Marks made by hand bypass it.
+    pub dedupe_window: Duration,
+    /// How long events are kept (`SCROBBLE_EVENT_RETENTION_DAYS`, 30).
+    pub retention: Duration,
+    /// Tokens one user may have (`SCROBBLE_MAX_TOKENS_PER_USER`, 10).
+    pub max_tokens_per_user: i64,
+}
+
+impl ScrobblesConfig {
+    pub(super) fn from_env(env: &mut Env) -> Self {
+        let config = Self {
+            deliveries_per_minute: env.or("SCROBBLE_DELIVERIES_PER_MINUTE", 120i32),
+            dedupe_window: env.parse_or(
+                "SCROBBLE_DEDUPE_SECONDS",
+                Duration::from_secs(2 * 3600),
+                seconds,
+            ),
+            retention: Duration::from_secs(
+                env.or("SCROBBLE_EVENT_RETENTION_DAYS", 30u64)
+                    .saturating_mul(24 * 3600),
+            ),
+            max_tokens_per_user: env.or("SCROBBLE_MAX_TOKENS_PER_USER", 10i64),
+        };
+        for (name, bad) in [
+            (
+                "SCROBBLE_DELIVERIES_PER_MINUTE",
+                config.deliveries_per_minute < 1,
+            ),
+            ("SCROBBLE_EVENT_RETENTION_DAYS", config.retention.is_zero()),
+            (
+                "SCROBBLE_MAX_TOKENS_PER_USER",
+                config.max_tokens_per_user < 1,
+            ),
+        ] {
+            if bad {
+                env.problem(name, "must be at least 1");
+            }
+        }
+        config
+    }
+}

@@ -1,0 +1,277 @@
+//! Scrobbling: tokens (kept as SHA-256), and the events media servers
+//! posted with their outcomes.
+
+use chrono::{DateTime, Utc};
+use diesel::{dsl::count_star, prelude::*, sql_types};
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::{Conn, QueryResult};
+use crate::schema::{scrobble_events, scrobble_tokens};
+
+/// A token, as its owner sees it.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = scrobble_tokens)]
+pub(crate) struct Token {
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
+    pub(crate) server_user: Option<String>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A token a delivery came with, and how it stands against its rate.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct TokenUse {
+    #[diesel(sql_type = sql_types::Uuid)]
+    pub(crate) id: Uuid,
+    #[diesel(sql_type = sql_types::Uuid)]
+    pub(crate) user_id: Uuid,
+    #[diesel(sql_type = sql_types::Nullable<sql_types::Text>)]
+    pub(crate) server_user: Option<String>,
+    /// Deliveries in the current window, this one included.
+    #[diesel(sql_type = sql_types::Integer)]
+    pub(crate) deliveries: i32,
+    #[diesel(sql_type = sql_types::Timestamptz)]
+    pub(crate) window_started_at: DateTime<Utc>,
+}
+
+/// How many tokens `user` has, under a lock of theirs held until commit:
+/// their tokens are created one at a time, so the limit holds.
+pub(crate) async fn lock_count(conn: &mut Conn, user: Uuid) -> QueryResult<i64> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 22))")
+        .bind::<sql_types::Uuid, _>(user)
+        .execute(conn)
+        .await?;
+    scrobble_tokens::table
+        .filter(scrobble_tokens::user_id.eq(user))
+        .select(count_star())
+        .first(conn)
+        .await
+}
+
+pub(crate) async fn insert_token(
+    conn: &mut Conn,
+    user: Uuid,
+    name: &str,
+    server_user: Option<&str>,
+    token_hash: &[u8],
+) -> QueryResult<Token> {
+    diesel::insert_into(scrobble_tokens::table)
+        .values((
+            scrobble_tokens::id.eq(Uuid::now_v7()),
+            scrobble_tokens::user_id.eq(user),
+            scrobble_tokens::name.eq(name),
+            scrobble_tokens::server_user.eq(server_user),
+            scrobble_tokens::token_hash.eq(token_hash),
+        ))
+        .returning(Token::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// `user`'s tokens, oldest first.
+pub(crate) async fn tokens(conn: &mut Conn, user: Uuid) -> QueryResult<Vec<Token>> {
+    scrobble_tokens::table
+        .filter(scrobble_tokens::user_id.eq(user))
+        .order((scrobble_tokens::created_at, scrobble_tokens::id))
+        .select(Token::as_select())
+        .load(conn)
+        .await
+}
+
+pub(crate) async fn delete_token(conn: &mut Conn, user: Uuid, id: Uuid) -> QueryResult<bool> {
+    let deleted = diesel::delete(
+        scrobble_tokens::table
+            .filter(scrobble_tokens::id.eq(id))
+            .filter(scrobble_tokens::user_id.eq(user)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(deleted > 0)
+}
+
+/// Counts a delivery against the token whose secret hashes to
+/// `token_hash`, in one statement (every replica counts on the same row):
+/// a window of a minute starts with the first delivery after the last one
+/// ended. `None` for an unknown or revoked token.
+pub(crate) async fn use_token(conn: &mut Conn, token_hash: &[u8]) -> QueryResult<Option<TokenUse>> {
+    diesel::sql_query(
+        "UPDATE scrobble_tokens SET \
+           window_started_at = CASE WHEN window_started_at <= now() - interval '1 minute' \
+                                    THEN now() ELSE window_started_at END, \
+           window_deliveries = CASE WHEN window_started_at <= now() - interval '1 minute' \
+                                    THEN 1 ELSE window_deliveries + 1 END, \
+           last_used_at = now() \
+         WHERE token_hash = $1 \
+         RETURNING id, user_id, server_user, window_deliveries AS deliveries, window_started_at",
+    )
+    .bind::<sql_types::Bytea, _>(token_hash)
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// An event as stored.
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = scrobble_events)]
+pub(crate) struct EventRow {
+    pub(crate) id: Uuid,
+    pub(crate) user_id: Uuid,
+    pub(crate) token_id: Option<Uuid>,
+    pub(crate) server: String,
+    pub(crate) server_user: String,
+    pub(crate) event: String,
+    pub(crate) kind: String,
+    pub(crate) title: String,
+    pub(crate) series_title: String,
+    pub(crate) year: Option<i32>,
+    pub(crate) season: Option<i32>,
+    pub(crate) episode: Option<i32>,
+    pub(crate) last_episode: Option<i32>,
+    pub(crate) ids: serde_json::Value,
+    pub(crate) item_key: String,
+    pub(crate) watched_at: DateTime<Utc>,
+    pub(crate) delivery_digest: Vec<u8>,
+    pub(crate) outcome: String,
+    pub(crate) reason: String,
+    pub(crate) list_entry_id: Option<Uuid>,
+    pub(crate) media_item_id: Option<Uuid>,
+    pub(crate) received_at: DateTime<Utc>,
+}
+
+/// Stores `event`; `false` when the same delivery (user, server, digest)
+/// was stored already, and nothing was.
+pub(crate) async fn insert_event(conn: &mut Conn, event: &EventRow) -> QueryResult<bool> {
+    let inserted = diesel::insert_into(scrobble_events::table)
+        .values(event)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(inserted > 0)
+}
+
+/// Whether `user`'s delivery with `digest` from `server` was stored.
+pub(crate) async fn delivered(
+    conn: &mut Conn,
+    user: Uuid,
+    server: &str,
+    digest: &[u8],
+) -> QueryResult<bool> {
+    let stored = scrobble_events::table
+        .filter(scrobble_events::user_id.eq(user))
+        .filter(scrobble_events::server.eq(server))
+        .filter(scrobble_events::delivery_digest.eq(digest))
+        .select(scrobble_events::id);
+    diesel::select(diesel::dsl::exists(stored))
+        .get_result(conn)
+        .await
+}
+
+/// Whether a webhook recorded `entry`'s (`season`, `episode`) as watched
+/// since `since` (for a movie, both `None`).
+pub(crate) async fn watched_since(
+    conn: &mut Conn,
+    entry: Uuid,
+    season: Option<i32>,
+    episode: Option<i32>,
+    since: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let mut query = scrobble_events::table
+        .filter(scrobble_events::list_entry_id.eq(entry))
+        .filter(scrobble_events::outcome.eq("watched"))
+        .filter(scrobble_events::received_at.ge(since))
+        .into_boxed();
+    if let (Some(season), Some(episode)) = (season, episode) {
+        query = query
+            .filter(scrobble_events::season.eq(season))
+            .filter(scrobble_events::episode.le(episode))
+            .filter(
+                scrobble_events::last_episode
+                    .ge(episode)
+                    .or(scrobble_events::episode.eq(episode)),
+            );
+    }
+    diesel::select(diesel::dsl::exists(query.select(scrobble_events::id)))
+        .get_result(conn)
+        .await
+}
+
+/// `user`'s event `id`.
+pub(crate) async fn event(conn: &mut Conn, user: Uuid, id: Uuid) -> QueryResult<Option<EventRow>> {
+    scrobble_events::table
+        .filter(scrobble_events::id.eq(id))
+        .filter(scrobble_events::user_id.eq(user))
+        .select(EventRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// A page of `user`'s events, newest first, after `after` (received at,
+/// id) when given.
+pub(crate) async fn events(
+    conn: &mut Conn,
+    user: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    let mut query = scrobble_events::table
+        .filter(scrobble_events::user_id.eq(user))
+        .into_boxed();
+    if let Some((at, id)) = after {
+        query = query.filter(
+            scrobble_events::received_at
+                .lt(at)
+                .or(scrobble_events::received_at
+                    .eq(at)
+                    .and(scrobble_events::id.lt(id))),
+        );
+    }
+    query
+        .order((
+            scrobble_events::received_at.desc(),
+            scrobble_events::id.desc(),
+        ))
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// Records what became of event `id` when it was recorded again.
+pub(crate) async fn set_outcome(
+    conn: &mut Conn,
+    id: Uuid,
+    outcome: &str,
+    reason: &str,
+    matched: Option<(Uuid, Uuid)>,
+) -> QueryResult<()> {
+    diesel::update(scrobble_events::table.find(id))
+        .set((
+            scrobble_events::outcome.eq(outcome),
+            scrobble_events::reason.eq(reason),
+            scrobble_events::list_entry_id.eq(matched.map(|m| m.0)),
+            scrobble_events::media_item_id.eq(matched.map(|m| m.1)),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes events received before `before`, at most `limit` of them;
+/// answers how many went.
+pub(crate) async fn prune(
+    conn: &mut Conn,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM scrobble_events WHERE id IN \
+           (SELECT id FROM scrobble_events WHERE received_at < $1 ORDER BY received_at LIMIT $2)",
+    )
+    .bind::<sql_types::Timestamptz, _>(before)
+    .bind::<sql_types::BigInt, _>(limit)
+    .execute(conn)
+    .await
+}

@@ -1,0 +1,72 @@
+//! `completionist.media.v1.ScrobbleIntakeService`, served to the gateway
+//! for media servers' webhooks: no bearer token, each call is about the
+//! scrobble token it carries. The token is found by its hash and counted
+//! against its rate in one statement, on a row every replica shares.
+
+use chrono::{TimeDelta, Utc};
+use completionist_common::db as common_db;
+use completionist_proto::media::{
+    self as pb, scrobble_intake_service_server::ScrobbleIntakeService,
+};
+use tonic::{Request, Response, Status};
+
+use super::{played::Event, recording};
+use crate::{app::App, db, error::Error};
+
+/// `completionist.media.v1.ScrobbleIntakeService`.
+pub(crate) struct Intake {
+    app: App,
+}
+
+impl Intake {
+    pub(crate) fn new(app: App) -> Self {
+        Self { app }
+    }
+}
+
+#[tonic::async_trait]
+impl ScrobbleIntakeService for Intake {
+    async fn record_scrobble(
+        &self,
+        request: Request<pb::RecordScrobbleRequest>,
+    ) -> Result<Response<pb::RecordScrobbleResponse>, Status> {
+        record(&self.app, request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+}
+
+/// Records the event of a delivery with a known token under its rate; an
+/// unknown or revoked token (or anything too long to be one) is
+/// UNAUTHENTICATED, before the event is even read.
+async fn record(
+    app: &App,
+    mut request: pb::RecordScrobbleRequest,
+) -> Result<pb::RecordScrobbleResponse, Error> {
+    let token = std::mem::take(&mut request.token);
+    if token.len() > crate::secrets::MAX_LEN {
+        return Err(Error::ScrobbleTokenUnknown);
+    }
+    let hash = crate::secrets::hash(&token);
+    let used = {
+        let mut conn = common_db::conn(&app.pool).await?;
+        db::scrobbles::use_token(&mut conn, &hash).await?
+    }
+    .ok_or(Error::ScrobbleTokenUnknown)?;
+    let most = app.scrobbles.deliveries_per_minute;
+    if used.deliveries > most {
+        let ends = used.window_started_at + TimeDelta::minutes(1);
+        let wait = (ends - Utc::now())
+            .to_std()
+            .unwrap_or_default()
+            .max(std::time::Duration::from_secs(1));
+        return Err(Error::ScrobbleRateExceeded(most, wait));
+    }
+    let event = Event::read(request)?;
+    let recorded = recording::record(app, &used, event).await?;
+    Ok(pb::RecordScrobbleResponse {
+        outcome: recorded.outcome.to_proto().into(),
+        reason: recorded.reason,
+    })
+}

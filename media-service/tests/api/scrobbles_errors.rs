@@ -1,0 +1,215 @@
+//! Scrobbling's refusals: what cannot be pinned, tokens past their number
+//! or revoked, a token over its rate, events out of bounds, and the event
+//! log's pages, each its owner's only.
+
+use completionist_proto::media::{self as pb, ListStatus, PlayedKind};
+use tonic::Code;
+
+use crate::{
+    helpers::{Options, TestApp, assert_error, authed, violated_fields},
+    scrobbles::episode,
+};
+
+#[tokio::test]
+async fn pins_refuse_what_cannot_be_pinned() {
+    let app = TestApp::spawn().await;
+    let user = app.user().await;
+    let other = app.user().await;
+    let secret = app.scrobble_token(&user, "").await;
+    let mut movie = episode(&secret, "", 0, 0, 1);
+    movie.kind = PlayedKind::Movie.into();
+    movie.season = None;
+    movie.episode = None;
+    app.scrobble(movie).await.unwrap();
+    let event = app.scrobble_events(&user).await.remove(0);
+    let book = app
+        .custom_item(&user, pb::MediaKind::Book, "A book", None)
+        .await;
+    let entry = app.add(&user, &book.id, ListStatus::Planned, None).await;
+    let pin = |who: &str, event: &str, entry: &str| {
+        let request = pb::PinScrobbleShowRequest {
+            scrobble_event_id: event.into(),
+            list_entry_id: entry.into(),
+            season: 0,
+            episode_offset: 0,
+        };
+        let mut client = app.client();
+        let who = who.to_owned();
+        async move { client.pin_scrobble_show(authed(&who, request)).await }
+    };
+    assert_error(
+        pin(&user, &event.id, &entry.id).await,
+        Code::FailedPrecondition,
+        "NOT_PINNABLE",
+    );
+    assert_error(
+        pin(&other, &event.id, &entry.id).await,
+        Code::NotFound,
+        "SCROBBLE_EVENT_NOT_FOUND",
+    );
+    let missing = uuid::Uuid::new_v4().to_string();
+    assert_error(
+        pin(&user, &event.id, &missing).await,
+        Code::NotFound,
+        "LIST_ENTRY_NOT_FOUND",
+    );
+    let bad = assert_error(
+        pin(&user, "x", "y").await,
+        Code::InvalidArgument,
+        "INVALID_ARGUMENT",
+    );
+    assert_eq!(
+        violated_fields(&bad),
+        ["scrobble_event_id", "list_entry_id"]
+    );
+}
+
+#[tokio::test]
+async fn tokens_are_created_listed_and_revoked() {
+    let app = TestApp::spawn_with(Options {
+        media: |config| config.scrobbles.max_tokens_per_user = 2,
+        ..Options::default()
+    })
+    .await;
+    let user = app.user().await;
+    let other = app.user().await;
+    let secret = app.scrobble_token(&user, "").await;
+    app.scrobble_token(&user, "ada").await;
+    let third = app
+        .client()
+        .create_scrobble_token(authed(
+            &user,
+            pb::CreateScrobbleTokenRequest {
+                name: "third".into(),
+                server_user: String::new(),
+            },
+        ))
+        .await;
+    assert_error(third, Code::ResourceExhausted, "TOO_MANY_SCROBBLE_TOKENS");
+    let nameless = app
+        .client()
+        .create_scrobble_token(authed(&user, pb::CreateScrobbleTokenRequest::default()))
+        .await;
+    let bad = assert_error(nameless, Code::InvalidArgument, "INVALID_ARGUMENT");
+    assert_eq!(violated_fields(&bad), ["name"]);
+
+    let listed = app
+        .client()
+        .list_scrobble_tokens(authed(&user, pb::ListScrobbleTokensRequest {}))
+        .await
+        .unwrap()
+        .into_inner()
+        .scrobble_tokens;
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[1].server_user, "ada");
+    assert!(!format!("{listed:?}").contains(&secret));
+
+    let delete = |who: &str, id: &str| {
+        let request = pb::DeleteScrobbleTokenRequest { id: id.into() };
+        let mut client = app.client();
+        let who = who.to_owned();
+        async move { client.delete_scrobble_token(authed(&who, request)).await }
+    };
+    assert_error(
+        delete(&other, &listed[0].id).await,
+        Code::NotFound,
+        "SCROBBLE_TOKEN_NOT_FOUND",
+    );
+    delete(&user, &listed[0].id).await.unwrap();
+    assert_error(
+        delete(&user, &listed[0].id).await,
+        Code::NotFound,
+        "SCROBBLE_TOKEN_NOT_FOUND",
+    );
+    let revoked = app.scrobble(episode(&secret, "Futurama", 1, 1, 1)).await;
+    assert_error(revoked, Code::Unauthenticated, "SCROBBLE_TOKEN_UNKNOWN");
+    let long = app
+        .scrobble(episode(&"x".repeat(10_000), "Futurama", 1, 1, 1))
+        .await;
+    assert_error(long, Code::Unauthenticated, "SCROBBLE_TOKEN_UNKNOWN");
+}
+
+#[tokio::test]
+async fn a_token_over_its_rate_is_refused_with_a_delay() {
+    let app = TestApp::spawn_with(Options {
+        media: |config| config.scrobbles.deliveries_per_minute = 2,
+        ..Options::default()
+    })
+    .await;
+    let user = app.user().await;
+    let secret = app.scrobble_token(&user, "").await;
+    for n in 1..=2 {
+        app.scrobble(episode(&secret, "Nothing", 1, 1, n))
+            .await
+            .unwrap();
+    }
+    let refused = app.scrobble(episode(&secret, "Nothing", 1, 1, 3)).await;
+    let status = assert_error(refused, Code::ResourceExhausted, "SCROBBLE_RATE_EXCEEDED");
+    let delay = tonic_types::StatusExt::get_details_retry_info(&status)
+        .and_then(|info| info.retry_delay)
+        .unwrap();
+    assert!(delay.as_secs() >= 1 && delay.as_secs() <= 60, "{delay:?}");
+    // Refused deliveries are not recorded.
+    assert_eq!(app.scrobble_events(&user).await.len(), 2);
+}
+
+#[tokio::test]
+async fn an_event_out_of_bounds_is_refused_by_field() {
+    let app = TestApp::spawn().await;
+    let user = app.user().await;
+    let secret = app.scrobble_token(&user, "").await;
+    let mut request = episode(&secret, "Futurama", -1, 5, 1);
+    request.last_episode = Some(4);
+    request.delivery_digest = vec![1; 3];
+    let refused = app.scrobble(request).await;
+    let bad = assert_error(refused, Code::InvalidArgument, "INVALID_ARGUMENT");
+    assert_eq!(
+        violated_fields(&bad),
+        ["season", "last_episode", "delivery_digest"]
+    );
+    // NUL is refused before any handler reads the request.
+    let mut request = episode(&secret, "Futurama", 1, 1, 2);
+    request.title = "a\0b".into();
+    let refused = app.scrobble(request).await;
+    let bad = assert_error(refused, Code::InvalidArgument, "INVALID_ARGUMENT");
+    assert_eq!(violated_fields(&bad), ["title"]);
+    assert!(app.scrobble_events(&user).await.is_empty());
+}
+
+#[tokio::test]
+async fn events_are_listed_a_page_at_a_time_to_their_owner_only() {
+    let app = TestApp::spawn().await;
+    let user = app.user().await;
+    let other = app.user().await;
+    let secret = app.scrobble_token(&user, "").await;
+    for n in 1..=3 {
+        app.scrobble(episode(&secret, "Nothing", 1, 1, n))
+            .await
+            .unwrap();
+    }
+    let page = |who: &str, token: &str| {
+        let request = pb::ListScrobbleEventsRequest {
+            page_size: 2,
+            page_token: token.into(),
+        };
+        let mut client = app.client();
+        let who = who.to_owned();
+        async move {
+            client
+                .list_scrobble_events(authed(&who, request))
+                .await
+                .map(tonic::Response::into_inner)
+        }
+    };
+    let first = page(&user, "").await.unwrap();
+    assert_eq!(first.scrobble_events.len(), 2);
+    let second = page(&user, &first.next_page_token).await.unwrap();
+    assert_eq!(second.scrobble_events.len(), 1);
+    assert!(second.next_page_token.is_empty());
+    assert!(page(&other, "").await.unwrap().scrobble_events.is_empty());
+    assert_error(
+        page(&other, &first.next_page_token).await,
+        Code::InvalidArgument,
+        "INVALID_ARGUMENT",
+    );
+}

@@ -1,0 +1,3 @@
+DROP TABLE scrobble_pins;
+DROP TABLE scrobble_events;
+DROP TABLE scrobble_tokens;
