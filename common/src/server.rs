@@ -209,11 +209,14 @@ async fn set_status(reporter: &HealthReporter, services: &[&str], status: Servin
     }
 }
 
-/// A request's path as logs and traces show it: a calendar feed's path
-/// holds its secret token, and shows the route instead.
+/// A request's path as logs and traces show it: a calendar feed's path and
+/// a media server's webhook path hold a secret token, and show the route
+/// instead.
 fn logged_path(path: &str) -> &str {
     if path.starts_with("/calendar/") {
         "/calendar/{token}.ics"
+    } else if path.starts_with("/scrobble/") {
+        "/scrobble/{server}/{token}"
     } else {
         path
     }
@@ -226,6 +229,10 @@ mod tests {
         assert_eq!(
             super::logged_path("/calendar/s3cr3t.ics"),
             "/calendar/{token}.ics"
+        );
+        assert_eq!(
+            super::logged_path("/scrobble/plex/s3cr3t"),
+            "/scrobble/{server}/{token}"
         );
         let method = "/completionist.media.v1.MediaService/ListEpisodes";
         assert_eq!(super::logged_path(method), method);

@@ -108,18 +108,24 @@ pub(crate) async fn import_media(
     request: Request<pb::ImportMediaRequest>,
 ) -> Result<pb::ImportMediaResponse, Error> {
     let reference = Reference::try_from(request.into_inner())?;
-    let imported = match find_imported(app, &reference).await? {
-        Some(item) => Imported {
+    Ok(import(app, &reference).await?.into())
+}
+
+/// The catalog item of a provider's item: found (and confirmed with the
+/// provider, when it came from an import file), or asked of the provider
+/// and stored.
+pub(crate) async fn import(app: &App, reference: &Reference) -> Result<Imported, Error> {
+    match find_imported(app, reference).await? {
+        Some(item) => Ok(Imported {
             item: confirmed(app, item).await?,
             created: false,
-        },
+        }),
         None => {
-            let candidate = app.providers.details(&reference).await?;
+            let candidate = app.providers.details(reference).await?;
             let mut conn = common_db::conn(&app.pool).await?;
-            db::items::find_or_insert(&mut conn, new_item(&candidate)).await?
+            Ok(db::items::find_or_insert(&mut conn, new_item(&candidate)).await?)
         }
-    };
-    Ok(imported.into())
+    }
 }
 
 pub(crate) async fn get_media_item(

@@ -227,6 +227,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    scrobble_rates (user_id) {
+        user_id -> Uuid,
+        minute_started_at -> Timestamptz,
+        deliveries -> Int4,
+        hour_started_at -> Timestamptz,
+        lookups -> Int4,
+    }
+}
+
+diesel::table! {
     scrobble_tokens (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -235,8 +245,6 @@ diesel::table! {
         server_user -> Nullable<Text>,
         created_at -> Timestamptz,
         last_used_at -> Nullable<Timestamptz>,
-        window_started_at -> Timestamptz,
-        window_deliveries -> Int4,
     }
 }
 
@@ -268,5 +276,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     removed_users,
     scrobble_events,
     scrobble_pins,
+    scrobble_rates,
     scrobble_tokens,
 );

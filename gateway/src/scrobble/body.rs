@@ -13,7 +13,10 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 /// Bytes of JSON a delivery may hold.
 pub(super) const MAX_JSON: usize = 1 << 20;
 /// Bytes of other parts (thumbnails) read past at most.
-const MAX_SKIPPED: u64 = 16 << 20;
+const MAX_SKIPPED: u64 = 8 << 20;
+/// Bytes of a multipart body at most, framing included: multer holds what
+/// arrives while it looks for a boundary, so the whole stream is bounded.
+const MAX_MULTIPART: u64 = MAX_JSON as u64 + MAX_SKIPPED + (64 << 10);
 /// Parts a multipart delivery may have (Plex sends two).
 const MAX_PARTS: usize = 8;
 /// The parts that hold the JSON.
@@ -53,20 +56,22 @@ async fn whole(body: Body) -> Result<Bytes, Unreadable> {
 
 async fn from_parts(body: Body, boundary: String) -> Result<Bytes, Unreadable> {
     let stream = body.into_data_stream();
-    let mut parts = multer::Multipart::new(stream, boundary);
+    let limit = multer::SizeLimit::new().whole_stream(MAX_MULTIPART);
+    let constraints = multer::Constraints::new().size_limit(limit);
+    let mut parts = multer::Multipart::with_constraints(stream, boundary, constraints);
     let (mut json, mut skipped, mut count) = (None, 0u64, 0usize);
     loop {
         let part = match parts.next_field().await {
             Ok(Some(part)) => part,
             Ok(None) => break,
-            Err(_) => return Err(Unreadable::Malformed("a malformed multipart body")),
+            Err(e) => return Err(unreadable(&e)),
         };
         count += 1;
         if count > MAX_PARTS {
             return Err(Unreadable::Malformed("too many parts"));
         }
         let holds_json = part.name().is_some_and(|n| JSON_PARTS.contains(&n)) && json.is_none();
-        let mut part = part.map_err(|_| Unreadable::Malformed("a malformed multipart body"));
+        let mut part = part.map_err(|e| unreadable(&e));
         let mut kept = BytesMut::new();
         while let Some(chunk) = part.try_next().await? {
             if holds_json {
@@ -86,4 +91,12 @@ async fn from_parts(body: Body, boundary: String) -> Result<Bytes, Unreadable> {
         }
     }
     json.ok_or(Unreadable::Malformed("no payload or data part"))
+}
+
+/// What a multipart error means for the sender: too much, or malformed.
+fn unreadable(error: &multer::Error) -> Unreadable {
+    match error {
+        multer::Error::StreamSizeExceeded { .. } => Unreadable::TooLarge,
+        _ => Unreadable::Malformed("a malformed multipart body"),
+    }
 }

@@ -7,9 +7,10 @@
 //! Answers: `200` with the outcome for everything recorded (watched,
 //! duplicate, ignored, unmatched: a server must not retry those), `401`
 //! for an unknown or revoked token, `413` over a megabyte of JSON, `400`
-//! for a body that is no server's payload, `429` with `Retry-After` for a
-//! token over its rate, `503` while too many deliveries are under way or
-//! media-service cannot answer.
+//! for a body that is no server's payload, `408` for one that takes over
+//! [`BODY_WAIT`] to arrive, `429` with `Retry-After` for a token over its
+//! rate, `503` while too many deliveries are under way or media-service
+//! cannot answer.
 
 mod body;
 mod emby;
@@ -45,6 +46,13 @@ const MAX_DELIVERIES: usize = 64;
 const MAX_TOKEN: usize = 128;
 /// How long media-service may take to answer one.
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// Values a payload may hold at most, counted roughly by their `{`, `[`
+/// and `,`: a server's holds a few hundred, and the tree `serde_json`
+/// builds (tens of bytes a value) is bounded by this, not by the bytes.
+const MAX_VALUES: usize = 20_000;
+/// How long a delivery's body may take to arrive: a place is held while it
+/// does, and a sender that trickles must not hold one for long.
+const BODY_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 struct Intake {
@@ -85,13 +93,27 @@ async fn receive(
             "too many deliveries at once",
         );
     };
-    let json = match body::json(&headers, body).await {
-        Ok(json) => json,
-        Err(Unreadable::TooLarge) => {
+    let json = match tokio::time::timeout(BODY_WAIT, body::json(&headers, body)).await {
+        Ok(Ok(json)) => json,
+        Ok(Err(Unreadable::TooLarge)) => {
             return answer(StatusCode::PAYLOAD_TOO_LARGE, "over a megabyte of JSON");
         }
-        Err(Unreadable::Malformed(why)) => return answer(StatusCode::BAD_REQUEST, why),
+        Ok(Err(Unreadable::Malformed(why))) => return answer(StatusCode::BAD_REQUEST, why),
+        Err(_) => {
+            return answer(
+                StatusCode::REQUEST_TIMEOUT,
+                "the body took too long to send",
+            );
+        }
     };
+    if json
+        .iter()
+        .filter(|b| matches!(b, b'{' | b'[' | b','))
+        .count()
+        > MAX_VALUES
+    {
+        return answer(StatusCode::BAD_REQUEST, "the payload holds too many values");
+    }
     let Ok(value) = serde_json::from_slice::<Value>(&json) else {
         return answer(StatusCode::BAD_REQUEST, "the payload is not JSON");
     };

@@ -155,3 +155,34 @@ proptest! {
         }
     }
 }
+
+/// A body made of multipart's own pieces and stray bytes.
+fn any_body() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        Just(b"--b\r\n".to_vec()),
+        Just(b"--b--\r\n".to_vec()),
+        Just(b"Content-Disposition: form-data; name=\"payload\"\r\n\r\n".to_vec()),
+        Just(b"Content-Disposition: form-data; name=\"thumb\"\r\n\r\n".to_vec()),
+        Just(b"{\"event\":\"media.scrobble\"}\r\n".to_vec()),
+        proptest::collection::vec(any::<u8>(), 0..64),
+    ];
+    proptest::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    /// No body, however odd, makes the reading panic: it is JSON bytes, or
+    /// refused.
+    #[test]
+    fn bodies_are_read_or_refused(body in any_body(), multipart in any::<bool>()) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let mut headers = http::HeaderMap::new();
+        if multipart {
+            let kind = http::HeaderValue::from_static("multipart/form-data; boundary=b");
+            headers.insert(http::header::CONTENT_TYPE, kind);
+        }
+        let read = runtime.block_on(super::body::json(&headers, axum::body::Body::from(body)));
+        if let Ok(json) = read {
+            prop_assert!(json.len() <= super::body::MAX_JSON);
+        }
+    }
+}

@@ -6,6 +6,7 @@
 use completionist_proto::media::{
     MediaServer, RecordScrobbleRequest, scrobble_intake_service_client::ScrobbleIntakeServiceClient,
 };
+use futures_util::StreamExt;
 use reqwest::{StatusCode, header};
 use serde_json::json;
 use tonic::Code;
@@ -64,6 +65,13 @@ async fn bad_deliveries_get_clear_answers_and_store_nothing() {
         status(&format!("{base}{plex}"), form, parts).await,
         StatusCode::BAD_REQUEST
     );
+    // No boundary ever: multer would hold it all while it looks for one.
+    let endless = vec![b'x'; 12 << 20];
+    let endless = status(&format!("{base}{plex}"), form, endless).await;
+    assert_eq!(endless, StatusCode::PAYLOAD_TOO_LARGE);
+    // Under a megabyte, but a tree of hundreds of thousands of values.
+    let wide = format!("[{}[]]", "[],".repeat(300_000));
+    assert_eq!(status(&jelly, json, wide).await, StatusCode::BAD_REQUEST);
     let events = call(gw, "ListScrobbleEvents", json!({}), &token).await;
     let stored = events["scrobbleEvents"].as_array().map_or(0, Vec::len);
     assert_eq!(stored, 0, "{events}");
@@ -91,6 +99,22 @@ async fn a_token_over_its_rate_gets_429_with_when() {
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
     let seconds: u64 = retry_after.unwrap().to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&seconds), "{seconds}");
+}
+
+#[tokio::test]
+async fn a_body_that_trickles_is_ended() {
+    let stack = stack().await;
+    let (_, _, plex) = following(stack.gateway.addr).await;
+    let url = format!("{}{}", stack.url(), plex.replace("/plex/", "/jellyfin/"));
+    let first = futures_util::stream::once(async { Ok::<_, std::io::Error>(b"{".to_vec()) });
+    let trickle = first.chain(futures_util::stream::pending());
+    let response = reqwest::Client::new()
+        .post(&url)
+        .body(reqwest::Body::wrap_stream(trickle))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
 }
 
 #[tokio::test]

@@ -7,9 +7,13 @@ use completionist_common::config::{Env, seconds};
 
 #[derive(Clone, Debug)]
 pub struct ScrobblesConfig {
-    /// Deliveries one token may post per minute, on all replicas together
-    /// (`SCROBBLE_DELIVERIES_PER_MINUTE`); past it, 429.
+    /// Deliveries one user's tokens may post per minute, on all replicas
+    /// together (`SCROBBLE_DELIVERIES_PER_MINUTE`); past it, 429.
     pub deliveries_per_minute: i32,
+    /// Items not yet in the catalog that one user's deliveries may have
+    /// looked up at a provider per hour (`SCROBBLE_LOOKUPS_PER_HOUR`);
+    /// past it, events are unmatched until the hour is over.
+    pub lookups_per_hour: i32,
     /// How long after a webhook recorded a movie or an episode the same one
     /// from a webhook is a duplicate (`SCROBBLE_DEDUPE_SECONDS`, 2 hours):
     /// auto-play and retries send two stops. Marks made by hand bypass it.
@@ -24,6 +28,7 @@ impl ScrobblesConfig {
     pub(super) fn from_env(env: &mut Env) -> Self {
         let config = Self {
             deliveries_per_minute: env.or("SCROBBLE_DELIVERIES_PER_MINUTE", 120i32),
+            lookups_per_hour: env.or("SCROBBLE_LOOKUPS_PER_HOUR", 60i32),
             dedupe_window: env.parse_or(
                 "SCROBBLE_DEDUPE_SECONDS",
                 Duration::from_secs(2 * 3600),
@@ -40,6 +45,7 @@ impl ScrobblesConfig {
                 "SCROBBLE_DELIVERIES_PER_MINUTE",
                 config.deliveries_per_minute < 1,
             ),
+            ("SCROBBLE_LOOKUPS_PER_HOUR", config.lookups_per_hour < 1),
             ("SCROBBLE_EVENT_RETENTION_DAYS", config.retention.is_zero()),
             (
                 "SCROBBLE_MAX_TOKENS_PER_USER",

@@ -10,7 +10,7 @@ use crate::{
     domain::Source,
     schema::{
         calendar_feeds, deleted_users_handled, import_jobs, list_changes, list_entries, list_heads,
-        media_items, removed_users, scrobble_events, scrobble_tokens,
+        media_items, removed_users, scrobble_events, scrobble_rates, scrobble_tokens,
     },
 };
 
@@ -32,13 +32,16 @@ pub(crate) async fn remove(conn: &mut Conn, user: Uuid) -> QueryResult<()> {
     diesel::delete(calendar_feeds::table.filter(calendar_feeds::user_id.eq(user)))
         .execute(conn)
         .await?;
-    // Pins go with their entries.
     diesel::delete(scrobble_events::table.filter(scrobble_events::user_id.eq(user)))
         .execute(conn)
         .await?;
     diesel::delete(scrobble_tokens::table.filter(scrobble_tokens::user_id.eq(user)))
         .execute(conn)
         .await?;
+    diesel::delete(scrobble_rates::table.filter(scrobble_rates::user_id.eq(user)))
+        .execute(conn)
+        .await?;
+    // Scrobble pins go with their entries.
     diesel::delete(list_entries::table.filter(list_entries::user_id.eq(user)))
         .execute(conn)
         .await?;

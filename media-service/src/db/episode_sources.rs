@@ -35,6 +35,17 @@ pub(crate) struct Claimed {
     pub(crate) failures: i32,
 }
 
+/// Makes `item`'s episodes due (as putting it on a list does), unless they
+/// are tracked already.
+pub(crate) async fn track(conn: &mut Conn, item: Uuid) -> QueryResult<()> {
+    diesel::insert_into(episode_sources::table)
+        .values(episode_sources::media_item_id.eq(item))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 /// Where `item`'s episodes stand; `None` for items without episodes.
 pub(crate) async fn source(conn: &mut Conn, item: Uuid) -> QueryResult<Option<SourceState>> {
     episode_sources::table

@@ -20,7 +20,8 @@ pub(crate) struct Token {
     pub(crate) last_used_at: Option<DateTime<Utc>>,
 }
 
-/// A token a delivery came with, and how it stands against its rate.
+/// A token a delivery came with, and how its user stands against their
+/// rate.
 #[derive(Debug, QueryableByName)]
 pub(crate) struct TokenUse {
     #[diesel(sql_type = sql_types::Uuid)]
@@ -91,25 +92,56 @@ pub(crate) async fn delete_token(conn: &mut Conn, user: Uuid, id: Uuid) -> Query
     Ok(deleted > 0)
 }
 
-/// Counts a delivery against the token whose secret hashes to
-/// `token_hash`, in one statement (every replica counts on the same row):
-/// a window of a minute starts with the first delivery after the last one
-/// ended. `None` for an unknown or revoked token.
+/// Finds the token whose secret hashes to `token_hash` and counts a
+/// delivery against its user's rate, in one statement: a window of a
+/// minute starts with the first delivery after the last one ended. `None`
+/// for an unknown or revoked token.
 pub(crate) async fn use_token(conn: &mut Conn, token_hash: &[u8]) -> QueryResult<Option<TokenUse>> {
     diesel::sql_query(
-        "UPDATE scrobble_tokens SET \
-           window_started_at = CASE WHEN window_started_at <= now() - interval '1 minute' \
-                                    THEN now() ELSE window_started_at END, \
-           window_deliveries = CASE WHEN window_started_at <= now() - interval '1 minute' \
-                                    THEN 1 ELSE window_deliveries + 1 END, \
-           last_used_at = now() \
-         WHERE token_hash = $1 \
-         RETURNING id, user_id, server_user, window_deliveries AS deliveries, window_started_at",
+        "WITH token AS ( \
+           UPDATE scrobble_tokens SET last_used_at = now() WHERE token_hash = $1 \
+           RETURNING id, user_id, server_user), \
+         rate AS ( \
+           INSERT INTO scrobble_rates AS r \
+             (user_id, minute_started_at, deliveries, hour_started_at, lookups) \
+           SELECT user_id, now(), 1, now(), 0 FROM token \
+           ON CONFLICT (user_id) DO UPDATE SET \
+             minute_started_at = CASE WHEN r.minute_started_at <= now() - interval '1 minute' \
+                                      THEN now() ELSE r.minute_started_at END, \
+             deliveries = CASE WHEN r.minute_started_at <= now() - interval '1 minute' \
+                               THEN 1 ELSE r.deliveries + 1 END \
+           RETURNING deliveries, minute_started_at) \
+         SELECT token.id, token.user_id, token.server_user, rate.deliveries, \
+                rate.minute_started_at AS window_started_at \
+         FROM token, rate",
     )
     .bind::<sql_types::Bytea, _>(token_hash)
     .get_result(conn)
     .await
     .optional()
+}
+
+/// Counts a provider lookup against `user`'s hourly budget; whether it is
+/// within `per_hour`.
+pub(crate) async fn take_lookup(conn: &mut Conn, user: Uuid, per_hour: i32) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Taken {
+        #[diesel(sql_type = sql_types::Integer)]
+        lookups: i32,
+    }
+    let taken: Option<Taken> = diesel::sql_query(
+        "UPDATE scrobble_rates SET \
+           hour_started_at = CASE WHEN hour_started_at <= now() - interval '1 hour' \
+                                  THEN now() ELSE hour_started_at END, \
+           lookups = CASE WHEN hour_started_at <= now() - interval '1 hour' \
+                          THEN 1 ELSE lookups + 1 END \
+         WHERE user_id = $1 RETURNING lookups",
+    )
+    .bind::<sql_types::Uuid, _>(user)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(taken.is_some_and(|t| t.lookups <= per_hour))
 }
 
 /// An event as stored.
@@ -237,6 +269,19 @@ pub(crate) async fn events(
         .select(EventRow::as_select())
         .load(conn)
         .await
+}
+
+/// Locks event `id` until commit; whether it is still unmatched (a pin
+/// records it again only then, once).
+pub(crate) async fn lock_unmatched(conn: &mut Conn, id: Uuid) -> QueryResult<bool> {
+    let outcome: Option<String> = scrobble_events::table
+        .find(id)
+        .select(scrobble_events::outcome)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(outcome.as_deref() == Some("unmatched"))
 }
 
 /// Records what became of event `id` when it was recorded again.

@@ -7,7 +7,7 @@ mod arbitrary;
 mod http;
 mod jikan;
 mod jikan_episodes;
-mod omdb;
+pub(crate) mod omdb;
 mod openlibrary;
 mod rawg;
 mod tvmaze;
@@ -162,6 +162,9 @@ pub(crate) struct Providers {
     tvmaze: tvmaze::Tvmaze,
     searches: Cache<SearchKey, Arc<SearchPage>>,
     details: Cache<Reference, Arc<Candidate>>,
+    /// Episodes' places by their IMDb id, found or not: media servers send
+    /// the same episodes' ids again and again.
+    episode_places: Cache<String, Option<omdb::EpisodePlace>>,
 }
 
 impl Providers {
@@ -179,6 +182,10 @@ impl Providers {
             details: Cache::builder()
                 .max_capacity(1_000)
                 .time_to_live(Duration::from_secs(60))
+                .build(),
+            episode_places: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(24 * 3600))
                 .build(),
         })
     }
@@ -236,6 +243,24 @@ impl Providers {
 }
 
 impl Providers {
+    /// Where the episode with IMDb id `imdb` is (OMDb): its series, season
+    /// and number; `None` when OMDb knows no such episode. Answers, found or
+    /// not, are kept a day; concurrent calls for one id share one request.
+    pub(crate) async fn episode_place(
+        &self,
+        imdb: &str,
+    ) -> Result<Option<omdb::EpisodePlace>, ProviderError> {
+        self.episode_places
+            .try_get_with(imdb.to_owned(), self.omdb.episode(imdb))
+            .await
+            .map_err(|e| (*e).clone())
+    }
+
+    /// Whether the place of episode `imdb` is known without asking OMDb.
+    pub(crate) fn knows_episode_place(&self, imdb: &str) -> bool {
+        self.episode_places.contains_key(imdb)
+    }
+
     /// The episodes of series `reference` (TVmaze's, found through an OMDb
     /// series' IMDb id, or Jikan's for an anime), up to `max` of them.
     /// `show_id` is the provider's id of the show, once known. `None` for

@@ -60,7 +60,49 @@ struct Item {
     plot: Option<String>,
 }
 
+/// An episode, as OMDb gives it by the episode's own IMDb id.
+#[derive(Deserialize)]
+struct EpisodeItem {
+    #[serde(rename = "Type")]
+    kind: String,
+    #[serde(rename = "seriesID")]
+    series_id: Option<String>,
+    #[serde(rename = "Season")]
+    season: Option<String>,
+    #[serde(rename = "Episode")]
+    episode: Option<String>,
+}
+
+/// Where an episode is: its series' IMDb id, its season and its number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct EpisodePlace {
+    pub(crate) series_imdb: String,
+    pub(crate) season: i32,
+    pub(crate) number: i32,
+}
+
+impl EpisodeItem {
+    /// The place of an episode with a series, a season and a number;
+    /// `None` for anything else OMDb answers with that id.
+    fn place(self) -> Option<EpisodePlace> {
+        let number = |s: Option<String>| s.and_then(|s| s.trim().parse::<i32>().ok());
+        (self.kind == "episode").then_some(())?;
+        Some(EpisodePlace {
+            series_imdb: present(self.series_id.as_deref())?.to_owned(),
+            season: number(self.season).filter(|n| (0..=1_000).contains(n))?,
+            number: number(self.episode).filter(|n| (0..=100_000).contains(n))?,
+        })
+    }
+}
+
 impl Omdb {
+    /// Where the episode with IMDb id `imdb` is; `None` when OMDb knows no
+    /// such episode.
+    pub(super) async fn episode(&self, imdb: &str) -> Result<Option<EpisodePlace>, ProviderError> {
+        let item: Option<EpisodeItem> = self.ask(&[("i", imdb)]).await?;
+        Ok(item.and_then(EpisodeItem::place))
+    }
+
     pub(super) fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
         Ok(Self {
             http: HttpClient::new(
@@ -226,6 +268,10 @@ mod tests {
                 }
                 match sort::<Item>(&reply) {
                     Ok(item) => drop(item.map(|item| item.into_candidate(kind))),
+                    Err(error) => prop_assert_ne!(error.code(), tonic::Code::Internal),
+                }
+                match sort::<EpisodeItem>(&reply) {
+                    Ok(item) => drop(item.and_then(EpisodeItem::place)),
                     Err(error) => prop_assert_ne!(error.code(), tonic::Code::Internal),
                 }
             }

@@ -4,8 +4,10 @@
 //! - A movie: by its IMDb id (the catalog, or OMDb); without one, the
 //!   person's one movie of that title (and year).
 //! - Episodes: the show the person pinned; else the series' IMDb id (an
-//!   OMDb series); else the person's one series or anime of that title
-//!   (and year). The numbers are the server's, moved by a pin's offset.
+//!   OMDb series), when the server gives one; else the episode's own IMDb
+//!   id, which OMDb places in its series; else the person's one series or
+//!   anime of that title. The numbers are the server's (OMDb's, by the
+//!   episode's id), moved by a pin's offset.
 
 use completionist_common::db as common_db;
 use uuid::Uuid;
@@ -58,9 +60,11 @@ pub(super) async fn find(
 async fn movie(app: &App, user: Uuid, event: &Event) -> Result<Result<Target, String>, Error> {
     let imdb = &event.ids.item.imdb;
     if !imdb.is_empty() {
-        return Ok(by_provider(app, Source::Omdb, MediaKind::Movie, imdb)
-            .await?
-            .map(Target::Movie));
+        return Ok(
+            by_provider(app, user, (Source::Omdb, MediaKind::Movie), imdb)
+                .await?
+                .map(Target::Movie),
+        );
     }
     let mut conn = common_db::conn(&app.pool).await?;
     let found = db::entries_by_item::titled(
@@ -110,23 +114,23 @@ async fn episodes(
             last: last + offset,
         }));
     }
+    drop(conn);
     let series_imdb = &event.ids.series.imdb;
     if !series_imdb.is_empty() {
-        drop(conn);
-        let item = match by_provider(app, Source::Omdb, MediaKind::Series, series_imdb).await? {
-            Ok(item) => item,
-            Err(why) => return Ok(Err(why)),
-        };
-        let mut conn = common_db::conn(&app.pool).await?;
-        let entry = db::entries_by_item::of_item(&mut conn, user, item.id).await?;
-        return Ok(Ok(Target::Episodes {
-            item,
-            entry: entry.map(|e| e.id),
-            season,
-            first,
-            last,
-        }));
+        return by_series(app, user, series_imdb, (season, first, last)).await;
     }
+    // The episode's own IMDb id (what Plex, Jellyfin and Emby send): OMDb
+    // says its series, season and number. Nothing certain from OMDb (it
+    // does not know the id, or cannot be asked): the title decides.
+    let own_imdb = &event.ids.item.imdb;
+    if !own_imdb.is_empty()
+        && (app.providers.knows_episode_place(own_imdb) || lookup_allowed(app, user).await?)
+        && let Ok(Some(place)) = app.providers.episode_place(own_imdb).await
+    {
+        let span = (place.season, place.number, place.number + (last - first));
+        return by_series(app, user, &place.series_imdb, span).await;
+    }
+    let mut conn = common_db::conn(&app.pool).await?;
     let shows = [MediaKind::Series, MediaKind::Anime];
     let found =
         db::entries_by_item::titled(&mut conn, user, &shows, &event.series_title, None).await?;
@@ -149,35 +153,67 @@ async fn episodes(
     })
 }
 
+/// Episodes `first..=last` of `season` of the OMDb series `imdb`, on the
+/// list or not yet.
+async fn by_series(
+    app: &App,
+    user: Uuid,
+    imdb: &str,
+    (season, first, last): (i32, i32, i32),
+) -> Result<Result<Target, String>, Error> {
+    let item = match by_provider(app, user, (Source::Omdb, MediaKind::Series), imdb).await? {
+        Ok(item) => item,
+        Err(why) => return Ok(Err(why)),
+    };
+    let mut conn = common_db::conn(&app.pool).await?;
+    let entry = db::entries_by_item::of_item(&mut conn, user, item.id).await?;
+    Ok(Ok(Target::Episodes {
+        item,
+        entry: entry.map(|e| e.id),
+        season,
+        first,
+        last,
+    }))
+}
+
+/// Why an item not yet in the catalog was not looked up.
+const NO_LOOKUPS: &str =
+    "your servers sent too many new titles this hour; pin the show, or mark it by hand";
+
 /// The catalog item `source` knows as `id` (asked of it when not yet in
-/// the catalog), or why not.
+/// the catalog, within `user`'s hourly budget of lookups), or why not.
 async fn by_provider(
     app: &App,
-    source: Source,
-    kind: MediaKind,
+    user: Uuid,
+    (source, kind): (Source, MediaKind),
     id: &str,
 ) -> Result<Result<Item, String>, Error> {
     let Ok(reference) = Reference::new(source, kind, id) else {
         return Ok(Err(format!("“{id}” is not an IMDb id")));
     };
-    if let Some(item) = catalog::find_imported(app, &reference).await? {
-        return Ok(Ok(item));
+    if catalog::find_imported(app, &reference).await?.is_none()
+        && !lookup_allowed(app, user).await?
+    {
+        return Ok(Err(NO_LOOKUPS.into()));
     }
-    match app.providers.details(&reference).await {
-        Ok(candidate) => {
-            let mut conn = common_db::conn(&app.pool).await?;
-            let imported =
-                db::items::find_or_insert(&mut conn, catalog::new_item(&candidate)).await?;
-            Ok(Ok(imported.item))
-        }
-        Err(ProviderError::NotFound { provider }) => Ok(Err(format!(
+    match catalog::import(app, &reference).await {
+        Ok(imported) => Ok(Ok(imported.item)),
+        Err(Error::Provider(ProviderError::NotFound { provider })) => Ok(Err(format!(
             "{provider} has no {} with the id {id}",
             kind_word(kind)
         ))),
-        Err(e) => Ok(Err(format!(
-            "{id} could not be looked up ({e}); it is matched when the server sends it again"
+        Err(Error::Provider(e)) => Ok(Err(format!(
+            "{id} could not be looked up ({e}); pin the show or mark it by hand"
         ))),
+        Err(e) => Err(e),
     }
+}
+
+/// Takes one of `user`'s provider lookups for this hour, if one is left.
+async fn lookup_allowed(app: &App, user: Uuid) -> Result<bool, Error> {
+    let mut conn = common_db::conn(&app.pool).await?;
+    let per_hour = app.scrobbles.lookups_per_hour;
+    Ok(db::scrobbles::take_lookup(&mut conn, user, per_hour).await?)
 }
 
 fn kind_word(kind: MediaKind) -> &'static str {

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use completionist_common::error::Violations;
 use completionist_proto::media as pb;
+use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 
@@ -176,7 +177,7 @@ impl Event {
             },
             item_key: request.item_key,
             at,
-            digest: request.delivery_digest,
+            digest: delivery_key(&request.delivery_digest, request.event_time.is_some()),
         })
     }
 
@@ -184,6 +185,21 @@ impl Event {
     pub(crate) fn show_key(&self) -> String {
         self.series_title.trim().to_lowercase()
     }
+}
+
+/// A delivery's key: its body's digest, with the hour it came in when the
+/// server gives no time of its own (Plex, Kodi). The same body retried
+/// within the hour is the same delivery; a rewatch days later is not.
+fn delivery_key(digest: &[u8], timed: bool) -> Vec<u8> {
+    if timed {
+        return digest.to_vec();
+    }
+    let hour = Utc::now().timestamp() / 3600;
+    Sha256::new()
+        .chain_update(digest)
+        .chain_update(hour.to_be_bytes())
+        .finalize()
+        .to_vec()
 }
 
 fn played(request: &pb::RecordScrobbleRequest, v: &mut Violations) -> Played {

@@ -15,7 +15,7 @@ use super::{
     matching::{self, Target},
     outcome::{Outcome, Recorded},
     played::{Event, Played},
-    watching::{add, watch_movie},
+    watching::{Added, add, watch_movie},
 };
 use crate::{
     app::App,
@@ -160,9 +160,7 @@ async fn watch(
         Target::Episodes { item, .. } => match series::show_status(app, item).await {
             Ok(status) => status,
             Err(e) => {
-                let why = format!(
-                    "its episodes could not be fetched ({e}); it is matched when the server sends it again"
-                );
+                let why = format!("its episodes could not be fetched ({e}); mark it by hand");
                 return unmatched(app, fresh, why).await;
             }
         },
@@ -179,7 +177,12 @@ async fn watch(
                     }
                     row.id
                 }
-                Fresh::Again(id) => id,
+                Fresh::Again(id) => {
+                    if !db::scrobbles::lock_unmatched(conn, id).await? {
+                        return Ok(Recorded::new(Outcome::Duplicate, "recorded already"));
+                    }
+                    id
+                }
             };
             let (recorded, matched) = apply(conn, user, target, status, (at, since)).await?;
             let (outcome, reason) = (recorded.outcome.as_str(), &recorded.reason);
@@ -228,9 +231,9 @@ async fn apply(
             let entry = match entry {
                 Some(entry) => entry,
                 None => {
-                    add(conn, user, &item, ListStatus::InProgress, at.date_naive())
-                        .await?
-                        .id
+                    match add(conn, user, &item, ListStatus::InProgress, at.date_naive()).await? {
+                        Added::New(entry) | Added::There(entry) => entry.id,
+                    }
                 }
             };
             let numbers = (season, first, last);

@@ -3,6 +3,8 @@
 //! list in progress.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use completionist_common::db as common_db;
+use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::outcome::{Outcome, Recorded};
@@ -22,12 +24,15 @@ pub(super) async fn watch_movie(
     since: DateTime<Utc>,
 ) -> Result<(Recorded, Option<Uuid>), Error> {
     let day = at.date_naive();
-    let Some(found) = db::entries_by_item::of_item(conn, user, item.id).await? else {
-        let entry = add(conn, user, item, ListStatus::Completed, day).await?;
-        return Ok((
-            Recorded::new(Outcome::Watched, "added to your list, completed"),
-            Some(entry.id),
-        ));
+    let found = match db::entries_by_item::of_item(conn, user, item.id).await? {
+        Some(found) => found,
+        None => match add(conn, user, item, ListStatus::Completed, day).await? {
+            Added::New(entry) => {
+                let why = "added to your list, completed";
+                return Ok((Recorded::new(Outcome::Watched, why), Some(entry.id)));
+            }
+            Added::There(entry) => entry,
+        },
     };
     let entry = db::entries::find_for_update(conn, user, found.id)
         .await?
@@ -53,14 +58,23 @@ pub(super) async fn watch_movie(
     Ok((Recorded::new(Outcome::Watched, "completed"), Some(entry.id)))
 }
 
-/// `item` put on `user`'s list with `status` on `day`.
+/// What [`add`] found or made.
+pub(super) enum Added {
+    New(Entry),
+    /// A delivery beside this one put the item on the list first.
+    There(Entry),
+}
+
+/// `item` put on `user`'s list with `status` on `day`, in a savepoint: when
+/// a delivery beside this one put it there first, its entry is answered
+/// and the transaction goes on.
 pub(super) async fn add(
     conn: &mut Conn,
     user: Uuid,
     item: &Item,
     status: ListStatus,
     day: NaiveDate,
-) -> Result<Entry, Error> {
+) -> Result<Added, Error> {
     let fields = match status {
         ListStatus::Completed => completed(None, item, day),
         _ => EntryFields {
@@ -69,8 +83,28 @@ pub(super) async fn add(
             ..blank()
         },
     };
-    let entry = db::entries::insert(conn, user, item.clone(), &fields).await?;
-    record_run(conn, entry, None).await
+    let inserted = conn
+        .transaction(async |conn| {
+            let entry = db::entries::insert(conn, user, item.clone(), &fields)
+                .await
+                .map_err(|e| {
+                    if common_db::is_unique_violation(&e, db::entries::USER_ITEM_KEY) {
+                        Error::ListEntryExists
+                    } else {
+                        Error::from(e)
+                    }
+                })?;
+            record_run(conn, entry, None).await
+        })
+        .await;
+    match inserted {
+        Ok(entry) => Ok(Added::New(entry)),
+        Err(Error::ListEntryExists) => db::entries_by_item::of_item(conn, user, item.id)
+            .await?
+            .map(Added::There)
+            .ok_or(Error::ListEntryNotFound),
+        Err(e) => Err(e),
+    }
 }
 
 /// `before` (or a new entry's fields) completed on `day`.

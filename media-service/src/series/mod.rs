@@ -204,8 +204,12 @@ pub(crate) async fn mark_in(
 }
 
 /// Whether `item`'s show still airs, its episodes fetched first if they
-/// never were.
+/// never were (also for a show on no one's list yet: it is about to be).
 pub(crate) async fn show_status(app: &App, item: &Item) -> Result<ShowStatus, Error> {
+    if item.external_id.is_some() {
+        let mut conn = common_db::conn(&app.pool).await?;
+        db::episode_sources::track(&mut conn, item.id).await?;
+    }
     Ok(refresh::fetched(app, item).await?.status)
 }
 

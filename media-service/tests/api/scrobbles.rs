@@ -7,7 +7,7 @@ use completionist_proto::media::{
     scrobble_intake_service_client::ScrobbleIntakeServiceClient,
 };
 use wiremock::{
-    Mock,
+    Mock, ResponseTemplate,
     matchers::{path, query_param},
 };
 
@@ -130,6 +130,42 @@ async fn an_episode_matched_by_title_is_marked_once() {
 }
 
 #[tokio::test]
+async fn an_episode_is_placed_by_its_own_imdb_id() {
+    let app = TestApp::spawn().await;
+    shows::mount(&app).await;
+    let place = serde_json::json!({"Title": "Fry and the Slurm Factory", "Season": "1",
+        "Episode": "3", "seriesID": ENDED, "Type": "episode", "Response": "True"});
+    Mock::given(path("/omdb/"))
+        .and(query_param("i", "tt0584441"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(place))
+        .expect(1)
+        .mount(&app.providers)
+        .await;
+    let user = app.user().await;
+    let secret = app.scrobble_token(&user, "").await;
+    // The server's own title and numbering; OMDb's place wins.
+    let mut request = episode(&secret, "Futurama (US)", 7, 13, 1);
+    request.ids = Some(pb::PlayedIds {
+        imdb: "tt0584441".into(),
+        ..Default::default()
+    });
+    let recorded = app.scrobble(request.clone()).await.unwrap();
+    assert_eq!(outcome(&recorded), ScrobbleOutcome::Watched, "{recorded:?}");
+    assert_eq!(recorded.reason, "S1E3");
+    request.delivery_digest = vec![2; 32];
+    let again = app.scrobble(request).await.unwrap();
+    assert_eq!(outcome(&again), ScrobbleOutcome::Duplicate);
+    // Not on the list before: added in progress, with that episode.
+    let listed = app
+        .list(&user, pb::ListListEntriesRequest::default())
+        .await
+        .list_entries;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].status(), ListStatus::InProgress);
+    assert_eq!(listed[0].progress, 1);
+}
+
+#[tokio::test]
 async fn a_file_of_several_episodes_marks_each() {
     let app = TestApp::spawn().await;
     shows::mount(&app).await;
@@ -173,6 +209,19 @@ async fn a_movie_by_its_imdb_id_is_added_completed() {
     assert_eq!(outcome(&recorded), ScrobbleOutcome::Watched, "{recorded:?}");
     let again = app.scrobble(movie(2)).await.unwrap();
     assert_eq!(outcome(&again), ScrobbleOutcome::Duplicate);
+    // Two servers at once, for a movie not yet on another list: one watch,
+    // one duplicate, both recorded.
+    let other = app.user().await;
+    let theirs = app.scrobble_token(&other, "").await;
+    let at_once = |n| {
+        let mut request = movie(n);
+        request.token.clone_from(&theirs);
+        app.scrobble(request)
+    };
+    let (a, b) = tokio::join!(at_once(3), at_once(4));
+    let mut both = [outcome(&a.unwrap()), outcome(&b.unwrap())];
+    both.sort_by_key(|o| *o as i32);
+    assert_eq!(both, [ScrobbleOutcome::Watched, ScrobbleOutcome::Duplicate]);
     let listed = app
         .list(&user, pb::ListListEntriesRequest::default())
         .await

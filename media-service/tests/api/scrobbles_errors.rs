@@ -130,27 +130,70 @@ async fn tokens_are_created_listed_and_revoked() {
 }
 
 #[tokio::test]
-async fn a_token_over_its_rate_is_refused_with_a_delay() {
+async fn a_users_deliveries_over_their_rate_are_refused_with_a_delay() {
     let app = TestApp::spawn_with(Options {
         media: |config| config.scrobbles.deliveries_per_minute = 2,
         ..Options::default()
     })
     .await;
     let user = app.user().await;
-    let secret = app.scrobble_token(&user, "").await;
-    for n in 1..=2 {
-        app.scrobble(episode(&secret, "Nothing", 1, 1, n))
-            .await
-            .unwrap();
-    }
-    let refused = app.scrobble(episode(&secret, "Nothing", 1, 1, 3)).await;
+    let other = app.user().await;
+    // Two tokens of one user share the user's rate.
+    let first = app.scrobble_token(&user, "").await;
+    let second = app.scrobble_token(&user, "").await;
+    app.scrobble(episode(&first, "Nothing", 1, 1, 1))
+        .await
+        .unwrap();
+    app.scrobble(episode(&second, "Nothing", 1, 1, 2))
+        .await
+        .unwrap();
+    let refused = app.scrobble(episode(&first, "Nothing", 1, 1, 3)).await;
     let status = assert_error(refused, Code::ResourceExhausted, "SCROBBLE_RATE_EXCEEDED");
     let delay = tonic_types::StatusExt::get_details_retry_info(&status)
         .and_then(|info| info.retry_delay)
         .unwrap();
     assert!(delay.as_secs() >= 1 && delay.as_secs() <= 60, "{delay:?}");
-    // Refused deliveries are not recorded.
+    // Refused deliveries are not recorded; another user's are not held.
     assert_eq!(app.scrobble_events(&user).await.len(), 2);
+    let theirs = app.scrobble_token(&other, "").await;
+    app.scrobble(episode(&theirs, "Nothing", 1, 1, 4))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn new_titles_are_looked_up_within_an_hourly_budget() {
+    let app = TestApp::spawn_with(Options {
+        media: |config| config.scrobbles.lookups_per_hour = 1,
+        ..Options::default()
+    })
+    .await;
+    let user = app.user().await;
+    let secret = app.scrobble_token(&user, "").await;
+    let movie = |imdb: &str, n| {
+        let mut request = episode(&secret, "", 0, 0, n);
+        request.kind = PlayedKind::Movie.into();
+        (request.season, request.episode) = (None, None);
+        request.ids = Some(pb::PlayedIds {
+            imdb: imdb.into(),
+            ..Default::default()
+        });
+        request
+    };
+    // OMDb (not mounted here) is asked once, and answers nothing useful.
+    let first = app.scrobble(movie("tt0000001", 1)).await.unwrap();
+    assert!(
+        first.reason.contains("could not be looked up"),
+        "{}",
+        first.reason
+    );
+    let second = app.scrobble(movie("tt0000002", 2)).await.unwrap();
+    assert_eq!(second.outcome(), pb::ScrobbleOutcome::Unmatched);
+    assert!(
+        second.reason.contains("too many new titles"),
+        "{}",
+        second.reason
+    );
 }
 
 #[tokio::test]

@@ -1,3 +1,4 @@
 DROP TABLE scrobble_pins;
 DROP TABLE scrobble_events;
+DROP TABLE scrobble_rates;
 DROP TABLE scrobble_tokens;

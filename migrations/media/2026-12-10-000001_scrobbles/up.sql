@@ -10,17 +10,25 @@ CREATE TABLE scrobble_tokens (
     -- Only this media-server user's plays are recorded; everyone's when NULL.
     server_user text,
     created_at timestamptz NOT NULL DEFAULT now(),
-    last_used_at timestamptz,
-    -- The token's rate, counted here so that every replica counts the same:
-    -- deliveries since the current minute's window began.
-    window_started_at timestamptz NOT NULL DEFAULT now(),
-    window_deliveries integer NOT NULL DEFAULT 0
+    last_used_at timestamptz
 );
 
 CREATE INDEX scrobble_tokens_user_id_idx ON scrobble_tokens (user_id, created_at, id);
 
 CREATE TRIGGER scrobble_tokens_refuse_removed BEFORE INSERT ON scrobble_tokens
     FOR EACH ROW EXECUTE FUNCTION refuse_removed_user('user_id');
+
+-- Each user's webhook rates, counted here so that every replica counts the
+-- same, whichever of the user's tokens a delivery came with: deliveries
+-- since the current minute began, and provider lookups (items not yet in
+-- the catalog) since the current hour began.
+CREATE TABLE scrobble_rates (
+    user_id uuid PRIMARY KEY,
+    minute_started_at timestamptz NOT NULL,
+    deliveries integer NOT NULL,
+    hour_started_at timestamptz NOT NULL,
+    lookups integer NOT NULL
+);
 
 CREATE TABLE scrobble_events (
     id uuid PRIMARY KEY,
@@ -50,16 +58,21 @@ CREATE TABLE scrobble_events (
     received_at timestamptz NOT NULL DEFAULT now()
 );
 
--- A retried delivery is recorded once.
+CREATE INDEX scrobble_events_token_id_idx ON scrobble_events (token_id);
+CREATE TRIGGER scrobble_events_refuse_removed BEFORE INSERT ON scrobble_events
+    FOR EACH ROW EXECUTE FUNCTION refuse_removed_user('user_id');
+
+-- A retried delivery is recorded once (the key holds the hour it came in
+-- when the server gives no time of its own).
 CREATE UNIQUE INDEX scrobble_events_delivery_key
     ON scrobble_events (user_id, server, delivery_digest);
 -- Newest first, a page at a time.
 CREATE INDEX scrobble_events_user_id_idx ON scrobble_events (user_id, received_at DESC, id DESC);
 -- Retention removes the oldest first.
 CREATE INDEX scrobble_events_received_at_idx ON scrobble_events (received_at);
--- The same play again within the window: the watched events of an entry.
-CREATE INDEX scrobble_events_list_entry_id_idx ON scrobble_events (list_entry_id, received_at)
-    WHERE outcome = 'watched';
+-- The same play again within the window (the watched events of an entry),
+-- and an entry's removal setting its events' entry to NULL.
+CREATE INDEX scrobble_events_list_entry_id_idx ON scrobble_events (list_entry_id, received_at);
 
 CREATE TABLE scrobble_pins (
     id uuid PRIMARY KEY,
@@ -80,3 +93,6 @@ CREATE TABLE scrobble_pins (
 
 CREATE UNIQUE INDEX scrobble_pins_show_key
     ON scrobble_pins (user_id, server, show_key, coalesce(server_season, -1));
+CREATE INDEX scrobble_pins_list_entry_id_idx ON scrobble_pins (list_entry_id);
+CREATE TRIGGER scrobble_pins_refuse_removed BEFORE INSERT ON scrobble_pins
+    FOR EACH ROW EXECUTE FUNCTION refuse_removed_user('user_id');
