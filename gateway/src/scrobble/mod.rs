@@ -8,9 +8,9 @@
 //! duplicate, ignored, unmatched: a server must not retry those), `401`
 //! for an unknown or revoked token, `413` over a megabyte of JSON, `400`
 //! for a body that is no server's payload, `408` for one that takes over
-//! [`BODY_WAIT`] to arrive, `429` with `Retry-After` for a token over its
-//! rate, `503` while too many deliveries are under way or media-service
-//! cannot answer.
+//! [`BODY_WAIT`] to arrive, `429` with `Retry-After` when the token's user
+//! is over their rate, `503` while too many deliveries are under way or
+//! media-service cannot answer.
 
 mod body;
 mod emby;
