@@ -13,9 +13,8 @@ use icalendar::{Calendar, CalendarComponent, Component};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 use tonic::Code;
-use wiremock::{Mock, ResponseTemplate, matchers::path};
 
-use crate::helpers::{Stack, buf_curl};
+use crate::helpers::{Stack, buf_curl, severance_stack};
 
 const AUTH: &str = "completionist.auth.v1.AuthService";
 const MEDIA: &str = "completionist.media.v1.MediaService";
@@ -35,36 +34,15 @@ fn episode(id: i64, number: i32, days: i64, timed: bool) -> Value {
 }
 
 async fn stack() -> Stack {
-    let stack = Stack::spawn_configured(
+    severance_stack(
+        json!([
+            episode(1, 1, -3, true),
+            episode(2, 2, 2, true),
+            episode(3, 3, 5, false)
+        ]),
         |_| {},
-        |media| {
-            let base = media.providers.jikan_base_url.replace("/jikan/v4", "");
-            media.providers.omdb_base_url = format!("{base}/omdb");
-            media.providers.omdb_api_key = Some("key".to_owned().into());
-            media.providers.tvmaze_base_url = format!("{base}/tvmaze");
-        },
     )
-    .await;
-    let series = json!({"Title": "Severance", "Year": "2022–", "imdbID": "tt11280740",
-                        "Type": "series", "Plot": "", "Poster": "N/A", "Response": "True"});
-    let show = json!({"id": 44933, "name": "Severance", "status": "Running"});
-    let episodes = json!([
-        episode(1, 1, -3, true),
-        episode(2, 2, 2, true),
-        episode(3, 3, 5, false)
-    ]);
-    for (route, body) in [
-        ("/omdb/", series),
-        ("/tvmaze/lookup/shows", show.clone()),
-        ("/tvmaze/shows/44933", show),
-        ("/tvmaze/shows/44933/episodes", episodes),
-    ] {
-        Mock::given(path(route))
-            .respond_with(ResponseTemplate::new(200).set_body_json(body))
-            .mount(&stack.providers)
-            .await;
-    }
-    stack
+    .await
 }
 
 async fn sign_up(gw: SocketAddr) -> String {

@@ -193,3 +193,40 @@ pub(crate) fn fixture(name: &str) -> String {
     );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
+
+/// A stack whose OMDb and TVmaze stand-ins know Severance (running, with
+/// `episodes` as TVmaze lists them), with media-service's configuration
+/// changed by `configure_media` too.
+pub(crate) async fn severance_stack(
+    episodes: serde_json::Value,
+    configure_media: impl FnOnce(&mut media_service::Config),
+) -> Stack {
+    use wiremock::{Mock, ResponseTemplate, matchers::path};
+    let stack = Stack::spawn_configured(
+        |_| {},
+        |media| {
+            let base = media.providers.jikan_base_url.replace("/jikan/v4", "");
+            media.providers.omdb_base_url = format!("{base}/omdb");
+            media.providers.omdb_api_key = Some("key".to_owned().into());
+            media.providers.tvmaze_base_url = format!("{base}/tvmaze");
+            configure_media(media);
+        },
+    )
+    .await;
+    let series = serde_json::json!({"Title": "Severance", "Year": "2022–",
+        "imdbID": "tt11280740", "Type": "series", "Plot": "", "Poster": "N/A",
+        "Response": "True"});
+    let show = serde_json::json!({"id": 44933, "name": "Severance", "status": "Running"});
+    for (route, body) in [
+        ("/omdb/", series),
+        ("/tvmaze/lookup/shows", show.clone()),
+        ("/tvmaze/shows/44933", show),
+        ("/tvmaze/shows/44933/episodes", episodes),
+    ] {
+        Mock::given(path(route))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .mount(&stack.providers)
+            .await;
+    }
+    stack
+}

@@ -7,9 +7,8 @@ use std::net::SocketAddr;
 use chrono::{Duration, Utc};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
-use wiremock::{Mock, ResponseTemplate, matchers::path};
 
-use crate::helpers::{Stack, buf_curl};
+use crate::helpers::{Stack, buf_curl, severance_stack};
 
 const AUTH: &str = "completionist.auth.v1.AuthService";
 const MEDIA: &str = "completionist.media.v1.MediaService";
@@ -29,33 +28,11 @@ fn episode(id: i64, number: i32, days: i64) -> Value {
 
 /// A stack whose TVmaze and OMDb know Severance, three episodes aired.
 pub(crate) async fn stack() -> Stack {
-    let stack = Stack::spawn_configured(
-        |_| {},
-        |media| {
-            let base = media.providers.jikan_base_url.replace("/jikan/v4", "");
-            media.providers.omdb_base_url = format!("{base}/omdb");
-            media.providers.omdb_api_key = Some("key".to_owned().into());
-            media.providers.tvmaze_base_url = format!("{base}/tvmaze");
-            media.scrobbles.deliveries_per_minute = 12;
-        },
+    severance_stack(
+        json!([episode(1, 1, -30), episode(2, 2, -20), episode(3, 3, -10)]),
+        |media| media.scrobbles.deliveries_per_minute = 12,
     )
-    .await;
-    let series = json!({"Title": "Severance", "Year": "2022–", "imdbID": "tt11280740",
-                        "Type": "series", "Plot": "", "Poster": "N/A", "Response": "True"});
-    let show = json!({"id": 44933, "name": "Severance", "status": "Running"});
-    let episodes = json!([episode(1, 1, -30), episode(2, 2, -20), episode(3, 3, -10)]);
-    for (route, body) in [
-        ("/omdb/", series),
-        ("/tvmaze/lookup/shows", show.clone()),
-        ("/tvmaze/shows/44933", show),
-        ("/tvmaze/shows/44933/episodes", episodes),
-    ] {
-        Mock::given(path(route))
-            .respond_with(ResponseTemplate::new(200).set_body_json(body))
-            .mount(&stack.providers)
-            .await;
-    }
-    stack
+    .await
 }
 
 /// Signs up, puts Severance on the list and makes a scrobble token; the
