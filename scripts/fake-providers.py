@@ -14,7 +14,10 @@ ended, with a season 0 special, a special inside season 1 and an episode
 with no time of day; Severance (tt11280740, TVmaze 44933) is running, with
 episodes to come, one with an empty `airtime` and one with a null
 `airdate`; any other IMDb id `ttNNN` is a running show of ten weekly
-episodes (for the bench). TVmaze keeps its rate limit: a call beyond 20 in
+episodes (for the bench). For media servers' webhooks: OMDb places
+Severance's episodes tt11650328..tt11650336 (season 1, episodes 1 to 9)
+by their own IMDb id, and TVmaze finds both shows by their TheTVDB ids
+(Futurama 73871, Severance 371980). TVmaze keeps its rate limit: a call beyond 20 in
 the last 10 s answers 429 with `Retry-After`; and every 15th call answers
 429 anyway (FAKE_TVMAZE_429_EVERY; 0 for never), as TVmaze may.
 `GET /tvmaze-stats` says how it was called: every call's time, and how
@@ -118,6 +121,9 @@ def tvmaze_episodes(show):
 
 SHOWS = {538: "Ended", 44933: "Running"}
 IMDB_SHOWS = {"tt0149460": 538, "tt11280740": 44933}
+TVDB_SHOWS = {"73871": 538, "371980": 44933}
+SHOW_IMDB = {show: imdb for imdb, show in IMDB_SHOWS.items()}
+SEVERANCE_EPISODES = {f"tt{11650328 + n}": n + 1 for n in range(9)}
 
 
 def jikan_episodes(page):
@@ -138,6 +144,12 @@ class Handler(BaseHTTPRequestHandler):
             if "i" in query:
                 if query["i"][0] == SEVERANCE["imdbID"]:
                     return self.json(200, SEVERANCE)
+                number = SEVERANCE_EPISODES.get(query["i"][0])
+                if number:
+                    return self.json(200, {"Title": f"Episode {number}", "Type": "episode",
+                                           "seriesID": SEVERANCE["imdbID"], "Season": "1",
+                                           "Episode": str(number), "imdbID": query["i"][0],
+                                           "Response": "True"})
                 name = OMDB_ITEMS.get(query["i"][0])
                 if name:
                     return self.send(200, (FIXTURES / name).read_bytes())
@@ -163,7 +175,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(429, b'{"name":"Too Many Requests","status":429}', {"Retry-After": "1"})
         if path == "/lookup/shows":
             imdb = query.get("imdb", [""])[0]
-            show = IMDB_SHOWS.get(imdb)
+            show = IMDB_SHOWS.get(imdb) or TVDB_SHOWS.get(query.get("thetvdb", [""])[0])
             if show is None and imdb[2:].isdigit():
                 show = 1_000_000 + int(imdb[2:])
             if show is None:
@@ -173,7 +185,9 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) >= 2 and parts[0] == "shows" and parts[1].isdigit():
             show = int(parts[1])
             if len(parts) == 2:
-                return self.json(200, {"id": show, "name": "Show", "status": SHOWS.get(show, "Running")})
+                imdb = SHOW_IMDB.get(show) or (f"tt{show - 1_000_000}" if show > 1_000_000 else None)
+                return self.json(200, {"id": show, "name": "Show", "status": SHOWS.get(show, "Running"),
+                                       "externals": {"imdb": imdb}})
             if parts[2:] == ["episodes"]:
                 return self.json(200, tvmaze_episodes(show))
         self.send(404, json.dumps({"name": "Not Found", "status": 404}).encode())

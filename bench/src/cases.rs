@@ -84,6 +84,9 @@ pub(crate) async fn round(
     if wanted("series") {
         cases.extend(crate::series::cases(ctx).await?);
     }
+    if wanted("scrobbles") {
+        cases.push(crate::scrobbles::scrobbles(ctx).await?);
+    }
     if wanted("bulk") {
         cases.extend(crate::bulk::import_then_export(ctx).await?);
         cases.extend(crate::uploads::large_uploads(ctx).await?);

@@ -16,6 +16,7 @@ mod fanout;
 mod load;
 mod report;
 mod saturation;
+mod scrobbles;
 mod series;
 mod stack;
 mod standin;
@@ -36,8 +37,19 @@ use crate::{
 
 /// The names `--cases` takes (the floor always runs).
 const CASES: &[&str] = &[
-    "validate", "get", "list", "update", "gateway", "login", "flood", "fair", "overload", "bulk",
-    "fanout", "series",
+    "validate",
+    "get",
+    "list",
+    "update",
+    "gateway",
+    "login",
+    "flood",
+    "fair",
+    "overload",
+    "bulk",
+    "fanout",
+    "series",
+    "scrobbles",
 ];
 
 #[derive(Parser)]
@@ -50,7 +62,7 @@ struct Args {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     rounds: Option<u32>,
     /// Only these cases (comma list): validate, get, list, update, gateway,
-    /// login, flood, fair, overload, bulk, fanout.
+    /// login, flood, fair, overload, bulk, fanout, series, scrobbles.
     #[arg(
         long,
         value_delimiter = ',',

@@ -39,7 +39,7 @@ struct Id {
 }
 
 /// A user's id, as auth-service says.
-async fn user_id(ctx: &Ctx, token: &str) -> anyhow::Result<String> {
+pub(crate) async fn user_id(ctx: &Ctx, token: &str) -> anyhow::Result<String> {
     let user = AuthServiceClient::new(ctx.auth[0].clone())
         .get_current_user(authed(token, auth_pb::GetCurrentUserRequest {}))
         .await?
@@ -49,10 +49,10 @@ async fn user_id(ctx: &Ctx, token: &str) -> anyhow::Result<String> {
     Ok(user.id)
 }
 
-/// Seeds `count` fetched shows named `tag`, each with 100 weekly episodes
+/// Seeds `count` fetched shows tagged `tag` ("Bench show 1 {tag}"…), each with 100 weekly episodes
 /// (90 aired), on the list of each user in `users`: answers each user's
 /// entry of the first show.
-async fn seed_shows(
+pub(crate) async fn seed_shows(
     conn: &mut AsyncPgConnection,
     tag: &str,
     count: usize,
@@ -64,7 +64,7 @@ async fn seed_shows(
         "CREATE TEMP TABLE shows ON COMMIT DROP AS
            SELECT gen_random_uuid() AS id, g FROM generate_series(1, {count}) g;
          INSERT INTO media_items (id, kind, source, external_id, title, year, total_units, provider_check)
-           SELECT id, 'series', 'omdb', '{tag}' || g, 'Bench show ' || g, 2020, 100, 'confirmed' FROM shows;
+           SELECT id, 'series', 'omdb', '{tag}' || g, 'Bench show ' || g || ' {tag}', 2020, 100, 'confirmed' FROM shows;
          INSERT INTO episode_sources (media_item_id, show_id, show_status, refreshed_at, refresh_due_at)
            SELECT id, g::text, '{status}', now(), now() + interval '1 day' FROM shows;
          INSERT INTO episodes (id, media_item_id, provider_id, season, number, special, title,

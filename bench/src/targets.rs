@@ -19,6 +19,16 @@ pub(crate) fn targets(cases: &[Case], cores: usize, argon2_rounds: &[f64]) -> Ve
     uploads(cases, &mut targets);
     fanout(cases, &mut targets);
     series(cases, &mut targets);
+    if let Some(m) = find(crate::scrobbles::NAME) {
+        targets.push(Target {
+            what: "500 scrobbles/s through the gateway, p99 < 50 ms, each in the event log".into(),
+            measured: format!(
+                "{:.0}/s, p99 {:.2} ms, errors {:?}",
+                m.rps, m.p99_ms, m.errors
+            ),
+            met: m.p99_ms < 50.0 && m.errors.is_empty(),
+        });
+    }
     if let (Some(floor), Some(validate)) = (floor, validate) {
         targets.push(ratio(
             "ValidateToken ≥ 60% of the floor",

@@ -49,6 +49,10 @@ pub(crate) enum Error {
     ScrobbleRateExceeded(i32, Duration),
     #[error("no such scrobble event")]
     ScrobbleEventNotFound,
+    /// Another call recorded the same delivery meanwhile (a retry that
+    /// overtook it): this call's watch is rolled back.
+    #[error("this delivery was recorded already")]
+    ScrobbleDeliveredBefore,
     #[error("{0}")]
     NotPinnable(&'static str),
     #[error("no such import")]
@@ -118,7 +122,7 @@ impl ApiError for Error {
             | Self::SlowConsumer => Code::ResourceExhausted,
             Self::ShuttingDown => Code::Unavailable,
             Self::UnreadableImport(_) => Code::InvalidArgument,
-            Self::ListEntryExists => Code::AlreadyExists,
+            Self::ListEntryExists | Self::ScrobbleDeliveredBefore => Code::AlreadyExists,
             Self::Provider(error) => error.code(),
         }
     }
@@ -140,6 +144,7 @@ impl ApiError for Error {
             Self::ScrobbleTokenUnknown => "SCROBBLE_TOKEN_UNKNOWN",
             Self::ScrobbleRateExceeded(..) => "SCROBBLE_RATE_EXCEEDED",
             Self::ScrobbleEventNotFound => "SCROBBLE_EVENT_NOT_FOUND",
+            Self::ScrobbleDeliveredBefore => "SCROBBLE_DELIVERED_BEFORE",
             Self::NotPinnable(_) => "NOT_PINNABLE",
             Self::ImportNotFound => "IMPORT_NOT_FOUND",
             Self::ImportFinished => "IMPORT_FINISHED",

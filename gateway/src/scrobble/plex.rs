@@ -34,8 +34,38 @@ const SHAPE: Shape = Shape {
 pub(super) fn parse(payload: &Value) -> pb::RecordScrobbleRequest {
     let mut event = SHAPE.read(payload);
     event.watched = event.event == "media.scrobble";
-    event.ids = Some(guids(at(payload, &["Metadata"]).unwrap_or(&Value::Null)));
+    let metadata = at(payload, &["Metadata"]).unwrap_or(&Value::Null);
+    event.ids = Some(guids(metadata));
+    event.series_ids = Some(series_ids(metadata));
     event
+}
+
+/// The series' ids an episode names through Plex's older agents: its
+/// `grandparentGuid` (or its own `guid`) is
+/// `com.plexapp.agents.thetvdb://81189/1/1?lang=en`, or the HAMA anime
+/// agent's `com.plexapp.agents.hama://tvdb-81189/1/1`. The newer agent's
+/// `plex://show/…` names no one else's id.
+fn series_ids(metadata: &Value) -> pb::PlayedIds {
+    let mut ids = pb::PlayedIds::default();
+    for path in [&["grandparentGuid"], &["guid"]] {
+        let Some(Value::String(guid)) = at(metadata, path) else {
+            continue;
+        };
+        let show = [
+            "com.plexapp.agents.thetvdb://",
+            "com.plexapp.agents.hama://tvdb-",
+        ]
+        .iter()
+        .find_map(|agent| guid.strip_prefix(agent));
+        if let Some(show) = show {
+            let end = show.find(['/', '?']).unwrap_or(show.len());
+            ids.tvdb = numeric_id(&show[..end]);
+            if !ids.tvdb.is_empty() {
+                break;
+            }
+        }
+    }
+    ids
 }
 
 /// The ids in `Metadata.Guid[]`: `{"id": "imdb://tt…"}` and the like.

@@ -38,7 +38,34 @@ fn plex_scrobble_of_an_episode() {
         ("tt1480055", "63056", "3254641")
     );
     assert_eq!(event.item_key, "5331");
+    assert_eq!(
+        event.series_ids.unwrap_or_default(),
+        pb::PlayedIds::default()
+    );
     assert!(!plex::parse(&plex_episode("media.stop")).watched);
+}
+
+#[test]
+fn plex_older_agents_name_the_series_by_its_tvdb_id() {
+    for (field, guid) in [
+        (
+            "grandparentGuid",
+            "com.plexapp.agents.thetvdb://121361?lang=en",
+        ),
+        ("guid", "com.plexapp.agents.thetvdb://121361/1/1?lang=en"),
+        ("guid", "com.plexapp.agents.hama://tvdb-121361/1/1?lang=en"),
+    ] {
+        let mut payload = plex_episode("media.scrobble");
+        payload["Metadata"][field] = json!(guid);
+        let ids = plex::parse(&payload).series_ids.unwrap_or_default();
+        assert_eq!(ids.tvdb, "121361", "{guid}");
+    }
+    let mut payload = plex_episode("media.scrobble");
+    payload["Metadata"]["guid"] = json!("com.plexapp.agents.thetvdb://12x4/1/1");
+    assert_eq!(
+        plex::parse(&payload).series_ids.unwrap_or_default().tvdb,
+        ""
+    );
 }
 
 #[test]

@@ -216,7 +216,8 @@ pub(crate) async fn severance_stack(
     let series = serde_json::json!({"Title": "Severance", "Year": "2022–",
         "imdbID": "tt11280740", "Type": "series", "Plot": "", "Poster": "N/A",
         "Response": "True"});
-    let show = serde_json::json!({"id": 44933, "name": "Severance", "status": "Running"});
+    let show = serde_json::json!({"id": 44933, "name": "Severance", "status": "Running",
+        "externals": {"imdb": "tt11280740", "thetvdb": 371980}});
     for (route, body) in [
         ("/omdb/", series),
         ("/tvmaze/lookup/shows", show.clone()),

@@ -244,3 +244,46 @@ async fn an_unmatched_show_is_pinned_from_the_browser() {
         "{pinned}"
     );
 }
+
+#[tokio::test]
+async fn plex_older_agent_names_the_show_by_its_tvdb_id() {
+    let stack = stack().await;
+    let gw = stack.gateway.addr;
+    let (token, entry, plex) = following(gw).await;
+    // A title that is not ours and no episode ids: only TheTVDB's id of
+    // the show, which TVmaze links to Severance's IMDb id.
+    let mut payload = plex_payload("media.scrobble", 2);
+    payload["Metadata"]["grandparentTitle"] = json!("Severance (US)");
+    payload["Metadata"]["guid"] = json!("com.plexapp.agents.thetvdb://371980/1/2?lang=en");
+    payload["Metadata"]["Guid"] = json!([]);
+    let (kind, body) = plex_multipart(&payload);
+    let (status, answer) = post(&format!("{}{plex}", stack.url()), &kind, body).await;
+    assert_eq!(
+        (status, &answer["outcome"]),
+        (StatusCode::OK, &json!("watched")),
+        "{answer}"
+    );
+    let asked = stack
+        .providers
+        .received_requests()
+        .await
+        .unwrap_or_default();
+    assert!(
+        asked
+            .iter()
+            .any(|r| r.url.path() == "/tvmaze/lookup/shows"
+                && r.url.query() == Some("thetvdb=371980")),
+        "TVmaze was asked by TheTVDB's id"
+    );
+    let watches = call(
+        gw,
+        "ListEpisodeWatches",
+        json!({"listEntryId": entry}),
+        &token,
+    )
+    .await;
+    assert_eq!(
+        watches["episodeWatches"][0]["episode"]["number"], 2,
+        "{watches}"
+    );
+}

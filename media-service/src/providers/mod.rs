@@ -10,6 +10,7 @@ mod jikan_episodes;
 pub(crate) mod omdb;
 mod openlibrary;
 mod rawg;
+mod shows;
 mod tvmaze;
 
 use std::{sync::Arc, time::Duration};
@@ -165,6 +166,8 @@ pub(crate) struct Providers {
     /// Episodes' places by their IMDb id, found or not: media servers send
     /// the same episodes' ids again and again.
     episode_places: Cache<String, Option<omdb::EpisodePlace>>,
+    /// Shows' IMDb ids by their TheTVDB id (TVmaze's), found or not.
+    tvdb_shows: Cache<String, Option<String>>,
 }
 
 impl Providers {
@@ -184,6 +187,10 @@ impl Providers {
                 .time_to_live(Duration::from_secs(60))
                 .build(),
             episode_places: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(24 * 3600))
+                .build(),
+            tvdb_shows: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(24 * 3600))
                 .build(),
@@ -239,51 +246,6 @@ impl Providers {
             })
             .await
             .map_err(|e| (*e).clone())
-    }
-}
-
-impl Providers {
-    /// Where the episode with IMDb id `imdb` is (OMDb): its series, season
-    /// and number; `None` when OMDb knows no such episode. Answers, found or
-    /// not, are kept a day; concurrent calls for one id share one request.
-    pub(crate) async fn episode_place(
-        &self,
-        imdb: &str,
-    ) -> Result<Option<omdb::EpisodePlace>, ProviderError> {
-        self.episode_places
-            .try_get_with(imdb.to_owned(), self.omdb.episode(imdb))
-            .await
-            .map_err(|e| (*e).clone())
-    }
-
-    /// Whether the place of episode `imdb` is known without asking OMDb.
-    pub(crate) fn knows_episode_place(&self, imdb: &str) -> bool {
-        self.episode_places.contains_key(imdb)
-    }
-
-    /// The episodes of series `reference` (TVmaze's, found through an OMDb
-    /// series' IMDb id, or Jikan's for an anime), up to `max` of them.
-    /// `show_id` is the provider's id of the show, once known. `None` for
-    /// items without episodes.
-    pub(crate) async fn episodes(
-        &self,
-        reference: &Reference,
-        show_id: Option<&str>,
-        max: usize,
-    ) -> Option<Result<ShowEpisodes, ProviderError>> {
-        let mut found = match (reference.source, reference.kind) {
-            (Source::Omdb, MediaKind::Series) => {
-                self.tvmaze.episodes(&reference.external_id, show_id).await
-            }
-            (Source::Jikan, MediaKind::Anime) => {
-                self.jikan.episodes(&reference.external_id, max).await
-            }
-            _ => return None,
-        };
-        if let Ok(show) = &mut found {
-            show.episodes.truncate(max);
-        }
-        Some(found)
     }
 }
 

@@ -31,6 +31,13 @@ pub(super) struct Tvmaze {
 struct Show {
     id: i64,
     status: Option<String>,
+    externals: Option<Externals>,
+}
+
+/// A show's ids elsewhere.
+#[derive(Deserialize)]
+struct Externals {
+    imdb: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -88,6 +95,33 @@ impl Tvmaze {
             show_id: show.id.to_string(),
             status: status(show.status.as_deref()),
             episodes: episodes(&reply)?,
+        })
+    }
+}
+
+impl Tvmaze {
+    /// The IMDb id of the show TheTVDB knows as `tvdb`: `None` when TVmaze
+    /// has no such show, or has it without an IMDb id.
+    pub(super) async fn imdb_of_tvdb_show(
+        &self,
+        tvdb: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        let url = format!("{}/lookup/shows", self.base_url);
+        let found = match shown_at(&self.http.get(&url, &[("thetvdb", tvdb)]).await?) {
+            Ok(found) => found,
+            Err(ProviderError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let url = format!("{}/shows/{found}", self.base_url);
+        Ok(show(&self.http.get(&url, &[]).await?)?.imdb())
+    }
+}
+
+impl Show {
+    /// Its IMDb id, when it has one that looks like one.
+    fn imdb(self) -> Option<String> {
+        self.externals?.imdb.filter(|id| {
+            id.len() <= 12 && id.starts_with("tt") && id[2..].bytes().all(|b| b.is_ascii_digit())
         })
     }
 }
@@ -221,8 +255,11 @@ mod tests {
     proptest! {
         #[test]
         fn any_reply_is_read_or_refused_without_panicking(reply in super::super::arbitrary::reply()) {
-            if let Err(error) = show(&reply) {
-                prop_assert_ne!(error.code(), tonic::Code::Internal);
+            match show(&reply) {
+                Err(error) => prop_assert_ne!(error.code(), tonic::Code::Internal),
+                Ok(found) => if let Some(imdb) = found.imdb() {
+                    prop_assert!(imdb.starts_with("tt"));
+                },
             }
             if let Err(error) = shown_at(&reply) {
                 prop_assert_ne!(error.code(), tonic::Code::Internal);

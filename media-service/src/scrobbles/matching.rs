@@ -4,9 +4,10 @@
 //! - A movie: by its IMDb id (the catalog, or OMDb); without one, the
 //!   person's one movie of that title (and year).
 //! - Episodes: the show the person pinned; else the series' IMDb id (an
-//!   OMDb series), when the server gives one; else the episode's own IMDb
-//!   id, which OMDb places in its series; else the person's one series or
-//!   anime of that title. The numbers are the server's (OMDb's, by the
+//!   OMDb series), when the server gives one, or its TheTVDB id, whose
+//!   IMDb id TVmaze knows; else the episode's own IMDb id, which OMDb
+//!   places in its series; else the person's one series or anime of that
+//!   title. The numbers are the server's (OMDb's, by the
 //!   episode's id), moved by a pin's offset.
 
 use completionist_common::db as common_db;
@@ -119,6 +120,15 @@ async fn episodes(
     if !series_imdb.is_empty() {
         return by_series(app, user, series_imdb, (season, first, last)).await;
     }
+    // The series' TheTVDB id: TVmaze knows the show's IMDb id, or nothing
+    // certain (the title decides).
+    let series_tvdb = &event.ids.series.tvdb;
+    if is_tvdb_id(series_tvdb)
+        && (app.providers.knows_tvdb_show(series_tvdb) || lookup_allowed(app, user).await?)
+        && let Ok(Some(imdb)) = app.providers.tvdb_show_imdb(series_tvdb).await
+    {
+        return by_series(app, user, &imdb, (season, first, last)).await;
+    }
     // The episode's own IMDb id (what Plex, Jellyfin and Emby send): OMDb
     // says its series, season and number. Nothing certain from OMDb (it
     // does not know the id, or cannot be asked): the title decides.
@@ -130,6 +140,17 @@ async fn episodes(
         let span = (place.season, place.number, place.number + (last - first));
         return by_series(app, user, &place.series_imdb, span).await;
     }
+    by_title(app, user, event, (season, first, last)).await
+}
+
+/// Episodes `first..=last` of `season` of the person's one series or anime
+/// titled as the server says.
+async fn by_title(
+    app: &App,
+    user: Uuid,
+    event: &Event,
+    (season, first, last): (i32, i32, i32),
+) -> Result<Result<Target, String>, Error> {
     let mut conn = common_db::conn(&app.pool).await?;
     let shows = [MediaKind::Series, MediaKind::Anime];
     let found =
@@ -214,6 +235,11 @@ async fn lookup_allowed(app: &App, user: Uuid) -> Result<bool, Error> {
     let mut conn = common_db::conn(&app.pool).await?;
     let per_hour = app.scrobbles.lookups_per_hour;
     Ok(db::scrobbles::take_lookup(&mut conn, user, per_hour).await?)
+}
+
+/// TheTVDB's ids are numbers.
+fn is_tvdb_id(id: &str) -> bool {
+    (1..=12).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn kind_word(kind: MediaKind) -> &'static str {

@@ -7,7 +7,6 @@
 
 use chrono::{DateTime, Utc};
 use completionist_common::{db as common_db, error::ApiError};
-use diesel_async::AsyncConnection;
 use tonic::Code;
 use uuid::Uuid;
 
@@ -155,42 +154,56 @@ async fn watch(
         Ok(target) => target,
         Err(why) => return unmatched(app, fresh, why).await,
     };
-    // A show's episodes, fetched first if they never were.
+    // A show's episodes, fetched first if they never were (a show on the
+    // list is tracked already).
     let status = match &target {
-        Target::Episodes { item, .. } => match series::show_status(app, item).await {
-            Ok(status) => status,
-            Err(e) => {
-                let why = format!("its episodes could not be fetched ({e}); mark it by hand");
-                return unmatched(app, fresh, why).await;
+        Target::Episodes { item, entry, .. } => {
+            match series::show_status(app, item, entry.is_none()).await {
+                Ok(status) => status,
+                Err(e) => {
+                    let why = format!("its episodes could not be fetched ({e}); mark it by hand");
+                    return unmatched(app, fresh, why).await;
+                }
             }
-        },
+        }
         Target::Movie(_) => ShowStatus::Unknown,
     };
     let since = Utc::now() - app.scrobbles.dedupe_window;
     let at = event.at;
-    common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+    let recorded = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
-            let id = match fresh {
-                Fresh::New(row) => {
+            match fresh {
+                // Stored once, with its outcome; the same delivery stored
+                // meanwhile by another call rolls this one's watch back.
+                Fresh::New(mut row) => {
+                    let (recorded, matched) =
+                        apply(conn, user, target, status, (at, since)).await?;
+                    row.outcome = recorded.outcome.as_str().to_owned();
+                    row.reason.clone_from(&recorded.reason);
+                    (row.list_entry_id, row.media_item_id) = matched.unzip();
                     if !db::scrobbles::insert_event(conn, &row).await? {
-                        return Ok(Recorded::delivered_before());
+                        return Err(Error::ScrobbleDeliveredBefore);
                     }
-                    row.id
+                    Ok(recorded)
                 }
                 Fresh::Again(id) => {
                     if !db::scrobbles::lock_unmatched(conn, id).await? {
                         return Ok(Recorded::new(Outcome::Duplicate, "recorded already"));
                     }
-                    id
+                    let (recorded, matched) =
+                        apply(conn, user, target, status, (at, since)).await?;
+                    let (outcome, reason) = (recorded.outcome.as_str(), &recorded.reason);
+                    db::scrobbles::set_outcome(conn, id, outcome, reason, matched).await?;
+                    Ok(recorded)
                 }
-            };
-            let (recorded, matched) = apply(conn, user, target, status, (at, since)).await?;
-            let (outcome, reason) = (recorded.outcome.as_str(), &recorded.reason);
-            db::scrobbles::set_outcome(conn, id, outcome, reason, matched).await?;
-            Ok(recorded)
+            }
         })
     })
-    .await
+    .await;
+    match recorded {
+        Err(Error::ScrobbleDeliveredBefore) => Ok(Recorded::delivered_before()),
+        recorded => recorded,
+    }
 }
 
 /// Records an event that matched nothing, with why.
@@ -266,11 +279,9 @@ async fn watch_episodes(
         ids: Vec::new(),
         numbers: (first..=last).map(|n| (season, n)).collect(),
     };
-    // In a savepoint: numbers the show does not have leave the event
-    // unmatched, and the event is still recorded.
-    let marked = conn
-        .transaction(async |conn| series::mark_in(conn, user, entry, &selection, at, status).await)
-        .await;
+    // Numbers the show does not have are refused before anything is
+    // written: the event is still recorded, unmatched.
+    let marked = series::mark_in(conn, user, entry, &selection, at, status).await;
     Ok(match marked {
         Ok((_, 0)) => Recorded::new(Outcome::Duplicate, format!("{label} was watched already")),
         Ok(_) => Recorded::new(Outcome::Watched, label),

@@ -187,7 +187,8 @@ pub(crate) async fn mark_episodes_watched(
 /// Marks `selection` of `user`'s `entry` watched at `at`, in the caller's
 /// transaction (`status`: the show's, from [`show_status`]); answers the
 /// entry and how many watches were recorded (none for episodes watched in
-/// this run already).
+/// this run already). A selection the show does not have is refused
+/// (INVALID_ARGUMENT) before anything is written.
 pub(crate) async fn mark_in(
     conn: &mut db::Conn,
     user: Uuid,
@@ -204,9 +205,14 @@ pub(crate) async fn mark_in(
 }
 
 /// Whether `item`'s show still airs, its episodes fetched first if they
-/// never were (also for a show on no one's list yet: it is about to be).
-pub(crate) async fn show_status(app: &App, item: &Item) -> Result<ShowStatus, Error> {
-    if item.external_id.is_some() {
+/// never were; `untracked` for a show that may be on no one's list yet (it
+/// is about to be): its episodes are kept fresh from now on.
+pub(crate) async fn show_status(
+    app: &App,
+    item: &Item,
+    untracked: bool,
+) -> Result<ShowStatus, Error> {
+    if untracked && item.external_id.is_some() {
         let mut conn = common_db::conn(&app.pool).await?;
         db::episode_sources::track(&mut conn, item.id).await?;
     }

@@ -130,6 +130,25 @@ async fn an_episode_matched_by_title_is_marked_once() {
 }
 
 #[tokio::test]
+async fn one_delivery_sent_several_times_at_once_is_recorded_once() {
+    let app = TestApp::spawn().await;
+    shows::mount(&app).await;
+    let user = app.user().await;
+    let entry = app.add_series(&user, ENDED, ListStatus::InProgress).await;
+    let secret = app.scrobble_token(&user, "").await;
+    let sends = (0..6).map(|_| app.scrobble(episode(&secret, "Futurama", 1, 3, 7)));
+    let answers = futures_util::future::join_all(sends).await;
+    let watched = answers
+        .iter()
+        .filter(|a| outcome(a.as_ref().unwrap()) == ScrobbleOutcome::Watched)
+        .count();
+    assert_eq!(watched, 1, "{answers:?}");
+    assert_eq!(app.scrobble_events(&user).await.len(), 1);
+    let watches = app.episodes(&user, &entry.id).await.unwrap();
+    assert_eq!(watches.seasons[1].episodes[2].watch_count, 1);
+}
+
+#[tokio::test]
 async fn an_episode_is_placed_by_its_own_imdb_id() {
     let app = TestApp::spawn().await;
     shows::mount(&app).await;
