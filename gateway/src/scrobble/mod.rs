@@ -11,6 +11,12 @@
 //! [`BODY_WAIT`] to arrive, `429` with `Retry-After` when the token's user
 //! is over their rate, `503` while too many deliveries are under way or
 //! media-service cannot answer.
+//!
+//! Places: a token holds [`PER_TOKEN`] deliveries at once at most; tokens
+//! media-service recently accepted share [`MAX_DELIVERIES`] places, and
+//! tokens not yet seen (the first delivery after a start, or made-up
+//! tokens trickling their bodies) share [`MAX_STRANGERS`] of their own, so
+//! they can never hold up the deliveries of tokens known to be real.
 
 mod body;
 mod emby;
@@ -28,6 +34,7 @@ use axum::{
     extract::{Path, State},
     routing::post,
 };
+use completionist_common::quota::Quota;
 use completionist_proto::media::{
     self as pb, scrobble_intake_service_client::ScrobbleIntakeServiceClient,
 };
@@ -40,8 +47,16 @@ use tonic_types::StatusExt;
 
 use self::body::Unreadable;
 
-/// Deliveries under way at once through one gateway.
+/// Deliveries under way at once through one gateway with tokens known to
+/// be real.
 const MAX_DELIVERIES: usize = 64;
+/// Deliveries under way at once with tokens not seen yet.
+const MAX_STRANGERS: usize = 8;
+/// Deliveries one token has under way at once (a server sends one at a
+/// time; a retry may overlap it).
+const PER_TOKEN: usize = 4;
+/// How long a token media-service accepted counts as known.
+const KNOWN_FOR: Duration = Duration::from_secs(600);
 /// A token is 43 characters; anything much longer is not one.
 const MAX_TOKEN: usize = 128;
 /// How long media-service may take to answer one.
@@ -58,6 +73,10 @@ const BODY_WAIT: Duration = Duration::from_secs(10);
 struct Intake {
     client: ScrobbleIntakeServiceClient<Channel>,
     deliveries: Arc<Semaphore>,
+    strangers: Arc<Semaphore>,
+    per_token: Arc<Quota<[u8; 32]>>,
+    /// Digests of the tokens media-service accepted lately.
+    known: moka::sync::Cache<[u8; 32], ()>,
 }
 
 /// The routes, for media-service at `channel`.
@@ -65,6 +84,12 @@ pub(crate) fn router(channel: Channel) -> Router {
     let intake = Intake {
         client: ScrobbleIntakeServiceClient::new(channel),
         deliveries: Arc::new(Semaphore::new(MAX_DELIVERIES)),
+        strangers: Arc::new(Semaphore::new(MAX_STRANGERS)),
+        per_token: Arc::new(Quota::new(PER_TOKEN)),
+        known: moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(KNOWN_FOR)
+            .build(),
     };
     Router::new()
         .route("/scrobble/{server}/{token}", post(receive))
@@ -87,7 +112,23 @@ async fn receive(
     if token.len() > MAX_TOKEN {
         return answer(StatusCode::UNAUTHORIZED, "unknown or revoked token");
     }
-    let Ok(_place) = intake.deliveries.try_acquire() else {
+    let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    let Some(_mine) = intake.per_token.try_take(digest) else {
+        let mut reply = answer(
+            StatusCode::TOO_MANY_REQUESTS,
+            "this token has too many deliveries under way",
+        );
+        reply
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1));
+        return reply;
+    };
+    let places = if intake.known.contains_key(&digest) {
+        &intake.deliveries
+    } else {
+        &intake.strangers
+    };
+    let Ok(_place) = places.try_acquire() else {
         return answer(
             StatusCode::SERVICE_UNAVAILABLE,
             "too many deliveries at once",
@@ -125,8 +166,15 @@ async fn receive(
     request.delivery_digest = Sha256::digest(&json).to_vec();
     let mut call = tonic::Request::new(request);
     call.set_timeout(TIMEOUT);
+    completionist_common::request_id::propagate(&mut call);
     let mut client = intake.client.clone();
-    match client.record_scrobble(call).await {
+    let answered = client.record_scrobble(call).await;
+    match &answered {
+        Err(status) if status.code() == Code::Unauthenticated => intake.known.invalidate(&digest),
+        Ok(_) => intake.known.insert(digest, ()),
+        Err(_) => {}
+    }
+    match answered {
         Ok(response) => recorded(&response.into_inner()),
         Err(status) => refused(&status),
     }
@@ -163,7 +211,14 @@ fn refused(status: &tonic::Status) -> Response<Body> {
                 .insert(header::RETRY_AFTER, HeaderValue::from(delay));
             reply
         }
-        _ => answer(StatusCode::SERVICE_UNAVAILABLE, "try again later"),
+        code => {
+            tracing::warn!(
+                ?code,
+                message = status.message(),
+                "media-service refused a delivery"
+            );
+            answer(StatusCode::SERVICE_UNAVAILABLE, "try again later")
+        }
     }
 }
 

@@ -101,20 +101,47 @@ async fn a_token_over_its_rate_gets_429_with_when() {
     assert!((1..=60).contains(&seconds), "{seconds}");
 }
 
-#[tokio::test]
-async fn a_body_that_trickles_is_ended() {
-    let stack = stack().await;
-    let (_, _, plex) = following(stack.gateway.addr).await;
-    let url = format!("{}{}", stack.url(), plex.replace("/plex/", "/jellyfin/"));
+/// Posts a body that sends one byte, then nothing: the answer's status.
+async fn trickle(url: &str) -> StatusCode {
     let first = futures_util::stream::once(async { Ok::<_, std::io::Error>(b"{".to_vec()) });
     let trickle = first.chain(futures_util::stream::pending());
     let response = reqwest::Client::new()
-        .post(&url)
+        .post(url)
         .body(reqwest::Body::wrap_stream(trickle))
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    response.status()
+}
+
+#[tokio::test]
+async fn bodies_that_trickle_are_ended_and_hold_up_no_known_token() {
+    let stack = stack().await;
+    let (_, _, plex) = following(stack.gateway.addr).await;
+    let url = format!("{}{}", stack.url(), plex.replace("/plex/", "/jellyfin/"));
+    let json = "application/json";
+    // Known: media-service has accepted it.
+    let play = |n: i32| json!({"NotificationType": "PlaybackStart", "ItemId": n}).to_string();
+    assert_eq!(status(&url, json, play(1)).await, StatusCode::OK);
+    // Made-up tokens trickling their bodies take the places of tokens not
+    // seen yet, and only those.
+    let base = stack.url();
+    let strangers: Vec<_> = (0..8)
+        .map(|n| {
+            let stranger = format!("{base}/scrobble/jellyfin/{n:0>43}");
+            tokio::spawn(async move { trickle(&stranger).await })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let one_more = format!("{base}/scrobble/jellyfin/{}", "B".repeat(43));
+    assert_eq!(
+        status(&one_more, json, "{}").await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(status(&url, json, play(2)).await, StatusCode::OK);
+    for stranger in strangers {
+        assert_eq!(stranger.await.unwrap(), StatusCode::REQUEST_TIMEOUT);
+    }
 }
 
 #[tokio::test]
