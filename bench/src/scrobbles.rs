@@ -61,6 +61,7 @@ pub(crate) async fn scrobbles(ctx: &Ctx) -> anyhow::Result<Case> {
     let senders = Arc::new(senders);
     let (histogram, accepted, mut errors) =
         deliver(delivery(senders.clone(), tag), ctx.shape.duration).await;
+    let accepted_measured = histogram.len() - errors.values().sum::<u64>();
     let logged = logged(&mut conn, &senders).await?;
     if logged != accepted {
         errors.insert(format!("accepted {accepted}, logged {logged}"), 1);
@@ -74,7 +75,6 @@ pub(crate) async fn scrobbles(ctx: &Ctx) -> anyhow::Result<Case> {
             .await?;
     }
     let ms = |q: f64| histogram.value_at_quantile(q) as f64 / 1000.0;
-    let accepted_measured = histogram.len() - errors.values().sum::<u64>();
     let gateway = ctx.stack.processes()[2];
     let media = ctx.stack.processes()[1];
     Ok(Case {

@@ -45,14 +45,10 @@ pub(crate) enum Error {
     /// The webhook's token is unknown or revoked.
     #[error("unknown or revoked scrobble token")]
     ScrobbleTokenUnknown,
-    #[error("the token posted more than {0} deliveries this minute; try again later")]
+    #[error("your media servers posted more than {0} deliveries this minute; try again later")]
     ScrobbleRateExceeded(i32, Duration),
     #[error("no such scrobble event")]
     ScrobbleEventNotFound,
-    /// Another call recorded the same delivery meanwhile (a retry that
-    /// overtook it): this call's watch is rolled back.
-    #[error("this delivery was recorded already")]
-    ScrobbleDeliveredBefore,
     #[error("{0}")]
     NotPinnable(&'static str),
     #[error("no such import")]
@@ -122,7 +118,7 @@ impl ApiError for Error {
             | Self::SlowConsumer => Code::ResourceExhausted,
             Self::ShuttingDown => Code::Unavailable,
             Self::UnreadableImport(_) => Code::InvalidArgument,
-            Self::ListEntryExists | Self::ScrobbleDeliveredBefore => Code::AlreadyExists,
+            Self::ListEntryExists => Code::AlreadyExists,
             Self::Provider(error) => error.code(),
         }
     }
@@ -144,7 +140,6 @@ impl ApiError for Error {
             Self::ScrobbleTokenUnknown => "SCROBBLE_TOKEN_UNKNOWN",
             Self::ScrobbleRateExceeded(..) => "SCROBBLE_RATE_EXCEEDED",
             Self::ScrobbleEventNotFound => "SCROBBLE_EVENT_NOT_FOUND",
-            Self::ScrobbleDeliveredBefore => "SCROBBLE_DELIVERED_BEFORE",
             Self::NotPinnable(_) => "NOT_PINNABLE",
             Self::ImportNotFound => "IMPORT_NOT_FOUND",
             Self::ImportFinished => "IMPORT_FINISHED",

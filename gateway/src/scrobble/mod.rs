@@ -134,36 +134,11 @@ async fn receive(
             "too many deliveries at once",
         );
     };
-    let json = match tokio::time::timeout(BODY_WAIT, body::json(&headers, body)).await {
-        Ok(Ok(json)) => json,
-        Ok(Err(Unreadable::TooLarge)) => {
-            return answer(StatusCode::PAYLOAD_TOO_LARGE, "over a megabyte of JSON");
-        }
-        Ok(Err(Unreadable::Malformed(why))) => return answer(StatusCode::BAD_REQUEST, why),
-        Err(_) => {
-            return answer(
-                StatusCode::REQUEST_TIMEOUT,
-                "the body took too long to send",
-            );
-        }
+    let mut request = match read(&headers, body, parse).await {
+        Ok(request) => request,
+        Err(refusal) => return refusal,
     };
-    if json
-        .iter()
-        .filter(|b| matches!(b, b'{' | b'[' | b','))
-        .count()
-        > MAX_VALUES
-    {
-        return answer(StatusCode::BAD_REQUEST, "the payload holds too many values");
-    }
-    let Ok(value) = serde_json::from_slice::<Value>(&json) else {
-        return answer(StatusCode::BAD_REQUEST, "the payload is not JSON");
-    };
-    if !value.is_object() {
-        return answer(StatusCode::BAD_REQUEST, "the payload is not a JSON object");
-    }
-    let mut request = parse(&value);
     request.token = token;
-    request.delivery_digest = Sha256::digest(&json).to_vec();
     let mut call = tonic::Request::new(request);
     call.set_timeout(TIMEOUT);
     completionist_common::request_id::propagate(&mut call);
@@ -178,6 +153,54 @@ async fn receive(
         Ok(response) => recorded(&response.into_inner()),
         Err(status) => refused(&status),
     }
+}
+
+/// The event of a delivery's body as `parse` reads it, with the body's
+/// digest; or the answer to a body that cannot be read.
+async fn read(
+    headers: &HeaderMap,
+    body: Body,
+    parse: fn(&Value) -> pb::RecordScrobbleRequest,
+) -> Result<pb::RecordScrobbleRequest, Response<Body>> {
+    let json = match tokio::time::timeout(BODY_WAIT, body::json(headers, body)).await {
+        Ok(Ok(json)) => json,
+        Ok(Err(Unreadable::TooLarge)) => {
+            return Err(answer(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "over a megabyte of JSON",
+            ));
+        }
+        Ok(Err(Unreadable::Malformed(why))) => return Err(answer(StatusCode::BAD_REQUEST, why)),
+        Err(_) => {
+            return Err(answer(
+                StatusCode::REQUEST_TIMEOUT,
+                "the body took too long to send",
+            ));
+        }
+    };
+    if json
+        .iter()
+        .filter(|b| matches!(b, b'{' | b'[' | b','))
+        .count()
+        > MAX_VALUES
+    {
+        return Err(answer(
+            StatusCode::BAD_REQUEST,
+            "the payload holds too many values",
+        ));
+    }
+    let Ok(value) = serde_json::from_slice::<Value>(&json) else {
+        return Err(answer(StatusCode::BAD_REQUEST, "the payload is not JSON"));
+    };
+    if !value.is_object() {
+        return Err(answer(
+            StatusCode::BAD_REQUEST,
+            "the payload is not a JSON object",
+        ));
+    }
+    let mut request = parse(&value);
+    request.delivery_digest = Sha256::digest(&json).to_vec();
+    Ok(request)
 }
 
 fn recorded(response: &pb::RecordScrobbleResponse) -> Response<Body> {

@@ -40,24 +40,18 @@ pub(super) fn parse(payload: &Value) -> pb::RecordScrobbleRequest {
     event
 }
 
-/// The series' ids an episode names through Plex's older agents: its
-/// `grandparentGuid` (or its own `guid`) is
-/// `com.plexapp.agents.thetvdb://81189/1/1?lang=en`, or the HAMA anime
-/// agent's `com.plexapp.agents.hama://tvdb-81189/1/1`. The newer agent's
-/// `plex://show/…` names no one else's id.
+/// The series' ids an episode names through Plex's older TheTVDB agent:
+/// its `grandparentGuid` (or its own `guid`) is
+/// `com.plexapp.agents.thetvdb://81189/1/1?lang=en`. The newer agent's
+/// `plex://show/…` names no one else's id, and the HAMA anime agent's
+/// TheTVDB ids are not taken: anime are Jikan's here, matched by title.
 fn series_ids(metadata: &Value) -> pb::PlayedIds {
     let mut ids = pb::PlayedIds::default();
     for path in [&["grandparentGuid"], &["guid"]] {
         let Some(Value::String(guid)) = at(metadata, path) else {
             continue;
         };
-        let show = [
-            "com.plexapp.agents.thetvdb://",
-            "com.plexapp.agents.hama://tvdb-",
-        ]
-        .iter()
-        .find_map(|agent| guid.strip_prefix(agent));
-        if let Some(show) = show {
+        if let Some(show) = guid.strip_prefix("com.plexapp.agents.thetvdb://") {
             let end = show.find(['/', '?']).unwrap_or(show.len());
             ids.tvdb = numeric_id(&show[..end]);
             if !ids.tvdb.is_empty() {

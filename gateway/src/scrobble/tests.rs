@@ -53,7 +53,6 @@ fn plex_older_agents_name_the_series_by_its_tvdb_id() {
             "com.plexapp.agents.thetvdb://121361?lang=en",
         ),
         ("guid", "com.plexapp.agents.thetvdb://121361/1/1?lang=en"),
-        ("guid", "com.plexapp.agents.hama://tvdb-121361/1/1?lang=en"),
     ] {
         let mut payload = plex_episode("media.scrobble");
         payload["Metadata"][field] = json!(guid);

@@ -8,6 +8,11 @@ use chrono::{Duration, Utc};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
+use wiremock::{
+    Mock, ResponseTemplate,
+    matchers::{path, query_param},
+};
+
 use crate::helpers::{Stack, buf_curl, severance_stack};
 
 const AUTH: &str = "completionist.auth.v1.AuthService";
@@ -286,4 +291,19 @@ async fn plex_older_agent_names_the_show_by_its_tvdb_id() {
         watches["episodeWatches"][0]["episode"]["number"], 2,
         "{watches}"
     );
+
+    // An id TVmaze does not know: the title decides.
+    Mock::given(path("/tvmaze/lookup/shows"))
+        .and(query_param("thetvdb", "999"))
+        .respond_with(ResponseTemplate::new(404))
+        .with_priority(1)
+        .mount(&stack.providers)
+        .await;
+    payload["Metadata"]["grandparentTitle"] = json!("Severance");
+    payload["Metadata"]["index"] = json!(3);
+    payload["Metadata"]["ratingKey"] = json!("93");
+    payload["Metadata"]["guid"] = json!("com.plexapp.agents.thetvdb://999/1/3");
+    let (kind, body) = plex_multipart(&payload);
+    let (_, answer) = post(&format!("{}{plex}", stack.url()), &kind, body).await;
+    assert_eq!(answer["outcome"], "watched", "{answer}");
 }

@@ -20,6 +20,10 @@ pub struct ScrobblesConfig {
     pub dedupe_window: Duration,
     /// How long events are kept (`SCROBBLE_EVENT_RETENTION_DAYS`, 30).
     pub retention: Duration,
+    /// Events one user keeps at most, the newest
+    /// (`SCROBBLE_MAX_EVENTS_PER_USER`, 10,000): a server posting its plays
+    /// and pauses all month must not fill the disk.
+    pub max_events_per_user: i64,
     /// Tokens one user may have (`SCROBBLE_MAX_TOKENS_PER_USER`, 10).
     pub max_tokens_per_user: i64,
 }
@@ -39,6 +43,7 @@ impl ScrobblesConfig {
                     .saturating_mul(24 * 3600),
             ),
             max_tokens_per_user: env.or("SCROBBLE_MAX_TOKENS_PER_USER", 10i64),
+            max_events_per_user: env.or("SCROBBLE_MAX_EVENTS_PER_USER", 10_000i64),
         };
         for (name, bad) in [
             (
@@ -50,6 +55,10 @@ impl ScrobblesConfig {
             (
                 "SCROBBLE_MAX_TOKENS_PER_USER",
                 config.max_tokens_per_user < 1,
+            ),
+            (
+                "SCROBBLE_MAX_EVENTS_PER_USER",
+                config.max_events_per_user < 1,
             ),
         ] {
             if bad {

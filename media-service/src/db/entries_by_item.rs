@@ -42,8 +42,10 @@ pub(crate) async fn titled(
         .filter(list_entries::user_id.eq(user))
         .filter(media_items::kind.eq_any(kinds))
         .filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(media_items.title) = ")
-                .bind::<diesel::sql_types::Text, _>(title.to_lowercase()),
+            // Both sides lowered by Postgres, as the index on lower(title) is.
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(media_items.title) = lower(")
+                .bind::<diesel::sql_types::Text, _>(title.to_owned())
+                .sql(")"),
         )
         .into_boxed();
     if let Some(year) = year {

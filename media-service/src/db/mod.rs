@@ -16,6 +16,7 @@ pub(crate) mod listing;
 pub(crate) mod pending_watches;
 pub(crate) mod runs;
 pub(crate) mod scrobble_pins;
+pub(crate) mod scrobble_retention;
 pub(crate) mod scrobbles;
 pub(crate) mod watches;
 

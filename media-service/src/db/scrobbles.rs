@@ -304,19 +304,19 @@ pub(crate) async fn set_outcome(
     Ok(())
 }
 
-/// Removes events received before `before`, at most `limit` of them;
-/// answers how many went.
-pub(crate) async fn prune(
+/// The new reason of event `id`, if it is still unmatched.
+pub(crate) async fn set_unmatched_reason(
     conn: &mut Conn,
-    before: DateTime<Utc>,
-    limit: i64,
-) -> QueryResult<usize> {
-    diesel::sql_query(
-        "DELETE FROM scrobble_events WHERE id IN \
-           (SELECT id FROM scrobble_events WHERE received_at < $1 ORDER BY received_at LIMIT $2)",
+    id: Uuid,
+    reason: &str,
+) -> QueryResult<()> {
+    diesel::update(
+        scrobble_events::table
+            .find(id)
+            .filter(scrobble_events::outcome.eq("unmatched")),
     )
-    .bind::<sql_types::Timestamptz, _>(before)
-    .bind::<sql_types::BigInt, _>(limit)
+    .set(scrobble_events::reason.eq(reason))
     .execute(conn)
-    .await
+    .await?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! TVmaze: the seasons and episodes of series (OMDb's, linked through
-//! their IMDb id). No key. `/lookup/shows?imdb=` answers a redirect to the
-//! show; `/shows/{id}/episodes?specials=1` lists every episode, specials
+//! their IMDb id), and a show's IMDb id by its TheTVDB id (for media
+//! servers' webhooks). No key. `/lookup/shows?imdb=` (or `?thetvdb=`)
+//! answers a redirect to the show, whose `externals` hold its other ids; `/shows/{id}/episodes?specials=1` lists every episode, specials
 //! with `number: null` and a `type` other than `regular`. `airstamp` is
 //! UTC, `airtime` may be empty (only the day is known), `airdate` may be
 //! null (to be announced). Published limit: 20 calls per 10 seconds, held

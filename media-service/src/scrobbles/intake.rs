@@ -1,7 +1,8 @@
 //! `completionist.media.v1.ScrobbleIntakeService`, served to the gateway
 //! for media servers' webhooks: no bearer token, each call is about the
-//! scrobble token it carries. The token is found by its hash and counted
-//! against its rate in one statement, on a row every replica shares.
+//! scrobble token it carries. The token is found by its hash and the
+//! delivery counted against its user's rate in one statement, on a row
+//! every replica shares.
 
 use chrono::{TimeDelta, Utc};
 use completionist_common::db as common_db;
@@ -68,6 +69,14 @@ async fn record(
     }
     let event = Event::read(request)?;
     let recorded = recording::record(app, &used, event).await?;
+    // The first delivery of each of the user's minutes removes their oldest
+    // events past their most: more than a minute's deliveries can store.
+    if used.deliveries == 1 {
+        let mut conn = common_db::conn(&app.pool).await?;
+        let keep = app.scrobbles.max_events_per_user;
+        let most = 1_000 + i64::from(app.scrobbles.deliveries_per_minute);
+        db::scrobble_retention::trim(&mut conn, used.user_id, keep, most).await?;
+    }
     Ok(pb::RecordScrobbleResponse {
         outcome: recorded.outcome.to_proto().into(),
         reason: recorded.reason,

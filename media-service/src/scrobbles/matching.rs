@@ -120,14 +120,21 @@ async fn episodes(
     if !series_imdb.is_empty() {
         return by_series(app, user, series_imdb, (season, first, last)).await;
     }
-    // The series' TheTVDB id: TVmaze knows the show's IMDb id, or nothing
-    // certain (the title decides).
+    // The show by the series' TheTVDB id (TVmaze knows its IMDb id): taken
+    // at once when it is on the person's list; otherwise added only when no
+    // other way finds one of theirs (they may follow it as another item).
+    let mut by_tvdb = None;
     let series_tvdb = &event.ids.series.tvdb;
     if is_tvdb_id(series_tvdb)
         && (app.providers.knows_tvdb_show(series_tvdb) || lookup_allowed(app, user).await?)
         && let Ok(Some(imdb)) = app.providers.tvdb_show_imdb(series_tvdb).await
     {
-        return by_series(app, user, &imdb, (season, first, last)).await;
+        match by_series(app, user, &imdb, (season, first, last)).await? {
+            Ok(target @ Target::Episodes { entry: Some(_), .. }) => return Ok(Ok(target)),
+            Ok(target) => by_tvdb = Some(target),
+            // Not certain: the other ways decide.
+            Err(_) => {}
+        }
     }
     // The episode's own IMDb id (what Plex, Jellyfin and Emby send): OMDb
     // says its series, season and number. Nothing certain from OMDb (it
@@ -140,7 +147,15 @@ async fn episodes(
         let span = (place.season, place.number, place.number + (last - first));
         return by_series(app, user, &place.series_imdb, span).await;
     }
-    by_title(app, user, event, (season, first, last)).await
+    Ok(
+        match (
+            by_title(app, user, event, (season, first, last)).await?,
+            by_tvdb,
+        ) {
+            (Err(_), Some(target)) => Ok(target),
+            (titled, _) => titled,
+        },
+    )
 }
 
 /// Episodes `first..=last` of `season` of the person's one series or anime

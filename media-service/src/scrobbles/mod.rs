@@ -9,6 +9,7 @@
 pub(crate) mod intake;
 mod matching;
 mod outcome;
+mod pinning;
 mod played;
 mod recording;
 mod watching;
@@ -160,7 +161,7 @@ pub(crate) async fn pin_scrobble_show(
         v.add("episode_offset", "must be -10000 to 10000");
     }
     let (event_id, entry_id) = v.finish((event_id, entry_id))?;
-    let event = recording::pin(
+    let event = pinning::pin(
         app,
         caller.user_id,
         event_id,
@@ -216,8 +217,8 @@ fn event_to_proto(row: EventRow) -> pb::ScrobbleEvent {
     }
 }
 
-/// The stored row of `event`, received now, before its outcome is known
-/// (written in the same transaction as the row).
+/// The row of `event`, received now, to be stored once its outcome is
+/// known (set by the recording before the row is written).
 fn new_row(user: Uuid, token: Uuid, event: &Event) -> EventRow {
     let (season, episode, last_episode) = match event.played {
         played::Played::Episodes {

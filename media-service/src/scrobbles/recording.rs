@@ -22,7 +22,7 @@ use crate::{
         self, Conn,
         scrobbles::{EventRow, TokenUse},
     },
-    domain::{ListStatus, MediaKind, ShowStatus},
+    domain::{ListStatus, ShowStatus},
     error::Error,
     series::{self, Selection},
 };
@@ -43,63 +43,6 @@ pub(crate) async fn record(app: &App, token: &TokenUse, event: Event) -> Result<
     }
     let target = matching::find(app, user, &event).await?;
     watch(app, user, Fresh::New(Box::new(row)), target, &event).await
-}
-
-/// Pins event `id`'s show to `user`'s `entry` (the event's season only,
-/// with `season` and `offset`, unless both are 0), and records the event
-/// again when it did not match; answers the event as it now stands.
-pub(crate) async fn pin(
-    app: &App,
-    user: Uuid,
-    id: Uuid,
-    entry: Uuid,
-    (season, offset): (i32, i32),
-) -> Result<EventRow, Error> {
-    let (row, entry) = {
-        let mut conn = common_db::conn(&app.pool).await?;
-        let row = db::scrobbles::event(&mut conn, user, id)
-            .await?
-            .ok_or(Error::ScrobbleEventNotFound)?;
-        let entry = db::entries::find(&mut conn, user, entry)
-            .await?
-            .ok_or(Error::ListEntryNotFound)?;
-        (row, entry)
-    };
-    let Some(event) = super::stored_event(&row) else {
-        return Err(Error::NotPinnable("the event is of no media server"));
-    };
-    let Played::Episodes { season: theirs, .. } = event.played else {
-        return Err(Error::NotPinnable(
-            "only an event of a numbered episode can be pinned",
-        ));
-    };
-    if !matches!(entry.item.kind, MediaKind::Series | MediaKind::Anime) {
-        return Err(Error::NotPinnable(
-            "a show can be pinned to a series or an anime only",
-        ));
-    }
-    let whole_show = season == 0 && offset == 0;
-    let (server_season, to) = if whole_show {
-        (None, (entry.id, theirs, 0))
-    } else {
-        (Some(theirs), (entry.id, season, offset))
-    };
-    let (server, key) = (event.server.as_str(), event.show_key());
-    common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
-        Box::pin(async move {
-            db::scrobble_pins::lock(conn, user).await?;
-            Ok(db::scrobble_pins::set(conn, user, server, &key, server_season, to).await?)
-        })
-    })
-    .await?;
-    if Outcome::parse(&row.outcome) == Outcome::Unmatched {
-        let target = matching::find(app, user, &event).await?;
-        watch(app, user, Fresh::Again(row.id), target, &event).await?;
-    }
-    let mut conn = common_db::conn(&app.pool).await?;
-    db::scrobbles::event(&mut conn, user, id)
-        .await?
-        .ok_or(Error::ScrobbleEventNotFound)
 }
 
 /// Why `event` is no watch to record, if it is not.
@@ -137,13 +80,13 @@ async fn store_alone(app: &App, mut row: EventRow, recorded: Recorded) -> Result
 
 /// An event's row: new (stored with its outcome), or stored already (its
 /// outcome rewritten).
-enum Fresh {
+pub(super) enum Fresh {
     New(Box<EventRow>),
     Again(Uuid),
 }
 
 /// Records `target`'s watch and the event's outcome, in one transaction.
-async fn watch(
+pub(super) async fn watch(
     app: &App,
     user: Uuid,
     fresh: Fresh,
@@ -170,7 +113,7 @@ async fn watch(
     };
     let since = Utc::now() - app.scrobbles.dedupe_window;
     let at = event.at;
-    let recorded = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+    let recorded = common_db::transaction::<_, Stopped, _>(&app.pool, move |conn| {
         Box::pin(async move {
             match fresh {
                 // Stored once, with its outcome; the same delivery stored
@@ -182,7 +125,7 @@ async fn watch(
                     row.reason.clone_from(&recorded.reason);
                     (row.list_entry_id, row.media_item_id) = matched.unzip();
                     if !db::scrobbles::insert_event(conn, &row).await? {
-                        return Err(Error::ScrobbleDeliveredBefore);
+                        return Err(Stopped::Raced);
                     }
                     Ok(recorded)
                 }
@@ -201,8 +144,35 @@ async fn watch(
     })
     .await;
     match recorded {
-        Err(Error::ScrobbleDeliveredBefore) => Ok(Recorded::delivered_before()),
-        recorded => recorded,
+        Ok(recorded) => Ok(recorded),
+        Err(Stopped::Raced) => Ok(Recorded::delivered_before()),
+        Err(Stopped::Failed(e)) => Err(e),
+    }
+}
+
+/// Why recording a new event's watch stopped: the same delivery was
+/// stored meanwhile by another call (its retry), which rolls this call's
+/// watch back; or an error.
+enum Stopped {
+    Raced,
+    Failed(Error),
+}
+
+impl From<Error> for Stopped {
+    fn from(e: Error) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<diesel::result::Error> for Stopped {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+impl From<common_db::DbError> for Stopped {
+    fn from(e: common_db::DbError) -> Self {
+        Self::Failed(e.into())
     }
 }
 
@@ -211,17 +181,19 @@ async fn unmatched(app: &App, fresh: Fresh, why: String) -> Result<Recorded, Err
     let recorded = Recorded::new(Outcome::Unmatched, why);
     match fresh {
         Fresh::New(row) => store_alone(app, *row, recorded).await,
+        // Still unmatched: only its reason is new (a pin that matched it
+        // meanwhile stands).
         Fresh::Again(id) => {
             let mut conn = common_db::conn(&app.pool).await?;
-            let outcome = recorded.outcome.as_str();
-            db::scrobbles::set_outcome(&mut conn, id, outcome, &recorded.reason, None).await?;
+            db::scrobbles::set_unmatched_reason(&mut conn, id, &recorded.reason).await?;
             Ok(recorded)
         }
     }
 }
 
 /// The watch of `target` at `at` (a duplicate of a webhook's since
-/// `since`), and the entry and item it was recorded on.
+/// `since`), and the entry and item it was recorded on (none when the
+/// event is unmatched after all).
 async fn apply(
     conn: &mut Conn,
     user: Uuid,
@@ -241,19 +213,33 @@ async fn apply(
             first,
             last,
         } => {
+            let numbers = (season, first, last);
             let entry = match entry {
                 Some(entry) => entry,
+                // A show not yet on the list is added only for episodes
+                // it has: an unmatched event adds nothing.
                 None => {
+                    if let Err(e) = series::markable(conn, item.id, &numbered(numbers), at).await {
+                        return Ok((not_there(e)?, None));
+                    }
                     match add(conn, user, &item, ListStatus::InProgress, at.date_naive()).await? {
                         Added::New(entry) | Added::There(entry) => entry.id,
                     }
                 }
             };
-            let numbers = (season, first, last);
             let recorded = watch_episodes(conn, user, entry, numbers, (at, since), status).await?;
-            (recorded, Some((entry, item.id)))
+            let matched = (recorded.outcome != Outcome::Unmatched).then_some((entry, item.id));
+            (recorded, matched)
         }
     })
+}
+
+/// Episodes `first..=last` of `season`.
+fn numbered((season, first, last): (i32, i32, i32)) -> Selection {
+    Selection::Episodes {
+        ids: Vec::new(),
+        numbers: (first..=last).map(|n| (season, n)).collect(),
+    }
 }
 
 /// Episodes `first..=last` of `season` watched at `at` on `entry`. An
@@ -275,30 +261,35 @@ async fn watch_episodes(
         let why = format!("a webhook recorded {label} a short while ago");
         return Ok(Recorded::new(Outcome::Duplicate, why));
     }
-    let selection = Selection::Episodes {
-        ids: Vec::new(),
-        numbers: (first..=last).map(|n| (season, n)).collect(),
-    };
     // Numbers the show does not have are refused before anything is
     // written: the event is still recorded, unmatched.
-    let marked = series::mark_in(conn, user, entry, &selection, at, status).await;
-    Ok(match marked {
-        Ok((_, 0)) => Recorded::new(Outcome::Duplicate, format!("{label} was watched already")),
-        Ok(_) => Recorded::new(Outcome::Watched, label),
-        Err(e) if e.code() == Code::InvalidArgument => {
-            let why: Vec<String> = e
-                .violations()
-                .iter()
-                .map(|v| v.description.clone())
-                .collect();
-            Recorded::new(
-                Outcome::Unmatched,
-                format!(
-                    "{}; pin the show to say where its episodes are",
-                    why.join("; ")
-                ),
-            )
-        }
-        Err(e) => return Err(e),
-    })
+    let selection = numbered((season, first, last));
+    match series::mark_in(conn, user, entry, &selection, at, status).await {
+        Ok((_, 0)) => Ok(Recorded::new(
+            Outcome::Duplicate,
+            format!("{label} was watched already"),
+        )),
+        Ok(_) => Ok(Recorded::new(Outcome::Watched, label)),
+        Err(e) => not_there(e),
+    }
+}
+
+/// The unmatched event for episode numbers the show does not have (an
+/// INVALID_ARGUMENT from marking them); any other error as it is.
+fn not_there(e: Error) -> Result<Recorded, Error> {
+    if e.code() != Code::InvalidArgument {
+        return Err(e);
+    }
+    let why: Vec<String> = e
+        .violations()
+        .iter()
+        .map(|v| v.description.clone())
+        .collect();
+    Ok(Recorded::new(
+        Outcome::Unmatched,
+        format!(
+            "{}; pin the show to say where its episodes are",
+            why.join("; ")
+        ),
+    ))
 }

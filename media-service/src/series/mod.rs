@@ -4,6 +4,7 @@
 //! episodes a request means is `selection`'s, and what watches make of the
 //! entry (progress, status, dates) `watching`'s.
 
+mod history;
 mod progress;
 pub(crate) mod refresh;
 mod selection;
@@ -12,11 +13,7 @@ mod watching;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use completionist_common::{
-    db as common_db,
-    paging::{Page, PageSize},
-    time::timestamp,
-};
+use completionist_common::{db as common_db, paging::PageSize, time::timestamp};
 use completionist_proto::media as pb;
 use tokio::sync::Semaphore;
 use tonic::Request;
@@ -32,6 +29,7 @@ use crate::{
     list::record_run,
 };
 
+pub(crate) use self::history::list_episode_watches;
 use self::progress::one_shown;
 pub(crate) use self::progress::{progress_of, shown};
 
@@ -204,6 +202,18 @@ pub(crate) async fn mark_in(
     Ok((entry, marked))
 }
 
+/// Refuses (INVALID_ARGUMENT) a `selection` to mark at `at` that `item`'s
+/// show does not have, as [`mark_in`] would, without an entry to mark.
+pub(crate) async fn markable(
+    conn: &mut db::Conn,
+    item: Uuid,
+    selection: &Selection,
+    at: DateTime<Utc>,
+) -> Result<(), Error> {
+    let episodes = db::episodes::list(conn, item).await?;
+    selection::for_marking(&episodes, selection, at).map(drop)
+}
+
 /// Whether `item`'s show still airs, its episodes fetched first if they
 /// never were; `untracked` for a show that may be on no one's list yet (it
 /// is about to be): its episodes are kept fresh from now on.
@@ -302,43 +312,6 @@ async fn write_watch_state(
     let mut shown = pb::ListEntry::from(entry);
     shown.series_progress = Some(progress::progress(episodes, &summary));
     Ok(shown)
-}
-
-pub(crate) async fn list_episode_watches(
-    app: &App,
-    request: Request<pb::ListEpisodeWatchesRequest>,
-) -> Result<pb::ListEpisodeWatchesResponse, Error> {
-    let caller = Caller::of(&request)?;
-    let WatchListing {
-        entry,
-        size,
-        page_token,
-    } = WatchListing::try_from(request.into_inner())?;
-    let me = caller.user_id.to_string();
-    let after = app.page_tokens.open(&page_token, &me, &entry)?;
-    let user = caller.user_id;
-    let watches = common_db::read(&app.pool, |conn| {
-        Box::pin(async move {
-            if let Some(entry) = entry
-                && db::entries::find(conn, user, entry).await?.is_none()
-            {
-                return Ok(None);
-            }
-            db::watches::history(conn, user, entry, after, size.limit())
-                .await
-                .map(Some)
-        })
-    })
-    .await?
-    .ok_or(Error::ListEntryNotFound)?;
-    let page = Page::from_rows(watches, size, |watch| {
-        app.page_tokens
-            .seal(&me, &entry, &(watch.watched_at, watch.id))
-    });
-    Ok(pb::ListEpisodeWatchesResponse {
-        episode_watches: page.items.into_iter().map(Into::into).collect(),
-        next_page_token: page.next_page_token,
-    })
 }
 
 async fn find_entry(app: &App, user: Uuid, id: Uuid) -> Result<Entry, Error> {

@@ -69,7 +69,7 @@ async fn prune_scrobble_events(app: &App) -> Result<(), Error> {
     let before = cut_off(app.scrobbles.retention);
     loop {
         let mut conn = common_db::conn(&app.pool).await?;
-        let pruned = db::scrobbles::prune(&mut conn, before, BATCH).await?;
+        let pruned = db::scrobble_retention::prune(&mut conn, before, BATCH).await?;
         if pruned > 0 {
             tracing::debug!(pruned, "pruned scrobble events");
         }

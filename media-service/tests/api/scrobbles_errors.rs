@@ -1,13 +1,19 @@
 //! Scrobbling's refusals: what cannot be pinned, tokens past their number
-//! or revoked, a token over its rate, events out of bounds, and the event
-//! log's pages, each its owner's only.
+//! or revoked, a token over its rate, events out of bounds, an episode the
+//! show lacks, events past a user's most, and the event log's pages, each
+//! its owner's only.
 
-use completionist_proto::media::{self as pb, ListStatus, PlayedKind};
+use completionist_proto::media::{self as pb, ListStatus, PlayedKind, ScrobbleOutcome};
 use tonic::Code;
+use wiremock::{
+    Mock, ResponseTemplate,
+    matchers::{path, query_param},
+};
 
 use crate::{
     helpers::{Options, TestApp, assert_error, authed, violated_fields},
     scrobbles::episode,
+    shows::{self, ENDED},
 };
 
 #[tokio::test]
@@ -162,6 +168,30 @@ async fn a_users_deliveries_over_their_rate_are_refused_with_a_delay() {
 }
 
 #[tokio::test]
+async fn a_user_keeps_their_newest_events_only() {
+    let app = TestApp::spawn_with(Options {
+        media: |config| config.scrobbles.max_events_per_user = 2,
+        ..Options::default()
+    })
+    .await;
+    let user = app.user().await;
+    let secret = app.scrobble_token(&user, "").await;
+    for n in 1..=4 {
+        app.scrobble(episode(&secret, "Nothing", 1, 1, n))
+            .await
+            .unwrap();
+    }
+    assert_eq!(app.scrobble_events(&user).await.len(), 4);
+    // A new minute: its first delivery trims the oldest.
+    let new_minute = "UPDATE scrobble_rates SET minute_started_at = now() - interval '2 minutes'";
+    app.media_db.execute(new_minute).await;
+    app.scrobble(episode(&secret, "Nothing", 1, 1, 5))
+        .await
+        .unwrap();
+    assert_eq!(app.scrobble_events(&user).await.len(), 2, "the newest two");
+}
+
+#[tokio::test]
 async fn new_titles_are_looked_up_within_an_hourly_budget() {
     let app = TestApp::spawn_with(Options {
         media: |config| config.scrobbles.lookups_per_hour = 1,
@@ -255,4 +285,34 @@ async fn events_are_listed_a_page_at_a_time_to_their_owner_only() {
         Code::InvalidArgument,
         "INVALID_ARGUMENT",
     );
+}
+
+#[tokio::test]
+async fn an_episode_the_show_lacks_adds_nothing_to_the_list() {
+    let app = TestApp::spawn().await;
+    shows::mount(&app).await;
+    let place = serde_json::json!({"Title": "Lost", "Season": "9", "Episode": "99",
+        "seriesID": ENDED, "Type": "episode", "Response": "True"});
+    Mock::given(path("/omdb/"))
+        .and(query_param("i", "tt0584442"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(place))
+        .mount(&app.providers)
+        .await;
+    let user = app.user().await;
+    let secret = app.scrobble_token(&user, "").await;
+    let mut request = episode(&secret, "Futurama (US)", 9, 99, 1);
+    request.ids = Some(pb::PlayedIds {
+        imdb: "tt0584442".into(),
+        ..Default::default()
+    });
+    let recorded = app.scrobble(request).await.unwrap();
+    assert_eq!(
+        recorded.outcome(),
+        ScrobbleOutcome::Unmatched,
+        "{recorded:?}"
+    );
+    let listed = app.list(&user, pb::ListListEntriesRequest::default()).await;
+    assert!(listed.list_entries.is_empty(), "{listed:?}");
+    let events = app.scrobble_events(&user).await;
+    assert_eq!(events[0].list_entry_id, "", "unmatched: no entry");
 }
