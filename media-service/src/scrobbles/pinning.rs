@@ -9,7 +9,7 @@ use super::{
     matching,
     outcome::Outcome,
     played::Played,
-    recording::{Fresh, watch},
+    recording::{Row, watch},
 };
 use crate::{
     app::App,
@@ -75,7 +75,7 @@ pub(crate) async fn pin(
     .await?;
     if Outcome::parse(&row.outcome) == Outcome::Unmatched {
         let target = matching::find(app, user, &event).await?;
-        watch(app, user, Fresh::Again(row.id), target, &event).await?;
+        watch(app, user, Row::Saved(row.id), target, &event).await?;
     }
     let mut conn = common_db::conn(&app.pool).await?;
     db::scrobbles::event(&mut conn, user, id)

@@ -32,7 +32,7 @@ pub(crate) async fn record(app: &App, token: &TokenUse, event: Event) -> Result<
     let user = token.user_id;
     let row = super::new_row(user, token.id, &event);
     if let Some(ignored) = ignored(token, &event) {
-        return store_alone(app, row, ignored).await;
+        return store_outcome(app, row, ignored).await;
     }
     // A retried delivery, before any provider is asked.
     {
@@ -42,7 +42,7 @@ pub(crate) async fn record(app: &App, token: &TokenUse, event: Event) -> Result<
         }
     }
     let target = matching::find(app, user, &event).await?;
-    watch(app, user, Fresh::New(Box::new(row)), target, &event).await
+    watch(app, user, Row::Unsaved(Box::new(row)), target, &event).await
 }
 
 /// Why `event` is no watch to record, if it is not.
@@ -67,7 +67,11 @@ fn ignored(token: &TokenUse, event: &Event) -> Option<Recorded> {
 }
 
 /// Stores `row` with `recorded` as its outcome, and nothing else.
-async fn store_alone(app: &App, mut row: EventRow, recorded: Recorded) -> Result<Recorded, Error> {
+async fn store_outcome(
+    app: &App,
+    mut row: EventRow,
+    recorded: Recorded,
+) -> Result<Recorded, Error> {
     row.outcome = recorded.outcome.as_str().to_owned();
     row.reason.clone_from(&recorded.reason);
     let mut conn = common_db::conn(&app.pool).await?;
@@ -78,24 +82,24 @@ async fn store_alone(app: &App, mut row: EventRow, recorded: Recorded) -> Result
     }
 }
 
-/// An event's row: new (stored with its outcome), or stored already (its
-/// outcome rewritten).
-pub(super) enum Fresh {
-    New(Box<EventRow>),
-    Again(Uuid),
+/// An event's row: not saved yet (saved once, with its outcome), or saved
+/// already (its outcome rewritten: a pin's second try).
+pub(super) enum Row {
+    Unsaved(Box<EventRow>),
+    Saved(Uuid),
 }
 
 /// Records `target`'s watch and the event's outcome, in one transaction.
 pub(super) async fn watch(
     app: &App,
     user: Uuid,
-    fresh: Fresh,
+    row: Row,
     target: Result<Target, String>,
     event: &Event,
 ) -> Result<Recorded, Error> {
     let target = match target {
         Ok(target) => target,
-        Err(why) => return unmatched(app, fresh, why).await,
+        Err(why) => return unmatched(app, row, why).await,
     };
     // A show's episodes, fetched first if they never were (a show on the
     // list is tracked already).
@@ -105,7 +109,7 @@ pub(super) async fn watch(
                 Ok(status) => status,
                 Err(e) => {
                     let why = format!("its episodes could not be fetched ({e}); mark it by hand");
-                    return unmatched(app, fresh, why).await;
+                    return unmatched(app, row, why).await;
                 }
             }
         }
@@ -115,12 +119,12 @@ pub(super) async fn watch(
     let at = event.at;
     let recorded = common_db::transaction::<_, Stopped, _>(&app.pool, move |conn| {
         Box::pin(async move {
-            match fresh {
+            match row {
                 // Stored once, with its outcome; the same delivery stored
                 // meanwhile by another call rolls this one's watch back.
-                Fresh::New(mut row) => {
+                Row::Unsaved(mut row) => {
                     let (recorded, matched) =
-                        apply(conn, user, target, status, (at, since)).await?;
+                        record_watch(conn, user, target, status, (at, since)).await?;
                     row.outcome = recorded.outcome.as_str().to_owned();
                     row.reason.clone_from(&recorded.reason);
                     (row.list_entry_id, row.media_item_id) = matched.unzip();
@@ -129,12 +133,12 @@ pub(super) async fn watch(
                     }
                     Ok(recorded)
                 }
-                Fresh::Again(id) => {
+                Row::Saved(id) => {
                     if !db::scrobbles::lock_unmatched(conn, id).await? {
                         return Ok(Recorded::new(Outcome::Duplicate, "recorded already"));
                     }
                     let (recorded, matched) =
-                        apply(conn, user, target, status, (at, since)).await?;
+                        record_watch(conn, user, target, status, (at, since)).await?;
                     let (outcome, reason) = (recorded.outcome.as_str(), &recorded.reason);
                     db::scrobbles::set_outcome(conn, id, outcome, reason, matched).await?;
                     Ok(recorded)
@@ -177,13 +181,13 @@ impl From<common_db::DbError> for Stopped {
 }
 
 /// Records an event that matched nothing, with why.
-async fn unmatched(app: &App, fresh: Fresh, why: String) -> Result<Recorded, Error> {
+async fn unmatched(app: &App, row: Row, why: String) -> Result<Recorded, Error> {
     let recorded = Recorded::new(Outcome::Unmatched, why);
-    match fresh {
-        Fresh::New(row) => store_alone(app, *row, recorded).await,
+    match row {
+        Row::Unsaved(row) => store_outcome(app, *row, recorded).await,
         // Still unmatched: only its reason is new (a pin that matched it
         // meanwhile stands).
-        Fresh::Again(id) => {
+        Row::Saved(id) => {
             let mut conn = common_db::conn(&app.pool).await?;
             db::scrobbles::set_unmatched_reason(&mut conn, id, &recorded.reason).await?;
             Ok(recorded)
@@ -194,7 +198,7 @@ async fn unmatched(app: &App, fresh: Fresh, why: String) -> Result<Recorded, Err
 /// The watch of `target` at `at` (a duplicate of a webhook's since
 /// `since`), and the entry and item it was recorded on (none when the
 /// event is unmatched after all).
-async fn apply(
+async fn record_watch(
     conn: &mut Conn,
     user: Uuid,
     target: Target,
