@@ -59,7 +59,7 @@ async fn sign_up(gw: SocketAddr) -> String {
 }
 
 /// Signs up and puts the running show on the list; the token and entry.
-async fn following(gw: SocketAddr) -> (String, String) {
+pub(crate) async fn following(gw: SocketAddr) -> (String, String) {
     let token = sign_up(gw).await;
     let reference = json!({"source": "MEDIA_SOURCE_OMDB", "kind": "MEDIA_KIND_SERIES",
                            "externalId": "tt11280740"});

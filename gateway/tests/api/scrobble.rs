@@ -15,7 +15,6 @@ use wiremock::{
 
 use crate::helpers::{Stack, buf_curl, severance_stack};
 
-const AUTH: &str = "completionist.auth.v1.AuthService";
 const MEDIA: &str = "completionist.media.v1.MediaService";
 
 pub(crate) async fn call(gw: SocketAddr, method: &str, body: Value, token: &str) -> Value {
@@ -43,26 +42,7 @@ pub(crate) async fn stack() -> Stack {
 /// Signs up, puts Severance on the list and makes a scrobble token; the
 /// access token, the entry and the token's Plex path (for `{server}`).
 pub(crate) async fn following(gw: SocketAddr) -> (String, String, String) {
-    let account = json!({"email": "tv@example.com", "password": "correct horse"});
-    let mut register = account.clone();
-    register["display_name"] = json!("TV");
-    buf_curl(gw, &format!("{AUTH}/Register"), register, None)
-        .await
-        .unwrap();
-    let login = buf_curl(gw, &format!("{AUTH}/Login"), account, None)
-        .await
-        .unwrap();
-    let token = login["tokens"]["accessToken"].as_str().unwrap().to_owned();
-    let reference = json!({"source": "MEDIA_SOURCE_OMDB", "kind": "MEDIA_KIND_SERIES",
-                           "externalId": "tt11280740"});
-    let added = call(
-        gw,
-        "AddListEntry",
-        json!({"reference": reference, "status": "LIST_STATUS_PLANNED"}),
-        &token,
-    )
-    .await;
-    let entry = added["listEntry"]["id"].as_str().unwrap().to_owned();
+    let (token, entry) = crate::calendar::following(gw).await;
     let created = call(gw, "CreateScrobbleToken", json!({"name": "box"}), &token).await;
     let plex = created["urls"][0]["path"].as_str().unwrap().to_owned();
     assert!(plex.starts_with("/scrobble/plex/"), "{plex}");

@@ -29,7 +29,7 @@ use crate::{
         self,
         listing::{EntryFilter, EntryPosition},
     },
-    domain::{Entry, EntryFields, ListStatus, Notes, Progress, Rating, Reference},
+    domain::{Entry, EntryFields, Item, ListStatus, Notes, Progress, Rating, Reference},
     error::Error,
     series,
 };
@@ -125,16 +125,7 @@ pub(crate) async fn add_list_entry(
             .ok_or(Error::MediaNotFound)?;
             let fields = rules::complete(fields, None, &item);
             rules::check(&fields, &item, "")?;
-            let entry = db::entries::insert(conn, caller.user_id, item, &fields)
-                .await
-                .map_err(|e| {
-                    if common_db::is_unique_violation(&e, db::entries::USER_ITEM_KEY) {
-                        Error::ListEntryExists
-                    } else {
-                        Error::from(e)
-                    }
-                })?;
-            record_run(conn, entry, None).await
+            insert_entry(conn, caller.user_id, item, &fields).await
         })
     })
     .await?;
@@ -181,6 +172,26 @@ pub(crate) async fn update_list_entry(
 
 /// `entry` (just written, its fields changed from `before`) with the run
 /// its change finished, if it finished one.
+/// `item` put on `user`'s list with `fields`, its first run recorded;
+/// LIST_ENTRY_EXISTS when it is there already.
+pub(crate) async fn insert_entry(
+    conn: &mut db::Conn,
+    user: Uuid,
+    item: Item,
+    fields: &EntryFields,
+) -> Result<Entry, Error> {
+    let entry = db::entries::insert(conn, user, item, fields)
+        .await
+        .map_err(|e| {
+            if common_db::is_unique_violation(&e, db::entries::USER_ITEM_KEY) {
+                Error::ListEntryExists
+            } else {
+                Error::from(e)
+            }
+        })?;
+    record_run(conn, entry, None).await
+}
+
 pub(crate) async fn record_run(
     conn: &mut db::Conn,
     mut entry: Entry,

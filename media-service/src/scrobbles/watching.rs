@@ -3,7 +3,6 @@
 //! list in progress.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use completionist_common::db as common_db;
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
@@ -12,7 +11,7 @@ use crate::{
     db::{self, Conn, runs::NewRun},
     domain::{Entry, EntryFields, Item, ListStatus, Notes, Progress, RunDates},
     error::Error,
-    list::record_run,
+    list::{insert_entry, record_run},
 };
 
 /// A movie watched at `at`: added completed, completed, or watched again.
@@ -84,18 +83,7 @@ pub(super) async fn add(
         },
     };
     let inserted = conn
-        .transaction(async |conn| {
-            let entry = db::entries::insert(conn, user, item.clone(), &fields)
-                .await
-                .map_err(|e| {
-                    if common_db::is_unique_violation(&e, db::entries::USER_ITEM_KEY) {
-                        Error::ListEntryExists
-                    } else {
-                        Error::from(e)
-                    }
-                })?;
-            record_run(conn, entry, None).await
-        })
+        .transaction(async |conn| insert_entry(conn, user, item.clone(), &fields).await)
         .await;
     match inserted {
         Ok(entry) => Ok(Added::New(entry)),
