@@ -73,6 +73,20 @@ pub(crate) struct EntryFields {
     pub(crate) finish_date: Option<NaiveDate>,
 }
 
+impl EntryFields {
+    /// A new entry's fields: planned, nothing else set.
+    pub(crate) fn planned() -> Self {
+        Self {
+            status: ListStatus::Planned,
+            rating: None,
+            progress: Progress::default(),
+            notes: Notes::default(),
+            start_date: None,
+            finish_date: None,
+        }
+    }
+}
+
 /// One item on one user's list.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Entry {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::outcome::{Outcome, Recorded};
 use crate::{
     db::{self, Conn, runs::NewRun},
-    domain::{Entry, EntryFields, Item, ListStatus, Notes, Progress, RunDates},
+    domain::{Entry, EntryFields, Item, ListStatus, Progress, RunDates},
     error::Error,
     list::{insert_entry, record_run},
 };
@@ -79,7 +79,7 @@ pub(super) async fn add(
         _ => EntryFields {
             status,
             start_date: Some(day),
-            ..blank()
+            ..EntryFields::planned()
         },
     };
     let inserted = conn
@@ -97,7 +97,7 @@ pub(super) async fn add(
 
 /// `before` (or a new entry's fields) completed on `day`.
 fn completed(before: Option<&EntryFields>, item: &Item, day: NaiveDate) -> EntryFields {
-    let mut fields = before.cloned().unwrap_or_else(blank);
+    let mut fields = before.cloned().unwrap_or_else(EntryFields::planned);
     fields.status = ListStatus::Completed;
     fields.finish_date = Some(day);
     fields.start_date = fields
@@ -108,15 +108,4 @@ fn completed(before: Option<&EntryFields>, item: &Item, day: NaiveDate) -> Entry
         fields.progress = fields.progress.max(total);
     }
     fields
-}
-
-fn blank() -> EntryFields {
-    EntryFields {
-        status: ListStatus::Planned,
-        rating: None,
-        progress: Progress::default(),
-        notes: Notes::default(),
-        start_date: None,
-        finish_date: None,
-    }
 }

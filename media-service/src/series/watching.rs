@@ -92,7 +92,6 @@ mod tests {
     use chrono::TimeDelta;
 
     use super::*;
-    use crate::domain::Notes;
 
     fn episode(number: Option<i32>, special: bool, aired_days_ago: i64) -> Episode {
         Episode {
@@ -123,17 +122,6 @@ mod tests {
             .collect()
     }
 
-    fn planned() -> EntryFields {
-        EntryFields {
-            status: ListStatus::Planned,
-            rating: None,
-            progress: Progress::default(),
-            notes: Notes::default(),
-            start_date: None,
-            finish_date: None,
-        }
-    }
-
     #[test]
     fn specials_never_count_and_an_ended_show_completes() {
         let one = episode(Some(1), false, 10);
@@ -146,7 +134,7 @@ mod tests {
             (partly.watched, partly.aired, partly.next),
             (1, 2, Some(two.id))
         );
-        let after = fields(&planned(), &partly, now, false);
+        let after = fields(&EntryFields::planned(), &partly, now, false);
         assert_eq!(after.status, ListStatus::InProgress);
         assert_eq!(after.progress.get(), 1);
 
