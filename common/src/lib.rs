@@ -23,5 +23,6 @@ pub mod quota;
 pub mod request_id;
 pub mod server;
 pub mod shutdown;
+pub mod sql;
 pub mod telemetry;
 pub mod time;

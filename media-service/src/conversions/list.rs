@@ -201,6 +201,7 @@ impl From<Entry> for pb::ListEntry {
             fields,
             item,
             completion_count,
+            current_run: _,
             created_at,
             updated_at,
         } = entry;

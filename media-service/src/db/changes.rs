@@ -1,13 +1,14 @@
 //! The change log of users' lists (`list_changes`, `list_heads`), written by
 //! triggers (see the migration) and read by WatchListEntries.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::{Conn, QueryResult, entries, items::ItemRow};
+use super::{Conn, QueryResult, entries::EntryRow, items::ItemRow};
 use crate::{
+    domain::{Entry, Item, Progress, Rating},
     schema::{list_changes, list_heads, media_items},
     watch::{Change, ChangeKind},
 };
@@ -70,7 +71,7 @@ fn change((row, item): (ChangeRow, Option<ItemRow>)) -> QueryResult<Change> {
     let entry = match (row.kind, row.entry, item) {
         (ChangeKind::Removed, _, _) => None,
         (_, Some(snapshot), Some(item)) => Some(
-            entries::from_snapshot(snapshot, item.into())
+            from_snapshot(snapshot, item.into())
                 .map_err(|why| corrupt(format!("change {} of an entry: {why}", row.seq)))?,
         ),
         _ => return Err(corrupt(format!("change {} has no entry or item", row.seq))),
@@ -122,3 +123,48 @@ pub(crate) async fn prune(conn: &mut Conn, before: DateTime<Utc>, limit: i64) ->
 
 /// Advisory lock taken while pruning ("watch").
 const PRUNE_LOCK: i64 = 0x0077_6174_6368;
+
+/// A `list_entries` row as the change log keeps it (`to_jsonb`).
+#[derive(serde::Deserialize)]
+struct Snapshot {
+    id: Uuid,
+    status: String,
+    rating: Option<i32>,
+    progress: i32,
+    notes: String,
+    start_date: Option<NaiveDate>,
+    finish_date: Option<NaiveDate>,
+    completion_count: i32,
+    #[serde(default = "first_run")]
+    current_run: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    #[serde(default)]
+    file_item: Option<serde_json::Value>,
+}
+
+/// The run of a snapshot logged before entries had runs.
+const fn first_run() -> i32 {
+    1
+}
+
+/// The entry of a change log snapshot, with its item.
+fn from_snapshot(snapshot: serde_json::Value, item: Item) -> Result<Entry, String> {
+    let row: Snapshot = serde_json::from_value(snapshot).map_err(|e| e.to_string())?;
+    let status = row.status.parse().map_err(|e| format!("{e}"))?;
+    let row = EntryRow {
+        id: row.id,
+        status,
+        rating: row.rating.map(Rating::parse).transpose()?,
+        progress: Progress::parse(row.progress)?,
+        notes: row.notes,
+        start_date: row.start_date,
+        finish_date: row.finish_date,
+        completion_count: row.completion_count,
+        current_run: row.current_run,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        file_item: row.file_item,
+    };
+    Ok(row.with(item))
+}

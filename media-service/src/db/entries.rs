@@ -20,19 +20,20 @@ pub(crate) const USER_ITEM_KEY: &str = "list_entries_user_id_media_item_id_key";
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = list_entries, check_for_backend(diesel::pg::Pg))]
 pub(super) struct EntryRow {
-    id: Uuid,
-    status: ListStatus,
-    rating: Option<Rating>,
-    progress: Progress,
-    notes: String,
-    start_date: Option<NaiveDate>,
-    finish_date: Option<NaiveDate>,
-    completion_count: i32,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    pub(super) id: Uuid,
+    pub(super) status: ListStatus,
+    pub(super) rating: Option<Rating>,
+    pub(super) progress: Progress,
+    pub(super) notes: String,
+    pub(super) start_date: Option<NaiveDate>,
+    pub(super) finish_date: Option<NaiveDate>,
+    pub(super) completion_count: i32,
+    pub(super) current_run: i32,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) updated_at: DateTime<Utc>,
     /// What the import file said of the item (`FileItem`), while the
     /// provider has not confirmed it.
-    file_item: Option<serde_json::Value>,
+    pub(super) file_item: Option<serde_json::Value>,
 }
 
 impl EntryRow {
@@ -47,7 +48,7 @@ impl EntryRow {
         }
     }
 
-    fn with(self, item: Item) -> Entry {
+    pub(super) fn with(self, item: Item) -> Entry {
         let Self {
             id,
             status,
@@ -57,6 +58,7 @@ impl EntryRow {
             start_date,
             finish_date,
             completion_count,
+            current_run,
             created_at,
             updated_at,
             file_item,
@@ -75,47 +77,11 @@ impl EntryRow {
             },
             item: item.described_by(file_item),
             completion_count,
+            current_run,
             created_at,
             updated_at,
         }
     }
-}
-
-/// A `list_entries` row as the change log keeps it (`to_jsonb`).
-#[derive(serde::Deserialize)]
-struct Snapshot {
-    id: Uuid,
-    status: String,
-    rating: Option<i32>,
-    progress: i32,
-    notes: String,
-    start_date: Option<NaiveDate>,
-    finish_date: Option<NaiveDate>,
-    completion_count: i32,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    #[serde(default)]
-    file_item: Option<serde_json::Value>,
-}
-
-/// The entry of a change log snapshot, with its item.
-pub(crate) fn from_snapshot(snapshot: serde_json::Value, item: Item) -> Result<Entry, String> {
-    let row: Snapshot = serde_json::from_value(snapshot).map_err(|e| e.to_string())?;
-    let status = row.status.parse().map_err(|e| format!("{e}"))?;
-    let row = EntryRow {
-        id: row.id,
-        status,
-        rating: row.rating.map(Rating::parse).transpose()?,
-        progress: Progress::parse(row.progress)?,
-        notes: row.notes,
-        start_date: row.start_date,
-        finish_date: row.finish_date,
-        completion_count: row.completion_count,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        file_item: row.file_item,
-    };
-    Ok(row.with(item))
 }
 
 pub(super) fn entry((row, item): (EntryRow, ItemRow)) -> Entry {

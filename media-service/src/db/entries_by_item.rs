@@ -28,8 +28,14 @@ pub(crate) async fn of_item(conn: &mut Conn, user: Uuid, item: Uuid) -> QueryRes
         .map(|found| found.map(entry))
 }
 
+diesel::define_sql_function! {
+    /// Postgres' `lower`, as the index on `lower(title)` has it.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// `user`'s entries of `kinds` whose item is titled `title` (in any case),
-/// and of `year` when given and known; a few at most.
+/// and of `year` when given and known; a few at most. The statement is the
+/// same with a year or without, so it stays prepared.
 pub(crate) async fn titled(
     conn: &mut Conn,
     user: Uuid,
@@ -37,21 +43,17 @@ pub(crate) async fn titled(
     title: &str,
     year: Option<i32>,
 ) -> QueryResult<Vec<Entry>> {
-    let mut query = list_entries::table
+    let any_year = year.is_none().into_sql::<diesel::sql_types::Bool>();
+    list_entries::table
         .inner_join(media_items::table)
         .filter(list_entries::user_id.eq(user))
         .filter(media_items::kind.eq_any(kinds))
+        .filter(lower(media_items::title).eq(lower(title)))
         .filter(
-            // Both sides lowered by Postgres, as the index on lower(title) is.
-            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(media_items.title) = lower(")
-                .bind::<diesel::sql_types::Text, _>(title.to_owned())
-                .sql(")"),
+            any_year
+                .or(media_items::year.eq(year.unwrap_or_default()))
+                .or(media_items::year.is_null()),
         )
-        .into_boxed();
-    if let Some(year) = year {
-        query = query.filter(media_items::year.eq(year).or(media_items::year.is_null()));
-    }
-    query
         .select((EntryRow::as_select(), ItemRow::as_select()))
         .limit(5)
         .load(conn)

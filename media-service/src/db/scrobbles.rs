@@ -2,6 +2,7 @@
 //! posted with their outcomes.
 
 use chrono::{DateTime, Utc};
+use completionist_common::sql::prepared;
 use diesel::{dsl::count_star, prelude::*, sql_types};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
@@ -35,6 +36,13 @@ pub(crate) struct TokenUse {
     pub(crate) deliveries: i32,
     #[diesel(sql_type = sql_types::Timestamptz)]
     pub(crate) window_started_at: DateTime<Utc>,
+    /// This delivery was stored already (a retry).
+    #[diesel(sql_type = sql_types::Bool)]
+    pub(crate) delivered: bool,
+    /// The user has pinned a server's show (most never do, and their
+    /// events need not look for a pin).
+    #[diesel(sql_type = sql_types::Bool)]
+    pub(crate) pinned: bool,
 }
 
 /// How many tokens `user` has, under a lock of theirs held until commit:
@@ -92,15 +100,32 @@ pub(crate) async fn delete_token(conn: &mut Conn, user: Uuid, id: Uuid) -> Query
     Ok(deleted > 0)
 }
 
-/// Finds the token whose secret hashes to `token_hash` and counts a
-/// delivery against its user's rate, in one statement: a window of a
-/// minute starts with the first delivery after the last one ended. `None`
-/// for an unknown or revoked token.
-pub(crate) async fn use_token(conn: &mut Conn, token_hash: &[u8]) -> QueryResult<Option<TokenUse>> {
-    diesel::sql_query(
+/// Finds the token whose secret hashes to `token_hash` (noting its use, to
+/// the minute) and counts a delivery against its user's rate, in one
+/// statement that also says whether the user's `delivery` (its server and
+/// digest, when the event could be read) was stored already and whether
+/// they pinned any show. A window of a minute starts with the first
+/// delivery after the last one ended. `None` for an unknown or revoked
+/// token.
+pub(crate) async fn use_token(
+    conn: &mut Conn,
+    token_hash: &[u8],
+    delivery: Option<(&str, &[u8])>,
+) -> QueryResult<Option<TokenUse>> {
+    let (server, digest) = delivery.unzip();
+    prepared(
         "WITH token AS ( \
-           UPDATE scrobble_tokens SET last_used_at = now() WHERE token_hash = $1 \
-           RETURNING id, user_id, server_user), \
+           SELECT id, user_id, server_user, last_used_at FROM scrobble_tokens \
+           WHERE token_hash = ",
+    )
+    .bind::<sql_types::Bytea, _>(token_hash)
+    .sql(
+        "), \
+         touched AS ( \
+           UPDATE scrobble_tokens t SET last_used_at = now() FROM token \
+           WHERE t.id = token.id \
+             AND (token.last_used_at IS NULL \
+                  OR token.last_used_at <= now() - interval '1 minute')), \
          rate AS ( \
            INSERT INTO scrobble_rates AS r \
              (user_id, minute_started_at, deliveries, hour_started_at, lookups) \
@@ -112,10 +137,18 @@ pub(crate) async fn use_token(conn: &mut Conn, token_hash: &[u8]) -> QueryResult
                                THEN 1 ELSE r.deliveries + 1 END \
            RETURNING deliveries, minute_started_at) \
          SELECT token.id, token.user_id, token.server_user, rate.deliveries, \
-                rate.minute_started_at AS window_started_at \
+                rate.minute_started_at AS window_started_at, \
+                EXISTS (SELECT 1 FROM scrobble_events e \
+                        WHERE e.user_id = token.user_id AND e.server = ",
+    )
+    .bind::<sql_types::Nullable<sql_types::Text>, _>(server)
+    .sql(" AND e.delivery_digest = ")
+    .bind::<sql_types::Nullable<sql_types::Bytea>, _>(digest)
+    .sql(
+        ") AS delivered, \
+         EXISTS (SELECT 1 FROM scrobble_pins p WHERE p.user_id = token.user_id) AS pinned \
          FROM token, rate",
     )
-    .bind::<sql_types::Bytea, _>(token_hash)
     .get_result(conn)
     .await
     .optional()
@@ -181,23 +214,6 @@ pub(crate) async fn insert_event(conn: &mut Conn, event: &EventRow) -> QueryResu
         .execute(conn)
         .await?;
     Ok(inserted > 0)
-}
-
-/// Whether `user`'s delivery with `digest` from `server` was stored.
-pub(crate) async fn delivered(
-    conn: &mut Conn,
-    user: Uuid,
-    server: &str,
-    digest: &[u8],
-) -> QueryResult<bool> {
-    let stored = scrobble_events::table
-        .filter(scrobble_events::user_id.eq(user))
-        .filter(scrobble_events::server.eq(server))
-        .filter(scrobble_events::delivery_digest.eq(digest))
-        .select(scrobble_events::id);
-    diesel::select(diesel::dsl::exists(stored))
-        .get_result(conn)
-        .await
 }
 
 /// Whether a webhook recorded `entry`'s (`season`, `episode`) as watched

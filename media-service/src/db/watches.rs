@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use completionist_common::sql::prepared;
 use diesel::{dsl::count_star, prelude::*};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
@@ -23,17 +24,6 @@ pub(crate) struct Seen {
     /// Watched in the current run.
     pub(crate) in_run: bool,
     pub(crate) last: Option<DateTime<Utc>>,
-}
-
-/// The current run of entry `entry` (the first, for an entry just removed).
-pub(crate) async fn current_run(conn: &mut Conn, entry: Uuid) -> QueryResult<i32> {
-    let run = list_entries::table
-        .find(entry)
-        .select(list_entries::current_run)
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(run.unwrap_or(1))
 }
 
 /// Begins the next run of entry `entry` (a rewatch).
@@ -62,15 +52,16 @@ pub(crate) async fn seen(
         #[diesel(sql_type = diesel::sql_types::Timestamptz)]
         last: DateTime<Utc>,
     }
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT episode_id, count(*) AS count, bool_or(run = $2) AS in_run, \
-                max(watched_at) AS last \
-         FROM episode_watches WHERE list_entry_id = $1 GROUP BY episode_id",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(entry)
-    .bind::<diesel::sql_types::Integer, _>(run)
-    .load(conn)
-    .await?;
+    let rows: Vec<Row> = prepared("SELECT episode_id, count(*) AS count, bool_or(run = ")
+        .bind::<diesel::sql_types::Integer, _>(run)
+        .sql(
+            ") AS in_run, max(watched_at) AS last \
+             FROM episode_watches WHERE list_entry_id = ",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(entry)
+        .sql(" GROUP BY episode_id")
+        .load(conn)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|r| {

@@ -95,6 +95,8 @@ pub(crate) struct Entry {
     pub(crate) item: Item,
     /// How many runs the entry has.
     pub(crate) completion_count: i32,
+    /// The run its episodes are watched in now (a rewatch is the next).
+    pub(crate) current_run: i32,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
 }

@@ -40,7 +40,7 @@ impl ScrobbleIntakeService for Intake {
 
 /// Records the event of a delivery with a known token under its rate; an
 /// unknown or revoked token (or anything too long to be one) is
-/// UNAUTHENTICATED, before the event is even read. An unknown token is
+/// UNAUTHENTICATED, whatever the event. An unknown token is
 /// answered sooner than a known one's event is recorded; the lookup is by
 /// the hash of a 256-bit secret, so how soon says nothing of how close a
 /// guess was.
@@ -53,9 +53,17 @@ async fn record(
         return Err(Error::ScrobbleTokenUnknown);
     }
     let hash = crate::secrets::hash(&token);
+    // Read first, so the token's statement can say whether this delivery
+    // was stored already; what is wrong with it is said only to a known
+    // token.
+    let event = Event::read(request);
+    let delivery = event
+        .as_ref()
+        .ok()
+        .map(|e| (e.server.as_str(), e.digest.as_slice()));
     let used = {
         let mut conn = common_db::conn(&app.pool).await?;
-        db::scrobbles::use_token(&mut conn, &hash).await?
+        db::scrobbles::use_token(&mut conn, &hash, delivery).await?
     }
     .ok_or(Error::ScrobbleTokenUnknown)?;
     let most = app.scrobbles.deliveries_per_minute;
@@ -67,8 +75,7 @@ async fn record(
             .max(std::time::Duration::from_secs(1));
         return Err(Error::ScrobbleRateExceeded(most, wait));
     }
-    let event = Event::read(request)?;
-    let recorded = recording::record(app, &used, event).await?;
+    let recorded = recording::record(app, &used, event?).await?;
     // The first delivery of each of the user's minutes removes their oldest
     // events past their most: more than a minute's deliveries can store.
     if used.deliveries == 1 {

@@ -40,10 +40,13 @@ pub(super) enum Target {
 
 /// The target of `event` (a watched movie or numbered episodes), or why
 /// there is none.
+/// `pinned` when the user may have pinned a show (else no pin is looked
+/// for).
 pub(super) async fn find(
     app: &App,
     user: Uuid,
     event: &Event,
+    pinned: bool,
 ) -> Result<Result<Target, String>, Error> {
     match event.played {
         Played::Movie => movie(app, user, event).await,
@@ -51,7 +54,7 @@ pub(super) async fn find(
             season,
             first,
             last,
-        } => episodes(app, user, event, (season, first, last)).await,
+        } => episodes(app, user, event, (season, first, last), pinned).await,
         Played::UnnumberedEpisode | Played::Other => {
             Ok(Err("the server named no season and episode".into()))
         }
@@ -94,12 +97,16 @@ async fn episodes(
     user: Uuid,
     event: &Event,
     (season, first, last): (i32, i32, i32),
+    pinned: bool,
 ) -> Result<Result<Target, String>, Error> {
     let mut conn = common_db::conn(&app.pool).await?;
     let key = event.show_key();
-    if let Some(pin) =
+    let pin = if pinned {
         db::scrobble_pins::pin(&mut conn, user, event.server.as_str(), &key, Some(season)).await?
-    {
+    } else {
+        None
+    };
+    if let Some(pin) = pin {
         let Some(entry) = db::entries::find(&mut conn, user, pin.list_entry_id).await? else {
             return Ok(Err("the pinned show is no longer on your list".into()));
         };

@@ -74,7 +74,7 @@ pub(crate) async fn pin(
     })
     .await?;
     if Outcome::parse(&row.outcome) == Outcome::Unmatched {
-        let target = matching::find(app, user, &event).await?;
+        let target = matching::find(app, user, &event, true).await?;
         watch(app, user, Row::Saved(row.id), target, &event).await?;
     }
     let mut conn = common_db::conn(&app.pool).await?;

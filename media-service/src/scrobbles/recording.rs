@@ -29,19 +29,16 @@ use crate::{
 
 /// Records `event`, delivered with `token`.
 pub(crate) async fn record(app: &App, token: &TokenUse, event: Event) -> Result<Recorded, Error> {
+    // A retried delivery, before any provider is asked.
+    if token.delivered {
+        return Ok(Recorded::delivered_before());
+    }
     let user = token.user_id;
     let row = super::new_row(user, token.id, &event);
     if let Some(ignored) = ignored(token, &event) {
         return store_outcome(app, row, ignored).await;
     }
-    // A retried delivery, before any provider is asked.
-    {
-        let mut conn = common_db::conn(&app.pool).await?;
-        if db::scrobbles::delivered(&mut conn, user, event.server.as_str(), &event.digest).await? {
-            return Ok(Recorded::delivered_before());
-        }
-    }
-    let target = matching::find(app, user, &event).await?;
+    let target = matching::find(app, user, &event, token.pinned).await?;
     watch(app, user, Row::Unsaved(Box::new(row)), target, &event).await
 }
 

@@ -97,20 +97,20 @@ pub(crate) async fn list_episodes(
     let source = refresh::fetched(app, &entry.item).await?;
     let (item, user) = (entry.item.id, caller.user_id);
     // Read again: a first fetch has just given the item its episode count.
-    let (entry, episodes, run, seen) = common_db::read(&app.pool, |conn| {
+    let read = common_db::read(&app.pool, |conn| {
         Box::pin(async move {
-            let entry = match db::entries::find(conn, user, id).await? {
-                Some(entry) => Some(one_shown(conn, entry).await?),
-                None => None,
+            let Some(entry) = db::entries::find(conn, user, id).await? else {
+                return Ok(None);
             };
+            let run = entry.current_run;
+            let entry = one_shown(conn, entry).await?;
             let episodes = db::episodes::list(conn, item).await?;
-            let run = db::watches::current_run(conn, id).await?;
             let seen = db::watches::seen(conn, id, run).await?;
-            Ok((entry, episodes, run, seen))
+            Ok(Some((entry, episodes, run, seen)))
         })
     })
     .await?;
-    let entry = entry.ok_or(Error::ListEntryNotFound)?;
+    let (entry, episodes, run, seen) = read.ok_or(Error::ListEntryNotFound)?;
     let now = Utc::now();
     let summary = watching::Summary::of(&episodes, &seen, source.status, now);
     let next_episode = summary
@@ -271,7 +271,7 @@ async fn locked(
         .await?
         .ok_or(Error::ListEntryNotFound)?;
     let episodes = db::episodes::list(conn, entry.item.id).await?;
-    let run = db::watches::current_run(conn, entry.id).await?;
+    let run = entry.current_run;
     Ok((entry, episodes, run))
 }
 
