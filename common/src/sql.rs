@@ -2,8 +2,8 @@
 //! `sql_query` is never kept prepared: Postgres parses and plans its text on
 //! every call, which for a statement run on each request costs more than
 //! running it (a scrobble's token statement: 0.16 ms planning, 0.08 ms
-//! executing). A [`prepared`] statement is kept by its text, as Diesel keeps
-//! the statements its DSL builds.
+//! executing). A [`prepared`] statement is kept in Diesel's cache of
+//! prepared statements by its text and its parameters' types.
 //!
 //! The text is given in pieces with each bound value between two, numbered
 //! `$1`, `$2`, … in the order they are bound:
@@ -101,4 +101,27 @@ impl<Before> Query for Prepared<Before> {
 
 impl<Before, ST, T> Query for Bound<Before, ST, T> {
     type SqlType = Untyped;
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::{
+        pg::Pg,
+        sql_types::{Integer, Nullable, Text},
+    };
+
+    use super::prepared;
+
+    #[test]
+    fn parameters_are_numbered_in_the_order_they_are_bound() {
+        let query = prepared("SELECT a FROM t WHERE b = ")
+            .bind::<Integer, _>(7)
+            .sql(" AND c = ")
+            .bind::<Nullable<Text>, _>(Some("x"))
+            .sql(" LIMIT 1");
+        assert_eq!(
+            diesel::debug_query::<Pg, _>(&query).to_string(),
+            r#"SELECT a FROM t WHERE b = $1 AND c = $2 LIMIT 1 -- binds: [7, Some("x")]"#
+        );
+    }
 }

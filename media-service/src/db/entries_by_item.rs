@@ -34,8 +34,9 @@ diesel::define_sql_function! {
 }
 
 /// `user`'s entries of `kinds` whose item is titled `title` (in any case),
-/// and of `year` when given and known; a few at most. The statement is the
-/// same with a year or without, so it stays prepared.
+/// and of `year` when given and known; a few at most. The statement's text
+/// is the same with a year or without (no year is a bound flag, and the 0
+/// bound for it then is never compared), so Diesel keeps it prepared.
 pub(crate) async fn titled(
     conn: &mut Conn,
     user: Uuid,

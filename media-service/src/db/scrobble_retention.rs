@@ -2,6 +2,7 @@
 //! user's most.
 
 use chrono::{DateTime, Utc};
+use completionist_common::sql::prepared;
 use diesel::sql_types;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
@@ -11,14 +12,16 @@ use super::{Conn, QueryResult};
 /// Removes up to `limit` of `user`'s events past their newest `keep`;
 /// answers how many went.
 pub(crate) async fn trim(conn: &mut Conn, user: Uuid, keep: i64, limit: i64) -> QueryResult<usize> {
-    diesel::sql_query(
+    prepared(
         "DELETE FROM scrobble_events WHERE id IN \
-           (SELECT id FROM scrobble_events WHERE user_id = $1 \
-            ORDER BY received_at DESC, id DESC OFFSET $2 LIMIT $3)",
+           (SELECT id FROM scrobble_events WHERE user_id = ",
     )
     .bind::<sql_types::Uuid, _>(user)
+    .sql(" ORDER BY received_at DESC, id DESC OFFSET ")
     .bind::<sql_types::BigInt, _>(keep)
+    .sql(" LIMIT ")
     .bind::<sql_types::BigInt, _>(limit)
+    .sql(")")
     .execute(conn)
     .await
 }

@@ -115,7 +115,7 @@ pub(crate) async fn use_token(
     let (server, digest) = delivery.unzip();
     prepared(
         "WITH token AS ( \
-           SELECT id, user_id, server_user, last_used_at FROM scrobble_tokens \
+           SELECT id, user_id, server_user FROM scrobble_tokens \
            WHERE token_hash = ",
     )
     .bind::<sql_types::Bytea, _>(token_hash)
@@ -124,8 +124,8 @@ pub(crate) async fn use_token(
          touched AS ( \
            UPDATE scrobble_tokens t SET last_used_at = now() FROM token \
            WHERE t.id = token.id \
-             AND (token.last_used_at IS NULL \
-                  OR token.last_used_at <= now() - interval '1 minute')), \
+             AND (t.last_used_at IS NULL \
+                  OR t.last_used_at <= now() - interval '1 minute')), \
          rate AS ( \
            INSERT INTO scrobble_rates AS r \
              (user_id, minute_started_at, deliveries, hour_started_at, lookups) \
@@ -162,15 +162,16 @@ pub(crate) async fn take_lookup(conn: &mut Conn, user: Uuid, per_hour: i32) -> Q
         #[diesel(sql_type = sql_types::Integer)]
         lookups: i32,
     }
-    let taken: Option<Taken> = diesel::sql_query(
+    let taken: Option<Taken> = prepared(
         "UPDATE scrobble_rates SET \
            hour_started_at = CASE WHEN hour_started_at <= now() - interval '1 hour' \
                                   THEN now() ELSE hour_started_at END, \
            lookups = CASE WHEN hour_started_at <= now() - interval '1 hour' \
                           THEN 1 ELSE lookups + 1 END \
-         WHERE user_id = $1 RETURNING lookups",
+         WHERE user_id = ",
     )
     .bind::<sql_types::Uuid, _>(user)
+    .sql(" RETURNING lookups")
     .get_result(conn)
     .await
     .optional()?;
@@ -179,7 +180,7 @@ pub(crate) async fn take_lookup(conn: &mut Conn, user: Uuid, per_hour: i32) -> Q
 
 /// An event as stored.
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = scrobble_events)]
+#[diesel(table_name = scrobble_events, treat_none_as_default_value = false)]
 pub(crate) struct EventRow {
     pub(crate) id: Uuid,
     pub(crate) user_id: Uuid,

@@ -40,13 +40,14 @@ pub(super) enum Target {
 
 /// The target of `event` (a watched movie or numbered episodes), or why
 /// there is none.
-/// `pinned` when the user may have pinned a show (else no pin is looked
-/// for).
+///
+/// `look_for_pin`: whether the user may have pinned the show (most never
+/// pin one, and their events need no lookup).
 pub(super) async fn find(
     app: &App,
     user: Uuid,
     event: &Event,
-    pinned: bool,
+    look_for_pin: bool,
 ) -> Result<Result<Target, String>, Error> {
     match event.played {
         Played::Movie => movie(app, user, event).await,
@@ -54,7 +55,7 @@ pub(super) async fn find(
             season,
             first,
             last,
-        } => episodes(app, user, event, (season, first, last), pinned).await,
+        } => episodes(app, user, event, (season, first, last), look_for_pin).await,
         Played::UnnumberedEpisode | Played::Other => {
             Ok(Err("the server named no season and episode".into()))
         }
@@ -97,11 +98,11 @@ async fn episodes(
     user: Uuid,
     event: &Event,
     (season, first, last): (i32, i32, i32),
-    pinned: bool,
+    look_for_pin: bool,
 ) -> Result<Result<Target, String>, Error> {
     let mut conn = common_db::conn(&app.pool).await?;
     let key = event.show_key();
-    let pin = if pinned {
+    let pin = if look_for_pin {
         db::scrobble_pins::pin(&mut conn, user, event.server.as_str(), &key, Some(season)).await?
     } else {
         None

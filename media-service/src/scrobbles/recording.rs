@@ -1,5 +1,5 @@
-//! Recording an event: what needs no match (another server user, a play
-//! that is not a watch), a retried delivery (recorded once), then the
+//! Recording an event: a retried delivery (recorded once), what needs no
+//! match (another server user, a play that is not a watch), then the
 //! watch itself, in one transaction with the event's row: a movie
 //! completed (or watched again), episodes marked. The same movie or episode
 //! from a webhook within the dedupe window is a duplicate; marks made by
@@ -72,11 +72,28 @@ async fn store_outcome(
     row.outcome = recorded.outcome.as_str().to_owned();
     row.reason.clone_from(&recorded.reason);
     let mut conn = common_db::conn(&app.pool).await?;
-    if db::scrobbles::insert_event(&mut conn, &row).await? {
+    if insert_event(&mut conn, &row).await? {
         Ok(recorded)
     } else {
         Ok(Recorded::delivered_before())
     }
+}
+
+/// Stores `row`; `false` when the same delivery was stored already. A
+/// token deleted while its delivery was under way leaves the delivery
+/// unknown (UNAUTHENTICATED), as a moment later it would have been.
+async fn insert_event(conn: &mut Conn, row: &EventRow) -> Result<bool, Error> {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    db::scrobbles::insert_event(conn, row)
+        .await
+        .map_err(|e| match e {
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info)
+                if info.constraint_name() == Some("scrobble_events_token_id_fkey") =>
+            {
+                Error::ScrobbleTokenUnknown
+            }
+            e => e.into(),
+        })
 }
 
 /// An event's row: not saved yet (saved once, with its outcome), or saved
@@ -125,7 +142,7 @@ pub(super) async fn watch(
                     row.outcome = recorded.outcome.as_str().to_owned();
                     row.reason.clone_from(&recorded.reason);
                     (row.list_entry_id, row.media_item_id) = matched.unzip();
-                    if !db::scrobbles::insert_event(conn, &row).await? {
+                    if !insert_event(conn, &row).await? {
                         return Err(Stopped::Raced);
                     }
                     Ok(recorded)

@@ -1,7 +1,7 @@
 //! Scrobbling's refusals: what cannot be pinned, tokens past their number
 //! or revoked, a token over its rate, events out of bounds, an episode the
-//! show lacks, events past a user's most, and the event log's pages, each
-//! its owner's only.
+//! show lacks, events past a user's most, the event log's pages, each its
+//! owner's only, and a token deleted while its delivery is recorded.
 
 use completionist_proto::media::{self as pb, ListStatus, PlayedKind, ScrobbleOutcome};
 use tonic::Code;
@@ -315,4 +315,31 @@ async fn an_episode_the_show_lacks_adds_nothing_to_the_list() {
     assert!(listed.list_entries.is_empty(), "{listed:?}");
     let events = app.scrobble_events(&user).await;
     assert_eq!(events[0].list_entry_id, "", "unmatched: no entry");
+}
+
+#[tokio::test]
+async fn a_token_deleted_while_its_delivery_is_recorded_leaves_it_unknown() {
+    let app = TestApp::spawn().await;
+    let user = app.user().await;
+    let secret = app.scrobble_token(&user, "").await;
+    // The token goes just as its event is stored (a revocation racing the
+    // delivery, made certain).
+    app.media_db
+        .execute(
+            "CREATE FUNCTION revoke_first() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN DELETE FROM scrobble_tokens WHERE id = NEW.token_id; RETURN NEW; END $$",
+        )
+        .await;
+    app.media_db
+        .execute(
+            "CREATE TRIGGER revoke_first BEFORE INSERT ON scrobble_events \
+             FOR EACH ROW EXECUTE FUNCTION revoke_first()",
+        )
+        .await;
+    let mut movie = episode(&secret, "", 0, 0, 1);
+    movie.kind = PlayedKind::Movie.into();
+    (movie.season, movie.episode) = (None, None);
+    let refused = app.scrobble(movie).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
+    assert!(app.scrobble_events(&user).await.is_empty());
 }
