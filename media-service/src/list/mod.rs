@@ -170,8 +170,6 @@ pub(crate) async fn update_list_entry(
     })
 }
 
-/// `entry` (just written, its fields changed from `before`) with the run
-/// its change finished, if it finished one.
 /// `item` put on `user`'s list with `fields`, its first run recorded;
 /// LIST_ENTRY_EXISTS when it is there already.
 pub(crate) async fn insert_entry(
@@ -192,6 +190,8 @@ pub(crate) async fn insert_entry(
     record_run(conn, entry, None).await
 }
 
+/// `entry` (just written, its fields changed from `before`) with the run
+/// its change finished, if it finished one.
 pub(crate) async fn record_run(
     conn: &mut db::Conn,
     mut entry: Entry,

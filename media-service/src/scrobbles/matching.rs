@@ -93,6 +93,38 @@ async fn movie(app: &App, user: Uuid, event: &Event) -> Result<Result<Target, St
     })
 }
 
+/// The target the person pinned the event's show to, if they pinned it.
+async fn by_pin(
+    app: &App,
+    user: Uuid,
+    event: &Event,
+    (season, first, last): (i32, i32, i32),
+) -> Result<Option<Result<Target, String>>, Error> {
+    let mut conn = common_db::conn(&app.pool).await?;
+    let key = event.show_key();
+    let Some(pin) =
+        db::scrobble_pins::pin(&mut conn, user, event.server.as_str(), &key, Some(season)).await?
+    else {
+        return Ok(None);
+    };
+    let Some(entry) = db::entries::find(&mut conn, user, pin.list_entry_id).await? else {
+        return Ok(Some(
+            Err("the pinned show is no longer on your list".into()),
+        ));
+    };
+    let (season, offset) = match pin.server_season {
+        Some(_) => (pin.season, pin.episode_offset),
+        None => (season, 0),
+    };
+    Ok(Some(Ok(Target::Episodes {
+        item: entry.item,
+        entry: Some(entry.id),
+        season,
+        first: first + offset,
+        last: last + offset,
+    })))
+}
+
 async fn episodes(
     app: &App,
     user: Uuid,
@@ -100,30 +132,9 @@ async fn episodes(
     (season, first, last): (i32, i32, i32),
     look_for_pin: bool,
 ) -> Result<Result<Target, String>, Error> {
-    let mut conn = common_db::conn(&app.pool).await?;
-    let key = event.show_key();
-    let pin = if look_for_pin {
-        db::scrobble_pins::pin(&mut conn, user, event.server.as_str(), &key, Some(season)).await?
-    } else {
-        None
-    };
-    if let Some(pin) = pin {
-        let Some(entry) = db::entries::find(&mut conn, user, pin.list_entry_id).await? else {
-            return Ok(Err("the pinned show is no longer on your list".into()));
-        };
-        let (season, offset) = match pin.server_season {
-            Some(_) => (pin.season, pin.episode_offset),
-            None => (season, 0),
-        };
-        return Ok(Ok(Target::Episodes {
-            item: entry.item,
-            entry: Some(entry.id),
-            season,
-            first: first + offset,
-            last: last + offset,
-        }));
+    if look_for_pin && let Some(pinned) = by_pin(app, user, event, (season, first, last)).await? {
+        return Ok(pinned);
     }
-    drop(conn);
     let series_imdb = &event.ids.series.imdb;
     if !series_imdb.is_empty() {
         return by_series(app, user, series_imdb, (season, first, last)).await;

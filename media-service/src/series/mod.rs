@@ -195,7 +195,8 @@ pub(crate) async fn mark_in(
     at: DateTime<Utc>,
     status: ShowStatus,
 ) -> Result<(pb::ListEntry, usize), Error> {
-    let (before, episodes, run) = locked(conn, user, entry).await?;
+    let (before, episodes) = locked(conn, user, entry).await?;
+    let run = before.current_run;
     let chosen = selection::for_marking(&episodes, selection, at)?;
     let marked = db::watches::insert(conn, user, before.id, run, &chosen, at).await?;
     let entry = write_watch_state(conn, before, &episodes, run, status, at, Change::Marked).await?;
@@ -240,7 +241,8 @@ pub(crate) async fn unmark_episodes_watched(
     let user = caller.user_id;
     let (entry, unmarked) = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
-            let (before, episodes, run) = locked(conn, user, entry).await?;
+            let (before, episodes) = locked(conn, user, entry).await?;
+            let run = before.current_run;
             let chosen = selection::for_unmarking(&episodes, &selection)?;
             let unmarked = db::watches::delete(conn, before.id, run, &chosen).await?;
             // Nothing unmarked changes nothing: a completion stays.
@@ -261,18 +263,17 @@ pub(crate) async fn unmark_episodes_watched(
     })
 }
 
-/// The caller's entry locked for a change, its show's episodes and its run.
+/// The caller's entry locked for a change, and its show's episodes.
 async fn locked(
     conn: &mut db::Conn,
     user: Uuid,
     entry: Uuid,
-) -> Result<(Entry, Vec<Episode>, i32), Error> {
+) -> Result<(Entry, Vec<Episode>), Error> {
     let entry = db::entries::find_for_update(conn, user, entry)
         .await?
         .ok_or(Error::ListEntryNotFound)?;
     let episodes = db::episodes::list(conn, entry.item.id).await?;
-    let run = entry.current_run;
-    Ok((entry, episodes, run))
+    Ok((entry, episodes))
 }
 
 /// What a call did to the run's watches.
