@@ -1,6 +1,7 @@
 //! Users' list entries, each read with its catalog item.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use completionist_common::sql::cached;
 use diesel::{dsl::count_star, prelude::*};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
@@ -208,14 +209,13 @@ fn file_item_json(file_item: &FileItem) -> serde_json::Value {
 
 /// Writes every field of entry `id`, answering nothing.
 pub(crate) async fn overwrite(conn: &mut Conn, id: Uuid, fields: &EntryFields) -> QueryResult<()> {
-    diesel::update(list_entries::table.find(id))
-        .set((
-            FieldColumns::from(fields),
-            list_entries::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
+    cached(diesel::update(list_entries::table.find(id)).set((
+        FieldColumns::from(fields),
+        list_entries::updated_at.eq(Utc::now()),
+    )))
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// One of `user`'s entries with its item, in one round trip.
@@ -265,14 +265,16 @@ pub(crate) async fn update(
     item: Item,
     fields: &EntryFields,
 ) -> QueryResult<Entry> {
-    let row = diesel::update(list_entries::table.find(id))
-        .set((
-            FieldColumns::from(fields),
-            list_entries::updated_at.eq(Utc::now()),
-        ))
-        .returning(EntryRow::as_returning())
-        .get_result(conn)
-        .await?;
+    let row = cached(
+        diesel::update(list_entries::table.find(id))
+            .set((
+                FieldColumns::from(fields),
+                list_entries::updated_at.eq(Utc::now()),
+            ))
+            .returning(EntryRow::as_returning()),
+    )
+    .get_result(conn)
+    .await?;
     Ok(row.with(item))
 }
 

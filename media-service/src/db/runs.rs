@@ -2,6 +2,7 @@
 //! goes through the entry, so one user can never reach another's runs.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use completionist_common::sql::cached;
 use diesel::{dsl::count_star, prelude::*};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
@@ -141,15 +142,17 @@ pub(crate) async fn find_for_update(
 }
 
 pub(crate) async fn update(conn: &mut Conn, id: Uuid, dates: RunDates) -> QueryResult<Run> {
-    diesel::update(list_entry_runs::table.find(id))
-        .set((
-            list_entry_runs::start_date.eq(dates.start_date),
-            list_entry_runs::finish_date.eq(dates.finish_date),
-        ))
-        .returning(RunRow::as_returning())
-        .get_result(conn)
-        .await
-        .map(Run::from)
+    cached(
+        diesel::update(list_entry_runs::table.find(id))
+            .set((
+                list_entry_runs::start_date.eq(dates.start_date),
+                list_entry_runs::finish_date.eq(dates.finish_date),
+            ))
+            .returning(RunRow::as_returning()),
+    )
+    .get_result(conn)
+    .await
+    .map(Run::from)
 }
 
 /// Forgets the run that completing entry `entry` on `finish_date` recorded

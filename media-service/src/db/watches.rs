@@ -110,28 +110,27 @@ pub(crate) async fn insert(
     episodes: &[Uuid],
     at: DateTime<Utc>,
 ) -> QueryResult<usize> {
-    let mut written = 0;
-    for chunk in episodes.chunks(1000) {
-        let rows: Vec<_> = chunk
-            .iter()
-            .map(|episode| {
-                (
-                    episode_watches::id.eq(Uuid::now_v7()),
-                    episode_watches::user_id.eq(user),
-                    episode_watches::list_entry_id.eq(entry),
-                    episode_watches::episode_id.eq(*episode),
-                    episode_watches::run.eq(run),
-                    episode_watches::watched_at.eq(at),
-                )
-            })
-            .collect();
-        written += diesel::insert_into(episode_watches::table)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
-    }
-    Ok(written)
+    use diesel::sql_types::{Array, Integer, Timestamptz, Uuid as SqlUuid};
+    // One text for any number of episodes, so it stays prepared.
+    let ids: Vec<Uuid> = episodes.iter().map(|_| Uuid::now_v7()).collect();
+    prepared(
+        "INSERT INTO episode_watches (id, user_id, list_entry_id, episode_id, run, watched_at) \
+         SELECT w.id, ",
+    )
+    .bind::<SqlUuid, _>(user)
+    .sql(", ")
+    .bind::<SqlUuid, _>(entry)
+    .sql(", w.episode_id, ")
+    .bind::<Integer, _>(run)
+    .sql(", ")
+    .bind::<Timestamptz, _>(at)
+    .sql(" FROM unnest(")
+    .bind::<Array<SqlUuid>, _>(ids)
+    .sql(", ")
+    .bind::<Array<SqlUuid>, _>(episodes)
+    .sql(") AS w(id, episode_id) ON CONFLICT DO NOTHING")
+    .execute(conn)
+    .await
 }
 
 /// Forgets run `run`'s watches of `episodes` in entry `entry`; answers how
