@@ -101,7 +101,11 @@ impl Config {
             positive_seconds,
         );
         let page_token_secret = completionist_common::config::page_token_secret(&mut env);
-        let telemetry = Telemetry::from_env(&mut env);
+        let telemetry = Telemetry::from_env(
+            &mut env,
+            "AUTH_METRICS_ADDR",
+            std::net::SocketAddr::from(([127, 0, 0, 1], 9461)),
+        );
         env.finish(Self {
             listen_addr,
             database_url,

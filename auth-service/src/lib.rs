@@ -26,7 +26,7 @@ mod token;
 use std::{future::Future, sync::Arc};
 
 use completionist_common::{
-    admission, authn, config::ExposeSecret, db as common_db, guard, server,
+    admission, authn, config::ExposeSecret, db as common_db, guard, metrics, server,
 };
 use completionist_proto::{
     AUTH_DESCRIPTOR_SET, TOKENS_DESCRIPTOR_SET,
@@ -125,6 +125,7 @@ pub async fn run(
         app.clone(),
         config.cleanup_interval,
     )));
+    let _pool = AbortOnDropHandle::new(tokio::spawn(common_db::report_pool(pool.clone())));
 
     // Outermost first: who is calling, whether there is room, whether the
     // request is well formed; then the service.
@@ -157,6 +158,7 @@ pub async fn run(
     let routes = server::base_routes(health, &[AUTH_DESCRIPTOR_SET, TOKENS_DESCRIPTOR_SET])?
         .add_service(MarkActivity::new(api, activity.clone(), HASHING_METHODS))
         .add_service(MarkActivity::new(tokens, activity, &[]));
+    let routes = metrics::measure_calls(routes);
     let readiness = server::database_readiness(
         reporter,
         SERVICE_NAME,

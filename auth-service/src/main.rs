@@ -45,6 +45,7 @@ async fn main() -> ExitCode {
 async fn serve(config: Config) -> anyhow::Result<()> {
     auth_service::migrate(&config).await?;
     let listener = cli::bind(config.listen_addr).await?;
+    cli::serve_metrics(&config.telemetry).await?;
     auth_service::run(listener, config, shutdown::signal()).await
 }
 

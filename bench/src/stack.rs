@@ -90,7 +90,14 @@ impl Stack {
         let auth_db = fresh_database(&admin, "bench_auth").await?;
         let media_db = fresh_database(&admin, "bench_media").await?;
         let secret = "bench secret that is long enough to sign tokens";
-        let common = [("RUST_LOG", "warn"), ("LOG_FORMAT", "json")];
+        // Metrics on, as in production, each on a port of its own.
+        let common = [
+            ("RUST_LOG", "warn"),
+            ("LOG_FORMAT", "json"),
+            ("AUTH_METRICS_ADDR", "127.0.0.1:0"),
+            ("MEDIA_METRICS_ADDR", "127.0.0.1:0"),
+            ("GATEWAY_METRICS_ADDR", "127.0.0.1:0"),
+        ];
 
         let auth_addr = free_addr()?;
         // BENCH_HASHING_CONCURRENCY tries other argon2 concurrencies (the

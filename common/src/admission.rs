@@ -88,7 +88,10 @@ impl Admission {
             tokio::time::timeout(self.limits.max_wait, self.permits.clone().acquire_owned()).await;
         match waited {
             Ok(Ok(permit)) => Ok(permit),
-            Ok(Err(_)) | Err(_) => Err(CommonError::Overloaded),
+            Ok(Err(_)) | Err(_) => {
+                metrics::counter!(crate::metrics::name::ADMISSION_REFUSED, "reason" => "wait_timeout").increment(1);
+                Err(CommonError::Overloaded)
+            }
         }
     }
 }
@@ -99,17 +102,21 @@ struct Waiting<'a>(&'a AtomicUsize);
 
 impl<'a> Waiting<'a> {
     fn enter(waiting: &'a AtomicUsize, limit: usize) -> Result<Self, CommonError> {
-        let entered = Self(waiting);
         if waiting.fetch_add(1, Ordering::AcqRel) >= limit {
+            waiting.fetch_sub(1, Ordering::AcqRel);
+            metrics::counter!(crate::metrics::name::ADMISSION_REFUSED, "reason" => "queue_full")
+                .increment(1);
             return Err(CommonError::Overloaded);
         }
-        Ok(entered)
+        metrics::gauge!(crate::metrics::name::ADMISSION_WAITING).increment(1.0);
+        Ok(Self(waiting))
     }
 }
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
+        metrics::gauge!(crate::metrics::name::ADMISSION_WAITING).decrement(1.0);
     }
 }
 

@@ -94,6 +94,21 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
 }
 
+/// Serves `/metrics` where `telemetry` says, in the background, for as
+/// long as the process runs (a shutdown's drain included).
+pub async fn serve_metrics(telemetry: &crate::telemetry::Telemetry) -> anyhow::Result<()> {
+    let Some(addr) = telemetry.metrics_addr else {
+        return Ok(());
+    };
+    let listener = bind(addr).await?;
+    tokio::spawn(async move {
+        if let Err(error) = crate::metrics::serve(listener, std::future::pending()).await {
+            tracing::error!(%error, "metrics are no longer served");
+        }
+    });
+    Ok(())
+}
+
 /// Succeeds when the instance on `addr` reports SERVING.
 pub async fn healthcheck(addr: SocketAddr) -> anyhow::Result<()> {
     if crate::health::check(addr).await? {

@@ -64,6 +64,18 @@ impl Env {
         }
     }
 
+    /// A variable that may turn something off: `default` when unset, `None`
+    /// when set but empty, else parsed with [`FromStr`].
+    pub fn or_off<T: FromStr>(&mut self, name: &str, default: T) -> Option<T>
+    where
+        T::Err: fmt::Display,
+    {
+        if self.vars.get(name).is_some_and(|v| v.trim().is_empty()) {
+            return None;
+        }
+        Some(self.or(name, default))
+    }
+
     /// A variable parsed with [`FromStr`], or `default` when unset.
     pub fn or<T: FromStr>(&mut self, name: &str, default: T) -> T
     where
@@ -196,6 +208,16 @@ mod tests {
         assert_eq!(env.or("EMPTY", 7u16), 7);
         assert_eq!(env.or("UNSET", 8u16), 8);
         assert!(env.finish(()).is_ok());
+    }
+
+    #[test]
+    fn an_empty_variable_turns_off_what_or_off_reads() {
+        let mut env = Env::from_vars([("OFF", " "), ("ON", "9"), ("BAD", "x")]);
+        assert_eq!(env.or_off("OFF", 1u16), None);
+        assert_eq!(env.or_off("ON", 1u16), Some(9));
+        assert_eq!(env.or_off("UNSET", 1u16), Some(1));
+        let _ = env.or_off("BAD", 1u16);
+        assert!(env.finish(()).unwrap_err().to_string().contains("BAD"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use tonic_health::pb::{
 
 /// Whether the server behind `channel` reports SERVING, asked with
 /// `timeout`.
-pub async fn serving(channel: tonic::transport::Channel, timeout: Duration) -> bool {
+pub async fn serving(channel: crate::channel::Internal, timeout: Duration) -> bool {
     let mut request = tonic::Request::new(HealthCheckRequest::default());
     request.set_timeout(timeout);
     matches!(

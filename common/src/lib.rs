@@ -17,6 +17,7 @@ pub mod guard;
 pub mod health;
 pub mod listen;
 pub mod memory;
+pub mod metrics;
 pub mod paging;
 pub mod pg_enum;
 pub mod quota;

@@ -1,5 +1,8 @@
-//! Logging: `RUST_LOG` filters, `LOG_FORMAT` chooses `pretty` (people) or
-//! `json` (log collectors).
+//! Logging and metrics: `RUST_LOG` filters, `LOG_FORMAT` chooses `pretty`
+//! (people) or `json` (log collectors); each service's `…_METRICS_ADDR` is
+//! where it serves `/metrics` ([`crate::metrics`]; empty turns it off).
+
+use std::net::SocketAddr;
 
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
@@ -13,16 +16,19 @@ pub enum LogFormat {
     Json,
 }
 
-/// The logging half of a service's configuration.
+/// The logging and metrics part of a service's configuration.
 #[derive(Clone, Debug)]
 pub struct Telemetry {
     pub filter: String,
     pub format: LogFormat,
+    /// Where `/metrics` is served; none: not at all.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Telemetry {
-    /// Reads `RUST_LOG` and `LOG_FORMAT`.
-    pub fn from_env(env: &mut Env) -> Self {
+    /// Reads `RUST_LOG`, `LOG_FORMAT` and `metrics_var` (`metrics_addr`
+    /// when unset).
+    pub fn from_env(env: &mut Env, metrics_var: &str, metrics_addr: SocketAddr) -> Self {
         let filter = env.parse_or("RUST_LOG", "info".to_owned(), |raw| {
             EnvFilter::try_new(raw)
                 .map(|_| raw.to_owned())
@@ -33,7 +39,12 @@ impl Telemetry {
             "json" => Ok(LogFormat::Json),
             other => Err(format!("expected \"pretty\" or \"json\", got {other:?}")),
         });
-        Self { filter, format }
+        let metrics_addr = env.or_off(metrics_var, metrics_addr);
+        Self {
+            filter,
+            format,
+            metrics_addr,
+        }
     }
 
     /// Installs the global subscriber. Call once, from `main`.

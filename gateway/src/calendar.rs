@@ -23,12 +23,13 @@ use axum::{
     extract::{Path, State},
     routing::get,
 };
+use completionist_common::channel::Internal;
 use completionist_proto::media::{
     RenderCalendarFeedRequest, calendar_feed_service_client::CalendarFeedServiceClient,
 };
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use tokio::sync::Semaphore;
-use tonic::{Code, transport::Channel};
+use tonic::Code;
 
 /// Feeds read at once through one gateway; calendar apps read every few
 /// hours, so more waiting than this is clients retrying in a loop.
@@ -40,7 +41,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 struct Feeds {
-    client: CalendarFeedServiceClient<Channel>,
+    client: CalendarFeedServiceClient<Internal>,
     reads: Arc<Semaphore>,
     /// Reads under way per token.
     per_feed: Arc<Mutex<HashMap<String, usize>>>,
@@ -101,7 +102,7 @@ impl Drop for FeedRead {
 }
 
 /// The calendar routes, reading feeds from media-service over `media`.
-pub(crate) fn routes(media: Channel) -> Router {
+pub(crate) fn routes(media: Internal) -> Router {
     let feeds = Feeds {
         client: CalendarFeedServiceClient::new(media),
         reads: Arc::new(Semaphore::new(MAX_READS)),

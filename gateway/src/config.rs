@@ -136,7 +136,11 @@ impl Config {
             crate::web::check_dir(&dir).map(|()| Some(dir))
         });
         let limits = Limits::from_env(&mut env);
-        let telemetry = Telemetry::from_env(&mut env);
+        let telemetry = Telemetry::from_env(
+            &mut env,
+            "GATEWAY_METRICS_ADDR",
+            std::net::SocketAddr::from(([127, 0, 0, 1], 9460)),
+        );
         env.finish(Self {
             listen_addr,
             auth_service_url,

@@ -12,6 +12,7 @@ use std::{
     task::{Context, Poll},
 };
 
+use completionist_common::channel::Internal;
 use completionist_common::{
     descriptors::{self, MethodShapes},
     error::to_status,
@@ -21,7 +22,7 @@ use http::{Request, Response, header};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
-use tonic::{body::Body, server::NamedService, transport::Channel};
+use tonic::{body::Body, server::NamedService};
 use tower::{Service, ServiceExt};
 
 use crate::{
@@ -62,8 +63,8 @@ impl Backend for Media {
 /// Forwards every call of backend `B`: unary calls over `channel`, server
 /// streams over `streams`.
 pub(crate) struct Forward<B> {
-    channel: Channel,
-    streams: Channel,
+    channel: Internal,
+    streams: Internal,
     shapes: Arc<MethodShapes>,
     limits: Limits,
     shared: Shared,
@@ -97,7 +98,12 @@ impl<B> Clone for Forward<B> {
 }
 
 impl<B: Backend> Forward<B> {
-    pub(crate) fn new(channel: Channel, streams: Channel, limits: Limits, shared: Shared) -> Self {
+    pub(crate) fn new(
+        channel: Internal,
+        streams: Internal,
+        limits: Limits,
+        shared: Shared,
+    ) -> Self {
         Self {
             channel,
             streams,
@@ -220,6 +226,7 @@ impl<B: Backend> Forward<B> {
             tracing::warn!(backend = B::NAME, %error, "backend unreachable");
             Error::BackendUnavailable(B::NAME)
         })?;
+        let response = response.map(Body::new);
         if streaming {
             return Ok(self.watched(response, permit));
         }

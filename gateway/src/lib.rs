@@ -18,14 +18,15 @@ mod web;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
+use completionist_common::channel::Internal;
 use completionist_common::{
-    channel, health,
+    channel, health, metrics,
     server::{self, Readiness},
 };
 use http::{HeaderName, Method};
 use tokio::{net::TcpListener, sync::Semaphore};
 use tokio_util::sync::CancellationToken;
-use tonic::{service::Routes, transport::Channel};
+use tonic::service::Routes;
 use tonic_web::GrpcWebLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -112,7 +113,7 @@ fn routes(
     health: tonic_health::pb::health_server::HealthServer<
         impl tonic_health::pb::health_server::Health,
     >,
-    (auth, media): (&Channel, &Channel),
+    (auth, media): (&Internal, &Internal),
     shared: Shared,
 ) -> anyhow::Result<Routes> {
     let media_streams = channel::streams(
@@ -141,8 +142,10 @@ fn routes(
     ));
     // CORS outside gRPC-Web: tonic-web answers 400 to any other HTTP/1
     // request, a preflight included.
+    // Calls measured as gRPC, whichever way they came.
     let apis = routes
         .into_axum_router()
+        .layer(metrics::CallsLayer::server())
         .layer(GrpcWebLayer::new())
         .layer(cors(config));
     // Plain HTTP beside the app: calendar apps' feeds, media servers'

@@ -11,6 +11,7 @@ async fn main() -> ExitCode {
     let about = "gRPC-Web and gRPC in front of Completionist's services";
     cli::run("gateway", about, async |config: Config| {
         let listener = cli::bind(config.listen_addr).await?;
+        cli::serve_metrics(&config.telemetry).await?;
         gateway::run(listener, config, shutdown::signal()).await
     })
     .await

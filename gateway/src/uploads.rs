@@ -8,6 +8,7 @@
 use std::{sync::Arc, time::Duration};
 
 use bytes::{Buf, BytesMut};
+use completionist_common::channel::Internal;
 use completionist_common::{
     authn,
     error::to_status,
@@ -20,7 +21,7 @@ use http::HeaderMap;
 use http_body::Frame;
 use http_body_util::{BodyExt, StreamBody};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tonic::{Code, body::Body, transport::Channel};
+use tonic::{Code, body::Body};
 
 use crate::error::{DOMAIN, Error};
 
@@ -34,7 +35,7 @@ pub(crate) struct Uploads {
     places: Arc<Semaphore>,
     /// Users with an upload under way, one each.
     senders: Quota<String>,
-    auth: TokenServiceClient<Channel>,
+    auth: TokenServiceClient<Internal>,
 }
 
 /// An upload's place, held until its answer.
@@ -44,7 +45,7 @@ pub(crate) struct UploadPlace {
 }
 
 impl Uploads {
-    pub(crate) fn new(places: usize, auth: Channel) -> Arc<Self> {
+    pub(crate) fn new(places: usize, auth: Internal) -> Arc<Self> {
         Arc::new(Self {
             places: Arc::new(Semaphore::new(places)),
             senders: Quota::new(1),

@@ -7,13 +7,14 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use completionist_common::channel::Internal;
 use completionist_common::{authn::Authenticate, channel, request_id, server};
 use completionist_proto::auth::{
     DeletedUser, ListDeletedUsersRequest, ValidateTokenRequest, WatchRevocationsRequest,
     WatchRevocationsResponse, token_service_client::TokenServiceClient,
 };
 use moka::future::Cache;
-use tonic::{Code, Request, Status, transport::Channel};
+use tonic::{Code, Request, Status};
 use tonic_types::StatusExt;
 use uuid::Uuid;
 
@@ -31,7 +32,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// auth-service's ValidateToken, with a short cache of positive answers.
 #[derive(Clone)]
 pub(crate) struct AuthClient {
-    client: TokenServiceClient<Channel>,
+    client: TokenServiceClient<Internal>,
     cache: Cache<String, (Caller, DateTime<Utc>)>,
     ttl: Duration,
     /// Rechecks of open streams, shared by the streams of one token for a

@@ -203,7 +203,11 @@ impl Config {
         let watch = WatchConfig::from_env(&mut env);
         let series = SeriesConfig::from_env(&mut env);
         let scrobbles = ScrobblesConfig::from_env(&mut env);
-        let telemetry = Telemetry::from_env(&mut env);
+        let telemetry = Telemetry::from_env(
+            &mut env,
+            "MEDIA_METRICS_ADDR",
+            std::net::SocketAddr::from(([127, 0, 0, 1], 9462)),
+        );
         env.finish(Self {
             listen_addr,
             database_url,

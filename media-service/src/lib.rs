@@ -32,7 +32,7 @@ mod watch;
 use std::{future::Future, sync::Arc};
 
 use completionist_common::{
-    admission, authn, config::ExposeSecret, db as common_db, descriptors, guard, server,
+    admission, authn, config::ExposeSecret, db as common_db, descriptors, guard, metrics, server,
 };
 use completionist_proto::media::{
     calendar_feed_service_server::CalendarFeedServiceServer,
@@ -87,6 +87,7 @@ pub async fn run(
     let _revocations = background(watch::follow_revocations(app.clone()));
     let _deletions = background(deleted_accounts::remove_deleted(app.clone()));
     let _refreshes = background(series::refresh::run(app.clone()));
+    let _pool = background(common_db::report_pool(app.pool.clone()));
     let worker = Worker::start(app.clone());
     let enricher = background(transfers::enrich::run(app.clone()));
     let (reporter, health) = tonic_health::server::health_reporter();
@@ -157,7 +158,7 @@ fn routes(
     let feeds = api.beside(feeds_service(feeds_app)?, &[]);
     let scrobbles = api.beside(scrobbles_service(scrobbles_app)?, &[]);
     let api = authn::protect(api, auth, PUBLIC_METHODS);
-    Ok(server::base_routes(
+    let routes = server::base_routes(
         health,
         &[
             completionist_proto::MEDIA_DESCRIPTOR_SET,
@@ -167,7 +168,8 @@ fn routes(
     )?
     .add_service(api)
     .add_service(feeds)
-    .add_service(scrobbles))
+    .add_service(scrobbles);
+    Ok(metrics::measure_calls(routes))
 }
 
 /// The gateway's internal API: well-formed requests only, and no bearer

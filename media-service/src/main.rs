@@ -11,6 +11,7 @@ async fn main() -> ExitCode {
     cli::run("media-service", about, async |config: Config| {
         media_service::migrate(&config).await?;
         let listener = cli::bind(config.listen_addr).await?;
+        cli::serve_metrics(&config.telemetry).await?;
         media_service::run(listener, config, shutdown::signal()).await
     })
     .await

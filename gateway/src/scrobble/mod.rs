@@ -34,6 +34,7 @@ use axum::{
     extract::{Path, State},
     routing::post,
 };
+use completionist_common::channel::Internal;
 use completionist_common::quota::Quota;
 use completionist_proto::media::{
     self as pb, scrobble_intake_service_client::ScrobbleIntakeServiceClient,
@@ -42,7 +43,7 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
-use tonic::{Code, transport::Channel};
+use tonic::Code;
 use tonic_types::StatusExt;
 
 use self::body::Unreadable;
@@ -71,7 +72,7 @@ const BODY_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 struct Intake {
-    client: ScrobbleIntakeServiceClient<Channel>,
+    client: ScrobbleIntakeServiceClient<Internal>,
     deliveries: Arc<Semaphore>,
     strangers: Arc<Semaphore>,
     per_token: Arc<Quota<[u8; 32]>>,
@@ -80,7 +81,7 @@ struct Intake {
 }
 
 /// The routes, for media-service at `channel`.
-pub(crate) fn router(channel: Channel) -> Router {
+pub(crate) fn router(channel: Internal) -> Router {
     let intake = Intake {
         client: ScrobbleIntakeServiceClient::new(channel),
         deliveries: Arc::new(Semaphore::new(MAX_DELIVERIES)),

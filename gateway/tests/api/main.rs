@@ -11,6 +11,7 @@ mod grpc;
 mod helpers;
 mod hostile;
 mod imports;
+mod metrics;
 mod scrobble;
 mod scrobble_refused;
 mod stream_bounds;

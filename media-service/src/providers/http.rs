@@ -9,6 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use completionist_common::metrics::name;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 use reqwest::{StatusCode, header::RETRY_AFTER};
@@ -184,17 +185,7 @@ impl HttpClient {
         deadline: Instant,
     ) -> Result<Attempt, Failure> {
         let deadline = tokio::time::Instant::from_std(deadline);
-        let limited = || Failure::new("client-side rate limit reached");
-        {
-            let _turn = tokio::time::timeout_at(deadline, self.turn.lock())
-                .await
-                .map_err(|_| limited())?;
-            for limit in &self.limits {
-                tokio::time::timeout_at(deadline, limit.until_ready())
-                    .await
-                    .map_err(|_| limited())?;
-            }
-        }
+        self.take_turn(deadline).await?;
         let timeout = deadline
             .saturating_duration_since(tokio::time::Instant::now())
             .min(self.attempt_timeout);
@@ -228,9 +219,44 @@ impl HttpClient {
                 location,
             })
         };
-        tokio::time::timeout(timeout, exchange)
+        let attempt = tokio::time::timeout(timeout, exchange)
             .await
-            .map_err(|_| Failure::new(format!("no answer within {timeout:?}")))?
+            .map_err(|_| Failure::new(format!("no answer within {timeout:?}")))
+            .flatten();
+        self.count(match &attempt {
+            Ok(a) if a.status == StatusCode::TOO_MANY_REQUESTS => "throttled",
+            Ok(a) if a.status.is_server_error() => "server_error",
+            Ok(_) => "answered",
+            Err(_) => "failed",
+        });
+        attempt
+    }
+
+    /// Waits for this request's turn under the rate limits, in arrival
+    /// order, until `deadline`.
+    async fn take_turn(&self, deadline: tokio::time::Instant) -> Result<(), Failure> {
+        let limited = || {
+            self.count("limited");
+            Failure::new("client-side rate limit reached")
+        };
+        let waiting = Instant::now();
+        let _turn = tokio::time::timeout_at(deadline, self.turn.lock())
+            .await
+            .map_err(|_| limited())?;
+        for limit in &self.limits {
+            tokio::time::timeout_at(deadline, limit.until_ready())
+                .await
+                .map_err(|_| limited())?;
+        }
+        metrics::histogram!(name::PROVIDER_WAIT, "provider" => self.provider)
+            .record(waiting.elapsed());
+        Ok(())
+    }
+
+    /// Counts one call to the provider (or one the limit kept back).
+    fn count(&self, outcome: &'static str) {
+        metrics::counter!(name::PROVIDER_CALLS, "provider" => self.provider, "outcome" => outcome)
+            .increment(1);
     }
 }
 

@@ -96,6 +96,7 @@ async fn run(app: App) {
 async fn attempt_ended(app: &App, claim: Claim, ended: Result<(), String>, retry: Retry) {
     let Err(why) = ended else { return };
     tracing::warn!(job = %claim.job, error = %why, "an attempt at an import failed");
+    metrics::counter!(completionist_common::metrics::name::IMPORT_JOBS, "outcome" => "attempt_failed").increment(1);
     let recorded = async {
         let mut conn = common_db::conn(&app.pool).await?;
         db::import_leases::attempt_failed(&mut conn, claim, &why, retry).await?;
@@ -205,8 +206,10 @@ async fn keep_lease(app: &App, claim: Claim) {
 
 /// What a batch's transaction did.
 enum Applied {
-    /// The rows were applied; there may be more.
+    /// Nothing to apply yet (a provider is away); there are more rows.
     Batch,
+    /// These rows were applied, with these outcomes; there may be more.
+    Rows(Vec<crate::transfers::Outcome>),
     /// Every row has an outcome; the job is done.
     Done,
     /// Another worker holds the job now, or it ended (cancelled): nothing
@@ -244,13 +247,22 @@ async fn apply_batches(app: &App, claim: Claim, stopped: CancellationToken) -> R
                 }
                 let outcomes = apply::apply(conn, claim.user, claim.policy, batch).await?;
                 db::imports::record(conn, claim.job, &outcomes).await?;
-                Ok(Applied::Batch)
+                Ok(Applied::Rows(outcomes.iter().map(|r| r.outcome).collect()))
             })
         })
         .await?;
         match applied {
             Applied::Batch => {}
-            Applied::Done | Applied::NotHeld => return Ok(()),
+            Applied::Rows(outcomes) => {
+                for outcome in outcomes {
+                    metrics::counter!(completionist_common::metrics::name::IMPORT_ROWS, "outcome" => outcome.as_str()).increment(1);
+                }
+            }
+            Applied::Done => {
+                metrics::counter!(completionist_common::metrics::name::IMPORT_JOBS, "outcome" => "done").increment(1);
+                return Ok(());
+            }
+            Applied::NotHeld => return Ok(()),
         }
         if let Some(e) = unavailable {
             return Err(e.into());

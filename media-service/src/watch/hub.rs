@@ -50,6 +50,15 @@ impl StreamKind {
         self as usize
     }
 
+    /// The method that opens it, as the open streams' metric names it.
+    fn method(self) -> &'static str {
+        match self {
+            Self::ListEntries => "WatchListEntries",
+            Self::Import => "WatchImport",
+            Self::Export => "ExportList",
+        }
+    }
+
     /// Messages a stream of this kind may have queued for its client: an
     /// export's are 64 KiB chunks, the others' a change or a row.
     pub(crate) fn queue(self) -> usize {
@@ -181,6 +190,7 @@ impl Hub {
                 poke: poke.clone(),
             },
         );
+        metrics::gauge!(completionist_common::metrics::name::OPEN_STREAMS, "rpc.method" => kind.method()).increment(1.0);
         Ok(Subscription {
             list,
             imports,
@@ -243,6 +253,8 @@ impl Hub {
     /// (spread out, as [`poke`] does).
     pub(crate) fn set_fed(&self, fed: bool) {
         self.fed.send_replace(fed);
+        metrics::gauge!(completionist_common::metrics::name::REVOCATION_FEED)
+            .set(f64::from(u8::from(fed)));
         if fed {
             self.revoked(None);
         }
@@ -293,6 +305,8 @@ pub(crate) struct Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         self.hub.close(self.caller.user_id, self.kind, self.id);
+        metrics::gauge!(completionist_common::metrics::name::OPEN_STREAMS, "rpc.method" => self.kind.method())
+            .decrement(1.0);
     }
 }
 
