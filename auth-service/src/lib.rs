@@ -26,7 +26,7 @@ mod token;
 use std::{future::Future, sync::Arc};
 
 use completionist_common::{
-    admission, authn, config::ExposeSecret, db as common_db, guard, metrics, server,
+    admission, authn, compression, config::ExposeSecret, db as common_db, guard, metrics, server,
 };
 use completionist_proto::{
     AUTH_DESCRIPTOR_SET, TOKENS_DESCRIPTOR_SET,
@@ -127,38 +127,8 @@ pub async fn run(
     )));
     let _pool = AbortOnDropHandle::new(tokio::spawn(common_db::report_pool(pool.clone())));
 
-    // Outermost first: who is calling, whether there is room, whether the
-    // request is well formed; then the service.
-    let api = AuthServiceServer::new(Api(app.clone()))
-        .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
-    let api = guard::protect(
-        api,
-        AUTH_DESCRIPTOR_SET,
-        error::DOMAIN,
-        server::MAX_MESSAGE_BYTES,
-    )?;
-    let limits = admission::Limits::for_pool(config.pool);
-    let api = admission::protect(api, limits, UNPOOLED_METHODS, error::DOMAIN);
-    // The internal API: well-formed requests only, no bearer token of the
-    // caller's own (each call is about the token it carries; auth-service's
-    // port belongs on the services' private network), the same admission.
-    let tokens = TokenServiceServer::new(Api(app.clone()))
-        .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
-    let tokens = guard::protect(
-        tokens,
-        TOKENS_DESCRIPTOR_SET,
-        error::DOMAIN,
-        server::MAX_MESSAGE_BYTES,
-    )?;
-    let tokens = api.beside(tokens, UNPOOLED_TOKEN_METHODS);
-    let api = authn::protect(api, app, PUBLIC_METHODS);
     let (reporter, health) = tonic_health::server::health_reporter();
-    let routes = server::base_routes(health, &[AUTH_DESCRIPTOR_SET, TOKENS_DESCRIPTOR_SET])?
-        .add_service(MarkActivity::new(api, activity.clone(), HASHING_METHODS))
-        .add_service(MarkActivity::new(tokens, activity, &[]));
-    let routes = metrics::measure_calls(routes);
+    let routes = routes(app, &config, activity, health)?;
     let readiness = server::database_readiness(
         reporter,
         SERVICE_NAME,
@@ -173,6 +143,54 @@ pub async fn run(
     };
     server::serve(listener, routes, readiness, shutdown).await?;
     Ok(())
+}
+
+/// Health, reflection, AuthService and TokenService behind their layers.
+fn routes(
+    app: App,
+    config: &Config,
+    activity: Arc<Activity>,
+    health: tonic_health::pb::health_server::HealthServer<
+        impl tonic_health::pb::health_server::Health,
+    >,
+) -> anyhow::Result<tonic::service::Routes> {
+    // Outermost first: who is calling, whether there is room, whether the
+    // request is well formed; then the service.
+    let api = AuthServiceServer::new(Api(app.clone()))
+        .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
+    let api = compression::ENCODINGS
+        .into_iter()
+        .fold(api, |s, e| s.accept_compressed(e).send_compressed(e));
+    let api = guard::protect(
+        api,
+        AUTH_DESCRIPTOR_SET,
+        error::DOMAIN,
+        server::MAX_MESSAGE_BYTES,
+    )?;
+    let limits = admission::Limits::for_pool(config.pool);
+    let api = admission::protect(api, limits, UNPOOLED_METHODS, error::DOMAIN);
+    // The internal API: well-formed requests only, no bearer token of the
+    // caller's own (each call is about the token it carries; auth-service's
+    // port belongs on the services' private network), the same admission.
+    let tokens = TokenServiceServer::new(Api(app.clone()))
+        .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
+    let tokens = compression::ENCODINGS
+        .into_iter()
+        .fold(tokens, |s, e| s.accept_compressed(e).send_compressed(e));
+    let tokens = guard::protect(
+        tokens,
+        TOKENS_DESCRIPTOR_SET,
+        error::DOMAIN,
+        server::MAX_MESSAGE_BYTES,
+    )?;
+    let tokens = api.beside(tokens, UNPOOLED_TOKEN_METHODS);
+    let api = authn::protect(api, app, PUBLIC_METHODS);
+    let routes = server::base_routes(health, &[AUTH_DESCRIPTOR_SET, TOKENS_DESCRIPTOR_SET])?
+        .add_service(MarkActivity::new(api, activity.clone(), HASHING_METHODS))
+        .add_service(MarkActivity::new(tokens, activity, &[]));
+    Ok(metrics::measure_calls(routes))
 }
 
 async fn clean_up_periodically(app: App, interval: std::time::Duration) {

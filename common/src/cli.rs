@@ -100,7 +100,11 @@ pub async fn serve_metrics(telemetry: &crate::telemetry::Telemetry) -> anyhow::R
     let Some(addr) = telemetry.metrics_addr else {
         return Ok(());
     };
-    let listener = bind(addr).await?;
+    let listener = bind(addr)
+        .await
+        .map_err(|e| e.context(format!("{} (the metrics address)", telemetry.metrics_var)))?;
+    // Before the service starts, so nothing it records is lost.
+    crate::metrics::install();
     tokio::spawn(async move {
         if let Err(error) = crate::metrics::serve(listener, std::future::pending()).await {
             tracing::error!(%error, "metrics are no longer served");

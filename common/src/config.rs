@@ -65,7 +65,8 @@ impl Env {
     }
 
     /// A variable that may turn something off: `default` when unset, `None`
-    /// when set but empty, else parsed with [`FromStr`].
+    /// when set but empty (unlike every other reader here, for which empty
+    /// is unset), else parsed with [`FromStr`].
     pub fn or_off<T: FromStr>(&mut self, name: &str, default: T) -> Option<T>
     where
         T::Err: fmt::Display,

@@ -51,29 +51,29 @@ pub fn pool(url: &str, size: PoolSize) -> Pool {
         .build_unchecked(manager)
 }
 
-/// Runs `work` in a transaction on a task of its own that owns the
-/// connection: a caller that cancels (deadline, disconnect) cannot cut a
-/// multi-statement write in half, and the transaction commits or rolls back
-/// as a whole.
 /// Reports `pool` as metrics every few seconds while it runs (labelled
 /// OpenTelemetry's way): connections in use and idle, calls that had to
 /// wait for one, and those that gave up waiting.
 pub async fn report_pool(pool: Pool) {
+    use crate::metrics::name as metrics_name;
     let mut every = tokio::time::interval(Duration::from_secs(5));
     loop {
         every.tick().await;
         let state = pool.state();
         let used = state.connections.saturating_sub(state.idle_connections);
-        metrics::gauge!(crate::metrics::name::DB_CONNECTIONS, "db.client.connection.state" => "used")
+        metrics::gauge!(metrics_name::DB_CONNECTIONS, "db.client.connection.state" => "used")
             .set(f64::from(used));
-        metrics::gauge!(crate::metrics::name::DB_CONNECTIONS, "db.client.connection.state" => "idle")
+        metrics::gauge!(metrics_name::DB_CONNECTIONS, "db.client.connection.state" => "idle")
             .set(f64::from(state.idle_connections));
-        metrics::counter!(crate::metrics::name::DB_WAITS).absolute(state.statistics.get_waited);
-        metrics::counter!(crate::metrics::name::DB_TIMEOUTS)
-            .absolute(state.statistics.get_timed_out);
+        metrics::counter!(metrics_name::DB_WAITS).absolute(state.statistics.get_waited);
+        metrics::counter!(metrics_name::DB_TIMEOUTS).absolute(state.statistics.get_timed_out);
     }
 }
 
+/// Runs `work` in a transaction on a task of its own that owns the
+/// connection: a caller that cancels (deadline, disconnect) cannot cut a
+/// multi-statement write in half, and the transaction commits or rolls back
+/// as a whole.
 pub async fn transaction<R, E, F>(pool: &Pool, work: F) -> Result<R, E>
 where
     F: for<'r> FnOnce(&'r mut AsyncPgConnection) -> BoxFuture<'r, Result<R, E>> + Send + 'static,

@@ -7,6 +7,7 @@ pub mod admission;
 pub mod authn;
 pub mod channel;
 pub mod cli;
+pub mod compression;
 pub mod config;
 pub mod db;
 pub mod descriptors;

@@ -7,9 +7,9 @@
 //! parameters' types:
 //!
 //! - [`prepared`]: hand-written SQL;
-//! - [`cached`]: a statement built with Diesel whose text is the same on
-//!   every call (an UPDATE of fixed columns, say; not an insert of a list of
-//!   rows, whose text grows with the list).
+//! - [`cached`]: an UPDATE built with Diesel whose text is the same on
+//!   every call (a list of rows to insert is [`prepared`] SQL over
+//!   `unnest`, one text for any number of rows).
 //!
 //! The text is given in pieces with each bound value between two, numbered
 //! `$1`, `$2`, … in the order they are bound:
@@ -25,7 +25,7 @@ use std::marker::PhantomData;
 use diesel::{
     QueryResult,
     backend::Backend,
-    query_builder::{AstPass, Query, QueryFragment, QueryId},
+    query_builder::{AstPass, Query, QueryFragment, QueryId, UpdateStatement},
     serialize::ToSql,
     sql_types::{HasSqlType, Untyped},
 };
@@ -100,10 +100,14 @@ impl<Before, ST, T> QueryId for Bound<Before, ST, T> {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-/// `query`, kept prepared by its text (see the module's doc): its text must
-/// not depend on the values bound, or each text is kept.
-pub fn cached<Q>(query: Q) -> Cached<Q> {
-    Cached(query)
+/// `update`, kept prepared by its text (see the module's doc). Only an
+/// UPDATE: Diesel keeps every other statement of one text prepared itself,
+/// and the text of an UPDATE is the same on every call unless its
+/// changeset skips `None` fields (use `treat_none_as_null`).
+pub fn cached<T: diesel::QuerySource, U, V, Ret>(
+    update: UpdateStatement<T, U, V, Ret>,
+) -> Cached<UpdateStatement<T, U, V, Ret>> {
+    Cached(update)
 }
 
 /// A statement built with Diesel, kept prepared (see [`cached`]).
@@ -173,12 +177,22 @@ mod tests {
 
     #[test]
     fn a_cached_update_is_kept_prepared_with_the_same_text() {
-        let update = || diesel::update(t::table.find(1)).set(t::b.eq(Some("x")));
-        assert!(!update().is_safe_to_cache_prepared(&Pg).unwrap());
-        assert!(cached(update()).is_safe_to_cache_prepared(&Pg).unwrap());
-        assert_eq!(
-            diesel::debug_query::<Pg, _>(&cached(update())).to_string(),
-            diesel::debug_query::<Pg, _>(&update()).to_string(),
+        let update = |b: Option<&'static str>| diesel::update(t::table.find(1)).set(t::b.eq(b));
+        assert!(!update(Some("x")).is_safe_to_cache_prepared(&Pg).unwrap());
+        assert!(
+            cached(update(Some("x")))
+                .is_safe_to_cache_prepared(&Pg)
+                .unwrap()
         );
+        let text = |b| {
+            let query = cached(update(b));
+            let shown = diesel::debug_query::<Pg, _>(&query).to_string();
+            shown.split(" -- ").next().unwrap_or_default().to_owned()
+        };
+        assert_eq!(
+            text(Some("x")),
+            "UPDATE \"t\" SET \"b\" = $1 WHERE (\"t\".\"a\" = $2)"
+        );
+        assert_eq!(text(None), text(Some("x")), "one text, whatever the values");
     }
 }

@@ -23,12 +23,14 @@ pub struct Telemetry {
     pub format: LogFormat,
     /// Where `/metrics` is served; none: not at all.
     pub metrics_addr: Option<SocketAddr>,
+    /// The variable that says so (`MEDIA_METRICS_ADDR`, …).
+    pub metrics_var: &'static str,
 }
 
 impl Telemetry {
     /// Reads `RUST_LOG`, `LOG_FORMAT` and `metrics_var` (`metrics_addr`
     /// when unset).
-    pub fn from_env(env: &mut Env, metrics_var: &str, metrics_addr: SocketAddr) -> Self {
+    pub fn from_env(env: &mut Env, metrics_var: &'static str, metrics_addr: SocketAddr) -> Self {
         let filter = env.parse_or("RUST_LOG", "info".to_owned(), |raw| {
             EnvFilter::try_new(raw)
                 .map(|_| raw.to_owned())
@@ -44,6 +46,7 @@ impl Telemetry {
             filter,
             format,
             metrics_addr,
+            metrics_var,
         }
     }
 

@@ -32,7 +32,8 @@ mod watch;
 use std::{future::Future, sync::Arc};
 
 use completionist_common::{
-    admission, authn, config::ExposeSecret, db as common_db, descriptors, guard, metrics, server,
+    admission, authn, compression, config::ExposeSecret, db as common_db, descriptors, guard,
+    metrics, server,
 };
 use completionist_proto::media::{
     calendar_feed_service_server::CalendarFeedServiceServer,
@@ -139,6 +140,9 @@ fn routes(
     let api = MediaServiceServer::new(Api(app))
         .max_decoding_message_size(max_upload.max(server::MAX_MESSAGE_BYTES))
         .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
+    let api = compression::ENCODINGS
+        .into_iter()
+        .fold(api, |s, e| s.accept_compressed(e).send_compressed(e));
     // The methods that take a file (StartImport), as the descriptors say.
     let uploads =
         descriptors::shapes_of(completionist_proto::MEDIA_DESCRIPTOR_SET, SERVICE_NAME).uploads;
@@ -181,6 +185,9 @@ fn feeds_service(
     let feeds = CalendarFeedServiceServer::new(calendar::ics::Feeds::new(app))
         .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
+    let feeds = compression::ENCODINGS
+        .into_iter()
+        .fold(feeds, |s, e| s.accept_compressed(e).send_compressed(e));
     Ok(guard::protect(
         feeds,
         completionist_proto::FEEDS_DESCRIPTOR_SET,
@@ -197,6 +204,9 @@ fn scrobbles_service(
     let intake = ScrobbleIntakeServiceServer::new(scrobbles::intake::Intake::new(app))
         .max_decoding_message_size(server::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(server::MAX_MESSAGE_BYTES);
+    let intake = compression::ENCODINGS
+        .into_iter()
+        .fold(intake, |s, e| s.accept_compressed(e).send_compressed(e));
     Ok(guard::protect(
         intake,
         completionist_proto::SCROBBLES_DESCRIPTOR_SET,

@@ -11,6 +11,7 @@ use std::{
 
 use http::{HeaderMap, Request, Response};
 use http_body::{Body, Frame, SizeHint};
+use tonic::Code;
 use tower::{Layer, Service};
 
 use super::OTHER;
@@ -88,11 +89,13 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let path = request.uri().path();
-        let call = (!path.starts_with("/grpc.health.v1.Health/")).then(|| Call {
-            side: self.side,
-            method: method_label(path),
-            started: Instant::now(),
-        });
+        let mut call = Pending(
+            (!path.starts_with("/grpc.health.v1.Health/")).then(|| Call {
+                side: self.side,
+                method: method_label(path),
+                started: Instant::now(),
+            }),
+        );
         let response = self.inner.call(request);
         Box::pin(async move {
             match response.await {
@@ -105,9 +108,7 @@ where
                 }
                 Err(e) => {
                     // No answer at all: the server could not be reached.
-                    if let Some(call) = call {
-                        call.finish("UNAVAILABLE");
-                    }
+                    call.finish(Code::Unavailable);
                     Err(e)
                 }
             }
@@ -122,15 +123,28 @@ struct Call {
     started: Instant,
 }
 
-impl Call {
-    fn finish(self, code: &'static str) {
-        metrics::histogram!(
-            self.side.histogram(),
-            "rpc.system.name" => "grpc",
-            "rpc.method" => self.method,
-            "rpc.status_code" => code,
-        )
-        .record(self.started.elapsed());
+/// A call not yet recorded. It is recorded once: with its status, or as
+/// CANCELLED when dropped before one was known (the caller went away, or
+/// its deadline passed, before or while it was answered).
+struct Pending(Option<Call>);
+
+impl Pending {
+    fn finish(&mut self, code: Code) {
+        if let Some(call) = self.0.take() {
+            metrics::histogram!(
+                call.side.histogram(),
+                "rpc.system.name" => "grpc",
+                "rpc.method" => call.method,
+                "rpc.status_code" => code_name(code),
+            )
+            .record(call.started.elapsed());
+        }
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.finish(Code::Cancelled);
     }
 }
 
@@ -139,16 +153,14 @@ impl Call {
 /// before either was a call cancelled.
 pub struct Measured<B> {
     inner: B,
-    call: Option<Call>,
+    call: Pending,
 }
 
 impl<B> Measured<B> {
     /// Records the call if `headers` (or trailers) carry its status.
     fn finish(&mut self, headers: &HeaderMap) {
-        if let Some(code) = status_code(headers)
-            && let Some(call) = self.call.take()
-        {
-            call.finish(code);
+        if let Some(code) = status_code(headers) {
+            self.call.finish(code);
         }
     }
 }
@@ -168,17 +180,9 @@ impl<B: Body + Unpin> Body for Measured<B> {
                     self.finish(trailers);
                 }
             }
-            Poll::Ready(Some(Err(_))) => {
-                if let Some(call) = self.call.take() {
-                    call.finish("UNAVAILABLE");
-                }
-            }
+            Poll::Ready(Some(Err(_))) => self.call.finish(Code::Unavailable),
             // Ended without a status: gRPC says UNKNOWN.
-            Poll::Ready(None) => {
-                if let Some(call) = self.call.take() {
-                    call.finish("UNKNOWN");
-                }
-            }
+            Poll::Ready(None) => self.call.finish(Code::Unknown),
             Poll::Pending => {}
         }
         polled
@@ -193,28 +197,19 @@ impl<B: Body + Unpin> Body for Measured<B> {
     }
 }
 
-impl<B> Drop for Measured<B> {
-    fn drop(&mut self) {
-        if let Some(call) = self.call.take() {
-            call.finish("CANCELLED");
-        }
-    }
-}
-
-/// The name of the status in `headers`, if they carry one.
-fn status_code(headers: &HeaderMap) -> Option<&'static str> {
+/// The status in `headers`, if they carry one.
+fn status_code(headers: &HeaderMap) -> Option<Code> {
     let code = headers
         .get("grpc-status")?
         .to_str()
         .ok()?
         .parse::<i32>()
         .ok()?;
-    Some(code_name(tonic::Code::from(code)))
+    Some(Code::from(code))
 }
 
 /// A status code's name, as gRPC spells it.
-pub fn code_name(code: tonic::Code) -> &'static str {
-    use tonic::Code;
+pub(crate) fn code_name(code: Code) -> &'static str {
     match code {
         Code::Ok => "OK",
         Code::Cancelled => "CANCELLED",
@@ -238,7 +233,7 @@ pub fn code_name(code: tonic::Code) -> &'static str {
 
 /// `path`'s method (`package.Service/Method`) if a service here has it,
 /// else [`OTHER`].
-pub fn method_label(path: &str) -> &'static str {
+pub(crate) fn method_label(path: &str) -> &'static str {
     static KNOWN: OnceLock<HashSet<String>> = OnceLock::new();
     let known = KNOWN.get_or_init(known_methods);
     let method = path.strip_prefix('/').unwrap_or(path);

@@ -9,7 +9,7 @@
 //!
 //! Every histogram has the same buckets ([`SECONDS`]), so the histograms of
 //! several replicas add up (summaries would not). Without [`serve`], no
-//! recorder is installed and recording costs nothing.
+//! recorder is installed and recording goes nowhere.
 
 use std::{future::Future, sync::OnceLock, time::Duration};
 
@@ -48,8 +48,11 @@ pub mod name {
     pub const ADMISSION_REFUSED: &str = "admission.refused";
     /// Counter: import rows applied, by `outcome`.
     pub const IMPORT_ROWS: &str = "import.rows";
-    /// Counter: import jobs done, and attempts failed, by `outcome`.
-    pub const IMPORT_JOBS: &str = "import.jobs";
+    /// Counter: import jobs done.
+    pub const IMPORT_JOBS_DONE: &str = "import.jobs_done";
+    /// Counter: attempts at an import job that failed (each retried later,
+    /// or the job ends FAILED).
+    pub const IMPORT_ATTEMPTS_FAILED: &str = "import.attempts_failed";
     /// Counter: provider requests by `provider` and `outcome` (`answered`,
     /// `throttled`, `server_error`, `failed`, `limited`: kept back by our
     /// own rate limit).
@@ -82,7 +85,11 @@ fn describe() {
     describe_gauge!(name::ADMISSION_WAITING, "calls waiting for a place to run");
     describe_counter!(name::ADMISSION_REFUSED, "calls refused for want of a place");
     describe_counter!(name::IMPORT_ROWS, "import rows applied");
-    describe_counter!(name::IMPORT_JOBS, "import jobs done and attempts failed");
+    describe_counter!(name::IMPORT_JOBS_DONE, "import jobs done");
+    describe_counter!(
+        name::IMPORT_ATTEMPTS_FAILED,
+        "attempts at import jobs that failed"
+    );
     describe_counter!(name::PROVIDER_CALLS, "requests to providers");
     describe_histogram!(
         name::PROVIDER_WAIT,
@@ -100,6 +107,12 @@ fn describe() {
 const UPKEEP: Duration = Duration::from_secs(5);
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process's recorder, if it is not yet: what is recorded
+/// before goes nowhere. [`serve`] installs it too.
+pub fn install() {
+    handle();
+}
 
 /// The process's recorder, installed on first use. Services run in one
 /// process (as tests run them) share it.
@@ -151,7 +164,9 @@ pub async fn serve(
 
 mod calls;
 
-pub use calls::{Calls, CallsLayer, Measured, code_name, measure_calls, method_label};
+#[cfg(test)]
+use calls::method_label;
+pub use calls::{Calls, CallsLayer, Measured, measure_calls};
 
 #[cfg(test)]
 mod tests;

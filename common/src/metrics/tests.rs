@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body::Frame;
 use http_body_util::{BodyExt, Empty, StreamBody};
-use tower::{Layer, ServiceExt};
+use tower::{Layer, Service, ServiceExt};
 
 use super::{CallsLayer, OTHER, handle, method_label};
 
@@ -97,6 +97,24 @@ async fn each_call_is_counted_with_its_status_once_its_answer_ends() {
         .await
         .unwrap();
     drop(response);
+    assert_eq!(served(method, "CANCELLED"), cancelled + 1);
+}
+
+#[tokio::test]
+async fn a_call_given_up_before_its_answer_is_cancelled() {
+    let _ = handle();
+    let method = "completionist.media.v1.MediaService/ListListEntries";
+    let cancelled = served(method, "CANCELLED");
+    let mut service = CallsLayer::server().layer(tower::service_fn(|_: Request<()>| {
+        std::future::pending::<Result<Response<Frames>, Infallible>>()
+    }));
+    let path = "/completionist.media.v1.MediaService/ListListEntries";
+    let call = service
+        .ready()
+        .await
+        .unwrap()
+        .call(Request::get(path).body(()).unwrap());
+    drop(call);
     assert_eq!(served(method, "CANCELLED"), cancelled + 1);
 }
 

@@ -7,6 +7,7 @@
 
 mod browser;
 mod calendar;
+mod compression;
 mod grpc;
 mod helpers;
 mod hostile;

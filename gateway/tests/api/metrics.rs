@@ -11,6 +11,7 @@ use crate::{
 
 /// Serves this process's metrics on a port of its own; answers the URL.
 async fn metrics_url() -> String {
+    completionist_common::metrics::install();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/metrics", listener.local_addr().unwrap());
     tokio::spawn(completionist_common::metrics::serve(
@@ -31,8 +32,9 @@ fn samples<'a>(text: &'a str, metric: &str, labels: &[&str]) -> Vec<&'a str> {
 /// `/metrics` after a call answered OK, one answered NOT_FOUND and one to
 /// a path no service has, all through the gateway.
 async fn scraped_after_calls() -> String {
-    let stack = Stack::spawn().await;
+    // Serving first: the services report their pools as they start.
     let url = metrics_url().await;
+    let stack = Stack::spawn().await;
     let token = token(&stack).await;
     stack
         .media_client()

@@ -111,6 +111,9 @@ pub(crate) async fn insert(
     at: DateTime<Utc>,
 ) -> QueryResult<usize> {
     use diesel::sql_types::{Array, Integer, Timestamptz, Uuid as SqlUuid};
+    if episodes.is_empty() {
+        return Ok(0);
+    }
     // One text for any number of episodes, so it stays prepared.
     let ids: Vec<Uuid> = episodes.iter().map(|_| Uuid::now_v7()).collect();
     prepared(

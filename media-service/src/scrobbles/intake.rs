@@ -5,7 +5,7 @@
 //! every replica shares.
 
 use chrono::{TimeDelta, Utc};
-use completionist_common::db as common_db;
+use completionist_common::{db as common_db, metrics::name};
 use completionist_proto::media::{
     self as pb, scrobble_intake_service_server::ScrobbleIntakeService,
 };
@@ -76,7 +76,7 @@ async fn record(
         return Err(Error::ScrobbleRateExceeded(most, wait));
     }
     let recorded = recording::record(app, &used, event?).await?;
-    metrics::counter!(completionist_common::metrics::name::SCROBBLE_EVENTS, "outcome" => recorded.outcome.as_str()).increment(1);
+    metrics::counter!(name::SCROBBLE_EVENTS, "outcome" => recorded.outcome.as_str()).increment(1);
     // The first delivery of each of the user's minutes removes their oldest
     // events past their most: more than a minute's deliveries can store.
     if used.deliveries == 1 {

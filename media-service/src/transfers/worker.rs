@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use completionist_common::{db as common_db, request_id};
+use completionist_common::{db as common_db, metrics::name, request_id};
 use tokio::task::JoinSet;
 use tokio_util::{sync::CancellationToken, task::AbortOnDropHandle};
 use uuid::Uuid;
@@ -96,7 +96,7 @@ async fn run(app: App) {
 async fn attempt_ended(app: &App, claim: Claim, ended: Result<(), String>, retry: Retry) {
     let Err(why) = ended else { return };
     tracing::warn!(job = %claim.job, error = %why, "an attempt at an import failed");
-    metrics::counter!(completionist_common::metrics::name::IMPORT_JOBS, "outcome" => "attempt_failed").increment(1);
+    metrics::counter!(name::IMPORT_ATTEMPTS_FAILED).increment(1);
     let recorded = async {
         let mut conn = common_db::conn(&app.pool).await?;
         db::import_leases::attempt_failed(&mut conn, claim, &why, retry).await?;
@@ -206,8 +206,8 @@ async fn keep_lease(app: &App, claim: Claim) {
 
 /// What a batch's transaction did.
 enum Applied {
-    /// Nothing to apply yet (a provider is away); there are more rows.
-    Batch,
+    /// Nothing applied: a provider is away; there are more rows.
+    Waiting,
     /// These rows were applied, with these outcomes; there may be more.
     Rows(Vec<crate::transfers::Outcome>),
     /// Every row has an outcome; the job is done.
@@ -240,7 +240,7 @@ async fn apply_batches(app: &App, claim: Claim, stopped: CancellationToken) -> R
                 }
                 if batch.is_empty() {
                     if waiting {
-                        return Ok(Applied::Batch);
+                        return Ok(Applied::Waiting);
                     }
                     db::imports::set_state(conn, claim.job, JobState::Done).await?;
                     return Ok(Applied::Done);
@@ -252,14 +252,15 @@ async fn apply_batches(app: &App, claim: Claim, stopped: CancellationToken) -> R
         })
         .await?;
         match applied {
-            Applied::Batch => {}
+            Applied::Waiting => {}
             Applied::Rows(outcomes) => {
                 for outcome in outcomes {
-                    metrics::counter!(completionist_common::metrics::name::IMPORT_ROWS, "outcome" => outcome.as_str()).increment(1);
+                    metrics::counter!(name::IMPORT_ROWS, "outcome" => outcome.as_str())
+                        .increment(1);
                 }
             }
             Applied::Done => {
-                metrics::counter!(completionist_common::metrics::name::IMPORT_JOBS, "outcome" => "done").increment(1);
+                metrics::counter!(name::IMPORT_JOBS_DONE).increment(1);
                 return Ok(());
             }
             Applied::NotHeld => return Ok(()),

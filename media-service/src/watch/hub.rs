@@ -10,6 +10,7 @@ use std::{
     time::Duration,
 };
 
+use completionist_common::metrics::name;
 use completionist_proto::auth::revocation::Scope;
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
@@ -50,12 +51,12 @@ impl StreamKind {
         self as usize
     }
 
-    /// The method that opens it, as the open streams' metric names it.
+    /// The method that opens it, as the calls' metrics name it.
     fn method(self) -> &'static str {
         match self {
-            Self::ListEntries => "WatchListEntries",
-            Self::Import => "WatchImport",
-            Self::Export => "ExportList",
+            Self::ListEntries => "completionist.media.v1.MediaService/WatchListEntries",
+            Self::Import => "completionist.media.v1.MediaService/WatchImport",
+            Self::Export => "completionist.media.v1.MediaService/ExportList",
         }
     }
 
@@ -190,7 +191,7 @@ impl Hub {
                 poke: poke.clone(),
             },
         );
-        metrics::gauge!(completionist_common::metrics::name::OPEN_STREAMS, "rpc.method" => kind.method()).increment(1.0);
+        metrics::gauge!(name::OPEN_STREAMS, "rpc.method" => kind.method()).increment(1.0);
         Ok(Subscription {
             list,
             imports,
@@ -253,8 +254,7 @@ impl Hub {
     /// (spread out, as [`poke`] does).
     pub(crate) fn set_fed(&self, fed: bool) {
         self.fed.send_replace(fed);
-        metrics::gauge!(completionist_common::metrics::name::REVOCATION_FEED)
-            .set(f64::from(u8::from(fed)));
+        metrics::gauge!(name::REVOCATION_FEED).set(f64::from(u8::from(fed)));
         if fed {
             self.revoked(None);
         }
@@ -305,8 +305,7 @@ pub(crate) struct Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         self.hub.close(self.caller.user_id, self.kind, self.id);
-        metrics::gauge!(completionist_common::metrics::name::OPEN_STREAMS, "rpc.method" => self.kind.method())
-            .decrement(1.0);
+        metrics::gauge!(name::OPEN_STREAMS, "rpc.method" => self.kind.method()).decrement(1.0);
     }
 }
 
