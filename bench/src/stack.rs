@@ -90,13 +90,19 @@ impl Stack {
         let auth_db = fresh_database(&admin, "bench_auth").await?;
         let media_db = fresh_database(&admin, "bench_media").await?;
         let secret = "bench secret that is long enough to sign tokens";
-        // Metrics on, as in production, each on a port of its own.
+        // Metrics on, as in production, each on a port of its own;
+        // BENCH_METRICS=off measures without them.
+        let metrics = if std::env::var("BENCH_METRICS").as_deref() == Ok("off") {
+            ""
+        } else {
+            "127.0.0.1:0"
+        };
         let common = [
             ("RUST_LOG", "warn"),
             ("LOG_FORMAT", "json"),
-            ("AUTH_METRICS_ADDR", "127.0.0.1:0"),
-            ("MEDIA_METRICS_ADDR", "127.0.0.1:0"),
-            ("GATEWAY_METRICS_ADDR", "127.0.0.1:0"),
+            ("AUTH_METRICS_ADDR", metrics),
+            ("MEDIA_METRICS_ADDR", metrics),
+            ("GATEWAY_METRICS_ADDR", metrics),
         ];
 
         let auth_addr = free_addr()?;
