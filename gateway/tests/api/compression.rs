@@ -3,7 +3,8 @@
 //! answers come compressed when asked for.
 
 use completionist_proto::media::{self as pb, media_service_client::MediaServiceClient};
-use tonic::{Code, Request, codec::CompressionEncoding, transport::Channel};
+use test_support::authed;
+use tonic::{Code, codec::CompressionEncoding, transport::Channel};
 use tonic_types::StatusExt;
 
 use crate::{
@@ -49,12 +50,12 @@ async fn compressed_requests_are_taken_and_answers_compressed_on_request() {
 async fn a_compressed_request_is_checked_like_any_other() {
     let stack = Stack::spawn().await;
     let token = token(&stack).await;
-    let mut request = Request::new(pb::GetListEntryRequest {
-        id: "nul\0here".into(),
-    });
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let request = authed(
+        &token,
+        pb::GetListEntryRequest {
+            id: "nul\0here".into(),
+        },
+    );
     let refused = compressing(&stack, CompressionEncoding::Gzip)
         .get_list_entry(request)
         .await
@@ -75,12 +76,12 @@ async fn a_request_that_uncompresses_past_the_limit_is_refused() {
     let stack = Stack::spawn().await;
     let token = token(&stack).await;
     // 8 MiB of text compresses to a few KiB; the limit is 4 MiB.
-    let mut request = Request::new(pb::GetListEntryRequest {
-        id: "a".repeat(8 << 20),
-    });
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let request = authed(
+        &token,
+        pb::GetListEntryRequest {
+            id: "a".repeat(8 << 20),
+        },
+    );
     let refused = compressing(&stack, CompressionEncoding::Gzip)
         .get_list_entry(request)
         .await

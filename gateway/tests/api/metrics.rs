@@ -2,6 +2,7 @@
 //! with OpenTelemetry's names, labels and fixed buckets.
 
 use completionist_proto::media as pb;
+use test_support::authed;
 use tonic::{Code, Request};
 
 use crate::{
@@ -43,7 +44,12 @@ async fn scraped_after_calls() -> String {
         .unwrap();
     let missing = stack
         .media_client()
-        .get_list_entry(missing_entry(&token))
+        .get_list_entry(authed(
+            &token,
+            pb::GetListEntryRequest {
+                id: uuid::Uuid::now_v7().to_string(),
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(missing.code(), Code::NotFound);
@@ -123,16 +129,6 @@ async fn calls_made_to_other_services_and_the_pools_are_measured() {
         &["db_client_connection_state=\"idle\""],
     );
     assert!(!pools.is_empty(), "{text}");
-}
-
-fn missing_entry(token: &str) -> Request<pb::GetListEntryRequest> {
-    let mut request = Request::new(pb::GetListEntryRequest {
-        id: uuid::Uuid::now_v7().to_string(),
-    });
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
 }
 
 /// Calls `/made.Up/Thing`; answers the status code.
