@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Checks deploy/kubernetes against Kubernetes' own schemas with
+# kubernetes-validate (PyPI), installed into .dev/venv when the machine
+# has none. kustomization.yaml has no schema there and is left out.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+validate=$(command -v kubernetes-validate || true)
+if [[ -z "$validate" ]]; then
+  validate=.dev/venv/bin/kubernetes-validate
+  if [[ ! -x "$validate" ]]; then
+    python3 -m venv .dev/venv
+    .dev/venv/bin/pip install --quiet --disable-pip-version-check kubernetes-validate
+  fi
+fi
+manifests=()
+for file in deploy/kubernetes/*.yaml; do
+  [[ "$(basename "$file")" == kustomization.yaml ]] || manifests+=("$file")
+done
+"$validate" --strict --quiet "${manifests[@]}"
