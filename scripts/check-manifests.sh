@@ -9,8 +9,13 @@ validate=$(command -v kubernetes-validate || true)
 if [[ -z "$validate" ]]; then
   validate=.dev/venv/bin/kubernetes-validate
   if [[ ! -x "$validate" ]]; then
-    python3 -m venv .dev/venv
-    .dev/venv/bin/pip install --quiet --disable-pip-version-check kubernetes-validate
+    if python3 -m venv .dev/venv; then
+      .dev/venv/bin/pip install --quiet --disable-pip-version-check kubernetes-validate
+    else
+      # No venv module (Debian without python3-venv): the user's site.
+      python3 -m pip install --quiet --user kubernetes-validate
+      validate="$(python3 -m site --user-base)/bin/kubernetes-validate"
+    fi
   fi
 fi
 manifests=()
