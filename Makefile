@@ -17,7 +17,7 @@ web:
 
 lint: node/node_modules/.bin/buf
 	scripts/check-file-length.sh
-	scripts/check-manifests.sh
+	scripts/check-deploy.sh
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	node/node_modules/.bin/buf lint proto
