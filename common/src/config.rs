@@ -187,6 +187,21 @@ pub fn http_url(raw: &str) -> Result<String, String> {
     }
 }
 
+/// A comma list of [`http_url`]s: the replicas of a service (each URL's
+/// host may also name several).
+pub fn service_urls(raw: &str) -> Result<String, String> {
+    let urls = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .map(http_url)
+        .collect::<Result<Vec<_>, _>>()?;
+    if urls.is_empty() {
+        return Err("must name at least one URL".into());
+    }
+    Ok(urls.join(","))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +234,16 @@ mod tests {
         assert_eq!(env.or_off("UNSET", 1u16), Some(1));
         let _ = env.or_off("BAD", 1u16);
         assert!(env.finish(()).unwrap_err().to_string().contains("BAD"));
+    }
+
+    #[test]
+    fn service_urls_are_a_comma_list() {
+        assert_eq!(
+            service_urls("http://a:1/, http://b:2").as_deref(),
+            Ok("http://a:1,http://b:2")
+        );
+        assert!(service_urls("http://a:1,ftp://b").is_err());
+        assert!(service_urls(" , ").is_err());
     }
 
     #[test]

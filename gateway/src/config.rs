@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use completionist_common::{
-    config::{ConfigError, Env, http_url, seconds},
+    config::{ConfigError, Env, seconds, service_urls},
     telemetry::Telemetry,
 };
 use http::HeaderValue;
@@ -122,12 +122,12 @@ impl Config {
         let auth_service_url = env.parse_or(
             "AUTH_SERVICE_URL",
             "http://127.0.0.1:50051".into(),
-            http_url,
+            service_urls,
         );
         let media_service_url = env.parse_or(
             "MEDIA_SERVICE_URL",
             "http://127.0.0.1:50052".into(),
-            http_url,
+            service_urls,
         );
         let cors_allowed_origins =
             env.parse_or("GATEWAY_CORS_ALLOWED_ORIGINS", Vec::new(), origins);

@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use completionist_common::{
-    config::{ConfigError, Env, SecretString, http_url, postgres_url, seconds},
+    config::{ConfigError, Env, SecretString, http_url, postgres_url, seconds, service_urls},
     db::PoolSize,
     telemetry::Telemetry,
 };
@@ -194,7 +194,7 @@ impl Config {
         let auth_service_url = env.parse_or(
             "AUTH_SERVICE_URL",
             "http://127.0.0.1:50051".into(),
-            http_url,
+            service_urls,
         );
         let max_connections = env.or("MEDIA_DB_MAX_CONNECTIONS", 16u32);
         let providers = ProvidersConfig::from_env(&mut env);
