@@ -23,6 +23,7 @@ pub mod paging;
 pub mod pg_enum;
 pub mod quota;
 pub mod request_id;
+pub mod retry;
 pub mod server;
 pub mod shutdown;
 pub mod sql;

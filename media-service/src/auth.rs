@@ -7,8 +7,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use completionist_common::channel::Internal;
-use completionist_common::{authn::Authenticate, channel, request_id, server};
+use completionist_common::{
+    authn::Authenticate,
+    channel::{self, Internal},
+    request_id, retry, server,
+};
 use completionist_proto::auth::{
     DeletedUser, ListDeletedUsersRequest, ValidateTokenRequest, WatchRevocationsRequest,
     WatchRevocationsResponse, token_service_client::TokenServiceClient,
@@ -142,20 +145,22 @@ impl AuthClient {
 
     /// auth-service's answer for a token.
     async fn ask(&self, token: &str) -> Result<Caller, Error> {
-        let mut request = Request::new(ValidateTokenRequest {
-            access_token: token.to_owned(),
-        });
-        request_id::propagate(&mut request);
-        if request_id::remaining().is_none() {
-            request.set_timeout(DEFAULT_TIMEOUT);
-        }
-        let response = self
-            .client
-            .clone()
-            .validate_token(request)
-            .await
-            .map_err(refusal)?
-            .into_inner();
+        // Tried again on another replica when one is unavailable: reading
+        // a token changes nothing. Within the caller's deadline, or ours.
+        let deadline =
+            tokio::time::Instant::now() + request_id::remaining().unwrap_or(DEFAULT_TIMEOUT);
+        let response = retry::idempotent(Some(deadline), || {
+            let mut request = Request::new(ValidateTokenRequest {
+                access_token: token.to_owned(),
+            });
+            request_id::propagate(&mut request);
+            request.set_timeout(deadline.saturating_duration_since(tokio::time::Instant::now()));
+            let mut client = self.client.clone();
+            async move { client.validate_token(request).await }
+        })
+        .await
+        .map_err(refusal)?
+        .into_inner();
         let user_id = Uuid::parse_str(&response.user_id)
             .map_err(|e| anyhow::anyhow!("auth-service sent a bad user id: {e}"))?;
         let expires = response
