@@ -77,17 +77,24 @@ for service in SERVICES:
     variables_agree("docker-compose.yml", service, compose_env[service])
 addresses_agree("docker-compose.yml", lambda s: compose_env[s])
 
-# deploy/kubernetes: every pod reads the ConfigMap and the Secret whole.
+# deploy/kubernetes: every pod reads the ConfigMap, and its own Secret.
 k8s = ROOT / "deploy" / "kubernetes"
 config = yaml.safe_load((k8s / "config.yaml").read_text())["data"]
-secret = yaml.safe_load((k8s / "secret.yaml").read_text())["stringData"]
-pod_env = {**config, **secret}
-for name in sorted(set(pod_env) - everything):
+secrets = {
+    d["metadata"]["name"]: d.get("stringData", {})
+    for d in yaml.safe_load_all((k8s / "secret.yaml").read_text())
+    if d
+}
+for name in sorted(set(config) - everything):
     problems.append(f"deploy/kubernetes: {name} is set, and no binary reads it")
 for service in SERVICES:
-    _, required = binaries[service]
-    for name in sorted(required - set(pod_env)):
+    read, required = binaries[service]
+    own = secrets.get(service, {})
+    for name in sorted(set(own) - read):
+        problems.append(f"deploy/kubernetes: {service}'s Secret has {name}, which it never reads")
+    for name in sorted(required - set(config) - set(own)):
         problems.append(f"deploy/kubernetes: {service} requires {name}, which is not set")
+pod_env = {**config, **{k: v for own in secrets.values() for k, v in own.items()}}
 addresses_agree("deploy/kubernetes", lambda s: pod_env)
 prefixes = {"auth-service": "AUTH", "media-service": "MEDIA", "gateway": "GATEWAY"}
 for service in SERVICES:

@@ -187,14 +187,18 @@ pub fn http_url(raw: &str) -> Result<String, String> {
     }
 }
 
-/// A comma list of [`http_url`]s: the replicas of a service (each URL's
-/// host may also name several).
+/// A comma list of `http://` URLs: the replicas of a service (each URL's
+/// host may also name several). Internal calls are plain HTTP/2: TLS
+/// between the services belongs to the network (a service mesh).
 pub fn service_urls(raw: &str) -> Result<String, String> {
     let urls = raw
         .split(',')
         .map(str::trim)
         .filter(|url| !url.is_empty())
-        .map(http_url)
+        .map(|url| match http_url(url) {
+            Ok(url) if url.starts_with("http://") => Ok(url),
+            _ => Err(format!("must be http:// URLs, got {url:?}")),
+        })
         .collect::<Result<Vec<_>, _>>()?;
     if urls.is_empty() {
         return Err("must name at least one URL".into());
@@ -243,6 +247,7 @@ mod tests {
             Ok("http://a:1,http://b:2")
         );
         assert!(service_urls("http://a:1,ftp://b").is_err());
+        assert!(service_urls("https://a:1").is_err());
         assert!(service_urls(" , ").is_err());
     }
 

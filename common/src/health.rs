@@ -12,12 +12,12 @@ use tonic_health::pb::{
 pub async fn serving(channel: crate::channel::Internal, timeout: Duration) -> bool {
     let mut request = tonic::Request::new(HealthCheckRequest::default());
     request.set_timeout(timeout);
+    // Bounded here too: a call waits in the channel, unbounded by its
+    // own timeout, until a replica takes it.
+    let answer = tokio::time::timeout(timeout, HealthClient::new(channel).check(request)).await;
     matches!(
-        HealthClient::new(channel)
-            .check(request)
-            .await
-            .map(|r| r.into_inner().status()),
-        Ok(ServingStatus::Serving)
+        answer.map(|a| a.map(|r| r.into_inner().status())),
+        Ok(Ok(ServingStatus::Serving))
     )
 }
 

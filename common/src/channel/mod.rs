@@ -3,8 +3,9 @@
 //! name that resolves to several replicas (a Kubernetes headless Service):
 //! [`replicas`] resolves them again every few seconds, adds and removes
 //! replicas as they come and go, and takes out one that reports
-//! NOT_SERVING (it is stopping) before it goes away. Calls are balanced
-//! over the replicas (tonic's power-of-two-choices balancer).
+//! NOT_SERVING (it lost its database, or is stopping). Calls are spread
+//! over the replicas that serve (tonic's balancer: each connection counts
+//! as equally loaded, so the choice is at random).
 
 mod replicas;
 
@@ -64,7 +65,7 @@ pub fn internal_with(urls: &str, resolve: Resolve) -> Result<Internal, tonic::tr
 /// lives.
 fn balanced(
     urls: &str,
-    setup: impl Fn(Endpoint) -> Endpoint + Send + 'static,
+    setup: impl Fn(Endpoint) -> Endpoint + Send + Sync + 'static,
     resolve: Resolve,
 ) -> Result<Internal, tonic::transport::Error> {
     let targets = urls

@@ -3,7 +3,7 @@
 //! tells the balancer which addresses came and went.
 
 use std::{
-    collections::{BTreeSet, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap},
     net::SocketAddr,
     sync::Arc,
     time::Duration,
@@ -37,18 +37,24 @@ const ASK_WITHIN: Duration = Duration::from_secs(1);
 
 /// Follows the replicas of `targets` every `every`, sending `changes` to
 /// the balancer (each replica's endpoint made by `endpoint`), until the
-/// balancer is gone. A replica that does not say SERVING is left out,
-/// unless none does: then all stay, so calls fail fast rather than wait.
+/// balancer is gone. After the first round (at most two seconds: every
+/// answer is awaited [`ASK_WITHIN`]) it never has none: while no address
+/// is known, the targets as given stand in, and a connection to them fails
+/// fast. A replica that does not say SERVING is
+/// left out, unless none does: then all stay, so calls fail fast rather
+/// than wait.
 pub(super) async fn follow(
     targets: Vec<Uri>,
     endpoint: impl Fn(Uri) -> Endpoint,
-    changes: Sender<Change<SocketAddr, Endpoint>>,
+    changes: Sender<Change<String, Endpoint>>,
     resolve: Resolve,
     every: Duration,
 ) {
     let mut last_resolved: HashMap<usize, Vec<SocketAddr>> = HashMap::new();
     let mut asked: HashMap<SocketAddr, HealthClient<Channel>> = HashMap::new();
-    let mut current: BTreeSet<SocketAddr> = BTreeSet::new();
+    let as_given: BTreeMap<String, Uri> =
+        targets.iter().map(|t| (t.to_string(), t.clone())).collect();
+    let mut current: BTreeMap<String, Uri> = BTreeMap::new();
     while !changes.is_closed() {
         let mut resolved = HashMap::new();
         for (i, target) in targets.iter().enumerate() {
@@ -58,13 +64,15 @@ pub(super) async fn follow(
                 .trim_end_matches(']')
                 .to_owned();
             let port = target.port_u16().unwrap_or(80);
-            let addresses = match resolve(host, port).await {
-                Ok(addresses) => {
+            let resolved_now = tokio::time::timeout(ASK_WITHIN, resolve(host, port)).await;
+            let addresses = match resolved_now {
+                Ok(Ok(addresses)) if !addresses.is_empty() => {
                     last_resolved.insert(i, addresses.clone());
                     addresses
                 }
-                Err(error) => {
-                    tracing::warn!(%error, url = %target, "cannot resolve a service; keeping its last addresses");
+                // Nothing, or no answer: the last addresses known.
+                _ => {
+                    tracing::debug!(url = %target, "a service did not resolve; keeping its last addresses");
                     last_resolved.get(&i).cloned().unwrap_or_default()
                 }
             };
@@ -76,31 +84,51 @@ pub(super) async fn follow(
         }
         asked.retain(|address, _| resolved.contains_key(address));
         let serving = serving(&resolved, &mut asked).await;
-        let wanted: BTreeSet<SocketAddr> = if serving.is_empty() {
+        let chosen: Vec<SocketAddr> = if serving.is_empty() {
             resolved.keys().copied().collect()
         } else {
-            serving
+            serving.into_iter().collect()
         };
-        for gone in current.difference(&wanted) {
-            if changes.send(Change::Remove(*gone)).await.is_err() {
-                return;
-            }
+        let mut wanted: BTreeMap<String, Uri> = chosen
+            .into_iter()
+            .filter_map(|address| Some((address.to_string(), uri_of(resolved[&address], address)?)))
+            .collect();
+        if wanted.is_empty() {
+            wanted = as_given.clone();
         }
-        for new in wanted.difference(&current) {
-            let Some(uri) = uri_of(resolved[new], *new) else {
-                continue;
-            };
-            if changes
-                .send(Change::Insert(*new, endpoint(uri)))
-                .await
-                .is_err()
-            {
-                return;
-            }
+        if !replace(&mut current, wanted, &endpoint, &changes).await {
+            return;
         }
-        current = wanted;
         tokio::time::sleep(every).await;
     }
+}
+
+/// Tells the balancer to go from `current` to `wanted`: new replicas in
+/// first, then the gone ones out, so it is never left with none. `false`
+/// when the balancer is gone.
+async fn replace(
+    current: &mut BTreeMap<String, Uri>,
+    wanted: BTreeMap<String, Uri>,
+    endpoint: &impl Fn(Uri) -> Endpoint,
+    changes: &Sender<Change<String, Endpoint>>,
+) -> bool {
+    for (key, uri) in &wanted {
+        if !current.contains_key(key)
+            && changes
+                .send(Change::Insert(key.clone(), endpoint(uri.clone())))
+                .await
+                .is_err()
+        {
+            return false;
+        }
+    }
+    for key in current.keys() {
+        if !wanted.contains_key(key) && changes.send(Change::Remove(key.clone())).await.is_err() {
+            return false;
+        }
+    }
+    *current = wanted;
+    true
 }
 
 /// The addresses among `resolved` that say SERVING, asked all at once.

@@ -127,6 +127,26 @@ async fn calls_are_spread_over_the_replicas_as_they_come_and_go() {
 }
 
 #[tokio::test]
+async fn a_name_that_resolves_to_nothing_fails_fast_as_given() {
+    let nothing = Arc::new(Mutex::new(Vec::new()));
+    // A closed port, standing in while nothing resolves.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let channel = internal_with(&format!("http://{closed}"), answering(nothing)).unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let answer = tokio::time::timeout(
+        Duration::from_secs(5),
+        HealthClient::new(channel).check(HealthCheckRequest::default()),
+    )
+    .await
+    .expect("answered, not left waiting");
+    assert_eq!(answer.unwrap_err().code(), tonic::Code::Unavailable);
+}
+
+#[tokio::test]
 async fn when_no_replica_serves_all_are_kept() {
     let replica = Replica::start().await;
     replica
@@ -135,6 +155,7 @@ async fn when_no_replica_serves_all_are_kept() {
         .await;
     let addresses = Arc::new(Mutex::new(vec![replica.address]));
     let channel = internal_with("http://replicas.internal:1", answering(addresses)).unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
     // Answered (not left waiting for a replica that serves).
     tokio::time::timeout(Duration::from_secs(5), load(&channel, 1))
         .await
