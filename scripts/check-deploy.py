@@ -15,7 +15,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SERVICES = ("auth-service", "media-service", "gateway")
 READ = re.compile(
-    r'(?:env\.(or|or_off|required|parse_or|get)\(|Telemetry::from_env\(\s*&mut env,)\s*"([A-Z][A-Z0-9_]*)"',
+    r'(?:env\.(or|or_off|required|parse_or|get)\(|\w+\(\s*&mut env,)\s*"([A-Z][A-Z0-9_]*)"',
     re.S,
 )
 problems = []

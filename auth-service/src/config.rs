@@ -5,6 +5,7 @@ use std::{net::SocketAddr, time::Duration};
 use completionist_common::{
     config::{ConfigError, Env, SecretString, postgres_url, seconds},
     db::PoolSize,
+    server,
     telemetry::Telemetry,
 };
 
@@ -23,6 +24,8 @@ pub struct Config {
     pub cleanup_interval: Duration,
     /// How often the database is probed for the health service.
     pub health_interval: Duration,
+    /// How long a stopping replica keeps serving after it says NOT_SERVING.
+    pub stop_delay: Duration,
     /// The key page tokens are sealed with (`PAGE_TOKEN_SECRET`).
     pub page_token_secret: Option<SecretString>,
     pub telemetry: Telemetry,
@@ -106,6 +109,7 @@ impl Config {
             "AUTH_METRICS_ADDR",
             std::net::SocketAddr::from(([127, 0, 0, 1], 9461)),
         );
+        let stop_delay = server::stop_delay(&mut env, "AUTH_STOP_DELAY_SECONDS");
         env.finish(Self {
             listen_addr,
             database_url,
@@ -118,6 +122,7 @@ impl Config {
             hashing_concurrency,
             cleanup_interval,
             health_interval: Duration::from_secs(2),
+            stop_delay,
             page_token_secret,
             telemetry,
         })

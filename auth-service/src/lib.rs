@@ -134,6 +134,7 @@ pub async fn run(
         SERVICE_NAME,
         config.database_url.expose_secret(),
         config.health_interval,
+        config.stop_delay,
     );
     // Revocation feeds end (UNAVAILABLE) as soon as shutdown begins: they
     // would otherwise hold the drain open until its timeout.

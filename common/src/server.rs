@@ -29,6 +29,12 @@ pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// connections can otherwise hold the drain open forever (hyper#4170).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The variable `name`: seconds a stopping server keeps serving after it
+/// says NOT_SERVING (see [`Readiness::stop_delay`]); none when unset.
+pub fn stop_delay(env: &mut crate::config::Env, name: &str) -> Duration {
+    env.parse_or(name, Duration::ZERO, crate::config::seconds)
+}
+
 /// Health and reflection (v1 and v1alpha) for a server that serves the
 /// services described by `descriptor_sets` (encoded `FileDescriptorSet`s).
 /// The health and error-detail descriptors are registered too, so clients
@@ -59,6 +65,7 @@ pub fn database_readiness(
     service: &'static str,
     database_url: &str,
     interval: Duration,
+    stop_delay: Duration,
 ) -> Readiness<impl FnMut() -> futures_util::future::BoxFuture<'static, bool> + Send> {
     let probe = std::sync::Arc::new(crate::db::Probe::new(database_url));
     Readiness {
@@ -74,6 +81,7 @@ pub fn database_readiness(
                 as futures_util::future::BoxFuture<'static, bool>
         },
         interval,
+        stop_delay,
     }
 }
 
@@ -87,6 +95,10 @@ pub struct Readiness<P> {
     /// backends serve); asked every `interval`.
     pub probe: P,
     pub interval: Duration,
+    /// How long a stopping server keeps serving after it says NOT_SERVING,
+    /// so its callers' health checks (and load balancers) take it out
+    /// before it stops accepting.
+    pub stop_delay: Duration,
 }
 
 /// A tonic server builder with the limits every server here sets.
@@ -106,8 +118,8 @@ pub fn builder() -> Server {
 }
 
 /// Serves `routes` on `listener` until `shutdown` completes, then reports
-/// NOT_SERVING, stops accepting and lets in-flight calls finish for at most
-/// [`DRAIN_TIMEOUT`].
+/// NOT_SERVING, keeps serving for the readiness's `stop_delay`, stops
+/// accepting and lets in-flight calls finish for at most [`DRAIN_TIMEOUT`].
 pub async fn serve<P, F>(
     listener: TcpListener,
     routes: Routes,
@@ -171,6 +183,11 @@ where
         ServingStatus::NotServing,
     )
     .await;
+    // Still serving, while callers see NOT_SERVING and go elsewhere.
+    tokio::select! {
+        result = &mut server => return result,
+        () = tokio::time::sleep(readiness.stop_delay) => {}
+    }
     let _ = stop_tx.send(());
     match tokio::time::timeout(DRAIN_TIMEOUT, server).await {
         Ok(result) => result,
@@ -236,5 +253,52 @@ mod tests {
         );
         let method = "/completionist.media.v1.MediaService/ListEpisodes";
         assert_eq!(super::logged_path(method), method);
+    }
+
+    #[tokio::test]
+    async fn a_stopping_server_says_not_serving_and_serves_on_for_its_delay() {
+        use std::time::Duration;
+
+        use tonic_health::pb::{
+            HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+        };
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (reporter, health) = tonic_health::server::health_reporter();
+        let routes = super::base_routes(health, &[]).unwrap();
+        let readiness = super::Readiness {
+            reporter,
+            services: vec![""],
+            probe: || async { true },
+            interval: Duration::from_millis(100),
+            stop_delay: Duration::from_secs(1),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(super::serve(listener, routes, readiness, async {
+            let _ = stopped.await;
+        }));
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+            .unwrap()
+            .connect_lazy();
+        let status = || async {
+            let mut client = HealthClient::new(channel.clone());
+            client
+                .check(HealthCheckRequest::default())
+                .await
+                .map(|r| r.into_inner().status())
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(status().await.unwrap(), ServingStatus::Serving);
+
+        stop.send(()).unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Answered: still serving, saying it is stopping.
+        assert_eq!(status().await.unwrap(), ServingStatus::NotServing);
+        tokio::time::timeout(Duration::from_secs(5), served)
+            .await
+            .expect("stopped after its delay")
+            .unwrap()
+            .unwrap();
     }
 }

@@ -4,6 +4,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use completionist_common::{
     config::{ConfigError, Env, seconds, service_urls},
+    server,
     telemetry::Telemetry,
 };
 use http::HeaderValue;
@@ -21,6 +22,8 @@ pub struct Config {
     pub web_dir: Option<PathBuf>,
     pub limits: Limits,
     pub health_interval: Duration,
+    /// How long a stopping replica keeps serving after it says NOT_SERVING.
+    pub stop_delay: Duration,
     pub telemetry: Telemetry,
 }
 
@@ -141,6 +144,7 @@ impl Config {
             "GATEWAY_METRICS_ADDR",
             std::net::SocketAddr::from(([127, 0, 0, 1], 9460)),
         );
+        let stop_delay = server::stop_delay(&mut env, "GATEWAY_STOP_DELAY_SECONDS");
         env.finish(Self {
             listen_addr,
             auth_service_url,
@@ -149,6 +153,7 @@ impl Config {
             web_dir,
             limits,
             health_interval: Duration::from_secs(2),
+            stop_delay,
             telemetry,
         })
     }

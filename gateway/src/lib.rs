@@ -89,6 +89,7 @@ pub async fn run(
             }
         },
         interval: config.health_interval,
+        stop_delay: config.stop_delay,
     };
     // Streams end (UNAVAILABLE) as soon as shutdown begins, rather than
     // holding the drain open until its timeout.

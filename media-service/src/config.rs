@@ -5,6 +5,7 @@ use std::{net::SocketAddr, time::Duration};
 use completionist_common::{
     config::{ConfigError, Env, SecretString, http_url, postgres_url, seconds, service_urls},
     db::PoolSize,
+    server,
     telemetry::Telemetry,
 };
 
@@ -21,6 +22,8 @@ pub struct Config {
     pub auth_cache_ttl: Duration,
     pub providers: ProvidersConfig,
     pub health_interval: Duration,
+    /// `MEDIA_STOP_DELAY_SECONDS` (see `server::Readiness::stop_delay`).
+    pub stop_delay: Duration,
     /// The key page tokens are sealed with (`PAGE_TOKEN_SECRET`).
     pub page_token_secret: Option<SecretString>,
     pub imports: ImportsConfig,
@@ -208,6 +211,7 @@ impl Config {
             "MEDIA_METRICS_ADDR",
             std::net::SocketAddr::from(([127, 0, 0, 1], 9462)),
         );
+        let stop_delay = server::stop_delay(&mut env, "MEDIA_STOP_DELAY_SECONDS");
         env.finish(Self {
             listen_addr,
             database_url,
@@ -219,6 +223,7 @@ impl Config {
             auth_cache_ttl: Duration::from_secs(1),
             providers,
             health_interval: Duration::from_secs(2),
+            stop_delay,
             page_token_secret,
             imports,
             watch,
@@ -341,6 +346,5 @@ mod scrobbles;
 mod series;
 #[cfg(test)]
 mod tests;
-
 pub use scrobbles::ScrobblesConfig;
 pub use series::SeriesConfig;
