@@ -8,8 +8,15 @@ use tonic_health::pb::{
 };
 
 /// Whether the server behind `channel` reports SERVING, asked with
-/// `timeout`.
-pub async fn serving(channel: crate::channel::Internal, timeout: Duration) -> bool {
+/// `timeout`: what the gateway's readiness asks of its backends, and what
+/// [`crate::channel`] asks of each replica.
+pub async fn serving<T>(channel: T, timeout: Duration) -> bool
+where
+    T: tonic::client::GrpcService<tonic::body::Body>,
+    T::Error: Into<tonic::codegen::StdError>,
+    T::ResponseBody: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    <T::ResponseBody as http_body::Body>::Error: Into<tonic::codegen::StdError> + Send,
+{
     let mut request = tonic::Request::new(HealthCheckRequest::default());
     request.set_timeout(timeout);
     // Bounded here too: a call waits in the channel, unbounded by its

@@ -13,9 +13,8 @@ use futures_util::future::{BoxFuture, join_all};
 use http::Uri;
 use tokio::sync::mpsc::Sender;
 use tonic::transport::{Channel, Endpoint, channel::Change};
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
+
+use crate::health;
 
 /// Finds the addresses of a host and port.
 pub type Resolve =
@@ -51,7 +50,7 @@ pub(super) async fn follow(
     every: Duration,
 ) {
     let mut last_resolved: HashMap<usize, Vec<SocketAddr>> = HashMap::new();
-    let mut asked: HashMap<SocketAddr, HealthClient<Channel>> = HashMap::new();
+    let mut asked: HashMap<SocketAddr, Channel> = HashMap::new();
     let as_given: BTreeMap<String, Uri> =
         targets.iter().map(|t| (t.to_string(), t.clone())).collect();
     let mut current: BTreeMap<String, Uri> = BTreeMap::new();
@@ -134,25 +133,24 @@ async fn replace(
 /// The addresses among `resolved` that say SERVING, asked all at once.
 async fn serving(
     resolved: &HashMap<SocketAddr, &str>,
-    asked: &mut HashMap<SocketAddr, HealthClient<Channel>>,
+    asked: &mut HashMap<SocketAddr, Channel>,
 ) -> BTreeSet<SocketAddr> {
     let asks = resolved.iter().filter_map(|(address, scheme)| {
-        let client = match asked.get(address) {
-            Some(client) => client.clone(),
+        let channel = match asked.get(address) {
+            Some(channel) => channel.clone(),
             None => {
-                let endpoint = Endpoint::from(uri_of(scheme, *address)?)
-                    .connect_timeout(ASK_WITHIN)
-                    .timeout(ASK_WITHIN);
-                let client = HealthClient::new(endpoint.connect_lazy());
-                asked.insert(*address, client.clone());
-                client
+                let endpoint =
+                    Endpoint::from(uri_of(scheme, *address)?).connect_timeout(ASK_WITHIN);
+                let channel = endpoint.connect_lazy();
+                asked.insert(*address, channel.clone());
+                channel
             }
         };
         let address = *address;
         Some(async move {
-            let answer = client.clone().check(HealthCheckRequest::default()).await;
-            let serves = answer.is_ok_and(|a| a.into_inner().status() == ServingStatus::Serving);
-            serves.then_some(address)
+            health::serving(channel, ASK_WITHIN)
+                .await
+                .then_some(address)
         })
     });
     join_all(asks.collect::<Vec<_>>())
