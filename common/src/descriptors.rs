@@ -26,6 +26,25 @@ impl MethodShapes {
     }
 }
 
+/// The full paths (`/package.Service/Method`) of every method of every
+/// service in an encoded `FileDescriptorSet`; none when the set cannot be
+/// read (the sets are built in).
+pub fn paths_of(descriptor_set: &[u8]) -> Vec<String> {
+    let Ok(set) = FileDescriptorSet::decode(descriptor_set) else {
+        return Vec::new();
+    };
+    set.file
+        .iter()
+        .flat_map(|file| {
+            file.service.iter().flat_map(move |service| {
+                service.method.iter().map(move |method| {
+                    format!("/{}.{}/{}", file.package(), service.name(), method.name())
+                })
+            })
+        })
+        .collect()
+}
+
 /// The shapes of `service`'s methods in an encoded `FileDescriptorSet`;
 /// empty when the set cannot be read (the sets are built in).
 pub fn shapes_of(descriptor_set: &[u8], service: &str) -> MethodShapes {

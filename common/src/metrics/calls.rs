@@ -242,7 +242,6 @@ pub(crate) fn method_label(path: &str) -> &'static str {
 
 /// Every method of every service here, and of reflection.
 fn known_methods() -> HashSet<String> {
-    use prost::Message;
     let sets = [
         completionist_proto::AUTH_DESCRIPTOR_SET,
         completionist_proto::TOKENS_DESCRIPTOR_SET,
@@ -250,29 +249,17 @@ fn known_methods() -> HashSet<String> {
         completionist_proto::FEEDS_DESCRIPTOR_SET,
         completionist_proto::SCROBBLES_DESCRIPTOR_SET,
     ];
-    let mut known: HashSet<String> = [
+    let reflection = [
         "grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
         "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .collect();
-    for set in sets {
-        let Ok(set) = prost_types::FileDescriptorSet::decode(set) else {
-            continue;
-        };
-        for file in &set.file {
-            for service in &file.service {
-                for method in &service.method {
-                    known.insert(format!(
-                        "{}.{}/{}",
-                        file.package(),
-                        service.name(),
-                        method.name()
-                    ));
-                }
-            }
-        }
-    }
-    known
+    ];
+    let ours = sets
+        .into_iter()
+        .flat_map(crate::descriptors::paths_of)
+        .map(|path| path.trim_start_matches('/').to_owned());
+    reflection
+        .into_iter()
+        .map(str::to_owned)
+        .chain(ours)
+        .collect()
 }
