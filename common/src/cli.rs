@@ -64,10 +64,13 @@ pub async fn run<C: Configured>(
 pub fn configure<C: Configured>(name: &str) -> Result<C, ExitCode> {
     crate::memory::return_large_buffers();
     match C::from_env(Env::from_process()) {
-        Ok(config) => {
-            config.telemetry().init();
-            Ok(config)
-        }
+        Ok(config) => match config.telemetry().init(name) {
+            Ok(()) => Ok(config),
+            Err(error) => {
+                eprintln!("{name}: cannot export traces: {error:#}");
+                Err(ExitCode::from(2))
+            }
+        },
         Err(error) => {
             eprintln!("{name}: {error}");
             Err(ExitCode::from(2))
@@ -77,6 +80,7 @@ pub fn configure<C: Configured>(name: &str) -> Result<C, ExitCode> {
 
 /// The exit code of a command's outcome; a failure is logged and printed.
 pub fn exit(name: &str, result: anyhow::Result<()>) -> ExitCode {
+    crate::trace::flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

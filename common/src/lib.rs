@@ -29,3 +29,4 @@ pub mod shutdown;
 pub mod sql;
 pub mod telemetry;
 pub mod time;
+pub mod trace;

@@ -156,7 +156,17 @@ where
                     .get(request_id::HEADER)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
-                tracing::info_span!("rpc", request_id = %id, method = %logged_path(request.uri().path()))
+                let method = logged_path(request.uri().path());
+                let span = tracing::info_span!(
+                    "rpc",
+                    request_id = %id,
+                    trace_id = tracing::field::Empty,
+                    method = %method,
+                    otel.name = %method,
+                    otel.kind = "server",
+                );
+                crate::trace::continue_from(&span, request.headers());
+                span
             })
             .on_request(DefaultOnRequest::new().level(Level::DEBUG))
             .on_response(DefaultOnResponse::new().level(Level::DEBUG))

@@ -1,12 +1,14 @@
-//! Logging and metrics: `RUST_LOG` filters, `LOG_FORMAT` chooses `pretty`
-//! (people) or `json` (log collectors); each service's `…_METRICS_ADDR` is
-//! where it serves `/metrics` ([`crate::metrics`]; empty turns it off).
+//! Logging, metrics and traces: `RUST_LOG` filters, `LOG_FORMAT` chooses
+//! `pretty` (people) or `json` (log collectors); each service's
+//! `…_METRICS_ADDR` is where it serves `/metrics` ([`crate::metrics`];
+//! empty turns it off); `OTEL_EXPORTER_OTLP_ENDPOINT` is where spans go
+//! ([`crate::trace`]; unset: nowhere).
 
 use std::net::SocketAddr;
 
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
-use crate::config::Env;
+use crate::{config::Env, trace};
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -25,6 +27,9 @@ pub struct Telemetry {
     pub metrics_addr: Option<SocketAddr>,
     /// The variable that says so (`MEDIA_METRICS_ADDR`, …).
     pub metrics_var: &'static str,
+    /// The OpenTelemetry collector spans are exported to (OTLP over gRPC);
+    /// none: they are not exported.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Telemetry {
@@ -42,18 +47,35 @@ impl Telemetry {
             other => Err(format!("expected \"pretty\" or \"json\", got {other:?}")),
         });
         let metrics_addr = env.or_off(metrics_var, metrics_addr);
+        // Plain gRPC, to a collector beside the service (an agent, or a
+        // mesh that adds TLS).
+        let otlp_endpoint =
+            env.parse_or(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                None,
+                |raw| match crate::config::http_url(raw) {
+                    Ok(url) if url.starts_with("http://") => Ok(Some(url)),
+                    _ => Err(format!(
+                        "must be an http:// URL (OTLP over gRPC), got {raw:?}"
+                    )),
+                },
+            );
         Self {
             filter,
             format,
             metrics_addr,
             metrics_var,
+            otlp_endpoint,
         }
     }
 
-    /// Installs the global subscriber. Call once, from `main`.
-    pub fn init(&self) {
+    /// Installs the global subscriber, spans named as `service`'s. Call
+    /// once, from `main`, inside the runtime.
+    pub fn init(&self, service: &str) -> anyhow::Result<()> {
         let filter = EnvFilter::new(&self.filter);
-        let registry = tracing_subscriber::registry().with(filter);
+        let registry = tracing_subscriber::registry()
+            .with(filter)
+            .with(trace::layer(service, self.otlp_endpoint.as_deref())?);
         match self.format {
             LogFormat::Pretty => registry.with(fmt::layer()).init(),
             LogFormat::Json => registry
@@ -65,5 +87,6 @@ impl Telemetry {
                 )
                 .init(),
         }
+        Ok(())
     }
 }

@@ -44,6 +44,9 @@ const ALLOWED_HEADERS: &[&str] = &[
     "x-user-agent",
     "grpc-timeout",
     "x-request-id",
+    // W3C trace context, from pages that trace their own calls.
+    "traceparent",
+    "tracestate",
 ];
 
 /// Response headers a browser may read: without them, errors (sent as

@@ -11,16 +11,22 @@ mod replicas;
 
 use std::time::Duration;
 
-use http::Uri;
-use tonic::transport::{Channel, Endpoint};
-use tower::Layer;
+use http::{Request, Uri};
+use tonic::{
+    body::Body,
+    transport::{Channel, Endpoint},
+};
+use tower::{Layer, util::MapRequest};
 
 pub use self::replicas::Resolve;
-use crate::metrics::{Calls, CallsLayer};
+use crate::{
+    metrics::{Calls, CallsLayer},
+    trace,
+};
 
 /// A channel to an internal service, each call through it measured
-/// ([`crate::metrics`]).
-pub type Internal = Calls<Channel>;
+/// ([`crate::metrics`]) and carrying the caller's trace ([`crate::trace`]).
+pub type Internal = Calls<MapRequest<Channel, fn(Request<Body>) -> Request<Body>>>;
 
 /// How often replicas are resolved and asked whether they serve.
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
@@ -83,7 +89,8 @@ fn balanced(
         resolve,
         FOLLOW_EVERY,
     ));
-    Ok(CallsLayer::client().layer(channel))
+    let traced = MapRequest::new(channel, trace::carry as fn(Request<Body>) -> Request<Body>);
+    Ok(CallsLayer::client().layer(traced))
 }
 
 /// The settings of every internal endpoint.

@@ -17,5 +17,6 @@ mod scrobble;
 mod scrobble_refused;
 mod stream_bounds;
 mod streams;
+mod traces;
 mod uploads;
 mod web;
