@@ -1,10 +1,13 @@
 //! What a service's methods are, read from its descriptor set instead of
-//! typed out by hand: which answer with a stream, and which take a file (a
-//! request with a `bytes` field). A new method is then handled by its
+//! typed out by hand: which answer with a stream, which take a file (a
+//! request with a `bytes` field), and which may be tried again (their
+//! `idempotency_level`). A new method is then handled by its
 //! shape, never by remembering to add it to a list.
 
 use prost::Message;
-use prost_types::{FileDescriptorSet, field_descriptor_proto::Type};
+use prost_types::{
+    FileDescriptorSet, field_descriptor_proto::Type, method_options::IdempotencyLevel,
+};
 
 /// The methods of one service, by shape; full paths
 /// (`/package.Service/Method`).
@@ -14,6 +17,9 @@ pub struct MethodShapes {
     pub server_streaming: Vec<String>,
     /// Methods whose request carries a file: a `bytes` field.
     pub uploads: Vec<String>,
+    /// Methods that change nothing, or nothing more when called again
+    /// (`option idempotency_level = NO_SIDE_EFFECTS` or `IDEMPOTENT`).
+    pub idempotent: Vec<String>,
 }
 
 impl MethodShapes {
@@ -23,6 +29,10 @@ impl MethodShapes {
 
     pub fn is_upload(&self, path: &str) -> bool {
         self.uploads.iter().any(|m| m == path)
+    }
+
+    pub fn is_idempotent(&self, path: &str) -> bool {
+        self.idempotent.iter().any(|m| m == path)
     }
 }
 
@@ -72,7 +82,16 @@ pub fn shapes_of(descriptor_set: &[u8], service: &str) -> MethodShapes {
                     shapes.server_streaming.push(path.clone());
                 }
                 if has_bytes(method.input_type()) {
-                    shapes.uploads.push(path);
+                    shapes.uploads.push(path.clone());
+                }
+                let level = method
+                    .options
+                    .as_ref()
+                    .map_or(IdempotencyLevel::IdempotencyUnknown, |o| {
+                        o.idempotency_level()
+                    });
+                if level != IdempotencyLevel::IdempotencyUnknown {
+                    shapes.idempotent.push(path);
                 }
             }
         }

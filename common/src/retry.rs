@@ -18,20 +18,40 @@ const BACKOFF: Duration = Duration::from_millis(25);
 
 /// `call`'s answer, tried again on `UNAVAILABLE` (see the module's doc)
 /// while `deadline` (if any) leaves room.
-pub async fn idempotent<T, F, Fut>(deadline: Option<Instant>, mut call: F) -> Result<T, Status>
+pub async fn idempotent<T, F, Fut>(deadline: Option<Instant>, call: F) -> Result<T, Status>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Status>>,
 {
+    idempotent_when(
+        deadline,
+        call,
+        |answer| matches!(answer, Err(status) if status.code() == Code::Unavailable),
+    )
+    .await
+}
+
+/// [`idempotent`] for answers of any type, `unavailable` saying which
+/// mean "unavailable" (a forwarded call's, say, whose status is in its
+/// headers). The last answer is returned as it is.
+pub async fn idempotent_when<R, F, Fut>(
+    deadline: Option<Instant>,
+    mut call: F,
+    unavailable: impl Fn(&R) -> bool,
+) -> R
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = R>,
+{
     let mut attempt = 0;
     loop {
-        let status = match call().await {
-            Err(status) if status.code() == Code::Unavailable && attempt < RETRIES => status,
-            answer => return answer,
-        };
+        let answer = call().await;
+        if attempt == RETRIES || !unavailable(&answer) {
+            return answer;
+        }
         let delay = jittered(BACKOFF * 2u32.pow(attempt));
         if deadline.is_some_and(|deadline| Instant::now() + delay >= deadline) {
-            return Err(status);
+            return answer;
         }
         tokio::time::sleep(delay).await;
         attempt += 1;

@@ -13,6 +13,8 @@ mod helpers;
 mod hostile;
 mod imports;
 mod metrics;
+mod processes;
+mod replicas;
 mod scrobble;
 mod scrobble_refused;
 mod stream_bounds;

@@ -6,8 +6,6 @@
 //! trace id on the log lines of the call.
 
 use std::{
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -23,9 +21,11 @@ use opentelemetry_proto::tonic::{
 use prost::Message;
 use test_support::{Server, TestDb};
 use tonic::transport::Channel;
-use tonic_health::pb::health_check_response::ServingStatus;
 
-use crate::helpers::ORIGIN;
+use crate::{
+    helpers::ORIGIN,
+    processes::{Logs, Process, auth_service, free_addr, serving},
+};
 
 /// The browser's trace, and its span the gateway's is a child of.
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -59,62 +59,6 @@ impl TraceService for Collector {
         }
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
     }
-}
-
-/// A binary of the workspace, killed when dropped.
-struct Process(Child);
-
-impl Process {
-    fn start(binary: &str, vars: &[(&str, &str)], log: &Path) -> Self {
-        let path = binaries().join(binary);
-        assert!(
-            path.exists(),
-            "{} is not built: `cargo build --workspace` (make test does)",
-            path.display()
-        );
-        let child = Command::new(path)
-            .env_clear()
-            .current_dir(std::env::temp_dir())
-            .envs(vars.iter().copied())
-            .env("LOG_FORMAT", "json")
-            .env("OTEL_BSP_SCHEDULE_DELAY", "100")
-            .stdout(std::fs::File::create(log).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Self(child)
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Where cargo put this test's gateway, and the other binaries beside it.
-fn binaries() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_gateway"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-/// Waits until the gateway behind `channel` serves (the processes start
-/// and migrate first).
-async fn serving(channel: &Channel) {
-    let started = Instant::now();
-    while test_support::health(channel, "").await != ServingStatus::Serving {
-        assert!(started.elapsed() < Duration::from_secs(60), "never served");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// An address free a moment ago, for a process that needs one up front.
-fn free_addr() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().to_string()
 }
 
 #[tokio::test]
@@ -166,7 +110,7 @@ async fn one_browser_call_is_one_trace_across_the_three_services() {
     );
 
     // The gateway's log line of the call names both ids.
-    let log = std::fs::read_to_string(stack.logs.join("gateway.log")).unwrap();
+    let log = std::fs::read_to_string(stack.logs.of("gateway")).unwrap();
     assert!(
         log.lines()
             .any(|line| line.contains(TRACE_ID) && line.contains("traced-call")),
@@ -196,8 +140,7 @@ async fn start_collector() -> (Collector, Server) {
 struct Processes {
     gateway: String,
     channel: Channel,
-    /// Where their logs are (removed when dropped).
-    logs: PathBuf,
+    logs: Logs,
     _running: [Process; 3],
     _dbs: (TestDb, TestDb),
 }
@@ -206,25 +149,11 @@ impl Processes {
     async fn start(otlp: &str) -> Self {
         let auth_db = TestDb::new("auth", auth_service::MIGRATIONS).await;
         let media_db = TestDb::new("media", media_service::MIGRATIONS).await;
-        let (auth_addr, media_addr, gateway_addr) = (free_addr(), free_addr(), free_addr());
-        let (auth_url, media_url) = (
-            format!("http://{auth_addr}"),
-            format!("http://{media_addr}"),
-        );
-        let logs = std::env::temp_dir().join(format!("traces-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&logs).unwrap();
+        let (media_addr, gateway_addr) = (free_addr(), free_addr());
+        let media_url = format!("http://{media_addr}");
+        let logs = Logs::new();
         let exporting = ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp);
-        let auth = Process::start(
-            "auth-service",
-            &[
-                exporting,
-                ("AUTH_LISTEN_ADDR", &auth_addr),
-                ("AUTH_METRICS_ADDR", ""),
-                ("AUTH_DATABASE_URL", auth_db.url()),
-                ("JWT_SECRET", "test secret that is long enough to sign with"),
-            ],
-            &logs.join("auth.log"),
-        );
+        let (auth, auth_url) = auth_service(auth_db.url(), &[exporting], &logs);
         let media = Process::start(
             "media-service",
             &[
@@ -234,7 +163,7 @@ impl Processes {
                 ("MEDIA_DATABASE_URL", media_db.url()),
                 ("AUTH_SERVICE_URL", &auth_url),
             ],
-            &logs.join("media.log"),
+            &logs.of("media"),
         );
         let gateway = Process::start(
             "gateway",
@@ -248,7 +177,7 @@ impl Processes {
                 // The gateway logs each call's end at debug.
                 ("RUST_LOG", "info,tower_http=debug"),
             ],
-            &logs.join("gateway.log"),
+            &logs.of("gateway"),
         );
         let url = format!("http://{gateway_addr}");
         let channel = Channel::from_shared(url.clone()).unwrap().connect_lazy();
@@ -315,12 +244,6 @@ impl Processes {
             answer.windows(13).any(|w| w == b"grpc-status:0"),
             "{answer:?}"
         );
-    }
-}
-
-impl Drop for Processes {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.logs);
     }
 }
 

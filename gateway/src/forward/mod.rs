@@ -16,21 +16,26 @@ use completionist_common::channel::Internal;
 use completionist_common::{
     descriptors::{self, MethodShapes},
     error::to_status,
+    request_id, retry,
 };
 use futures_util::future::BoxFuture;
-use http::{Request, Response, header};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http::{Request, Response};
+use http_body_util::Limited;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tonic::{body::Body, server::NamedService};
 use tower::{Service, ServiceExt};
 
+use self::request::{check_metadata, fit_for_http2, read_whole};
 use crate::{
     config::Limits,
     error::{DOMAIN, Error},
     streams::{Endings, ForwardedStream, trailers},
-    uploads::{self, Uploads},
+    uploads::{self, EndedShort, Uploads},
 };
+
+mod request;
 
 /// A backend service: its name and its descriptors. Which methods stream, and which take a file, is read
 /// from the descriptors (see `completionist_common::descriptors`):
@@ -119,18 +124,6 @@ impl<B: Backend> NamedService for Forward<B> {
     const NAME: &'static str = B::NAME;
 }
 
-/// Connection-specific headers: fine on an HTTP/1.1 request from a browser,
-/// forbidden on the HTTP/2 request to the backend.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "host",
-    "keep-alive",
-    "proxy-authorization",
-    "proxy-connection",
-    "transfer-encoding",
-    "upgrade",
-];
-
 impl<B: Backend> Service<Request<Body>> for Forward<B> {
     type Response = Response<Body>;
     type Error = Infallible;
@@ -190,8 +183,10 @@ impl<B: Backend> Forward<B> {
         })?;
         // An upload's sender is known before its body is read, and the
         // body goes on as it comes; any other request is read whole.
-        let (request, upload) = if self.shapes.is_upload(request.uri().path()) {
-            let place = self
+        let path = request.uri().path().to_owned();
+        let response = if self.shapes.is_upload(&path) {
+            // Held until the answer's headers.
+            let _place = self
                 .shared
                 .uploads
                 .admit(request.headers())
@@ -199,40 +194,54 @@ impl<B: Backend> Forward<B> {
                 .map_err(Refused::Status)?;
             let (parts, body) = request.into_parts();
             let (body, ended_short) = uploads::pass_on(body, self.limits.max_upload_bytes).await?;
-            (fit_for_http2(parts, body), Some((place, ended_short)))
+            let response = call(self.channel.clone(), fit_for_http2(parts, body)).await;
+            self.answer(response, Some(&ended_short))?
         } else {
-            (
-                read_whole(request, self.limits.max_request_bytes).await?,
-                None,
-            )
+            let whole = read_whole(request, self.limits.max_request_bytes).await?;
+            let channel = if streaming {
+                &self.streams
+            } else {
+                &self.channel
+            };
+            let response = if !streaming && self.shapes.is_idempotent(&path) {
+                // Another replica may answer: a read changes nothing.
+                let deadline = request_id::remaining().map(|left| Instant::now() + left);
+                retry::idempotent_when(
+                    deadline,
+                    || call(channel.clone(), whole.request()),
+                    unavailable,
+                )
+                .await
+            } else {
+                call(channel.clone(), whole.request()).await
+            };
+            self.answer(response, None)?
         };
-        let mut channel = if streaming {
-            self.streams.clone()
-        } else {
-            self.channel.clone()
-        };
-        let response = async {
-            channel.ready().await?;
-            channel.call(request).await
-        }
-        .await
-        .map_err(|error| {
-            // An upload that ended short fails the call: the client's
-            // doing, said as such.
-            if let Some(short) = upload.as_ref().and_then(|(_, ended)| ended.take()) {
-                return short;
-            }
-            let error = completionist_common::error::Chain(&error);
-            tracing::warn!(backend = B::NAME, %error, "backend unreachable");
-            Error::BackendUnavailable(B::NAME)
-        })?;
-        let response = response.map(Body::new);
         if streaming {
             return Ok(self.watched(response, permit));
         }
         drop(permit);
         let max_response = self.limits.max_response_bytes;
         Ok(response.map(|body| Body::new(Limited::new(body, max_response))))
+    }
+
+    /// The backend's answer, or why there was none.
+    fn answer(
+        &self,
+        response: Result<Response<Body>, tonic::transport::Error>,
+        ended_short: Option<&EndedShort>,
+    ) -> Result<Response<Body>, Refused> {
+        let response = response.map_err(|error| {
+            // An upload that ended short fails the call: the client's
+            // doing, said as such.
+            if let Some(short) = ended_short.and_then(EndedShort::take) {
+                return short;
+            }
+            let error = completionist_common::error::Chain(&error);
+            tracing::warn!(backend = B::NAME, %error, "backend unreachable");
+            Error::BackendUnavailable(B::NAME)
+        })?;
+        Ok(response)
     }
 
     /// A stream's response, passed on as it comes: no size limit, ended
@@ -252,69 +261,24 @@ impl<B: Backend> Forward<B> {
     }
 }
 
-/// The request read whole, within `max` bytes, and made fit for HTTP/2.
-/// Every RPC here has one request message (unary or server streaming), so
-/// an oversized one is refused with a clear status instead of failing
-/// half-sent. (Uploads are not read whole: see `uploads`.)
-async fn read_whole(request: Request<Body>, max: usize) -> Result<Request<Body>, Error> {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > max) {
-        return Err(Error::TooLarge(max));
-    }
-    let (parts, body) = request.into_parts();
-    let body = Limited::new(body, max).collect().await.map_err(|error| {
-        if error.is::<LengthLimitError>() {
-            Error::TooLarge(max)
-        } else {
-            Error::UnreadableBody
-        }
-    })?;
-    Ok(fit_for_http2(parts, Body::new(Full::new(body.to_bytes()))))
+/// One attempt: `request` on `channel`, once it is ready.
+async fn call(
+    mut channel: Internal,
+    request: Request<Body>,
+) -> Result<Response<Body>, tonic::transport::Error> {
+    channel.ready().await?;
+    Ok(channel.call(request).await?.map(Body::new))
 }
 
-/// The request with `body`, less the headers HTTP/2 forbids.
-fn fit_for_http2(mut parts: http::request::Parts, body: Body) -> Request<Body> {
-    for name in HOP_BY_HOP {
-        parts.headers.remove(*name);
-    }
-    if parts
-        .headers
-        .get(header::TE)
-        .is_some_and(|te| te != "trailers")
-    {
-        parts.headers.remove(header::TE);
-    }
-    // gRPC-Web text arrives base64-encoded; its length is not the length
-    // of what goes on.
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Request::from_parts(parts, body)
-}
-
-/// Refuses metadata a backend would not take: past its limit, the
-/// backend's HTTP/2 server closes the connection, and with it every call
-/// of every caller the gateway multiplexes on it.
-fn check_metadata(headers: &http::HeaderMap, limits: Limits) -> Result<(), Error> {
-    let mut total = 0;
-    for (name, value) in headers {
-        if value.len() > limits.max_metadata_value_bytes {
-            return Err(Error::MetadataTooLarge(format!(
-                "`{name}` is {} bytes, at most {}",
-                value.len(),
-                limits.max_metadata_value_bytes
-            )));
-        }
-        total += name.as_str().len() + value.len() + 32;
-    }
-    if total > limits.max_metadata_bytes {
-        return Err(Error::MetadataTooLarge(format!(
-            "{total} bytes in all, at most {}",
-            limits.max_metadata_bytes
-        )));
-    }
-    Ok(())
+/// Whether a forwarded call's answer says its backend was unavailable: no
+/// answer at all, or UNAVAILABLE in the headers of one with no message.
+fn unavailable(answer: &Result<Response<Body>, tonic::transport::Error>) -> bool {
+    answer.as_ref().map_or(true, |response| {
+        response
+            .headers()
+            .get("grpc-status")
+            .is_some_and(|code| code == "14")
+    })
 }
 
 #[cfg(test)]
@@ -324,7 +288,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn streams_and_uploads_are_read_from_the_descriptors() {
+    fn streams_uploads_and_reads_are_read_from_the_descriptors() {
         let media = shapes_of(Media::DESCRIPTOR_SET, Media::NAME);
         let path = |m: &str| format!("/{}/{m}", Media::NAME);
         let mut streaming = media.server_streaming.clone();
@@ -334,6 +298,19 @@ mod tests {
             ["ExportList", "WatchImport", "WatchListEntries"].map(path)
         );
         assert_eq!(media.uploads, [path("StartImport")]);
+        // Reads, and ImportMedia (IDEMPOTENT), may be tried again; no
+        // other change may.
+        for read in [
+            "GetListEntry",
+            "ListListEntries",
+            "ListUpcoming",
+            "ImportMedia",
+        ] {
+            assert!(media.is_idempotent(&path(read)), "{read}");
+        }
+        for change in ["AddListEntry", "MarkEpisodesWatched", "StartImport"] {
+            assert!(!media.is_idempotent(&path(change)), "{change}");
+        }
         // WatchRevocations is TokenService's, which is not forwarded.
         let auth = shapes_of(Auth::DESCRIPTOR_SET, Auth::NAME);
         assert!(auth.server_streaming.is_empty());
