@@ -240,9 +240,10 @@ fn max_http2_streams(watch: &config::WatchConfig) -> u32 {
 /// The state every call shares.
 fn app(config: &Config) -> anyhow::Result<App> {
     let shutdown = CancellationToken::new();
+    let pool = common_db::pool(config.database_url.expose_secret(), config.pool);
     Ok(App {
-        pool: common_db::pool(config.database_url.expose_secret(), config.pool),
-        providers: Arc::new(Providers::new(&config.providers)?),
+        providers: Arc::new(Providers::new(&config.providers, &pool)?),
+        pool,
         page_tokens: completionist_common::config::page_tokens(
             config.page_token_secret.as_ref(),
             SERVICE_NAME,

@@ -160,6 +160,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    provider_limits (name) {
+        name -> Text,
+        next_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     removed_users (user_id) {
         user_id -> Uuid,
         removed_at -> Timestamptz,
@@ -273,6 +280,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     list_heads,
     media_items,
     pending_episode_watches,
+    provider_limits,
     removed_users,
     scrobble_events,
     scrobble_pins,

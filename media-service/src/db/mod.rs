@@ -14,6 +14,7 @@ pub(crate) mod item_details;
 pub(crate) mod items;
 pub(crate) mod listing;
 pub(crate) mod pending_watches;
+pub(crate) mod provider_limits;
 pub(crate) mod runs;
 pub(crate) mod scrobble_pins;
 pub(crate) mod scrobble_retention;

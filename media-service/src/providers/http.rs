@@ -1,16 +1,13 @@
 //! HTTP to one provider: a descriptive User-Agent, connect and per-attempt
 //! timeouts, a client-side rate limit at the provider's published limit
-//! (taken in arrival order), and bounded retries with jittered exponential
+//! (kept in the database, so it holds for every replica together; taken in
+//! arrival order), and bounded retries with jittered exponential
 //! backoff that honour `Retry-After` — all within the caller's deadline.
 //! Only GETs are sent, so every retry is safe.
 
-use std::{
-    num::NonZeroU32,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use completionist_common::metrics::name;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use completionist_common::{db::Pool, metrics::name};
 use rand::Rng;
 use reqwest::{StatusCode, header::RETRY_AFTER};
 use serde::de::DeserializeOwned;
@@ -31,11 +28,13 @@ const DEFAULT_BUDGET: Duration = Duration::from_secs(20);
 pub(super) struct HttpClient {
     provider: &'static str,
     client: reqwest::Client,
-    limits: Vec<DefaultDirectRateLimiter>,
-    /// Calls wait for the limits one at a time, in arrival order. Left to
-    /// the limiter, whoever wakes first takes each free slot, and the
-    /// enricher, asking again the moment its last call returns, took every
-    /// one while a person's search waited.
+    limits: Vec<Limit>,
+    /// Where the limits are kept.
+    pool: Pool,
+    /// Calls reserve their slots under the limits one at a time, in
+    /// arrival order. Left to chance, whoever woke first took each free
+    /// slot, and the enricher, asking again the moment its last call
+    /// returned, took every one while a person's search waited.
     turn: tokio::sync::Mutex<()>,
     attempt_timeout: Duration,
     max_retries: u32,
@@ -46,6 +45,15 @@ pub(super) struct HttpClient {
 pub(super) struct Rate {
     pub count: u32,
     pub per: Duration,
+}
+
+/// A rate as the database keeps it: one request every `interval`, in
+/// bursts of up to `per` worth.
+struct Limit {
+    /// The row's name: the provider and the rate (`jikan:3/1000ms`).
+    name: String,
+    interval: Duration,
+    per: Duration,
 }
 
 /// What came back: the status and the body.
@@ -76,6 +84,7 @@ impl HttpClient {
         provider: &'static str,
         config: &ProvidersConfig,
         rates: &[Rate],
+        pool: &Pool,
     ) -> Result<Self, anyhow::Error> {
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
@@ -85,17 +94,21 @@ impl HttpClient {
         let limits = rates
             .iter()
             .map(|rate| {
-                let count = NonZeroU32::new(rate.count).unwrap_or(NonZeroU32::MIN);
-                let quota = Quota::with_period(rate.per / count.get())
-                    .ok_or_else(|| anyhow::anyhow!("rate period of {provider} is zero"))?
-                    .allow_burst(count);
-                Ok(RateLimiter::direct(quota))
+                let count = rate.count.max(1);
+                let interval = rate.per / count;
+                anyhow::ensure!(!interval.is_zero(), "rate period of {provider} is zero");
+                Ok(Limit {
+                    name: format!("{provider}:{count}/{}ms", rate.per.as_millis()),
+                    interval,
+                    per: rate.per,
+                })
             })
             .collect::<Result<_, anyhow::Error>>()?;
         Ok(Self {
             provider,
             client,
             limits,
+            pool: pool.clone(),
             turn: tokio::sync::Mutex::new(()),
             attempt_timeout: config.request_timeout,
             max_retries: config.max_retries,
@@ -240,17 +253,44 @@ impl HttpClient {
             Failure::new("client-side rate limit reached")
         };
         let waiting = Instant::now();
-        let _turn = tokio::time::timeout_at(deadline, self.turn.lock())
-            .await
-            .map_err(|_| limited())?;
-        for limit in &self.limits {
-            tokio::time::timeout_at(deadline, limit.until_ready())
+        let go_at = {
+            // The slots are reserved in turn; the wait for them is not
+            // held under the lock.
+            let _turn = tokio::time::timeout_at(deadline, self.turn.lock())
                 .await
                 .map_err(|_| limited())?;
-        }
+            let mut go_at = tokio::time::Instant::now();
+            for limit in &self.limits {
+                let now = tokio::time::Instant::now();
+                let reserved =
+                    tokio::time::timeout_at(deadline, self.reserve(limit, deadline - now))
+                        .await
+                        .map_err(|_| limited())?
+                        .map_err(|error| {
+                            Failure::new(format!("the rate limits could not be read: {error}"))
+                        })?;
+                go_at = go_at.max(now + reserved.ok_or_else(limited)?);
+            }
+            go_at
+        };
+        tokio::time::sleep_until(go_at).await;
         metrics::histogram!(name::PROVIDER_WAIT, "provider" => self.provider)
             .record(waiting.elapsed());
         Ok(())
+    }
+
+    /// Reserves the next slot under `limit`, unless it is further off than
+    /// `max_wait`: how long until it comes.
+    async fn reserve(&self, limit: &Limit, max_wait: Duration) -> anyhow::Result<Option<Duration>> {
+        let mut conn = self.pool.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(crate::db::provider_limits::reserve(
+            &mut conn,
+            &limit.name,
+            limit.interval,
+            limit.per,
+            max_wait,
+        )
+        .await?)
     }
 
     /// Counts one call to the provider (or one the limit kept back).

@@ -2,6 +2,7 @@
 //! one item `{data}`; episodes, chapters, years and synopses may be null.
 //! Published limits: 3 requests a second and 60 a minute.
 
+use completionist_common::db::Pool;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -76,7 +77,7 @@ struct Period {
 }
 
 impl Jikan {
-    pub(super) fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
+    pub(super) fn new(config: &ProvidersConfig, pool: &Pool) -> Result<Self, anyhow::Error> {
         Ok(Self {
             http: HttpClient::new(
                 NAME,
@@ -91,6 +92,7 @@ impl Jikan {
                         per: Duration::from_secs(60),
                     },
                 ],
+                pool,
             )?,
             base_url: config.jikan_base_url.clone(),
         })

@@ -13,6 +13,7 @@ mod rawg;
 mod shows;
 mod tvmaze;
 
+use completionist_common::db::Pool;
 use std::{sync::Arc, time::Duration};
 
 use completionist_common::error::ApiError;
@@ -171,13 +172,15 @@ pub(crate) struct Providers {
 }
 
 impl Providers {
-    pub(crate) fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
+    /// The providers, their rate limits kept in the database behind `pool`
+    /// (shared by every replica).
+    pub(crate) fn new(config: &ProvidersConfig, pool: &Pool) -> Result<Self, anyhow::Error> {
         Ok(Self {
-            omdb: omdb::Omdb::new(config)?,
-            jikan: jikan::Jikan::new(config)?,
-            open_library: openlibrary::OpenLibrary::new(config)?,
-            rawg: rawg::Rawg::new(config)?,
-            tvmaze: tvmaze::Tvmaze::new(config)?,
+            omdb: omdb::Omdb::new(config, pool)?,
+            jikan: jikan::Jikan::new(config, pool)?,
+            open_library: openlibrary::OpenLibrary::new(config, pool)?,
+            rawg: rawg::Rawg::new(config, pool)?,
+            tvmaze: tvmaze::Tvmaze::new(config, pool)?,
             searches: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(config.search_cache_ttl)

@@ -3,6 +3,7 @@
 //! exhausted quota are 401s with the same shape. Missing values are `"N/A"`,
 //! numbers come as strings, series years as `"1999–2007"`.
 
+use completionist_common::db::Pool;
 use std::time::Duration;
 
 use completionist_common::config::{ExposeSecret, SecretString};
@@ -103,7 +104,7 @@ impl Omdb {
         Ok(item.and_then(EpisodeItem::place))
     }
 
-    pub(super) fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
+    pub(super) fn new(config: &ProvidersConfig, pool: &Pool) -> Result<Self, anyhow::Error> {
         Ok(Self {
             http: HttpClient::new(
                 NAME,
@@ -112,6 +113,7 @@ impl Omdb {
                     count: 10,
                     per: Duration::from_secs(1),
                 }],
+                pool,
             )?,
             base_url: format!("{}/", config.omdb_base_url),
             api_key: config.omdb_api_key.clone(),

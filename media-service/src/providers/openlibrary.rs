@@ -3,6 +3,7 @@
 //! work's `description` is either a string or `{type, value}`. No key, but a
 //! descriptive User-Agent and about one request a second.
 
+use completionist_common::db::Pool;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -63,7 +64,7 @@ enum Description {
 }
 
 impl OpenLibrary {
-    pub(super) fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
+    pub(super) fn new(config: &ProvidersConfig, pool: &Pool) -> Result<Self, anyhow::Error> {
         Ok(Self {
             http: HttpClient::new(
                 NAME,
@@ -72,6 +73,7 @@ impl OpenLibrary {
                     count: 3,
                     per: Duration::from_secs(3),
                 }],
+                pool,
             )?,
             base_url: config.openlibrary_base_url.clone(),
         })

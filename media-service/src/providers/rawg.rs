@@ -1,6 +1,7 @@
 //! RAWG: games. Needs a key; `released` and `background_image` may be null;
 //! details add `description_raw`.
 
+use completionist_common::db::Pool;
 use std::time::Duration;
 
 use completionist_common::config::{ExposeSecret, SecretString};
@@ -52,7 +53,7 @@ struct Genre {
 }
 
 impl Rawg {
-    pub(super) fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
+    pub(super) fn new(config: &ProvidersConfig, pool: &Pool) -> Result<Self, anyhow::Error> {
         Ok(Self {
             http: HttpClient::new(
                 NAME,
@@ -61,6 +62,7 @@ impl Rawg {
                     count: 5,
                     per: Duration::from_secs(1),
                 }],
+                pool,
             )?,
             base_url: config.rawg_base_url.clone(),
             api_key: config.rawg_api_key.clone(),

@@ -9,6 +9,7 @@
 //! as they leave), the lookup's redirect followed here so that it takes its
 //! own turn: no 10 s window ever holds more than 20.
 
+use completionist_common::db::Pool;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -56,7 +57,7 @@ struct Episode {
 }
 
 impl Tvmaze {
-    pub(super) fn new(config: &ProvidersConfig) -> Result<Self, anyhow::Error> {
+    pub(super) fn new(config: &ProvidersConfig, pool: &Pool) -> Result<Self, anyhow::Error> {
         Ok(Self {
             http: HttpClient::new(
                 NAME,
@@ -65,6 +66,7 @@ impl Tvmaze {
                     count: 1,
                     per: Duration::from_millis(550),
                 }],
+                pool,
             )?
             .without_redirects(config)?,
             base_url: config.tvmaze_base_url.clone(),

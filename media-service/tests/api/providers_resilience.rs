@@ -172,6 +172,90 @@ async fn jikan_requests_are_held_to_three_a_second() {
 }
 
 #[tokio::test]
+async fn a_turn_past_the_deadline_is_refused_and_takes_no_slot() {
+    let app = TestApp::spawn().await;
+    Mock::given(path("/jikan/v4/anime"))
+        .respond_with(json_fixture("jikan_anime_search.json"))
+        .mount(&app.providers)
+        .await;
+    let token = app.user().await;
+    for i in 0..3 {
+        app.search(&token, MediaKind::Anime, &format!("burst {i}"))
+            .await
+            .unwrap();
+    }
+    // The next slot is a third of a second off: past this caller's deadline.
+    let mut hurried = test_support::authed(
+        &token,
+        pb::SearchMediaRequest {
+            kind: MediaKind::Anime as i32,
+            query: "hurried".into(),
+            page_token: String::new(),
+        },
+    );
+    hurried.set_timeout(Duration::from_millis(150));
+    assert_error(
+        app.client().search_media(hurried).await,
+        Code::Unavailable,
+        "PROVIDER_UNAVAILABLE",
+    );
+    // The slot it was refused is still free for the next caller.
+    let started = Instant::now();
+    app.search(&token, MediaKind::Anime, "patient")
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(600),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(app.providers.received_requests().await.unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn jikan_limits_hold_for_three_replicas_together() {
+    let app = TestApp::spawn().await;
+    Mock::given(path("/jikan/v4/anime"))
+        .respond_with(json_fixture("jikan_anime_search.json"))
+        .mount(&app.providers)
+        .await;
+    let token = app.user().await;
+    let others = [app.media_replica().await, app.media_replica().await];
+    let channels = [&app.media.channel, &others[0].channel, &others[1].channel];
+
+    // Five searches on each replica at once: fifteen requests to Jikan.
+    let started = Instant::now();
+    let searches = channels.iter().enumerate().flat_map(|(replica, channel)| {
+        let token = token.clone();
+        (0..5).map(move |i| {
+            let mut client = pb::media_service_client::MediaServiceClient::new((*channel).clone());
+            let request = test_support::authed(
+                &token,
+                pb::SearchMediaRequest {
+                    kind: MediaKind::Anime as i32,
+                    query: format!("replica {replica} query {i}"),
+                    page_token: String::new(),
+                },
+            );
+            async move { client.search_media(request).await }
+        })
+    });
+    for answer in futures_util::future::join_all(searches).await {
+        answer.unwrap();
+    }
+
+    assert_eq!(app.providers.received_requests().await.unwrap().len(), 15);
+    // Three a second for the three together: three at once, then twelve
+    // a third of a second apart. (Each held to its own three a second, the
+    // three replicas would have taken under a second.)
+    assert!(
+        started.elapsed() >= Duration::from_millis(3900),
+        "fifteen requests in {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn a_search_is_not_starved_by_items_being_filled_in_behind_it() {
     let app = TestApp::spawn().await;
     Mock::given(path("/jikan/v4/anime"))
