@@ -1,7 +1,6 @@
 //! HTTP to one provider: a descriptive User-Agent, connect and per-attempt
 //! timeouts, a client-side rate limit at the provider's published limit
-//! (kept in the database, so it holds for every replica together; taken in
-//! arrival order), and bounded retries with jittered exponential
+//! (for every replica together: see `limits`), and bounded retries with jittered exponential
 //! backoff that honour `Retry-After` — all within the caller's deadline.
 //! Only GETs are sent, so every retry is safe.
 
@@ -12,7 +11,11 @@ use rand::Rng;
 use reqwest::{StatusCode, header::RETRY_AFTER};
 use serde::de::DeserializeOwned;
 
-use super::ProviderError;
+pub(super) use super::limits::Rate;
+use super::{
+    ProviderError,
+    limits::{RateLimits, Refusal},
+};
 use crate::config::ProvidersConfig;
 
 const USER_AGENT: &str = concat!(
@@ -28,32 +31,10 @@ const DEFAULT_BUDGET: Duration = Duration::from_secs(20);
 pub(super) struct HttpClient {
     provider: &'static str,
     client: reqwest::Client,
-    limits: Vec<Limit>,
-    /// Where the limits are kept.
-    pool: Pool,
-    /// Calls reserve their slots under the limits one at a time, in
-    /// arrival order. Left to chance, whoever woke first took each free
-    /// slot, and the enricher, asking again the moment its last call
-    /// returned, took every one while a person's search waited.
-    turn: tokio::sync::Mutex<()>,
+    limits: RateLimits,
     attempt_timeout: Duration,
     max_retries: u32,
     backoff: Duration,
-}
-
-/// A rate: `count` requests per `per`.
-pub(super) struct Rate {
-    pub count: u32,
-    pub per: Duration,
-}
-
-/// A rate as the database keeps it: one request every `interval`, in
-/// bursts of up to `per` worth.
-struct Limit {
-    /// The row's name: the provider and the rate (`jikan:3/1000ms`).
-    name: String,
-    interval: Duration,
-    per: Duration,
 }
 
 /// What came back: the status and the body.
@@ -91,25 +72,10 @@ impl HttpClient {
             .connect_timeout(config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
-        let limits = rates
-            .iter()
-            .map(|rate| {
-                let count = rate.count.max(1);
-                let interval = rate.per / count;
-                anyhow::ensure!(!interval.is_zero(), "rate period of {provider} is zero");
-                Ok(Limit {
-                    name: format!("{provider}:{count}/{}ms", rate.per.as_millis()),
-                    interval,
-                    per: rate.per,
-                })
-            })
-            .collect::<Result<_, anyhow::Error>>()?;
         Ok(Self {
             provider,
             client,
-            limits,
-            pool: pool.clone(),
-            turn: tokio::sync::Mutex::new(()),
+            limits: RateLimits::new(provider, rates, pool)?,
             attempt_timeout: config.request_timeout,
             max_retries: config.max_retries,
             backoff: config.backoff,
@@ -245,52 +211,19 @@ impl HttpClient {
         attempt
     }
 
-    /// Waits for this request's turn under the rate limits, in arrival
-    /// order, until `deadline`.
+    /// Waits for this request's turn under the rate limits, until
+    /// `deadline`.
     async fn take_turn(&self, deadline: tokio::time::Instant) -> Result<(), Failure> {
-        let limited = || {
-            self.count("limited");
-            Failure::new("client-side rate limit reached")
-        };
         let waiting = Instant::now();
-        let go_at = {
-            // The slots are reserved in turn; the wait for them is not
-            // held under the lock.
-            let _turn = tokio::time::timeout_at(deadline, self.turn.lock())
-                .await
-                .map_err(|_| limited())?;
-            let mut go_at = tokio::time::Instant::now();
-            for limit in &self.limits {
-                let now = tokio::time::Instant::now();
-                let reserved =
-                    tokio::time::timeout_at(deadline, self.reserve(limit, deadline - now))
-                        .await
-                        .map_err(|_| limited())?
-                        .map_err(|error| {
-                            Failure::new(format!("the rate limits could not be read: {error}"))
-                        })?;
-                go_at = go_at.max(now + reserved.ok_or_else(limited)?);
+        self.limits.take_turn(deadline).await.map_err(|refusal| {
+            if matches!(refusal, Refusal::PastDeadline) {
+                self.count("limited");
             }
-            go_at
-        };
-        tokio::time::sleep_until(go_at).await;
+            Failure::new(refusal.to_string())
+        })?;
         metrics::histogram!(name::PROVIDER_WAIT, "provider" => self.provider)
             .record(waiting.elapsed());
         Ok(())
-    }
-
-    /// Reserves the next slot under `limit`, unless it is further off than
-    /// `max_wait`: how long until it comes.
-    async fn reserve(&self, limit: &Limit, max_wait: Duration) -> anyhow::Result<Option<Duration>> {
-        let mut conn = self.pool.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(crate::db::provider_limits::reserve(
-            &mut conn,
-            &limit.name,
-            limit.interval,
-            limit.per,
-            max_wait,
-        )
-        .await?)
     }
 
     /// Counts one call to the provider (or one the limit kept back).

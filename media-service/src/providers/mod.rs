@@ -7,6 +7,7 @@ mod arbitrary;
 mod http;
 mod jikan;
 mod jikan_episodes;
+mod limits;
 pub(crate) mod omdb;
 mod openlibrary;
 mod rawg;
