@@ -20,7 +20,7 @@ use crate::{cases::Ctx, load::Measured, report::Case};
 pub(crate) const ROWS: usize = 5_000;
 
 /// A MyAnimeList export of `n` anime as the site writes it.
-fn mal_export(n: usize) -> Vec<u8> {
+pub(crate) fn mal_export(n: usize) -> Vec<u8> {
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<myanimelist>\n\t<myinfo>\n\t\t<user_export_type>1</user_export_type>\n\t</myinfo>\n",
     );
@@ -150,7 +150,7 @@ async fn pause_imported_fetches(ctx: &Ctx) -> anyhow::Result<()> {
            WHERE details_due_at IS NOT NULL;",
     )
     .await?;
-    crate::stack::flush_seed(&mut conn).await
+    crate::seed::flush_seed(&mut conn).await
 }
 
 /// Exports `token`'s list, whole.

@@ -21,7 +21,8 @@ use crate::{
     client::{CONNECTIONS, Users, frame, grpc_web_call, mask, pick},
     load::{self, CallResult, Shape},
     report::Case,
-    stack::{self, Seed, Stack},
+    seed::Seed,
+    stack::{self, Stack},
 };
 
 /// What every round measures with.

@@ -12,11 +12,14 @@
 mod bulk;
 mod cases;
 mod client;
+mod compression;
 mod fanout;
 mod load;
 mod report;
+mod restarts;
 mod saturation;
 mod scrobbles;
+mod seed;
 mod series;
 mod stack;
 mod standin;
@@ -32,7 +35,8 @@ use crate::{
     client::{channels, log_in},
     load::Shape,
     report::Report,
-    stack::{Seed, Stack},
+    seed::Seed,
+    stack::Stack,
 };
 
 /// The names `--cases` takes (the floor always runs).
@@ -50,6 +54,8 @@ const CASES: &[&str] = &[
     "fanout",
     "series",
     "scrobbles",
+    "compression",
+    "restarts",
 ];
 
 #[derive(Parser)]
@@ -62,7 +68,8 @@ struct Args {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     rounds: Option<u32>,
     /// Only these cases (comma list): validate, get, list, update, gateway,
-    /// login, flood, fair, overload, bulk, fanout, series, scrobbles.
+    /// login, flood, fair, overload, bulk, fanout, series, scrobbles,
+    /// compression, restarts.
     #[arg(
         long,
         value_delimiter = ',',
@@ -114,7 +121,6 @@ async fn main() -> anyhow::Result<()> {
         rounds.push(cases::round(&ctx, &wanted).await?);
     }
     let (cases, argon2_rounds) = report::median_of(rounds);
-    let saturated = saturation::run(&ctx, &wanted).await;
     let report = Report::new(
         cases,
         ctx.cores,
@@ -123,15 +129,39 @@ async fn main() -> anyhow::Result<()> {
         ctx.shape,
         args.quick,
         usize::try_from(rounds_wanted)?,
-    )
-    .with_saturated(saturated);
-    // Only a full run of every case is the figure of record.
-    let name = match (args.quick, &args.cases) {
+    );
+    let report = measured_once(report, &ctx, &wanted, &bin_dir).await?;
+    write(&root, report_name(&args), &report)
+}
+
+/// `report` with the cases measured once, after the rounds.
+async fn measured_once(
+    report: Report,
+    ctx: &Ctx,
+    wanted: &dyn Fn(&str) -> bool,
+    bin_dir: &std::path::Path,
+) -> anyhow::Result<Report> {
+    let report = report.with_saturated(saturation::run(ctx, wanted).await);
+    let report = if wanted("compression") {
+        report.with_compression(compression::run(ctx).await?)
+    } else {
+        report
+    };
+    Ok(if wanted("restarts") {
+        report.with_restarts(restarts::run(ctx, bin_dir).await?)
+    } else {
+        report
+    })
+}
+
+/// Where a run's report goes: only a full run of every case is the figure
+/// of record.
+fn report_name(args: &Args) -> &'static str {
+    match (args.quick, &args.cases) {
         (true, _) => "quick",
         (false, Some(_)) => "partial",
         (false, None) => "latest",
-    };
-    write(&root, name, &report)
+    }
 }
 
 fn shape(concurrency: usize, warmup_secs: u64, secs: u64) -> Shape {

@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, fmt::Write};
 use crate::{
     load::{Measured, Shape},
     saturation::SaturatedCase,
-    stack::Seed,
+    seed::Seed,
 };
 
 /// One measured case: in a round, or (in the report) the median over rounds.
@@ -113,6 +113,12 @@ pub(crate) struct Report {
     /// Cases with more callers than a service runs at once, measured once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub saturated: Vec<SaturatedCase>,
+    /// The rolling restarts, measured once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restarts: Option<crate::restarts::Restarts>,
+    /// Answers' bytes and time by encoding, measured once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub compression: Vec<crate::compression::Compressed>,
     pub targets: Vec<Target>,
 }
 
@@ -145,6 +151,8 @@ impl Report {
             argon2_verifies_per_second: median(argon2_rounds.to_vec()),
             cases,
             saturated: Vec::new(),
+            restarts: None,
+            compression: Vec::new(),
             targets,
         }
     }
@@ -156,10 +164,30 @@ impl Report {
         self
     }
 
+    /// Adds the rolling restarts and their targets.
+    pub(crate) fn with_restarts(mut self, restarts: crate::restarts::Restarts) -> Self {
+        self.targets.extend(restarts.targets());
+        self.restarts = Some(restarts);
+        self
+    }
+
+    /// Adds the compression figures.
+    pub(crate) fn with_compression(
+        mut self,
+        compression: Vec<crate::compression::Compressed>,
+    ) -> Self {
+        self.compression = compression;
+        self
+    }
+
     pub(crate) fn markdown(&self) -> String {
         let mut out = self.header();
         self.write_cases(&mut out);
         crate::saturation::write_table(&self.saturated, &mut out);
+        crate::compression::write_table(&self.compression, &mut out);
+        if let Some(restarts) = &self.restarts {
+            restarts.write_table(&mut out);
+        }
         self.write_targets(&mut out);
         out
     }

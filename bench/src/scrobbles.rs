@@ -24,8 +24,8 @@ use crate::{
     cases::Ctx,
     load::{CallResult, Measured, open_loop},
     report::Case,
+    seed::flush_seed,
     series::{seed_shows, user_id},
-    stack::flush_seed,
 };
 
 /// Deliveries per second, from all the users together.

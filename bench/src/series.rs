@@ -22,7 +22,7 @@ use crate::{
     client::pick,
     load::Measured,
     report::Case,
-    stack::flush_seed,
+    seed::flush_seed,
 };
 
 /// Shows the calendar's user follows.

@@ -11,10 +11,12 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use diesel::{QueryableByName, sql_types::Text};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 pub(crate) const PASSWORD: &str = "bench password 123";
+
+/// The key auth-service signs with: the restarts case's replicas share it.
+pub(crate) const JWT_SECRET: &str = "bench secret that is long enough to sign tokens";
 
 /// The three services, running.
 pub(crate) struct Stack {
@@ -22,7 +24,9 @@ pub(crate) struct Stack {
     pub media: Process,
     pub gateway: Process,
     pub media_url: String,
-    /// The media database, for cases that seed their own data.
+    /// The databases, for cases that seed their own data or start
+    /// replicas of their own.
+    pub auth_db: String,
     pub media_db: String,
     /// The provider stand-in media-service asks for episodes (TVmaze).
     pub stand_in: crate::standin::StandIn,
@@ -57,6 +61,23 @@ impl Process {
     }
 }
 
+impl Process {
+    /// Sends SIGTERM, as an orchestrator stopping it does, and waits up
+    /// to `within` for it to exit.
+    pub(crate) async fn terminate(&mut self, within: Duration) -> anyhow::Result<()> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        anyhow::ensure!(sent.success(), "kill -TERM {} failed", self.child.id());
+        let deadline = Instant::now() + within;
+        while self.child.try_wait()?.is_none() {
+            anyhow::ensure!(Instant::now() < deadline, "{} still running", self.name);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -64,67 +85,38 @@ impl Drop for Process {
     }
 }
 
-/// Seed sizes.
-#[derive(Clone, Copy, Debug, serde::Serialize)]
-pub(crate) struct Seed {
-    pub users: u32,
-    pub items: u32,
-    pub entries_per_user: u32,
-}
-
-impl Seed {
-    pub(crate) fn new(users: u32, items: u32, entries_per_user: u32) -> Self {
-        Self {
-            users,
-            items,
-            entries_per_user,
-        }
-    }
-}
-
 impl Stack {
     /// Fresh databases on the private cluster, seeded, and the three binaries
     /// from `bin_dir` started on them.
-    pub(crate) async fn start(root: &Path, bin_dir: &Path, seed: Seed) -> anyhow::Result<Self> {
+    pub(crate) async fn start(
+        root: &Path,
+        bin_dir: &Path,
+        seed: crate::seed::Seed,
+    ) -> anyhow::Result<Self> {
         let admin = private_postgres(root)?;
         let auth_db = fresh_database(&admin, "bench_auth").await?;
         let media_db = fresh_database(&admin, "bench_media").await?;
-        let secret = "bench secret that is long enough to sign tokens";
-        // Metrics on, as in production, each on a port of its own;
-        // BENCH_METRICS=off measures without them.
-        let metrics = if std::env::var("BENCH_METRICS").as_deref() == Ok("off") {
-            ""
-        } else {
-            "127.0.0.1:0"
-        };
-        let common = [
-            ("RUST_LOG", "warn"),
-            ("LOG_FORMAT", "json"),
-            ("AUTH_METRICS_ADDR", metrics),
-            ("MEDIA_METRICS_ADDR", metrics),
-            ("GATEWAY_METRICS_ADDR", metrics),
-        ];
+        let common = common_env();
 
         let auth_addr = free_addr()?;
-        // BENCH_HASHING_CONCURRENCY tries other argon2 concurrencies (the
-        // service defaults to the core count).
-        let hashing = std::env::var("BENCH_HASHING_CONCURRENCY").unwrap_or_default();
-        let mut auth_env = vec![
-            ("AUTH_LISTEN_ADDR", auth_addr.to_string()),
-            ("AUTH_DATABASE_URL", auth_db.clone()),
-            ("JWT_SECRET", secret.to_owned()),
-            ("AUTH_LOGIN_MAX_FAILURES", "1000000".to_owned()),
-            // The users log in once, before the first round: their access
-            // tokens must outlive all three (some 25 minutes).
-            ("JWT_ACCESS_TTL_SECONDS", "7200".to_owned()),
-        ];
-        if !hashing.is_empty() {
-            auth_env.push(("AUTH_HASHING_CONCURRENCY", hashing));
-        }
-        let auth_env: Vec<(&str, &str)> = auth_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let auth = spawn(bin_dir, "auth-service", auth_addr, &auth_env, &common)?;
+        let auth_env = auth_env(auth_addr, &auth_db);
+        let auth = spawn(
+            bin_dir,
+            "auth-service",
+            auth_addr,
+            &pairs(&auth_env),
+            &common,
+        )?;
         let stand_in = crate::standin::StandIn::start(root)?;
-        let media = spawn_media(bin_dir, &media_db, &auth, &stand_in, &common)?;
+        let media_addr = free_addr()?;
+        let media_env = media_env(media_addr, &media_db, &auth.url(), &stand_in);
+        let media = spawn(
+            bin_dir,
+            "media-service",
+            media_addr,
+            &pairs(&media_env),
+            &common,
+        )?;
         let gateway_addr = free_addr()?;
         let gateway = spawn(
             bin_dir,
@@ -140,9 +132,10 @@ impl Stack {
         for process in [&auth, &media, &gateway] {
             wait_healthy(process).await?;
         }
-        seed_data(&auth_db, &media_db, seed).await?;
+        crate::seed::seed_data(&auth_db, &media_db, seed).await?;
         Ok(Self {
             media_url: media.url(),
+            auth_db,
             media_db,
             stand_in,
             auth,
@@ -185,49 +178,88 @@ async fn fresh_database(admin: &str, name: &str) -> anyhow::Result<String> {
     Ok(format!("{}/{name}", admin.trim_end_matches("/postgres")))
 }
 
-/// media-service on `media_db`, asking `auth`; every provider a closed
-/// port but TVmaze, which is `stand_in`'s.
-fn spawn_media(
-    bin_dir: &Path,
-    media_db: &str,
-    auth: &Process,
-    stand_in: &crate::standin::StandIn,
-    common: &[(&str, &str)],
-) -> anyhow::Result<Process> {
-    let tvmaze = format!("{}/tvmaze", stand_in.base);
-    let media_addr = free_addr()?;
-    spawn(
-        bin_dir,
-        "media-service",
-        media_addr,
-        &[
-            ("MEDIA_LISTEN_ADDR", &media_addr.to_string()),
-            ("MEDIA_DATABASE_URL", media_db),
-            ("AUTH_SERVICE_URL", &auth.url()),
-            // A closed port: no case may depend on the internet, and
-            // the whole-list cases may ask no provider at all.
-            ("OMDB_BASE_URL", "http://127.0.0.1:9"),
-            ("JIKAN_BASE_URL", "http://127.0.0.1:9"),
-            ("OPENLIBRARY_BASE_URL", "http://127.0.0.1:9"),
-            ("RAWG_BASE_URL", "http://127.0.0.1:9"),
-            // Episodes from the stand-in, which keeps TVmaze's limit;
-            // refreshes looked for every second.
-            ("TVMAZE_BASE_URL", &tvmaze),
-            ("EPISODES_REFRESH_POLL_SECONDS", "1"),
-            // The scrobble case's 500 deliveries a second come from the
-            // bench's 100 users (10 in the quick run): 300 (3,000) a
-            // minute each, where a real server sends a few an hour.
-            ("SCROBBLE_DELIVERIES_PER_MINUTE", "6000"),
-        ],
-        common,
-    )
+/// What every binary of the stack is started with: quiet logs; metrics
+/// and traces on, as in production, metrics each on a port of its own
+/// (BENCH_METRICS=off and BENCH_TRACES=off measure without them).
+fn common_env() -> [(&'static str, &'static str); 6] {
+    let off = |var| std::env::var(var).as_deref() == Ok("off");
+    let metrics = if off("BENCH_METRICS") {
+        ""
+    } else {
+        "127.0.0.1:0"
+    };
+    let traces_off = if off("BENCH_TRACES") { "true" } else { "false" };
+    [
+        ("OTEL_SDK_DISABLED", traces_off),
+        ("RUST_LOG", "warn"),
+        ("LOG_FORMAT", "json"),
+        ("AUTH_METRICS_ADDR", metrics),
+        ("MEDIA_METRICS_ADDR", metrics),
+        ("GATEWAY_METRICS_ADDR", metrics),
+    ]
 }
 
-fn free_addr() -> anyhow::Result<SocketAddr> {
+/// auth-service's variables: on `addr` and `auth_db`.
+fn auth_env(addr: SocketAddr, auth_db: &str) -> Vec<(&'static str, String)> {
+    let mut env = vec![
+        ("AUTH_LISTEN_ADDR", addr.to_string()),
+        ("AUTH_DATABASE_URL", auth_db.to_owned()),
+        ("JWT_SECRET", JWT_SECRET.to_owned()),
+        ("AUTH_LOGIN_MAX_FAILURES", "1000000".to_owned()),
+        // The users log in once, before the first round: their access
+        // tokens must outlive all three (some 25 minutes).
+        ("JWT_ACCESS_TTL_SECONDS", "7200".to_owned()),
+    ];
+    // BENCH_HASHING_CONCURRENCY tries other argon2 concurrencies (the
+    // service defaults to the core count).
+    let hashing = std::env::var("BENCH_HASHING_CONCURRENCY").unwrap_or_default();
+    if !hashing.is_empty() {
+        env.push(("AUTH_HASHING_CONCURRENCY", hashing));
+    }
+    env
+}
+
+/// media-service's variables: on `addr` and `media_db`, asking
+/// `auth_urls`; every provider a closed port but TVmaze, which is
+/// `stand_in`'s.
+pub(crate) fn media_env(
+    addr: SocketAddr,
+    media_db: &str,
+    auth_urls: &str,
+    stand_in: &crate::standin::StandIn,
+) -> Vec<(&'static str, String)> {
+    [
+        ("MEDIA_LISTEN_ADDR", addr.to_string()),
+        ("MEDIA_DATABASE_URL", media_db.to_owned()),
+        ("AUTH_SERVICE_URL", auth_urls.to_owned()),
+        // A closed port: no case may depend on the internet, and
+        // the whole-list cases may ask no provider at all.
+        ("OMDB_BASE_URL", "http://127.0.0.1:9".to_owned()),
+        ("JIKAN_BASE_URL", "http://127.0.0.1:9".to_owned()),
+        ("OPENLIBRARY_BASE_URL", "http://127.0.0.1:9".to_owned()),
+        ("RAWG_BASE_URL", "http://127.0.0.1:9".to_owned()),
+        // Episodes from the stand-in, which keeps TVmaze's limit;
+        // refreshes looked for every second.
+        ("TVMAZE_BASE_URL", format!("{}/tvmaze", stand_in.base)),
+        ("EPISODES_REFRESH_POLL_SECONDS", "1".to_owned()),
+        // The scrobble case's 500 deliveries a second come from the
+        // bench's 100 users (10 in the quick run): 300 (3,000) a
+        // minute each, where a real server sends a few an hour.
+        ("SCROBBLE_DELIVERIES_PER_MINUTE", "6000".to_owned()),
+    ]
+    .into()
+}
+
+/// `vars` as `spawn` takes them.
+pub(crate) fn pairs<'a>(vars: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    vars.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+pub(crate) fn free_addr() -> anyhow::Result<SocketAddr> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
 }
 
-fn spawn(
+pub(crate) fn spawn(
     bin_dir: &Path,
     name: &'static str,
     addr: SocketAddr,
@@ -244,7 +276,7 @@ fn spawn(
     Ok(Process { name, addr, child })
 }
 
-async fn wait_healthy(process: &Process) -> anyhow::Result<()> {
+pub(crate) async fn wait_healthy(process: &Process) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let channel = tonic::transport::Endpoint::from_shared(process.url())?
@@ -263,76 +295,4 @@ async fn wait_healthy(process: &Process) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = Text)]
-    id: String,
-}
-
-/// Users (one argon2 hash shared by all), catalog items, and each user's
-/// entries over distinct items, written with set-based SQL.
-async fn seed_data(auth_db: &str, media_db: &str, seed: Seed) -> anyhow::Result<()> {
-    let hash = {
-        use argon2::password_hash::PasswordHasher;
-        let params =
-            argon2::Params::new(19 * 1024, 2, 1, None).map_err(|e| anyhow::anyhow!("{e}"))?;
-        argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
-            .hash_password(PASSWORD.as_bytes())
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .to_string()
-    };
-    let mut auth = AsyncPgConnection::establish(auth_db).await?;
-    auth.batch_execute(&format!(
-        "INSERT INTO users (id, email, display_name, password_hash, role, created_at)
-         SELECT gen_random_uuid(), 'bench' || g || '@example.com', 'Bench ' || g, '{hash}', 'user',
-                now() - (g || ' seconds')::interval
-         FROM generate_series(1, {}) g",
-        seed.users
-    ))
-    .await?;
-    let ids: Vec<Id> = diesel::sql_query("SELECT id::text AS id FROM users ORDER BY email")
-        .load(&mut auth)
-        .await?;
-    let ids = ids
-        .iter()
-        .map(|i| i.id.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
-
-    let mut media = AsyncPgConnection::establish(media_db).await?;
-    media
-        .batch_execute(&format!(
-            "INSERT INTO media_items (id, kind, source, external_id, title, year, total_units, created_at)
-             SELECT gen_random_uuid(),
-                    (ARRAY['movie','series','anime','manga','game','book'])[1 + g % 6],
-                    'custom', NULL, 'Bench item ' || g, 1950 + g % 75, 1 + g % 500,
-                    now() - (g || ' seconds')::interval
-             FROM generate_series(1, {items}) g;
-             CREATE TEMP TABLE numbered AS
-               SELECT id, (row_number() OVER (ORDER BY created_at, id) - 1)::int AS n FROM media_items;
-             INSERT INTO list_entries (id, user_id, media_item_id, status, rating, progress, updated_at)
-             SELECT gen_random_uuid(), u.id, i.id,
-                    (ARRAY['planned','in_progress','completed','on_hold','dropped'])[1 + (u.n + k) % 5],
-                    CASE WHEN k % 4 = 0 THEN NULL ELSE 1 + (u.n * 7 + k) % 10 END,
-                    0, now() - (k || ' minutes')::interval
-             FROM unnest('{{{ids}}}'::uuid[]) WITH ORDINALITY AS u(id, n)
-             CROSS JOIN generate_series(0, {per_user} - 1) k
-             JOIN numbered i ON i.n = ((u.n - 1) * {per_user} + k) % {items}",
-            items = seed.items,
-            per_user = seed.entries_per_user,
-        ))
-        .await?;
-    flush_seed(&mut auth).await?;
-    flush_seed(&mut media).await
-}
-
-/// After a seed's write burst, before measuring: vacuums (so autovacuum is
-/// unlikely to start mid-case) and checkpoints (so a checkpoint is too).
-pub(crate) async fn flush_seed(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
-    // One statement each: VACUUM may not share an implicit transaction.
-    conn.batch_execute("VACUUM ANALYZE").await?;
-    conn.batch_execute("CHECKPOINT").await?;
-    Ok(())
 }

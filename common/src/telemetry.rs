@@ -30,6 +30,8 @@ pub struct Telemetry {
     /// The OpenTelemetry collector spans are exported to (OTLP over gRPC);
     /// none: they are not exported.
     pub otlp_endpoint: Option<String>,
+    /// `OTEL_SDK_DISABLED=true`: no traces at all (no trace ids either).
+    pub traces_off: bool,
 }
 
 impl Telemetry {
@@ -60,12 +62,14 @@ impl Telemetry {
                     )),
                 },
             );
+        let traces_off = env.or("OTEL_SDK_DISABLED", false);
         Self {
             filter,
             format,
             metrics_addr,
             metrics_var,
             otlp_endpoint,
+            traces_off,
         }
     }
 
@@ -75,7 +79,11 @@ impl Telemetry {
         let filter = EnvFilter::new(&self.filter);
         let registry = tracing_subscriber::registry()
             .with(filter)
-            .with(trace::layer(service, self.otlp_endpoint.as_deref())?);
+            .with(if self.traces_off {
+                None
+            } else {
+                Some(trace::layer(service, self.otlp_endpoint.as_deref())?)
+            });
         match self.format {
             LogFormat::Pretty => registry.with(fmt::layer()).init(),
             LogFormat::Json => registry
@@ -88,5 +96,49 @@ impl Telemetry {
                 .init(),
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use super::*;
+
+    fn read(vars: &[(&str, &str)]) -> Result<Telemetry, crate::config::ConfigError> {
+        let mut env = Env::from_vars(vars.iter().copied());
+        let telemetry = Telemetry::from_env(
+            &mut env,
+            "TEST_METRICS_ADDR",
+            SocketAddr::from(([127, 0, 0, 1], 9)),
+        );
+        env.finish(telemetry)
+    }
+
+    #[test]
+    fn the_collector_is_one_plain_grpc_url_or_none() {
+        let telemetry = read(&[]).unwrap();
+        assert_eq!(
+            (telemetry.otlp_endpoint, telemetry.traces_off),
+            (None, false)
+        );
+        let telemetry = read(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")]).unwrap();
+        assert_eq!(
+            telemetry.otlp_endpoint.as_deref(),
+            Some("http://collector:4317")
+        );
+        for bad in [
+            "https://collector:4317",
+            "collector:4317",
+            "http://a:1,http://b:2",
+        ] {
+            let error = read(&[("OTEL_EXPORTER_OTLP_ENDPOINT", bad)]).unwrap_err();
+            assert!(
+                error.to_string().contains("OTEL_EXPORTER_OTLP_ENDPOINT"),
+                "{bad}: {error}"
+            );
+        }
+        assert!(read(&[("OTEL_SDK_DISABLED", "true")]).unwrap().traces_off);
+        assert!(read(&[("OTEL_SDK_DISABLED", "maybe")]).is_err());
     }
 }
