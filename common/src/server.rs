@@ -157,6 +157,11 @@ where
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
                 let method = logged_path(request.uri().path());
+                // Probes are not traced: they would drown the traces of
+                // calls (a debug span still names them for the logs).
+                if method.starts_with("/grpc.health.v1.Health/") {
+                    return tracing::debug_span!("health", request_id = %id, method = %method);
+                }
                 let span = tracing::info_span!(
                     "rpc",
                     request_id = %id,
