@@ -16,7 +16,7 @@ const ENCODINGS: [&str; 3] = ["identity", "gzip", "zstd"];
 /// One call with one encoding.
 #[derive(Debug, serde::Serialize)]
 pub(crate) struct Compressed {
-    pub call: &'static str,
+    pub call: String,
     pub encoding: &'static str,
     pub bytes: usize,
     pub ms_per_call: f64,
@@ -34,13 +34,18 @@ pub(crate) async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Compressed>> {
     let export = pb::ExportListRequest {
         format: pb::ExportFormat::Json as i32,
     };
-    let calls: [(&'static str, &str, Vec<u8>); 2] = [
+    let entries = ctx.seed.entries_per_user;
+    let calls = [
         (
-            "ListListEntries, 50 entries",
+            format!("ListListEntries, {} entries", entries.min(50)),
             "ListListEntries",
             frame(&list),
         ),
-        ("ExportList, 100 entries", "ExportList", frame(&export)),
+        (
+            format!("ExportList, {entries} entries"),
+            "ExportList",
+            frame(&export),
+        ),
     ];
     let mut measured = Vec::new();
     for (call, method, body) in calls {
@@ -64,7 +69,7 @@ pub(crate) async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Compressed>> {
                 answer(ask()).await?;
             }
             measured.push(Compressed {
-                call,
+                call: call.clone(),
                 encoding,
                 bytes,
                 ms_per_call: started.elapsed().div_f64(f64::from(CALLS)).as_secs_f64() * 1000.0,

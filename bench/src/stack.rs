@@ -179,9 +179,10 @@ async fn fresh_database(admin: &str, name: &str) -> anyhow::Result<String> {
 }
 
 /// What every binary of the stack is started with: quiet logs; metrics
-/// and traces on, as in production, metrics each on a port of its own
-/// (BENCH_METRICS=off and BENCH_TRACES=off measure without them).
-fn common_env() -> [(&'static str, &'static str); 6] {
+/// and traces on (traces made and logged, exported nowhere: no collector
+/// here), metrics each on a port of its own (BENCH_METRICS=off and
+/// BENCH_TRACES=off measure without them).
+pub(crate) fn common_env() -> [(&'static str, &'static str); 6] {
     let off = |var| std::env::var(var).as_deref() == Ok("off");
     let metrics = if off("BENCH_METRICS") {
         ""

@@ -3,7 +3,7 @@
 //! [`RequestIdLayer`] takes the caller's `x-request-id` (or makes one), scopes
 //! it and the caller's `grpc-timeout` deadline to the task serving the
 //! request, and echoes the id on the response. Errors read it back with
-//! [`current`]; outgoing calls carry both with [`propagate`].
+//! [`current`]; outgoing calls carry both ([`stamp`]).
 
 use std::{
     future::Future,
@@ -69,20 +69,31 @@ pub fn carry<F: Future>(future: F) -> impl Future<Output = F::Output> {
     .in_current_span()
 }
 
-/// Carries the current request id and the caller's remaining deadline onto
-/// an outgoing call (tonic enforces an incoming deadline but does not forward
-/// it).
-pub fn propagate<T>(request: &mut tonic::Request<T>) {
+/// Stamps an outgoing call's `headers` with the current request's id and
+/// the time its caller has left, where the call does not say them itself
+/// (tonic enforces an incoming deadline but does not forward it). Every
+/// internal channel does it ([`crate::channel`]).
+pub fn stamp(headers: &mut http::HeaderMap) {
     let Ok(cx) = CONTEXT.try_with(Clone::clone) else {
         return;
     };
-    if let Ok(id) = tonic::metadata::MetadataValue::try_from(cx.id.as_bytes()) {
-        request.metadata_mut().insert(HEADER, id);
+    if !headers.contains_key(HEADER) {
+        headers.insert(HEADER, cx.id);
     }
-    if let Some(deadline) = cx.deadline {
-        request.set_timeout(deadline.saturating_duration_since(Instant::now()));
+    if let Some(deadline) = cx.deadline
+        && !headers.contains_key(GRPC_TIMEOUT)
+    {
+        // At most 8 digits, in milliseconds (gRPC's TimeoutValue).
+        let left = deadline.saturating_duration_since(Instant::now());
+        let millis = left.as_millis().clamp(1, 99_999_999);
+        if let Ok(value) = HeaderValue::from_str(&format!("{millis}m")) {
+            headers.insert(GRPC_TIMEOUT, value);
+        }
     }
 }
+
+/// The deadline's header.
+const GRPC_TIMEOUT: &str = "grpc-timeout";
 
 /// Adds request ids to every request of a server.
 #[derive(Clone, Copy, Debug, Default)]
@@ -126,7 +137,7 @@ where
         request.headers_mut().insert(HEADER, id.clone());
         let deadline = request
             .headers()
-            .get("grpc-timeout")
+            .get(GRPC_TIMEOUT)
             .and_then(|v| parse_grpc_timeout(v.to_str().ok()?))
             .map(|timeout| Instant::now() + timeout);
         let response = self.inner.call(request);
@@ -181,23 +192,27 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn propagates_the_scoped_id_and_deadline() {
+    async fn stamps_the_scoped_id_and_deadline_where_the_call_has_none() {
         let cx = RequestContext {
             id: HeaderValue::from_static("req-1"),
             deadline: Some(Instant::now() + Duration::from_secs(5)),
         };
-        let request = CONTEXT
+        let (stamped, own) = CONTEXT
             .scope(cx, async {
-                let mut request = tonic::Request::new(());
-                propagate(&mut request);
-                request
+                let mut stamped = http::HeaderMap::new();
+                stamp(&mut stamped);
+                let mut own = http::HeaderMap::new();
+                own.insert(HEADER, HeaderValue::from_static("mine"));
+                own.insert(GRPC_TIMEOUT, HeaderValue::from_static("100m"));
+                stamp(&mut own);
+                (stamped, own)
             })
             .await;
-        assert_eq!(request.metadata().get(HEADER).unwrap(), "req-1");
-        let timeout = request.metadata().get("grpc-timeout").unwrap();
-        assert!(
-            timeout.to_str().unwrap().ends_with('u') || timeout.to_str().unwrap().ends_with('m')
-        );
+        assert_eq!(stamped[HEADER], "req-1");
+        let timeout = parse_grpc_timeout(stamped[GRPC_TIMEOUT].to_str().unwrap()).unwrap();
+        assert!(timeout > Duration::from_secs(4) && timeout <= Duration::from_secs(5));
+        assert_eq!(own[HEADER], "mine");
+        assert_eq!(own[GRPC_TIMEOUT], "100m");
         assert_eq!(current(), None);
     }
 }

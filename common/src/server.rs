@@ -150,29 +150,7 @@ where
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let layers = ServiceBuilder::new().layer(RequestIdLayer).layer(
         TraceLayer::new_for_grpc()
-            .make_span_with(|request: &http::Request<_>| {
-                let id = request
-                    .headers()
-                    .get(request_id::HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                let method = logged_path(request.uri().path());
-                // Probes are not traced: they would drown the traces of
-                // calls (a debug span still names them for the logs).
-                if method.starts_with("/grpc.health.v1.Health/") {
-                    return tracing::debug_span!("health", request_id = %id, method = %method);
-                }
-                let span = tracing::info_span!(
-                    "rpc",
-                    request_id = %id,
-                    trace_id = tracing::field::Empty,
-                    method = %method,
-                    otel.name = %method,
-                    otel.kind = "server",
-                );
-                crate::trace::continue_from(&span, request.headers());
-                span
-            })
+            .make_span_with(call_span)
             .on_request(DefaultOnRequest::new().level(Level::DEBUG))
             .on_response(DefaultOnResponse::new().level(Level::DEBUG))
             .on_failure(DefaultOnFailure::new().level(Level::INFO)),
@@ -211,6 +189,32 @@ where
             Ok(())
         }
     }
+}
+
+/// The span of one call: its request id, trace id and method, in the trace
+/// its caller named (or a new one).
+fn call_span<B>(request: &http::Request<B>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get(request_id::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let method = logged_path(request.uri().path());
+    // Probes are not traced: they would drown the traces of
+    // calls (a debug span still names them for the logs).
+    if method.starts_with("/grpc.health.v1.Health/") {
+        return tracing::debug_span!("health", request_id = %id, method = %method);
+    }
+    let span = tracing::info_span!(
+        "rpc",
+        request_id = %id,
+        trace_id = tracing::field::Empty,
+        method = %method,
+        otel.name = %method,
+        otel.kind = "server",
+    );
+    crate::trace::continue_from(&span, request.headers());
+    span
 }
 
 /// Reports the probe's verdict whenever it changes; runs until dropped.

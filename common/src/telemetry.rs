@@ -82,7 +82,10 @@ impl Telemetry {
             .with(if self.traces_off {
                 None
             } else {
-                Some(trace::layer(service, self.otlp_endpoint.as_deref())?)
+                // Spans at info and above only: at debug, every health
+                // probe and every library's span would be a trace too.
+                let layer = trace::layer(service, self.otlp_endpoint.as_deref())?;
+                Some(layer.with_filter(tracing_subscriber::filter::LevelFilter::INFO))
             });
         match self.format {
             LogFormat::Pretty => registry.with(fmt::layer()).init(),

@@ -1,6 +1,6 @@
 //! Traces across the services. Each request's W3C trace context
 //! (`traceparent`, `tracestate`) is read where it arrives, or a trace is
-//! started there; every internal call carries it on ([`carry`], on each
+//! started there; every internal call carries it on ([`inject`], on each
 //! [`crate::channel`]); each log line of a request names its `trace_id`
 //! beside its `request_id`. Spans go to an OpenTelemetry collector over
 //! OTLP/gRPC when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and nowhere when
@@ -17,7 +17,7 @@ use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::{
     Resource,
     propagation::TraceContextPropagator,
-    trace::{SdkTracer, SdkTracerProvider},
+    trace::{Sampler, SdkTracer, SdkTracerProvider},
 };
 use tracing::Span;
 use tracing_opentelemetry::{OpenTelemetryLayer, OpenTelemetrySpanExt};
@@ -35,11 +35,15 @@ pub fn layer<S>(
 where
     S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
 {
-    let mut provider = SdkTracerProvider::builder().with_resource(
-        Resource::builder()
-            .with_service_name(service.to_owned())
-            .build(),
-    );
+    let mut provider = SdkTracerProvider::builder()
+        .with_resource(
+            Resource::builder()
+                .with_service_name(service.to_owned())
+                .build(),
+        )
+        // Every call is recorded, whatever a caller's `traceparent` says:
+        // a browser must not turn off the traces of the calls it makes.
+        .with_sampler(Sampler::AlwaysOn);
     if let Some(endpoint) = endpoint {
         use opentelemetry_otlp::WithExportConfig;
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -78,13 +82,12 @@ pub fn continue_from(span: &Span, headers: &HeaderMap) {
     }
 }
 
-/// `request` carrying the current span's trace context, in place of any it
-/// had (a caller's, forwarded: this process's span is the parent now).
-pub fn carry<B>(mut request: http::Request<B>) -> http::Request<B> {
+/// Writes the current span's trace context into an outgoing call's
+/// `headers`, in place of any they had (a caller's, forwarded: this
+/// process's span is the parent now).
+pub fn inject(headers: &mut HeaderMap) {
     let cx = Span::current().context();
     if cx.span().span_context().is_valid() {
-        TraceContextPropagator::new()
-            .inject_context(&cx, &mut HeaderInjector(request.headers_mut()));
+        TraceContextPropagator::new().inject_context(&cx, &mut HeaderInjector(headers));
     }
-    request
 }

@@ -23,9 +23,10 @@ use axum::{
     extract::{Path, State},
     routing::get,
 };
-use completionist_common::channel::Internal;
+use completionist_common::{channel::Internal, retry};
 use completionist_proto::media::{
-    RenderCalendarFeedRequest, calendar_feed_service_client::CalendarFeedServiceClient,
+    RenderCalendarFeedRequest, RenderCalendarFeedResponse,
+    calendar_feed_service_client::CalendarFeedServiceClient,
 };
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use tokio::sync::Semaphore;
@@ -131,12 +132,8 @@ async fn feed(
     let Some(_read) = feeds.begin(token) else {
         return busy();
     };
-    let mut request = tonic::Request::new(RenderCalendarFeedRequest {
-        token: token.to_owned(),
-    });
-    request.set_timeout(TIMEOUT);
     let started = Instant::now();
-    let answer = feeds.client.clone().render_calendar_feed(request).await;
+    let answer = render(&feeds, token).await;
     let feed = match answer {
         Ok(feed) => {
             feeds.took(started.elapsed());
@@ -197,4 +194,22 @@ fn busy() -> Response<Body> {
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     response
+}
+
+/// media-service's rendering of the feed of `token`; tried again on another
+/// replica when one is away (reading a feed changes nothing).
+async fn render(
+    feeds: &Feeds,
+    token: &str,
+) -> Result<tonic::Response<RenderCalendarFeedResponse>, tonic::Status> {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    retry::idempotent(Some(deadline), || {
+        let mut request = tonic::Request::new(RenderCalendarFeedRequest {
+            token: token.to_owned(),
+        });
+        request.set_timeout(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        let mut client = feeds.client.clone();
+        async move { client.render_calendar_feed(request).await }
+    })
+    .await
 }

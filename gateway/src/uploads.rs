@@ -13,7 +13,6 @@ use completionist_common::{
     authn,
     error::to_status,
     quota::{Quota, QuotaPermit},
-    request_id,
 };
 use completionist_proto::auth::{ValidateTokenRequest, token_service_client::TokenServiceClient};
 use futures_util::stream;
@@ -56,10 +55,9 @@ impl Uploads {
     /// A place for the upload `headers` start, once its token is good.
     pub(crate) async fn admit(&self, headers: &HeaderMap) -> Result<UploadPlace, tonic::Status> {
         let token = authn::bearer_token(headers).map_err(|error| to_status(DOMAIN, &error))?;
-        let mut request = tonic::Request::new(ValidateTokenRequest {
+        let request = tonic::Request::new(ValidateTokenRequest {
             access_token: token.to_owned(),
         });
-        request_id::propagate(&mut request);
         let user = match self.auth.clone().validate_token(request).await {
             Ok(valid) => valid.into_inner().user_id,
             // auth-service's refusal, with its reason, as it gave it.

@@ -153,7 +153,6 @@ impl AuthClient {
             let mut request = Request::new(ValidateTokenRequest {
                 access_token: token.to_owned(),
             });
-            request_id::propagate(&mut request);
             request.set_timeout(deadline.saturating_duration_since(tokio::time::Instant::now()));
             let mut client = self.client.clone();
             async move { client.validate_token(request).await }

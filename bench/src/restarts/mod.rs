@@ -7,6 +7,13 @@
 //! rolling restart must not cost: failed calls, changes a stream never
 //! got, import rows lost or applied twice; and compares the calls' p99
 //! during the restarts with before.
+//!
+//! The callers reach the gateways as a service inside the cluster does
+//! (`common::channel`: every gateway followed, one that says NOT_SERVING
+//! left out). A browser behind a load balancer relies on the balancer's
+//! own health checks for the same. A row applied twice would show in the
+//! job's counts (each row counted once, under one outcome) more than in
+//! the list, where an entry per item is unique.
 
 use std::{collections::BTreeMap, path::Path, sync::atomic::Ordering, time::Duration};
 

@@ -21,12 +21,21 @@ use tower::{Layer, util::MapRequest};
 pub use self::replicas::Resolve;
 use crate::{
     metrics::{Calls, CallsLayer},
-    trace,
+    request_id, trace,
 };
 
 /// A channel to an internal service, each call through it measured
-/// ([`crate::metrics`]) and carrying the caller's trace ([`crate::trace`]).
+/// ([`crate::metrics`]) and carrying its request's context ([`outgoing`]).
 pub type Internal = Calls<MapRequest<Channel, fn(Request<Body>) -> Request<Body>>>;
+
+/// What every internal call carries of the request it is made for: the
+/// request id and the time its caller has left ([`request_id::stamp`]),
+/// and its trace ([`trace::inject`]).
+fn outgoing(mut request: Request<Body>) -> Request<Body> {
+    request_id::stamp(request.headers_mut());
+    trace::inject(request.headers_mut());
+    request
+}
 
 /// How often replicas are resolved and asked whether they serve.
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
@@ -89,8 +98,8 @@ fn balanced(
         resolve,
         FOLLOW_EVERY,
     ));
-    let traced = MapRequest::new(channel, trace::carry as fn(Request<Body>) -> Request<Body>);
-    Ok(CallsLayer::client().layer(traced))
+    let stamped = MapRequest::new(channel, outgoing as fn(Request<Body>) -> Request<Body>);
+    Ok(CallsLayer::client().layer(stamped))
 }
 
 /// The settings of every internal endpoint.

@@ -270,14 +270,17 @@ async fn call(
     Ok(channel.call(request).await?.map(Body::new))
 }
 
-/// Whether a forwarded call's answer says its backend was unavailable: no
-/// answer at all, or UNAVAILABLE in the headers of one with no message.
+/// Whether a forwarded call's answer says its backend replica was not
+/// there: no answer at all, or a bare UNAVAILABLE (what a server that is
+/// going away answers). An UNAVAILABLE the service itself explains (its
+/// provider or auth-service is down, with the details and the delay to
+/// wait) is passed on: the service has tried again already, and another
+/// replica would find the same.
 fn unavailable(answer: &Result<Response<Body>, tonic::transport::Error>) -> bool {
     answer.as_ref().map_or(true, |response| {
-        response
-            .headers()
-            .get("grpc-status")
-            .is_some_and(|code| code == "14")
+        let headers = response.headers();
+        headers.get("grpc-status").is_some_and(|code| code == "14")
+            && !headers.contains_key("grpc-status-details-bin")
     })
 }
 

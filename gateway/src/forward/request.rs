@@ -32,13 +32,16 @@ pub(super) struct Whole {
 }
 
 impl Whole {
-    /// The request, to send (a copy each time).
+    /// The request, to send (a copy each time), with the time the caller
+    /// has left, not the time it had.
     pub(super) fn request(&self) -> Request<Body> {
         let mut request = Request::new(Body::new(Full::new(self.body.clone())));
         *request.method_mut() = self.method.clone();
         *request.uri_mut() = self.uri.clone();
         *request.version_mut() = self.version;
         *request.headers_mut() = self.headers.clone();
+        // The channel stamps what is left instead.
+        request.headers_mut().remove("grpc-timeout");
         request
     }
 }

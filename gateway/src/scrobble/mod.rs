@@ -142,7 +142,6 @@ async fn receive(
     request.token = token;
     let mut call = tonic::Request::new(request);
     call.set_timeout(TIMEOUT);
-    completionist_common::request_id::propagate(&mut call);
     let mut client = intake.client.clone();
     let answered = client.record_scrobble(call).await;
     match &answered {

@@ -12,10 +12,48 @@ use diesel_async::RunQueryDsl;
 
 use super::{Conn, QueryResult};
 
+/// A limit as kept here: one request every `interval`, in bursts of up to
+/// `per` worth.
+pub(crate) struct Limit {
+    /// The row's name: the provider and the rate (`jikan:3/1000ms`).
+    pub name: String,
+    pub interval: Duration,
+    pub per: Duration,
+}
+
+/// Reserves the next slot under every one of `limits` at once: how long
+/// until the last of them comes; none, with nothing reserved, when one is
+/// further off than `max_wait`.
+pub(crate) async fn reserve_all(
+    conn: &mut Conn,
+    limits: &[Limit],
+    max_wait: Duration,
+) -> QueryResult<Option<Duration>> {
+    use diesel::result::Error::RollbackTransaction;
+    use diesel_async::AsyncConnection;
+    let reserved = conn
+        .transaction(async |conn| {
+            let mut longest = Duration::ZERO;
+            for limit in limits {
+                match reserve(conn, &limit.name, limit.interval, limit.per, max_wait).await? {
+                    Some(wait) => longest = longest.max(wait),
+                    None => return Err(RollbackTransaction),
+                }
+            }
+            Ok(longest)
+        })
+        .await;
+    match reserved {
+        Ok(wait) => Ok(Some(wait)),
+        Err(RollbackTransaction) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
 /// Reserves the next slot under limit `name` (one request every
 /// `interval`, bursts of up to `per` worth): how long to wait for it, or
 /// none when it is further off than `max_wait` (nothing is reserved then).
-pub(crate) async fn reserve(
+async fn reserve(
     conn: &mut Conn,
     name: &str,
     interval: Duration,

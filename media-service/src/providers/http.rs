@@ -116,8 +116,8 @@ impl HttpClient {
                         || reply.status.is_server_error() =>
                 {
                     Failure {
-                        detail: format!("HTTP {}", reply.status),
                         retry_after: reply.retry_after,
+                        ..Failure::new(format!("HTTP {}", reply.status))
                     }
                 }
                 Ok(reply) => {
@@ -129,11 +129,14 @@ impl HttpClient {
                 }
                 Err(failure) => failure,
             };
+            // No slot before the deadline: waiting and asking again would
+            // find none either.
+            let out_of_turns = failure.limited;
             let delay = failure
                 .retry_after
                 .unwrap_or_else(|| jittered(self.backoff * 2u32.saturating_pow(attempt)));
             let fits = Instant::now() + delay < deadline;
-            if attempt >= self.max_retries || !fits {
+            if attempt >= self.max_retries || !fits || out_of_turns {
                 tracing::warn!(
                     provider = self.provider,
                     detail = %failure.detail,
@@ -216,10 +219,14 @@ impl HttpClient {
     async fn take_turn(&self, deadline: tokio::time::Instant) -> Result<(), Failure> {
         let waiting = Instant::now();
         self.limits.take_turn(deadline).await.map_err(|refusal| {
-            if matches!(refusal, Refusal::PastDeadline) {
+            let limited = matches!(refusal, Refusal::PastDeadline);
+            if limited {
                 self.count("limited");
             }
-            Failure::new(refusal.to_string())
+            Failure {
+                limited,
+                ..Failure::new(refusal.to_string())
+            }
         })?;
         metrics::histogram!(name::PROVIDER_WAIT, "provider" => self.provider)
             .record(waiting.elapsed());
@@ -243,6 +250,8 @@ struct Attempt {
 struct Failure {
     detail: String,
     retry_after: Option<Duration>,
+    /// The rate limits had no slot for it.
+    limited: bool,
 }
 
 impl Failure {
@@ -250,6 +259,7 @@ impl Failure {
         Self {
             detail: detail.into(),
             retry_after: None,
+            limited: false,
         }
     }
 }

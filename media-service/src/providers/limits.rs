@@ -6,6 +6,8 @@
 use std::time::Duration;
 
 use completionist_common::db::Pool;
+
+use crate::db::provider_limits::Limit;
 use tokio::time::Instant;
 
 /// A rate: `count` requests per `per`.
@@ -14,14 +16,14 @@ pub(crate) struct Rate {
     pub per: Duration,
 }
 
-/// A rate as the database keeps it: one request every `interval`, in
-/// bursts of up to `per` worth.
-struct Limit {
-    /// The row's name: the provider and the rate (`jikan:3/1000ms`).
-    name: String,
-    interval: Duration,
-    per: Duration,
-}
+/// The longest a request waits for its slot: reserving further ahead
+/// would let a burst of callers book the provider's quota for minutes
+/// (and a reservation stays when its caller goes away).
+const MAX_WAIT: Duration = Duration::from_secs(10);
+
+/// What a request needs after its slot for its answer: a slot later than
+/// that before the caller's deadline is not worth reserving.
+const MIN_ATTEMPT: Duration = Duration::from_millis(500);
 
 /// One provider's limits.
 pub(super) struct RateLimits {
@@ -39,8 +41,9 @@ pub(super) struct RateLimits {
 pub(super) enum Refusal {
     #[error("client-side rate limit reached")]
     PastDeadline,
-    #[error("the rate limits could not be read: {0}")]
-    Unreadable(String),
+    /// The database keeping them could not be asked (logged here).
+    #[error("the rate limits could not be read")]
+    Unreadable,
 }
 
 impl RateLimits {
@@ -66,45 +69,38 @@ impl RateLimits {
     }
 
     /// Waits for a request's turn under every limit; refused when it would
-    /// come after `deadline`.
+    /// come after `deadline` (less the time an attempt needs) or further
+    /// off than [`MAX_WAIT`].
     pub(super) async fn take_turn(&self, deadline: Instant) -> Result<(), Refusal> {
         let go_at = {
             // The wait itself is not held under the lock.
             let _turn = tokio::time::timeout_at(deadline, self.turn.lock())
                 .await
                 .map_err(|_| Refusal::PastDeadline)?;
-            let mut go_at = Instant::now();
-            for limit in &self.limits {
-                let now = Instant::now();
-                let reserved =
-                    tokio::time::timeout_at(deadline, self.reserve(limit, deadline - now))
-                        .await
-                        .map_err(|_| Refusal::PastDeadline)??;
-                go_at = go_at.max(now + reserved.ok_or(Refusal::PastDeadline)?);
-            }
-            go_at
+            let now = Instant::now();
+            let max_wait = deadline
+                .saturating_duration_since(now)
+                .saturating_sub(MIN_ATTEMPT)
+                .min(MAX_WAIT);
+            let reserved = tokio::time::timeout_at(deadline, self.reserve(max_wait))
+                .await
+                .map_err(|_| Refusal::PastDeadline)??;
+            now + reserved.ok_or(Refusal::PastDeadline)?
         };
         tokio::time::sleep_until(go_at).await;
         Ok(())
     }
 
-    /// Reserves the next slot under `limit`, unless it is further off than
-    /// `max_wait`: how long until it comes.
-    async fn reserve(
-        &self,
-        limit: &Limit,
-        max_wait: Duration,
-    ) -> Result<Option<Duration>, Refusal> {
-        let unreadable = |e: &dyn std::fmt::Display| Refusal::Unreadable(e.to_string());
+    /// Reserves the next slot under every limit, unless one is further off
+    /// than `max_wait`: how long until they come.
+    async fn reserve(&self, max_wait: Duration) -> Result<Option<Duration>, Refusal> {
+        let unreadable = |error: &dyn std::fmt::Display| {
+            tracing::warn!(%error, "the providers' rate limits could not be read");
+            Refusal::Unreadable
+        };
         let mut conn = self.pool.get().await.map_err(|e| unreadable(&e))?;
-        crate::db::provider_limits::reserve(
-            &mut conn,
-            &limit.name,
-            limit.interval,
-            limit.per,
-            max_wait,
-        )
-        .await
-        .map_err(|e| unreadable(&e))
+        crate::db::provider_limits::reserve_all(&mut conn, &self.limits, max_wait)
+            .await
+            .map_err(|e| unreadable(&e))
     }
 }
