@@ -33,8 +33,10 @@ const RATE: u64 = 100;
 const STREAMS: usize = 200;
 /// Rows of the import that runs through the media-service restarts.
 const IMPORT_ROWS: usize = 20_000;
-/// How long a stopping replica serves on after it says NOT_SERVING.
-const STOP_DELAY: &str = "3";
+/// How long a stopping replica serves on after it says NOT_SERVING: as in
+/// the compose file and the manifests (its callers look every 2 s, and
+/// take up to a second to hear back).
+const STOP_DELAY: &str = "5";
 
 /// What the case found.
 #[derive(Debug, serde::Serialize)]
