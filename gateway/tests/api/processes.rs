@@ -121,3 +121,27 @@ pub(crate) fn auth_service(
     let process = Process::start("auth-service", &all, &logs.of("auth"));
     (process, format!("http://{addr}"))
 }
+
+/// A new user's access token, registered and logged in through `gateway`.
+pub(crate) async fn user_token(gateway: &Channel, email: &str) -> String {
+    use completionist_proto::auth as pb;
+    let mut auth = pb::auth_service_client::AuthServiceClient::new(gateway.clone());
+    let password = "correct horse battery";
+    auth.register(pb::RegisterRequest {
+        email: email.into(),
+        password: password.into(),
+        display_name: "Processes".into(),
+    })
+    .await
+    .unwrap();
+    auth.login(pb::LoginRequest {
+        email: email.into(),
+        password: password.into(),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .tokens
+    .unwrap()
+    .access_token
+}

@@ -11,11 +11,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use completionist_proto::{auth as auth_pb, media as media_pb};
+use completionist_proto::media as media_pb;
 use test_support::{TestDb, authed};
 use tonic::transport::Channel;
 
-use crate::processes::{Logs, Process, auth_service, free_addr, serving};
+use crate::processes::{Logs, Process, auth_service, free_addr, serving, user_token};
 
 const READ: &str = "completionist.media.v1.MediaService/GetListStats";
 
@@ -150,7 +150,7 @@ async fn replicas_share_the_calls_come_and_go_and_lose_none() {
         .unwrap()
         .connect_lazy();
     serving(&gateway).await;
-    let token = token(&gateway).await;
+    let token = user_token(&gateway, "replicas@example.com").await;
 
     let load = Load::start(&gateway, &token, 4);
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -179,28 +179,6 @@ async fn replicas_share_the_calls_come_and_go_and_lose_none() {
         failures.len(),
         &failures[..failures.len().min(3)]
     );
-}
-
-/// A new user's access token, through the gateway.
-async fn token(gateway: &Channel) -> String {
-    let mut auth = auth_pb::auth_service_client::AuthServiceClient::new(gateway.clone());
-    auth.register(auth_pb::RegisterRequest {
-        email: "replicas@example.com".into(),
-        password: "correct horse battery".into(),
-        display_name: "Replicas".into(),
-    })
-    .await
-    .unwrap();
-    auth.login(auth_pb::LoginRequest {
-        email: "replicas@example.com".into(),
-        password: "correct horse battery".into(),
-    })
-    .await
-    .unwrap()
-    .into_inner()
-    .tokens
-    .unwrap()
-    .access_token
 }
 
 /// A media-service stand-in that says SERVING and answers every call

@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use completionist_proto::{auth as auth_pb, media as media_pb};
+use completionist_proto::media as media_pb;
 use opentelemetry_proto::tonic::{
     collector::trace::v1::{
         ExportTraceServiceRequest, ExportTraceServiceResponse,
@@ -24,7 +24,7 @@ use tonic::transport::Channel;
 
 use crate::{
     helpers::ORIGIN,
-    processes::{Logs, Process, auth_service, free_addr, serving},
+    processes::{Logs, Process, auth_service, free_addr, serving, user_token},
 };
 
 /// The browser's trace, and its span the gateway's is a child of.
@@ -65,7 +65,7 @@ impl TraceService for Collector {
 async fn one_browser_call_is_one_trace_across_the_three_services() {
     let (collector, _collector_server) = start_collector().await;
     let stack = Processes::start(&format!("http://{}", _collector_server.addr)).await;
-    let token = stack.token().await;
+    let token = user_token(&stack.channel, "traced@example.com").await;
     stack.browser_call(&token).await;
 
     // Each service's span, its parent the one before.
@@ -189,28 +189,6 @@ impl Processes {
             _running: [auth, media, gateway],
             _dbs: (auth_db, media_db),
         }
-    }
-
-    /// A new user's access token.
-    async fn token(&self) -> String {
-        let mut auth = auth_pb::auth_service_client::AuthServiceClient::new(self.channel.clone());
-        auth.register(auth_pb::RegisterRequest {
-            email: "traced@example.com".into(),
-            password: "correct horse battery".into(),
-            display_name: "Traced".into(),
-        })
-        .await
-        .unwrap();
-        auth.login(auth_pb::LoginRequest {
-            email: "traced@example.com".into(),
-            password: "correct horse battery".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .tokens
-        .unwrap()
-        .access_token
     }
 
     /// GetListStats as Connect-ES sends it over gRPC-Web, in the browser's
