@@ -44,6 +44,34 @@ pub(crate) fn mal_export(n: usize) -> Vec<u8> {
     xml.into_bytes()
 }
 
+/// Starts the import of `file`, a MyAnimeList export ([`mal_export`]), as
+/// `token`'s user: its job.
+pub(crate) async fn start_mal_import<T>(
+    mut media: MediaServiceClient<T>,
+    token: &str,
+    file: Vec<u8>,
+) -> anyhow::Result<pb::ImportJob>
+where
+    T: tonic::client::GrpcService<tonic::body::Body>,
+    T::Error: Into<tonic::codegen::StdError>,
+    T::ResponseBody: tonic::codegen::Body<Data = bytes::Bytes> + Send + 'static,
+    <T::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
+{
+    Ok(media
+        .start_import(authed(
+            token,
+            pb::StartImportRequest {
+                content: file.into(),
+                file_name: "animelist.xml".into(),
+                ..Default::default()
+            },
+        ))
+        .await?
+        .into_inner()
+        .import_job
+        .unwrap_or_default())
+}
+
 /// A new user's access token.
 pub(crate) async fn fresh_user(ctx: &Ctx) -> anyhow::Result<String> {
     let mut auth = AuthServiceClient::new(ctx.auth[0].clone());
@@ -89,28 +117,16 @@ fn case(name: &'static str, rows: usize, started: Instant, ctx: &Ctx) -> Case {
 /// Imports the export as a fresh user; then exports that user's list.
 pub(crate) async fn import_then_export(ctx: &Ctx) -> anyhow::Result<[Case; 2]> {
     let token = fresh_user(ctx).await?;
-    let file = mal_export(ROWS);
     let mut media = MediaServiceClient::new(ctx.media[0].clone())
         .max_decoding_message_size(64 << 20)
         .max_encoding_message_size(64 << 20);
     let process = ctx.stack.processes()[1];
+    let file = mal_export(ROWS);
 
     eprintln!("measuring a {ROWS}-row MyAnimeList import...");
     process.reset_peak_memory();
     let started = Instant::now();
-    let job = media
-        .start_import(authed(
-            &token,
-            pb::StartImportRequest {
-                content: file.into(),
-                file_name: "animelist.xml".into(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner()
-        .import_job
-        .unwrap_or_default();
+    let job = start_mal_import(media.clone(), &token, file).await?;
     let mut stream = media
         .watch_import(authed(
             &token,

@@ -273,20 +273,10 @@ pub(super) struct Import {
 impl Import {
     pub(super) async fn start(ctx: &Ctx, gateway: &Internal) -> anyhow::Result<Self> {
         let token = crate::bulk::fresh_user(ctx).await?;
-        let job = MediaServiceClient::new(gateway.clone())
-            .max_encoding_message_size(64 << 20)
-            .start_import(authed(
-                &token,
-                pb::StartImportRequest {
-                    content: crate::bulk::mal_export(IMPORT_ROWS).into(),
-                    file_name: "animelist.xml".into(),
-                    ..Default::default()
-                },
-            ))
-            .await?
-            .into_inner()
-            .import_job
-            .unwrap_or_default();
+        let media = MediaServiceClient::new(gateway.clone()).max_encoding_message_size(64 << 20);
+        let job =
+            crate::bulk::start_mal_import(media, &token, crate::bulk::mal_export(IMPORT_ROWS))
+                .await?;
         Ok(Self { token, id: job.id })
     }
 

@@ -149,10 +149,7 @@ async fn malformed_json_is_unavailable_not_internal() {
 #[tokio::test]
 async fn jikan_requests_are_held_to_three_a_second() {
     let app = TestApp::spawn().await;
-    Mock::given(path("/jikan/v4/anime"))
-        .respond_with(json_fixture("jikan_anime_search.json"))
-        .mount(&app.providers)
-        .await;
+    answer_anime_searches(&app).await;
     let token = app.user().await;
 
     let started = Instant::now();
@@ -174,10 +171,7 @@ async fn jikan_requests_are_held_to_three_a_second() {
 #[tokio::test]
 async fn a_turn_past_the_deadline_is_refused_and_takes_no_slot() {
     let app = TestApp::spawn().await;
-    Mock::given(path("/jikan/v4/anime"))
-        .respond_with(json_fixture("jikan_anime_search.json"))
-        .mount(&app.providers)
-        .await;
+    answer_anime_searches(&app).await;
     let token = app.user().await;
     for i in 0..3 {
         app.search(&token, MediaKind::Anime, &format!("burst {i}"))
@@ -185,14 +179,7 @@ async fn a_turn_past_the_deadline_is_refused_and_takes_no_slot() {
             .unwrap();
     }
     // The next slot is a third of a second off: past this caller's deadline.
-    let mut hurried = test_support::authed(
-        &token,
-        pb::SearchMediaRequest {
-            kind: MediaKind::Anime as i32,
-            query: "hurried".into(),
-            page_token: String::new(),
-        },
-    );
+    let mut hurried = anime_search(&token, "hurried".into());
     hurried.set_timeout(Duration::from_millis(150));
     assert_error(
         app.client().search_media(hurried).await,
@@ -215,10 +202,7 @@ async fn a_turn_past_the_deadline_is_refused_and_takes_no_slot() {
 #[tokio::test]
 async fn jikan_limits_hold_for_three_replicas_together() {
     let app = TestApp::spawn().await;
-    Mock::given(path("/jikan/v4/anime"))
-        .respond_with(json_fixture("jikan_anime_search.json"))
-        .mount(&app.providers)
-        .await;
+    answer_anime_searches(&app).await;
     let token = app.user().await;
     let others = [app.media_replica().await, app.media_replica().await];
     let channels = [&app.media.channel, &others[0].channel, &others[1].channel];
@@ -229,14 +213,7 @@ async fn jikan_limits_hold_for_three_replicas_together() {
         let token = token.clone();
         (0..5).map(move |i| {
             let mut client = pb::media_service_client::MediaServiceClient::new((*channel).clone());
-            let request = test_support::authed(
-                &token,
-                pb::SearchMediaRequest {
-                    kind: MediaKind::Anime as i32,
-                    query: format!("replica {replica} query {i}"),
-                    page_token: String::new(),
-                },
-            );
+            let request = anime_search(&token, format!("replica {replica} query {i}"));
             async move { client.search_media(request).await }
         })
     });
@@ -258,10 +235,7 @@ async fn jikan_limits_hold_for_three_replicas_together() {
 #[tokio::test]
 async fn a_search_is_not_starved_by_items_being_filled_in_behind_it() {
     let app = TestApp::spawn().await;
-    Mock::given(path("/jikan/v4/anime"))
-        .respond_with(json_fixture("jikan_anime_search.json"))
-        .mount(&app.providers)
-        .await;
+    answer_anime_searches(&app).await;
     // Everything else (the 200 items' details) is a quick 404, so the
     // enricher asks as fast as Jikan's limits let it.
     let token = app.user().await;
@@ -276,4 +250,24 @@ async fn a_search_is_not_starved_by_items_being_filled_in_behind_it() {
         "the search waited {:?} behind the enricher",
         started.elapsed()
     );
+}
+
+/// Jikan's anime search answered, always with the same page.
+async fn answer_anime_searches(app: &TestApp) {
+    Mock::given(path("/jikan/v4/anime"))
+        .respond_with(json_fixture("jikan_anime_search.json"))
+        .mount(&app.providers)
+        .await;
+}
+
+/// An anime search for `query`, as `token`'s user.
+fn anime_search(token: &str, query: String) -> tonic::Request<pb::SearchMediaRequest> {
+    test_support::authed(
+        token,
+        pb::SearchMediaRequest {
+            kind: MediaKind::Anime as i32,
+            query,
+            page_token: String::new(),
+        },
+    )
 }
