@@ -30,6 +30,8 @@ pub(crate) struct Ctx {
     pub(crate) stack: Stack,
     pub(crate) auth: Vec<Channel>,
     pub(crate) media: Vec<Channel>,
+    /// To the bare tonic server.
+    pub(crate) bare: Vec<Channel>,
     pub(crate) users: Arc<Users>,
     pub(crate) shape: Shape,
     pub(crate) seed: Seed,
@@ -50,9 +52,13 @@ pub(crate) async fn round(
     } else {
         None
     };
-    let mut cases = vec![floor(ctx).await];
+    let mut cases = vec![floor(ctx).await, crate::layers::bare_floor(ctx).await];
     if wanted("validate") {
         cases.push(measure(ctx, "ValidateToken", ctx.shape, validate_call(ctx)).await);
+    }
+    if wanted("current") {
+        let call = crate::saturation::current_user(ctx);
+        cases.push(measure(ctx, "GetCurrentUser", ctx.shape, call).await);
     }
     if wanted("get") {
         cases.push(get_list_entry(ctx).await);
@@ -96,6 +102,9 @@ pub(crate) async fn round(
     Ok((cases, argon2_rps))
 }
 
+/// The floor's name in the report.
+pub(crate) const FLOOR: &str = "health check (auth-service)";
+
 /// The floor: a health check, a call that does nothing.
 async fn floor(ctx: &Ctx) -> Case {
     let auth = ctx.auth.clone();
@@ -109,7 +118,7 @@ async fn floor(ctx: &Ctx) -> Case {
                 .map_err(code)
         }
     };
-    measure(ctx, "health check (auth-service)", ctx.shape, call).await
+    measure(ctx, FLOOR, ctx.shape, call).await
 }
 
 fn validate_call(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + Sync + 'static {

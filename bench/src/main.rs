@@ -14,6 +14,7 @@ mod cases;
 mod client;
 mod compression;
 mod fanout;
+mod layers;
 mod load;
 mod report;
 mod restarts;
@@ -42,6 +43,7 @@ use crate::{
 /// The names `--cases` takes (the floor always runs).
 const CASES: &[&str] = &[
     "validate",
+    "current",
     "get",
     "list",
     "update",
@@ -56,6 +58,7 @@ const CASES: &[&str] = &[
     "scrobbles",
     "compression",
     "restarts",
+    "layers",
 ];
 
 #[derive(Parser)]
@@ -67,9 +70,9 @@ struct Args {
     /// Rounds to measure (default 3, or 1 with --quick).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     rounds: Option<u32>,
-    /// Only these cases (comma list): validate, get, list, update, gateway,
-    /// login, flood, fair, overload, bulk, fanout, series, scrobbles,
-    /// compression, restarts.
+    /// Only these cases (comma list): validate, current, get, list, update,
+    /// gateway, login, flood, fair, overload, bulk, fanout, series,
+    /// scrobbles, compression, restarts, layers.
     #[arg(
         long,
         value_delimiter = ',',
@@ -104,11 +107,13 @@ async fn main() -> anyhow::Result<()> {
     let stack = Stack::start(&root, &bin_dir, seed).await?;
     let auth = channels(&stack.auth.url()).await?;
     let media = channels(&stack.media_url).await?;
+    let bare = channels(&stack.bare.url()).await?;
     let users = Arc::new(log_in(&auth[0], &media[0], logins).await?);
     let ctx = Ctx {
         stack,
         auth,
         media,
+        bare,
         users,
         shape,
         seed,
@@ -142,6 +147,11 @@ async fn measured_once(
     bin_dir: &std::path::Path,
 ) -> anyhow::Result<Report> {
     let report = report.with_saturated(saturation::run(ctx, wanted).await);
+    let report = if wanted("layers") {
+        report.with_layers(layers::run(ctx, bin_dir).await?)
+    } else {
+        report
+    };
     let report = if wanted("compression") {
         report.with_compression(compression::run(ctx).await?)
     } else {

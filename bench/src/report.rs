@@ -116,6 +116,9 @@ pub(crate) struct Report {
     /// The rolling restarts, measured once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restarts: Option<crate::restarts::Restarts>,
+    /// What each of our layers costs a call, measured once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layers: Option<crate::layers::LayerCosts>,
     /// Answers' bytes and time by encoding, measured once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub compression: Vec<crate::compression::Compressed>,
@@ -152,6 +155,7 @@ impl Report {
             cases,
             saturated: Vec::new(),
             restarts: None,
+            layers: None,
             compression: Vec::new(),
             targets,
         }
@@ -171,6 +175,12 @@ impl Report {
         self
     }
 
+    /// Adds the layer table.
+    pub(crate) fn with_layers(mut self, layers: crate::layers::LayerCosts) -> Self {
+        self.layers = Some(layers);
+        self
+    }
+
     /// Adds the compression figures.
     pub(crate) fn with_compression(
         mut self,
@@ -184,6 +194,9 @@ impl Report {
         let mut out = self.header();
         self.write_cases(&mut out);
         crate::saturation::write_table(&self.saturated, &mut out);
+        if let Some(layers) = &self.layers {
+            layers.write_table(&mut out);
+        }
         crate::compression::write_table(&self.compression, &mut out);
         if let Some(restarts) = &self.restarts {
             restarts.write_table(&mut out);

@@ -85,7 +85,7 @@ async fn overload(ctx: &Ctx) -> SaturatedCase {
     }
 }
 
-fn current_user(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + Sync + 'static {
+pub(crate) fn current_user(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + Sync + 'static {
     let (auth, users) = (ctx.auth.clone(), ctx.users.clone());
     move |i| {
         let channel = auth[pick(i)].clone();

@@ -30,6 +30,8 @@ pub(crate) struct Stack {
     pub media_db: String,
     /// The provider stand-in media-service asks for episodes (TVmaze).
     pub stand_in: crate::standin::StandIn,
+    /// A bare tonic server, the floor of floors ([`crate::layers`]).
+    pub bare: Process,
 }
 
 /// One spawned binary.
@@ -47,6 +49,12 @@ impl Process {
     /// Forgets the peak resident memory so far (Linux `clear_refs` 5).
     pub(crate) fn reset_peak_memory(&self) {
         let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
+    }
+
+    /// CPU time the process has used so far (user and system, every
+    /// thread), in seconds.
+    pub(crate) fn cpu_seconds(&self) -> f64 {
+        cpu_seconds(self.child.id())
     }
 
     /// Peak resident memory since the last reset, in MiB.
@@ -132,12 +140,14 @@ impl Stack {
         for process in [&auth, &media, &gateway] {
             wait_healthy(process).await?;
         }
+        let bare = crate::layers::start_bare(bin_dir, 0).await?;
         crate::seed::seed_data(&auth_db, &media_db, seed).await?;
         Ok(Self {
             media_url: media.url(),
             auth_db,
             media_db,
             stand_in,
+            bare,
             auth,
             media,
             gateway,
@@ -275,6 +285,43 @@ pub(crate) fn spawn(
         .spawn()
         .with_context(|| format!("start {}", path.display()))?;
     Ok(Process { name, addr, child })
+}
+
+/// `name` from `bin_dir` started with `args` (for binaries configured by
+/// their command line rather than variables).
+pub(crate) fn spawn_with_args(
+    bin_dir: &Path,
+    name: &'static str,
+    addr: SocketAddr,
+    args: &[String],
+) -> anyhow::Result<Process> {
+    let path: PathBuf = bin_dir.join(name);
+    let child = Command::new(&path)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("start {}", path.display()))?;
+    Ok(Process { name, addr, child })
+}
+
+/// Linux's clock ticks per second in `/proc` (`USER_HZ`, fixed at 100 on
+/// every architecture Linux exports it for).
+const USER_HZ: f64 = 100.0;
+
+/// CPU time of process `pid` so far, in seconds; 0 when it cannot be read.
+pub(crate) fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): state is the
+    // first, utime and stime the 12th and 13th.
+    let after_name = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+    let ticks: f64 = after_name
+        .split(' ')
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<f64>().ok())
+        .sum();
+    ticks / USER_HZ
 }
 
 pub(crate) async fn wait_healthy(process: &Process) -> anyhow::Result<()> {

@@ -154,9 +154,10 @@ where
 }
 
 fn generate() -> HeaderValue {
-    let id = uuid::Uuid::now_v7().to_string();
+    let mut text = [0; uuid::fmt::Hyphenated::LENGTH];
+    let id = uuid::Uuid::now_v7().hyphenated().encode_lower(&mut text);
     // A UUID is always a valid header value.
-    HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+    HeaderValue::from_str(id).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
 /// Parses the gRPC `TimeoutValue TimeoutUnit` form, e.g. `250m` or `3S`.

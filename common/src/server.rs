@@ -15,7 +15,13 @@ use tonic_health::{
     server::HealthReporter,
 };
 use tower::ServiceBuilder;
-use tower_http::trace::{DefaultOnFailure, DefaultOnRequest, DefaultOnResponse, TraceLayer};
+use tower_http::{
+    classify::{GrpcErrorsAsFailures, SharedClassifier},
+    trace::{
+        DefaultOnBodyChunk, DefaultOnEos, DefaultOnFailure, DefaultOnRequest, DefaultOnResponse,
+        TraceLayer,
+    },
+};
 use tracing::Level;
 
 use crate::request_id::{self, RequestIdLayer};
@@ -148,15 +154,12 @@ where
     let local_addr = listener.local_addr().ok();
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let layers = ServiceBuilder::new().layer(RequestIdLayer).layer(
-        TraceLayer::new_for_grpc()
-            .make_span_with(call_span)
-            .on_request(DefaultOnRequest::new().level(Level::DEBUG))
-            .on_response(DefaultOnResponse::new().level(Level::DEBUG))
-            .on_failure(DefaultOnFailure::new().level(Level::INFO)),
-    );
     let server = builder
-        .layer(layers)
+        .layer(
+            ServiceBuilder::new()
+                .layer(RequestIdLayer)
+                .layer(call_spans()),
+        )
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, async {
             let _ = stop_rx.await;
@@ -189,6 +192,27 @@ where
             Ok(())
         }
     }
+}
+
+/// The layer that gives each call its span ([`call_span`]) and logs its
+/// outcome: failures at INFO, the rest at DEBUG.
+pub type CallSpans<B> = TraceLayer<
+    SharedClassifier<GrpcErrorsAsFailures>,
+    fn(&http::Request<B>) -> tracing::Span,
+    DefaultOnRequest,
+    DefaultOnResponse,
+    DefaultOnBodyChunk,
+    DefaultOnEos,
+    DefaultOnFailure,
+>;
+
+/// Every server's [`CallSpans`], inside [`RequestIdLayer`].
+pub fn call_spans<B>() -> CallSpans<B> {
+    TraceLayer::new_for_grpc()
+        .make_span_with(call_span::<B> as fn(&http::Request<B>) -> tracing::Span)
+        .on_request(DefaultOnRequest::new().level(Level::DEBUG))
+        .on_response(DefaultOnResponse::new().level(Level::DEBUG))
+        .on_failure(DefaultOnFailure::new().level(Level::INFO))
 }
 
 /// The span of one call: its request id, trace id and method, in the trace
