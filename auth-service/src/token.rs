@@ -53,7 +53,15 @@ pub(crate) struct Keys {
     decoding: DecodingKey,
     validation: Validation,
     config: JwtConfig,
+    /// Tokens whose signature, type, issuer and audience were checked, with
+    /// their claims: a token is the same string each time its holder sends
+    /// it, and checking it again would only find the same. Its expiry is
+    /// still checked at each use.
+    verified: moka::sync::Cache<String, Claims>,
 }
+
+/// How many checked tokens [`Keys`] remembers (a few MiB at most).
+const VERIFIED_TOKENS: u64 = 10_000;
 
 /// A freshly signed access token.
 pub(crate) struct AccessToken {
@@ -73,6 +81,11 @@ impl Keys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_TOKENS)
+                // No token lives longer.
+                .time_to_live(config.access_ttl + config.leeway)
+                .build(),
             config,
         }
     }
@@ -112,6 +125,15 @@ impl Keys {
     /// Checks signature, type, expiry (with leeway), issuer and audience.
     /// Revocation is the caller's next step.
     pub(crate) fn decode(&self, token: &str) -> Result<Claims, Error> {
+        if let Some(claims) = self.verified.get(token) {
+            // As jsonwebtoken judges expiry: past `exp` by more than the
+            // leeway.
+            let leeway = i64::try_from(self.validation.leeway).unwrap_or(i64::MAX);
+            if claims.exp < Utc::now().timestamp().saturating_sub(leeway) {
+                return Err(Error::TokenExpired);
+            }
+            return Ok(claims);
+        }
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => Error::TokenExpired,
@@ -120,6 +142,7 @@ impl Keys {
         if data.header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
             return Err(Error::InvalidToken);
         }
+        self.verified.insert(token.to_owned(), data.claims.clone());
         Ok(data.claims)
     }
 }
@@ -217,6 +240,23 @@ mod tests {
         assert_eq!(claims.sub, user);
         assert_eq!(claims.role, Role::Admin);
         assert_eq!(claims.jti, token.claims.jti);
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires() {
+        let keys = Keys::new(config(&"k".repeat(32), Duration::from_secs(60)));
+        let mut claims = keys
+            .issue(Uuid::now_v7(), Role::User, Uuid::now_v7())
+            .unwrap()
+            .claims;
+        claims.exp = Utc::now().timestamp() + 1;
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(ACCESS_TOKEN_TYPE.into());
+        let token = jsonwebtoken::encode(&header, &claims, &keys.encoding).unwrap();
+        assert!(keys.decode(&token).is_ok());
+        assert!(keys.verified.contains_key(&token), "remembered");
+        std::thread::sleep(Duration::from_millis(2100));
+        assert!(matches!(keys.decode(&token), Err(Error::TokenExpired)));
     }
 
     #[test]

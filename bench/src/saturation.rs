@@ -24,6 +24,10 @@ const FAIR_CONCURRENCY: usize = 128;
 /// that (`common::admission`); twice the sum is overload.
 const OVERLOAD_CONCURRENCY: usize = 2 * (16 + 16 * 8);
 
+/// GetListEntry at [`FAIR_CONCURRENCY`]: what overload's goodput is held
+/// to.
+pub(crate) const FAIR_ENTRY: &str = "GetListEntry, 128 in flight";
+
 /// One saturated case.
 #[derive(serde::Serialize)]
 pub(crate) struct SaturatedCase {
@@ -45,22 +49,60 @@ pub(crate) async fn run(ctx: &Ctx, wanted: &dyn Fn(&str) -> bool) -> Vec<Saturat
             health_p99_ms: None,
         });
         tokio::time::sleep(SETTLE).await;
-        let entry = load::saturate(FAIR_CONCURRENCY, ctx.shape.duration, get_list_entry(ctx));
+        let call = get_list_entry(ctx);
+        let entry = load::saturate(FAIR_CONCURRENCY, ctx.shape.duration, move |i| {
+            coded(call(i))
+        });
         cases.push(SaturatedCase {
-            name: "GetListEntry, 128 in flight",
+            name: FAIR_ENTRY,
             measured: entry.await,
             health_p99_ms: None,
         });
     }
     if wanted("overload") {
-        tokio::time::sleep(SETTLE).await;
-        eprintln!("measuring overload: GetListEntry at {OVERLOAD_CONCURRENCY} in flight...");
-        cases.push(overload(ctx).await);
+        for retry in [Retry::AtOnce, Retry::AsTold] {
+            tokio::time::sleep(SETTLE).await;
+            eprintln!(
+                "measuring overload: GetListEntry at {OVERLOAD_CONCURRENCY} in flight, {}...",
+                retry.clients()
+            );
+            cases.push(overload(ctx, retry).await);
+        }
     }
     cases
 }
 
-async fn overload(ctx: &Ctx) -> SaturatedCase {
+/// How the overloaded callers retry a refused call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// At once: the next call goes out as the refusal comes back.
+    AtOnce,
+    /// After the refusal's `RetryInfo` delay.
+    AsTold,
+}
+
+impl Retry {
+    fn clients(self) -> &'static str {
+        match self {
+            Self::AtOnce => "clients that retry at once",
+            Self::AsTold => "clients that wait as RetryInfo says",
+        }
+    }
+}
+
+/// The overload cases' names, by how their callers retry.
+pub(crate) const OVERLOADS: [(Retry, &str); 2] = [
+    (
+        Retry::AtOnce,
+        "GetListEntry, overload (288 in flight, retrying at once)",
+    ),
+    (
+        Retry::AsTold,
+        "GetListEntry, overload (288 in flight, honouring RetryInfo)",
+    ),
+];
+
+async fn overload(ctx: &Ctx, retry: Retry) -> SaturatedCase {
     let duration = ctx.shape.duration;
     let media = ctx.media.clone();
     let health = tokio::spawn(async move {
@@ -76,10 +118,25 @@ async fn overload(ctx: &Ctx) -> SaturatedCase {
         };
         load::open_loop(4, 100.0, duration, call, std::sync::Arc::default()).await
     });
-    let measured = load::saturate(OVERLOAD_CONCURRENCY, duration, get_list_entry(ctx)).await;
+    let call = get_list_entry(ctx);
+    let measured = match retry {
+        Retry::AtOnce => {
+            load::saturate(OVERLOAD_CONCURRENCY, duration, move |i| coded(call(i))).await
+        }
+        Retry::AsTold => {
+            load::saturate(OVERLOAD_CONCURRENCY, duration, move |i| {
+                waiting_as_told(call(i))
+            })
+            .await
+        }
+    };
     let health = health.await.ok();
+    let name = OVERLOADS
+        .iter()
+        .find(|(r, _)| *r == retry)
+        .map_or("", |(_, name)| name);
     SaturatedCase {
-        name: "GetListEntry, overload (288 in flight)",
+        name,
         measured,
         health_p99_ms: health.map(|h| h.value_at_quantile(0.99) as f64 / 1000.0),
     }
@@ -100,7 +157,7 @@ pub(crate) fn current_user(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + S
     }
 }
 
-fn get_list_entry(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + Sync + 'static {
+fn get_list_entry(ctx: &Ctx) -> impl Fn(u64) -> StatusCall + Clone + Send + Sync + 'static {
     let (media, users) = (ctx.media.clone(), ctx.users.clone());
     move |i| {
         let channel = media[pick(i)].clone();
@@ -110,12 +167,36 @@ fn get_list_entry(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + Sync + 'st
                 .get_list_entry(authed(&token, pb::GetListEntryRequest { id }))
                 .await
                 .map(drop)
-                .map_err(|s| format!("{:?}", s.code()))
         })
     }
 }
 
 type Call = std::pin::Pin<Box<dyn std::future::Future<Output = CallResult> + Send>>;
+
+/// A call that answers with the status itself, for callers that read it.
+type StatusCall =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), tonic::Status>> + Send>>;
+
+/// `call`, answered with its code's name.
+async fn coded(call: StatusCall) -> CallResult {
+    call.await.map_err(|status| format!("{:?}", status.code()))
+}
+
+/// `call`, its refusal answered only after the wait its `RetryInfo` asks
+/// for (the caller's next call goes out after it).
+async fn waiting_as_told(call: StatusCall) -> CallResult {
+    use tonic_types::StatusExt;
+    let Err(status) = call.await else {
+        return Ok(());
+    };
+    let delay = status
+        .get_details_retry_info()
+        .and_then(|info| info.retry_delay);
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    Err(format!("{:?}", status.code()))
+}
 
 /// A short pause between saturated cases, so one's queue drains first.
 pub(crate) const SETTLE: Duration = Duration::from_secs(2);
