@@ -41,8 +41,13 @@ const LAYERS: &[(&str, &str)] = &[
 ];
 
 /// How often each step is measured (alternating, for the median); once
-/// in a quick run.
+/// when the cases run shorter than two windows (a quick run).
 const REPEATS: usize = 3;
+
+/// Calls per second each step is measured at: the same steady rate for
+/// every server, well below what the slowest serves, so each call's CPU is
+/// compared at the same load (at saturation, batching would blur it).
+const RATE: f64 = 10_000.0;
 
 /// The bare server with the first `layers` of [`LAYERS`], started and
 /// healthy.
@@ -112,16 +117,16 @@ pub(crate) async fn run(ctx: &Ctx, bin_dir: &Path) -> anyhow::Result<LayerCosts>
             );
             let bare = start_bare(bin_dir, layers).await?;
             let channels = channels(&bare.url()).await?;
-            runs.push(cpu_per_call(ctx, &bare, &channels, &token, window).await);
+            runs.push(cpu_per_call(ctx, &bare, &channels, &token, window).await?);
         }
         eprintln!("measuring layer costs ({repeat} of {repeats}): auth-service...");
-        let real = cpu_per_call(ctx, &ctx.stack.auth, &ctx.auth, &token, window).await;
+        let real = cpu_per_call(ctx, &ctx.stack.auth, &ctx.auth, &token, window).await?;
         samples[LAYERS.len() + 1].push(real);
     }
     let names = std::iter::once("bare tonic, ValidateToken answered at once".to_owned())
         .chain(LAYERS.iter().map(|(_, name)| format!("+ {name}")))
         .chain(std::iter::once(
-            "auth-service's ValidateToken (its handler too)".to_owned(),
+            "auth-service's ValidateToken (its handler too; admission exempts it)".to_owned(),
         ));
     let steps = names
         .zip(samples)
@@ -138,15 +143,16 @@ pub(crate) async fn run(ctx: &Ctx, bin_dir: &Path) -> anyhow::Result<LayerCosts>
     })
 }
 
-/// ValidateToken closed-loop on `process` over `channels` for `window`
-/// after a warm-up: calls per second, and the process's CPU µs per call.
+/// ValidateToken on `process` over `channels`: closed-loop through the
+/// warm-up, for the most it serves; then at [`RATE`] for `window`, for the
+/// process's CPU µs per call.
 async fn cpu_per_call(
     ctx: &Ctx,
     process: &Process,
     channels: &[Channel],
     token: &str,
     window: Duration,
-) -> (f64, f64) {
+) -> anyhow::Result<(f64, f64)> {
     let channels = Arc::new(channels.to_vec());
     let access_token = token.to_owned();
     let call = move |i| {
@@ -162,12 +168,20 @@ async fn cpu_per_call(
     };
     let errors = Arc::new(Mutex::new(BTreeMap::new()));
     let concurrency = ctx.shape.concurrency;
-    load::closed_loop(concurrency, ctx.shape.warmup, call.clone(), errors.clone()).await;
-    let before = process.cpu_seconds();
-    let (calls, elapsed) = load::closed_loop(concurrency, window, call, errors).await;
-    let cpu = process.cpu_seconds() - before;
-    let calls = f64::from(u32::try_from(calls.max(1)).unwrap_or(u32::MAX));
-    (calls / elapsed.as_secs_f64(), cpu * 1e6 / calls)
+    let (most, elapsed) =
+        load::closed_loop(concurrency, ctx.shape.warmup, call.clone(), errors.clone()).await;
+    let most = f64::from(u32::try_from(most).unwrap_or(u32::MAX)) / elapsed.as_secs_f64();
+    let before = process.cpu_seconds()?;
+    let answered = load::open_loop(concurrency, RATE, window, call, errors.clone()).await;
+    let cpu = process.cpu_seconds()? - before;
+    let errors = errors.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    anyhow::ensure!(
+        errors.is_empty(),
+        "{} refused calls: {errors:?}",
+        process.name
+    );
+    let calls = f64::from(u32::try_from(answered.len().max(1)).unwrap_or(u32::MAX));
+    Ok((most, cpu * 1e6 / calls))
 }
 
 impl LayerCosts {
@@ -176,14 +190,16 @@ impl LayerCosts {
         let _ = write!(
             out,
             concat!(
-                "\nWhat each layer costs a call: ValidateToken closed-loop for {} s on a bare ",
-                "tonic server with our layers added one at a time (a fresh process each), ",
-                "then on auth-service; medians of {} alternating runs. CPU is the server ",
-                "process's own (user and system).\n\n",
-                "| server | req/s | CPU µs per call | the layer's µs |\n",
+                "\nWhat each layer costs a call: ValidateToken on a bare tonic server with ",
+                "our layers added one at a time (a fresh process each), then on ",
+                "auth-service; the most each serves (closed loop, through the warm-up), ",
+                "and the server process's CPU (user and system) per call at a steady ",
+                "{:.0} calls/s for {} s (one clock tick, 10 ms, is 0.2 µs a call); medians of ",
+                "{} alternating runs.\n\n",
+                "| server | most req/s | CPU µs per call | the layer's µs |\n",
                 "|---|---:|---:|---:|\n",
             ),
-            self.window_secs, self.repeats
+            RATE, self.window_secs, self.repeats
         );
         let mut last: Option<f64> = None;
         for step in &self.steps {

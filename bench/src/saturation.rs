@@ -35,6 +35,8 @@ pub(crate) struct SaturatedCase {
     pub measured: Saturated,
     /// p99 of health checks sent at a steady 100/s during the case.
     pub health_p99_ms: Option<f64>,
+    /// In an overload case, how its callers retry.
+    pub retry: Option<Retry>,
 }
 
 /// The wanted saturated cases, each measured once.
@@ -47,6 +49,7 @@ pub(crate) async fn run(ctx: &Ctx, wanted: &dyn Fn(&str) -> bool) -> Vec<Saturat
             name: "GetCurrentUser, 128 in flight",
             measured: current_user.await,
             health_p99_ms: None,
+            retry: None,
         });
         tokio::time::sleep(SETTLE).await;
         let call = get_list_entry(ctx);
@@ -57,6 +60,7 @@ pub(crate) async fn run(ctx: &Ctx, wanted: &dyn Fn(&str) -> bool) -> Vec<Saturat
             name: FAIR_ENTRY,
             measured: entry.await,
             health_p99_ms: None,
+            retry: None,
         });
     }
     if wanted("overload") {
@@ -73,7 +77,7 @@ pub(crate) async fn run(ctx: &Ctx, wanted: &dyn Fn(&str) -> bool) -> Vec<Saturat
 }
 
 /// How the overloaded callers retry a refused call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub(crate) enum Retry {
     /// At once: the next call goes out as the refusal comes back.
     AtOnce,
@@ -88,19 +92,15 @@ impl Retry {
             Self::AsTold => "clients that wait as RetryInfo says",
         }
     }
-}
 
-/// The overload cases' names, by how their callers retry.
-pub(crate) const OVERLOADS: [(Retry, &str); 2] = [
-    (
-        Retry::AtOnce,
-        "GetListEntry, overload (288 in flight, retrying at once)",
-    ),
-    (
-        Retry::AsTold,
-        "GetListEntry, overload (288 in flight, honouring RetryInfo)",
-    ),
-];
+    /// The name of the overload case with such callers.
+    fn case(self) -> &'static str {
+        match self {
+            Self::AtOnce => "GetListEntry, overload (288 in flight, retrying at once)",
+            Self::AsTold => "GetListEntry, overload (288 in flight, honouring RetryInfo)",
+        }
+    }
+}
 
 async fn overload(ctx: &Ctx, retry: Retry) -> SaturatedCase {
     let duration = ctx.shape.duration;
@@ -131,14 +131,11 @@ async fn overload(ctx: &Ctx, retry: Retry) -> SaturatedCase {
         }
     };
     let health = health.await.ok();
-    let name = OVERLOADS
-        .iter()
-        .find(|(r, _)| *r == retry)
-        .map_or("", |(_, name)| name);
     SaturatedCase {
-        name,
+        name: retry.case(),
         measured,
         health_p99_ms: health.map(|h| h.value_at_quantile(0.99) as f64 / 1000.0),
+        retry: Some(retry),
     }
 }
 

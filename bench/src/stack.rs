@@ -53,7 +53,7 @@ impl Process {
 
     /// CPU time the process has used so far (user and system, every
     /// thread), in seconds.
-    pub(crate) fn cpu_seconds(&self) -> f64 {
+    pub(crate) fn cpu_seconds(&self) -> anyhow::Result<f64> {
         cpu_seconds(self.child.id())
     }
 
@@ -305,23 +305,24 @@ pub(crate) fn spawn_with_args(
     Ok(Process { name, addr, child })
 }
 
-/// Linux's clock ticks per second in `/proc` (`USER_HZ`, fixed at 100 on
-/// every architecture Linux exports it for).
+/// Linux's clock ticks per second in `/proc` (`USER_HZ`: 100 on x86 and
+/// ARM, the machines the bench runs on).
 const USER_HZ: f64 = 100.0;
 
-/// CPU time of process `pid` so far, in seconds; 0 when it cannot be read.
-pub(crate) fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+/// CPU time of process `pid` so far, in seconds.
+pub(crate) fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the command name (which may hold spaces): state is the
     // first, utime and stime the 12th and 13th.
     let after_name = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
-    let ticks: f64 = after_name
+    let ticks: Vec<f64> = after_name
         .split(' ')
         .skip(11)
         .take(2)
         .filter_map(|t| t.parse::<f64>().ok())
-        .sum();
-    ticks / USER_HZ
+        .collect();
+    anyhow::ensure!(ticks.len() == 2, "no CPU times in /proc/{pid}/stat");
+    Ok(ticks.iter().sum::<f64>() / USER_HZ)
 }
 
 pub(crate) async fn wait_healthy(process: &Process) -> anyhow::Result<()> {

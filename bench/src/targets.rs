@@ -198,12 +198,11 @@ pub(crate) fn saturated(cases: &[SaturatedCase]) -> Vec<Target> {
 /// by callers that wait as `RetryInfo` says, 60% by those that retry at
 /// once.
 fn overload_goodput(case: &SaturatedCase, cases: &[SaturatedCase]) -> Option<Target> {
-    use crate::saturation::{OVERLOADS, Retry};
+    use crate::saturation::Retry;
     let fair = cases
         .iter()
         .find(|c| c.name == crate::saturation::FAIR_ENTRY)?;
-    let (retry, _) = OVERLOADS.iter().find(|(_, name)| *name == case.name)?;
-    let min = match retry {
+    let min = match case.retry? {
         Retry::AtOnce => 0.6,
         Retry::AsTold => 0.9,
     };

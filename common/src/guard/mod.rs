@@ -8,10 +8,11 @@
 //!   tonic's INTERNAL);
 //! - no text a person did not mean: NUL and other control characters but
 //!   newline and tab are refused in every string field, nested ones and
-//!   list and map entries included, each named in the `BadRequest`.
+//!   list and map entries included, each named in the `BadRequest` (the
+//!   first hundred).
 //!
 //! It wraps a service, so health and reflection pass untouched. Each
-//! request type is planned once, at start-up ([`plan`]), and a request is
+//! request type is planned once, at start-up (`plan`), and a request is
 //! read once against its plan, not decoded into a message of its own.
 
 use std::{collections::HashMap, sync::Arc};

@@ -128,6 +128,62 @@ fn what_prost_refuses_is_malformed() {
     assert!(refused(&[0xfb, 0x01, 0x04]));
 }
 
+/// `DescriptorProto`: it holds itself (nested types, to any depth), and
+/// `FileDescriptorProto` holds packed lists of numbers.
+fn descriptor_descriptor() -> MessageDescriptor {
+    prost_types::DescriptorProto::default().descriptor()
+}
+
+/// `depth` `DescriptorProto`s, each the nested type of the one around it.
+fn nested(depth: usize) -> Vec<u8> {
+    (1..depth).fold(Vec::new(), |inner, _| {
+        let mut outer = vec![0x1a];
+        prost::encoding::encode_varint(inner.len() as u64, &mut outer);
+        outer.extend(inner);
+        outer
+    })
+}
+
+#[test]
+fn nesting_goes_as_deep_as_prost_goes() {
+    let descriptor = descriptor_descriptor();
+    let mut verdicts = Vec::new();
+    for depth in 98..=104 {
+        let bytes = nested(depth);
+        let prost = prost_types::DescriptorProto::decode(bytes.as_slice()).is_ok();
+        let planned = planned_violations(&descriptor, &bytes).is_ok();
+        assert_eq!(planned, prost, "{depth} deep");
+        verdicts.push(planned);
+    }
+    // The limit lies within the depths tried.
+    assert_eq!(verdicts.first(), Some(&true));
+    assert_eq!(verdicts.last(), Some(&false));
+}
+
+#[test]
+fn packed_numbers_are_read_as_prost_reads_them() {
+    let file = prost_types::FileDescriptorProto::default().descriptor();
+    let numbers = prost_types::FileDescriptorProto {
+        public_dependency: vec![1, 300, -1],
+        weak_dependency: vec![7],
+        ..Default::default()
+    };
+    // Packed (prost's way) and one number at a time: both fine.
+    assert!(planned_violations(&file, &numbers.encode_to_vec()).is_ok());
+    assert!(planned_violations(&file, &[0x50, 0x01, 0x50, 0x02]).is_ok());
+    // A packed list whose last number is cut short.
+    assert!(planned_violations(&file, &[0x52, 0x02, 0x01, 0x80]).is_err());
+}
+
+#[test]
+fn a_request_is_refused_with_at_most_a_hundred_violations() {
+    let mask = prost_types::FieldMask {
+        paths: vec!["\0".into(); 1000],
+    };
+    let violations = planned_violations(&mask_descriptor(), &mask.encode_to_vec()).unwrap();
+    assert_eq!(violations.len(), plan::MAX_VIOLATIONS);
+}
+
 /// The guard as it was: the request decoded into a dynamic message, its
 /// text fields walked. The plan must refuse and name exactly what it did.
 fn reference(
@@ -225,14 +281,23 @@ proptest! {
         let _ = check(&plan, input, &framed(&body), 128);
     }
 
-    /// Arbitrary bytes: the plan refuses what decoding refused, and no more.
+    /// Arbitrary bytes: the plan refuses what decoding refused (prost's
+    /// own types and the dynamic message alike), and no more.
     #[test]
     fn the_plan_refuses_what_decoding_refused(body in proptest::collection::vec(any::<u8>(), 0..128)) {
-        for descriptor in [mask_descriptor(), update_descriptor()] {
+        use completionist_proto::media::UpdateListEntryRequest;
+        for descriptor in [mask_descriptor(), update_descriptor(), descriptor_descriptor()] {
             let planned = planned_violations(&descriptor, &body).is_ok();
             let decoded = reference(&descriptor, &body).is_ok();
             prop_assert_eq!(planned, decoded, "{:02x?}", body);
         }
+        let planned = planned_violations(&update_descriptor(), &body).is_ok();
+        prop_assert_eq!(planned, UpdateListEntryRequest::decode(body.as_slice()).is_ok());
+        let planned = planned_violations(&descriptor_descriptor(), &body).is_ok();
+        prop_assert_eq!(planned, prost_types::DescriptorProto::decode(body.as_slice()).is_ok());
+        let file = prost_types::FileDescriptorProto::default().descriptor();
+        let planned = planned_violations(&file, &body).is_ok();
+        prop_assert_eq!(planned, prost_types::FileDescriptorProto::decode(body.as_slice()).is_ok());
     }
 
     /// Real requests with every kind of text: the same violations, named
