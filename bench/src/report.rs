@@ -163,7 +163,7 @@ impl Report {
 
     /// Adds the saturated cases and their targets.
     pub(crate) fn with_saturated(mut self, saturated: Vec<SaturatedCase>) -> Self {
-        self.targets.extend(crate::targets::saturated(&saturated));
+        self.targets.extend(crate::saturation::targets(&saturated));
         self.saturated = saturated;
         self
     }

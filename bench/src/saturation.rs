@@ -15,6 +15,7 @@ use crate::{
     cases::Ctx,
     client::pick,
     load::{self, CallResult, Saturated},
+    report::Target,
 };
 
 /// Calls in flight for the fairness cases.
@@ -236,4 +237,65 @@ pub(crate) fn write_table(cases: &[SaturatedCase], out: &mut String) {
             health,
         );
     }
+}
+
+/// Fair waits at 128 in flight; overload shed as RESOURCE_EXHAUSTED only,
+/// with health checks still quick.
+pub(crate) fn targets(cases: &[SaturatedCase]) -> Vec<Target> {
+    let mut targets = Vec::new();
+    for case in cases {
+        let m = &case.measured;
+        match case.health_p99_ms {
+            None => targets.push(Target {
+                what: format!("{}: p99 ≤ 3× p50", case.name),
+                measured: format!(
+                    "{:.2} ms vs {:.2} ms ({:.1}×)",
+                    m.p99_ms,
+                    m.p50_ms,
+                    m.p99_ms / m.p50_ms.max(0.001)
+                ),
+                met: m.p99_ms <= 3.0 * m.p50_ms,
+            }),
+            Some(health_p99) => {
+                targets.extend(overload_goodput(case, cases));
+                let others: Vec<&String> = m
+                    .errors
+                    .keys()
+                    .filter(|code| *code != "ResourceExhausted")
+                    .collect();
+                targets.push(Target {
+                    what: "overload: shed as RESOURCE_EXHAUSTED only, goodput kept".into(),
+                    measured: format!("{:.0} req/s served; other codes: {others:?}", m.ok_rps),
+                    met: others.is_empty() && m.ok_rps > 0.0,
+                });
+                targets.push(Target {
+                    what: format!("{}: health p99 < 20 ms", case.name),
+                    measured: format!("{health_p99:.2} ms"),
+                    met: health_p99 < 20.0,
+                });
+            }
+        }
+    }
+    targets
+}
+
+/// An overload case's goodput against the 128-in-flight case's: 90% kept
+/// by callers that wait as `RetryInfo` says, 60% by those that retry at
+/// once.
+fn overload_goodput(case: &SaturatedCase, cases: &[SaturatedCase]) -> Option<Target> {
+    let fair = cases.iter().find(|c| c.name == FAIR_ENTRY)?;
+    let min = match case.retry? {
+        Retry::AtOnce => 0.6,
+        Retry::AsTold => 0.9,
+    };
+    let share = case.measured.ok_rps / fair.measured.ok_rps.max(1.0);
+    Some(crate::targets::ratio(
+        &format!(
+            "{}: goodput ≥ {:.0}% of the 128-in-flight rate",
+            case.name,
+            min * 100.0
+        ),
+        share,
+        min,
+    ))
 }

@@ -1,9 +1,6 @@
 //! What the figures are held to: each target judged when its cases ran.
 
-use crate::{
-    report::{Case, Target, median},
-    saturation::SaturatedCase,
-};
+use crate::report::{Case, Target, median};
 
 /// The targets whose cases were measured (`--cases` may leave some out).
 pub(crate) fn targets(cases: &[Case], cores: usize, argon2_rounds: &[f64]) -> Vec<Target> {
@@ -87,7 +84,7 @@ fn per_call(cases: &[Case], targets: &mut Vec<Target>) {
 }
 
 /// A ratio held to a minimum, shown in percent.
-fn ratio(what: &str, value: f64, min: f64) -> Target {
+pub(crate) fn ratio(what: &str, value: f64, min: f64) -> Target {
     Target {
         what: what.to_owned(),
         measured: format!("{:.0}%", value * 100.0),
@@ -152,70 +149,6 @@ fn memory(cases: &[Case]) -> impl Iterator<Item = Target> + '_ {
             measured: format!("{:.0} MiB", peak(name)),
             met: peak(name) < limit,
         })
-}
-
-/// Fair waits at 128 in flight; overload shed as RESOURCE_EXHAUSTED only,
-/// with health checks still quick.
-pub(crate) fn saturated(cases: &[SaturatedCase]) -> Vec<Target> {
-    let mut targets = Vec::new();
-    for case in cases {
-        let m = &case.measured;
-        match case.health_p99_ms {
-            None => targets.push(Target {
-                what: format!("{}: p99 ≤ 3× p50", case.name),
-                measured: format!(
-                    "{:.2} ms vs {:.2} ms ({:.1}×)",
-                    m.p99_ms,
-                    m.p50_ms,
-                    m.p99_ms / m.p50_ms.max(0.001)
-                ),
-                met: m.p99_ms <= 3.0 * m.p50_ms,
-            }),
-            Some(health_p99) => {
-                targets.extend(overload_goodput(case, cases));
-                let others: Vec<&String> = m
-                    .errors
-                    .keys()
-                    .filter(|code| *code != "ResourceExhausted")
-                    .collect();
-                targets.push(Target {
-                    what: "overload: shed as RESOURCE_EXHAUSTED only, goodput kept".into(),
-                    measured: format!("{:.0} req/s served; other codes: {others:?}", m.ok_rps),
-                    met: others.is_empty() && m.ok_rps > 0.0,
-                });
-                targets.push(Target {
-                    what: format!("{}: health p99 < 20 ms", case.name),
-                    measured: format!("{health_p99:.2} ms"),
-                    met: health_p99 < 20.0,
-                });
-            }
-        }
-    }
-    targets
-}
-
-/// An overload case's goodput against the 128-in-flight case's: 90% kept
-/// by callers that wait as `RetryInfo` says, 60% by those that retry at
-/// once.
-fn overload_goodput(case: &SaturatedCase, cases: &[SaturatedCase]) -> Option<Target> {
-    use crate::saturation::Retry;
-    let fair = cases
-        .iter()
-        .find(|c| c.name == crate::saturation::FAIR_ENTRY)?;
-    let min = match case.retry? {
-        Retry::AtOnce => 0.6,
-        Retry::AsTold => 0.9,
-    };
-    let share = case.measured.ok_rps / fair.measured.ok_rps.max(1.0);
-    Some(ratio(
-        &format!(
-            "{}: goodput ≥ {:.0}% of the 128-in-flight rate",
-            case.name,
-            min * 100.0
-        ),
-        share,
-        min,
-    ))
 }
 
 /// The fan-out's targets: every change delivered to every stream, p99

@@ -24,6 +24,7 @@ use prost_reflect::DescriptorPool;
 use tonic::body::Body;
 
 mod plan;
+mod wire;
 
 use plan::Plan;
 

@@ -18,10 +18,13 @@ use std::collections::HashMap;
 use prost_reflect::{Cardinality, FieldDescriptor, Kind, MessageDescriptor};
 use tonic_types::FieldViolation;
 
-use super::is_unwanted;
+use super::{
+    is_unwanted,
+    wire::{Malformed, Reader, WireType},
+};
 
 /// How deep messages may nest: prost's own limit.
-const RECURSION_LIMIT: u32 = 100;
+pub(super) const RECURSION_LIMIT: u32 = 100;
 
 /// The most violations one request is refused with (the rest are not
 /// named).
@@ -65,35 +68,6 @@ enum Shape {
     /// length-delimited).
     Scalar(WireType),
 }
-
-/// The wire types.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum WireType {
-    Varint,
-    SixtyFourBit,
-    LengthDelimited,
-    StartGroup,
-    EndGroup,
-    ThirtyTwoBit,
-}
-
-impl WireType {
-    fn of(key: u32) -> Option<Self> {
-        Some(match key & 7 {
-            0 => Self::Varint,
-            1 => Self::SixtyFourBit,
-            2 => Self::LengthDelimited,
-            3 => Self::StartGroup,
-            4 => Self::EndGroup,
-            5 => Self::ThirtyTwoBit,
-            _ => return None,
-        })
-    }
-}
-
-/// Not a valid encoding of the type (prost would refuse it).
-#[derive(Debug)]
-pub(super) struct Malformed;
 
 impl Plan {
     /// Adds `message` (and every type it holds) to the plan; its index.
@@ -296,90 +270,4 @@ pub(super) fn unwanted(bad: char) -> String {
         "must not contain control characters (found U+{:04X}); newline and tab are allowed",
         u32::from(bad)
     )
-}
-
-/// The wire format, read from the front.
-struct Reader<'a> {
-    bytes: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
-
-    /// A varint of at most ten bytes, the tenth at most 1 (as prost reads
-    /// them).
-    fn varint(&mut self) -> Result<u64, Malformed> {
-        let mut value = 0_u64;
-        for (i, byte) in self.bytes.iter().copied().enumerate().take(10) {
-            if i == 9 && byte > 1 {
-                return Err(Malformed);
-            }
-            value |= u64::from(byte & 0x7f) << (7 * i);
-            if byte < 0x80 {
-                self.bytes = &self.bytes[i + 1..];
-                return Ok(value);
-            }
-        }
-        Err(Malformed)
-    }
-
-    /// A field's number and wire type.
-    fn key(&mut self) -> Result<(u32, WireType), Malformed> {
-        let key = u32::try_from(self.varint()?).map_err(|_| Malformed)?;
-        let wire = WireType::of(key).ok_or(Malformed)?;
-        let number = key >> 3;
-        if number == 0 {
-            return Err(Malformed);
-        }
-        Ok((number, wire))
-    }
-
-    fn take(&mut self, len: usize) -> Result<&'a [u8], Malformed> {
-        if len > self.bytes.len() {
-            return Err(Malformed);
-        }
-        let (taken, rest) = self.bytes.split_at(len);
-        self.bytes = rest;
-        Ok(taken)
-    }
-
-    /// A length-delimited value's bytes.
-    fn delimited(&mut self) -> Result<&'a [u8], Malformed> {
-        let len = usize::try_from(self.varint()?).map_err(|_| Malformed)?;
-        self.take(len)
-    }
-
-    /// A scalar of wire type `wire`.
-    fn scalar(&mut self, wire: WireType) -> Result<(), Malformed> {
-        match wire {
-            WireType::Varint => self.varint().map(drop),
-            WireType::ThirtyTwoBit => self.take(4).map(drop),
-            WireType::SixtyFourBit => self.take(8).map(drop),
-            _ => Err(Malformed),
-        }
-    }
-
-    /// Skips a field no plan names, as prost does.
-    fn skip(&mut self, wire: WireType, number: u32, depth: u32) -> Result<(), Malformed> {
-        if depth >= RECURSION_LIMIT {
-            return Err(Malformed);
-        }
-        match wire {
-            WireType::LengthDelimited => self.delimited().map(drop),
-            WireType::StartGroup => loop {
-                if self.is_empty() {
-                    return Err(Malformed);
-                }
-                match self.key()? {
-                    (inner, WireType::EndGroup) if inner == number => return Ok(()),
-                    (_, WireType::EndGroup) => return Err(Malformed),
-                    (inner, wire) => self.skip(wire, inner, depth + 1)?,
-                }
-            },
-            WireType::EndGroup => Err(Malformed),
-            scalar => self.scalar(scalar),
-        }
-    }
 }

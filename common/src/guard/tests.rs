@@ -228,7 +228,7 @@ fn reference(
 fn planned_violations(
     descriptor: &MessageDescriptor,
     bytes: &[u8],
-) -> Result<Vec<FieldViolation>, plan::Malformed> {
+) -> Result<Vec<FieldViolation>, wire::Malformed> {
     let (plan, input) = planned(descriptor);
     let mut out = Vec::new();
     plan.check(input, bytes, &mut out).map(|()| out)
