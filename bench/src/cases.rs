@@ -107,18 +107,23 @@ pub(crate) const FLOOR: &str = "health check (auth-service)";
 
 /// The floor: a health check, a call that does nothing.
 async fn floor(ctx: &Ctx) -> Case {
-    let auth = ctx.auth.clone();
-    let call = move |i| {
-        let channel = auth[pick(i)].clone();
-        async move {
+    measure(ctx, FLOOR, ctx.shape, health_check(ctx.auth.clone())).await
+}
+
+/// A health check over one of `channels`: call `i` over the `i`th.
+pub(crate) fn health_check(
+    channels: Vec<Channel>,
+) -> impl Fn(u64) -> Call + Clone + Send + Sync + 'static {
+    move |i| {
+        let channel = channels[pick(i)].clone();
+        Box::pin(async move {
             tonic_health::pb::health_client::HealthClient::new(channel)
                 .check(tonic_health::pb::HealthCheckRequest::default())
                 .await
                 .map(drop)
                 .map_err(code)
-        }
-    };
-    measure(ctx, FLOOR, ctx.shape, call).await
+        })
+    }
 }
 
 fn validate_call(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + Sync + 'static {

@@ -65,17 +65,7 @@ pub(crate) async fn start_bare(bin_dir: &Path, layers: usize) -> anyhow::Result<
 
 /// The bare server's health check, measured as every case is.
 pub(crate) async fn bare_floor(ctx: &Ctx) -> Case {
-    let bare = ctx.bare.clone();
-    let call = move |i| {
-        let channel = bare[pick(i)].clone();
-        async move {
-            tonic_health::pb::health_client::HealthClient::new(channel)
-                .check(tonic_health::pb::HealthCheckRequest::default())
-                .await
-                .map(drop)
-                .map_err(code)
-        }
-    };
+    let call = crate::cases::health_check(ctx.bare.clone());
     measure(ctx, BARE_FLOOR, ctx.shape, call).await
 }
 

@@ -107,16 +107,7 @@ async fn overload(ctx: &Ctx, retry: Retry) -> SaturatedCase {
     let duration = ctx.shape.duration;
     let media = ctx.media.clone();
     let health = tokio::spawn(async move {
-        let call = move |i| {
-            let channel = media[pick(i)].clone();
-            async move {
-                tonic_health::pb::health_client::HealthClient::new(channel)
-                    .check(tonic_health::pb::HealthCheckRequest::default())
-                    .await
-                    .map(drop)
-                    .map_err(|s| format!("{:?}", s.code()))
-            }
-        };
+        let call = crate::cases::health_check(media);
         load::open_loop(4, 100.0, duration, call, std::sync::Arc::default()).await
     });
     let call = get_list_entry(ctx);
