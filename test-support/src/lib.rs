@@ -9,6 +9,7 @@
 //! [`Server`] runs a service in-process on port 0 for end-to-end tests;
 //! `TEST_LOG=1` shows its logs.
 
+pub mod accounts;
 mod grpc;
 pub mod reflection;
 mod server;

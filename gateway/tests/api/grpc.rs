@@ -15,27 +15,8 @@ use tonic_types::StatusExt;
 use crate::helpers::Stack;
 
 pub(crate) async fn token(stack: &Stack) -> String {
-    let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
-    stack
-        .auth_client()
-        .register(auth_pb::RegisterRequest {
-            email: email.clone(),
-            password: "correct horse".into(),
-            display_name: "Grpc".into(),
-        })
+    test_support::accounts::new_user(&stack.auth_client())
         .await
-        .unwrap();
-    stack
-        .auth_client()
-        .login(auth_pb::LoginRequest {
-            email,
-            password: "correct horse".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .tokens
-        .unwrap()
         .access_token
 }
 

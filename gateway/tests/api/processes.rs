@@ -124,24 +124,9 @@ pub(crate) fn auth_service(
 
 /// A new user's access token, registered and logged in through `gateway`.
 pub(crate) async fn user_token(gateway: &Channel, email: &str) -> String {
-    use completionist_proto::auth as pb;
-    let mut auth = pb::auth_service_client::AuthServiceClient::new(gateway.clone());
-    let password = "correct horse battery";
-    auth.register(pb::RegisterRequest {
-        email: email.into(),
-        password: password.into(),
-        display_name: "Processes".into(),
-    })
-    .await
-    .unwrap();
-    auth.login(pb::LoginRequest {
-        email: email.into(),
-        password: password.into(),
-    })
-    .await
-    .unwrap()
-    .into_inner()
-    .tokens
-    .unwrap()
-    .access_token
+    use completionist_proto::auth::auth_service_client::AuthServiceClient;
+    use test_support::accounts;
+    let auth = AuthServiceClient::new(gateway.clone());
+    accounts::register_as(&auth, email).await;
+    accounts::log_in(&auth, email).await.access_token
 }

@@ -43,32 +43,15 @@ async fn rows_of(app: &TestApp, user: &str) -> i64 {
 }
 
 async fn delete(app: &TestApp, user: &str) {
-    let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
-    let password = "long enough password";
+    use test_support::accounts;
     let mut auth = app.auth_client();
-    auth.register(auth_pb::RegisterRequest {
-        email: email.clone(),
-        password: password.into(),
-        display_name: "Admin".into(),
-    })
-    .await
-    .unwrap();
+    let email = accounts::register(&auth).await;
     assert!(
         auth_service::grant_admin(&app.auth_config, &email)
             .await
             .unwrap()
     );
-    let admin = auth
-        .login(auth_pb::LoginRequest {
-            email,
-            password: password.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .tokens
-        .unwrap()
-        .access_token;
+    let admin = accounts::log_in(&auth, &email).await.access_token;
     auth.delete_user(authed(
         &admin,
         auth_pb::DeleteUserRequest {

@@ -165,26 +165,7 @@ impl TestApp {
     }
 
     pub(crate) async fn login_pair(&self) -> auth_pb::TokenPair {
-        let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
-        let password = "long enough password";
-        self.auth_client()
-            .register(auth_pb::RegisterRequest {
-                email: email.clone(),
-                password: password.into(),
-                display_name: "Reader".into(),
-            })
-            .await
-            .unwrap();
-        self.auth_client()
-            .login(auth_pb::LoginRequest {
-                email,
-                password: password.into(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .tokens
-            .unwrap()
+        test_support::accounts::new_user(&self.auth_client()).await
     }
 
     /// A custom catalog item with `total_units`.

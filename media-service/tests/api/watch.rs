@@ -150,29 +150,12 @@ async fn a_change_on_one_device_reaches_the_other() {
 
 /// Two logins of one user: two tokens, as two devices have.
 pub(crate) async fn two_sessions(app: &TestApp) -> (String, String) {
-    let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
-    let password = "long enough password";
-    let mut auth = app.auth_client();
-    auth.register(completionist_proto::auth::RegisterRequest {
-        email: email.clone(),
-        password: password.into(),
-        display_name: "Two devices".into(),
-    })
-    .await
-    .unwrap();
-    let mut login = async || {
-        auth.login(completionist_proto::auth::LoginRequest {
-            email: email.clone(),
-            password: password.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .tokens
-        .unwrap()
-        .access_token
-    };
-    (login().await, login().await)
+    use test_support::accounts;
+    let auth = app.auth_client();
+    let email = accounts::register(&auth).await;
+    let first = accounts::log_in(&auth, &email).await.access_token;
+    let second = accounts::log_in(&auth, &email).await.access_token;
+    (first, second)
 }
 
 #[tokio::test]
