@@ -40,9 +40,7 @@ bench-quick: release
 	target/release/loadgen --quick
 
 node/node_modules/.bin/buf: node/package.json node/package-lock.json
-	# `npm ci` refuses lockfiles without the optional per-platform buf
-	# packages (an npm bug with optionalDependencies); install honours the lock.
-	npm install --prefix node --no-audit --no-fund
+	bash -c 'source scripts/dev-env.sh && npm_install node'
 	touch $@
 
 # Regenerates the Diesel schemas from the migrations (needs diesel_cli:

@@ -46,13 +46,31 @@ ensure_jwt_secret() {
   fi
 }
 
-# web/'s packages, as the lock file pins them (Playwright's browser download
-# skipped: the tests use the system's Chromium).
+# A package directory's npm packages, as its lock file pins them (Playwright's
+# browser download skipped: the tests use the system's Chromium). `npm ci`
+# refuses lock files without the optional per-platform buf packages (an npm bug
+# with optionalDependencies), so install, which honours the lock. npm also
+# shrugs off an optional package it failed to fetch, and buf's binary comes in
+# one (a CI run lost it): so buf is run before this counts as done.
+npm_install() {
+  local dir=$1 attempt
+  for attempt in 1 2 3; do
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$dir" --no-audit --no-fund
+    if "$dir/node_modules/.bin/buf" --version >/dev/null 2>&1; then
+      return 0
+    fi
+    echo "npm install in $dir left no working buf (try $attempt of 3); installing it again" >&2
+    rm -rf "$dir/node_modules/@bufbuild/buf" "$dir"/node_modules/@bufbuild/buf-*
+    sleep $((attempt * 5))
+  done
+  echo "npm install in $dir: buf's binary package (@bufbuild/buf-<platform>) did not install" >&2
+  return 1
+}
+
+# web/'s packages (vite is the mark they are current).
 install_web() {
   if [[ ! -x "$root/web/node_modules/.bin/vite" || "$root/web/package-lock.json" -nt "$root/web/node_modules/.bin/vite" ]]; then
-    # `npm ci` refuses lock files without the optional per-platform buf
-    # packages (an npm bug with optionalDependencies); install honours the lock.
-    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$root/web" --no-audit --no-fund
+    npm_install "$root/web"
     touch "$root/web/node_modules/.bin/vite"
   fi
 }
