@@ -126,7 +126,7 @@ pub(crate) fn health_check(
     }
 }
 
-fn validate_call(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + Sync + 'static {
+pub(crate) fn validate_call(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + Sync + 'static {
     let (auth, users) = (ctx.auth.clone(), ctx.users.clone());
     move |i| {
         let channel = auth[pick(i)].clone();
@@ -143,18 +143,8 @@ fn validate_call(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + Sync + 'sta
 
 /// GetListEntry, straight to media-service.
 async fn get_list_entry(ctx: &Ctx) -> Case {
-    let (media, users) = (ctx.media.clone(), ctx.users.clone());
-    let call = move |i| {
-        let channel = media[pick(i)].clone();
-        let (token, id) = users.entry(i);
-        async move {
-            MediaServiceClient::new(channel)
-                .get_list_entry(authed(&token, pb::GetListEntryRequest { id }))
-                .await
-                .map(drop)
-                .map_err(code)
-        }
-    };
+    let call = crate::saturation::get_list_entry(ctx);
+    let call = move |i| crate::saturation::coded(call(i));
     measure(ctx, "GetListEntry", ctx.shape, call).await
 }
 
@@ -207,6 +197,15 @@ async fn update_list_entry(ctx: &Ctx) -> Case {
 
 /// GetListEntry through the gateway, as gRPC-Web over HTTP/1.1.
 async fn gateway(ctx: &Ctx) -> anyhow::Result<Case> {
+    let name = "GetListEntry via gateway (gRPC-Web, HTTP/1.1)";
+    Ok(measure(ctx, name, wide(ctx.shape), gateway_call(ctx)?).await)
+}
+
+/// GetListEntry as a browser sends it: gRPC-Web over HTTP/1.1 to the
+/// gateway.
+pub(crate) fn gateway_call(
+    ctx: &Ctx,
+) -> anyhow::Result<impl Fn(u64) -> Call + Clone + Send + Sync + 'static> {
     let web = reqwest::Client::builder()
         .http1_only()
         .pool_max_idle_per_host(CONNECTIONS)
@@ -216,7 +215,7 @@ async fn gateway(ctx: &Ctx) -> anyhow::Result<Case> {
         ctx.stack.gateway.url()
     );
     let users = ctx.users.clone();
-    let call = move |i| {
+    Ok(move |i| -> Call {
         let (token, id) = users.entry(i);
         let request = web
             .post(&url)
@@ -224,10 +223,8 @@ async fn gateway(ctx: &Ctx) -> anyhow::Result<Case> {
             .header("x-grpc-web", "1")
             .header("authorization", format!("Bearer {token}"))
             .body(frame(&pb::GetListEntryRequest { id }));
-        async move { grpc_web_call(request).await }
-    };
-    let name = "GetListEntry via gateway (gRPC-Web, HTTP/1.1)";
-    Ok(measure(ctx, name, wide(ctx.shape), call).await)
+        Box::pin(async move { grpc_web_call(request).await })
+    })
 }
 
 fn login_call(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + Sync + 'static {
@@ -265,7 +262,7 @@ async fn validate_in_a_login_flood(ctx: &Ctx) -> Case {
     case
 }
 
-type Call = std::pin::Pin<Box<dyn std::future::Future<Output = CallResult> + Send>>;
+pub(crate) type Call = std::pin::Pin<Box<dyn std::future::Future<Output = CallResult> + Send>>;
 
 pub(crate) fn code(status: tonic::Status) -> String {
     format!("{:?}", status.code())

@@ -9,6 +9,7 @@
 //! always the floor, which the others are compared with); such a run writes
 //! `partial.md`, not `latest.md`.
 
+mod budget;
 mod bulk;
 mod cases;
 mod client;
@@ -59,6 +60,7 @@ const CASES: &[&str] = &[
     "compression",
     "restarts",
     "layers",
+    "budget",
 ];
 
 #[derive(Parser)]
@@ -72,7 +74,7 @@ struct Args {
     rounds: Option<u32>,
     /// Only these cases (comma list): validate, current, get, list, update,
     /// gateway, login, flood, fair, overload, bulk, fanout, series,
-    /// scrobbles, compression, restarts, layers.
+    /// scrobbles, compression, restarts, layers, budget.
     #[arg(
         long,
         value_delimiter = ',',
@@ -149,6 +151,11 @@ async fn measured_once(
     let report = report.with_saturated(saturation::run(ctx, wanted).await);
     let report = if wanted("layers") {
         report.with_layers(layers::run(ctx, bin_dir).await?)
+    } else {
+        report
+    };
+    let report = if wanted("budget") {
+        report.with_budget(budget::run(ctx).await?)
     } else {
         report
     };

@@ -119,6 +119,9 @@ pub(crate) struct Report {
     /// What each of our layers costs a call, measured once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layers: Option<crate::layers::LayerCosts>,
+    /// Where each kind of call's CPU goes, measured once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<crate::budget::Budget>,
     /// Answers' bytes and time by encoding, measured once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub compression: Vec<crate::compression::Compressed>,
@@ -156,6 +159,7 @@ impl Report {
             saturated: Vec::new(),
             restarts: None,
             layers: None,
+            budget: None,
             compression: Vec::new(),
             targets,
         }
@@ -181,6 +185,12 @@ impl Report {
         self
     }
 
+    /// Adds where each kind of call's CPU goes.
+    pub(crate) fn with_budget(mut self, budget: crate::budget::Budget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
     /// Adds the compression figures.
     pub(crate) fn with_compression(
         mut self,
@@ -196,6 +206,9 @@ impl Report {
         crate::saturation::write_table(&self.saturated, &mut out);
         if let Some(layers) = &self.layers {
             layers.write_table(&mut out);
+        }
+        if let Some(budget) = &self.budget {
+            budget.write_table(&mut out);
         }
         crate::compression::write_table(&self.compression, &mut out);
         if let Some(restarts) = &self.restarts {

@@ -12,7 +12,7 @@ use completionist_proto::{
 use test_support::authed;
 
 use crate::{
-    cases::Ctx,
+    cases::{Call, Ctx},
     client::pick,
     load::{self, CallResult, Saturated},
     report::Target,
@@ -146,7 +146,9 @@ pub(crate) fn current_user(ctx: &Ctx) -> impl Fn(u64) -> Call + Clone + Send + S
     }
 }
 
-fn get_list_entry(ctx: &Ctx) -> impl Fn(u64) -> StatusCall + Clone + Send + Sync + 'static {
+pub(crate) fn get_list_entry(
+    ctx: &Ctx,
+) -> impl Fn(u64) -> StatusCall + Clone + Send + Sync + 'static {
     let (media, users) = (ctx.media.clone(), ctx.users.clone());
     move |i| {
         let channel = media[pick(i)].clone();
@@ -160,14 +162,12 @@ fn get_list_entry(ctx: &Ctx) -> impl Fn(u64) -> StatusCall + Clone + Send + Sync
     }
 }
 
-type Call = std::pin::Pin<Box<dyn std::future::Future<Output = CallResult> + Send>>;
-
 /// A call that answers with the status itself, for callers that read it.
-type StatusCall =
+pub(crate) type StatusCall =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), tonic::Status>> + Send>>;
 
 /// `call`, answered with its code's name.
-async fn coded(call: StatusCall) -> CallResult {
+pub(crate) async fn coded(call: StatusCall) -> CallResult {
     call.await.map_err(|status| format!("{:?}", status.code()))
 }
 
