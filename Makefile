@@ -40,7 +40,7 @@ bench-quick: release
 	target/release/loadgen --quick
 
 node/node_modules/.bin/buf: node/package.json node/package-lock.json
-	bash -c 'source scripts/dev-env.sh && npm_install node'
+	bash -c 'source scripts/dev-env.sh && npm_install "$$root/node"'
 	touch $@
 
 # Regenerates the Diesel schemas from the migrations (needs diesel_cli:

@@ -53,24 +53,26 @@ ensure_jwt_secret() {
 # shrugs off an optional package it failed to fetch, and buf's binary comes in
 # one (a CI run lost it): so buf is run before this counts as done.
 npm_install() {
-  local dir=$1 attempt
+  local dir=${1:?npm_install needs a directory} attempt status
   for attempt in 1 2 3; do
-    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$dir" --no-audit --no-fund
-    if "$dir/node_modules/.bin/buf" --version >/dev/null 2>&1; then
+    status=0
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$dir" --no-audit --no-fund || status=$?
+    if [[ $status == 0 ]] && "$dir/node_modules/.bin/buf" --version >/dev/null 2>&1; then
       return 0
     fi
-    echo "npm install in $dir left no working buf (try $attempt of 3); installing it again" >&2
+    echo "npm install in $dir left no working buf (npm exited $status; try $attempt of 3)" >&2
+    [[ $attempt == 3 ]] && break
     rm -rf "$dir/node_modules/@bufbuild/buf" "$dir"/node_modules/@bufbuild/buf-*
     sleep $((attempt * 5))
   done
-  echo "npm install in $dir: buf's binary package (@bufbuild/buf-<platform>) did not install" >&2
+  echo "npm install in $dir failed, or left buf's binary package (@bufbuild/buf-<platform>) out" >&2
   return 1
 }
 
 # web/'s packages (vite is the mark they are current).
 install_web() {
   if [[ ! -x "$root/web/node_modules/.bin/vite" || "$root/web/package-lock.json" -nt "$root/web/node_modules/.bin/vite" ]]; then
-    npm_install "$root/web"
+    npm_install "$root/web" || return 1
     touch "$root/web/node_modules/.bin/vite"
   fi
 }

@@ -16,15 +16,14 @@ use serde::Serialize;
 use crate::{
     cases::{self, Call, Ctx},
     client::CONNECTIONS,
-    load,
-    report::median,
-    stack,
+    load, stack,
 };
 
-/// Runs of each kind, alternating, for the medians; once in a quick run.
+/// Runs of each kind, alternating, for the median; once in a quick run.
 const REPEATS: usize = 3;
 
-/// The processes a call's CPU is counted in, in the table's order.
+/// The processes a call's CPU is counted in, in the table's order; [`cpu`]
+/// reads them in this order.
 const PROCESSES: [&str; 5] = [
     "auth-service",
     "media-service",
@@ -33,23 +32,22 @@ const PROCESSES: [&str; 5] = [
     "load generator",
 ];
 
-/// One kind of call and its CPU per process.
+/// One run of one kind of call: calls answered per second, and µs of CPU
+/// (user and system) per call, by [`PROCESSES`].
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Spent {
     pub call: &'static str,
-    /// Calls answered per second.
     pub rps: f64,
-    /// µs of CPU (user and system) per call, by [`PROCESSES`].
-    pub us_per_call: BTreeMap<&'static str, f64>,
+    pub us_per_call: [f64; 5],
 }
 
 impl Spent {
     fn total(&self) -> f64 {
-        self.us_per_call.values().sum()
+        self.us_per_call.iter().sum()
     }
 }
 
-/// The table: each kind's CPU per call by process.
+/// The table: for each kind, its run with the median req/s.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Budget {
     pub calls: Vec<Spent>,
@@ -67,30 +65,24 @@ pub(crate) async fn run(ctx: &Ctx) -> anyhow::Result<Budget> {
         REPEATS
     };
     let kinds = kinds(ctx)?;
-    let mut samples: Vec<Vec<(f64, [f64; 5])>> = vec![Vec::new(); kinds.len()];
+    let mut samples: Vec<Vec<Spent>> = vec![Vec::new(); kinds.len()];
     for repeat in 1..=repeats {
         for (kind, runs) in kinds.iter().zip(&mut samples) {
             let name = kind.name;
             eprintln!("measuring where a call's CPU goes ({repeat} of {repeats}): {name}...");
             let call = kind.call.clone();
-            runs.push(spent(ctx, kind.concurrency, move |i| call(i), window).await?);
+            runs.push(spent(ctx, kind, move |i| call(i), window).await?);
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
-    let calls = kinds
-        .iter()
-        .zip(samples)
-        .map(|(kind, runs)| Spent {
-            call: kind.name,
-            rps: median(runs.iter().map(|run| run.0).collect()).unwrap_or_default(),
-            us_per_call: PROCESSES
-                .iter()
-                .enumerate()
-                .map(|(p, name)| {
-                    let values = runs.iter().map(|run| run.1[p]).collect();
-                    (*name, median(values).unwrap_or_default())
-                })
-                .collect(),
+    // Whole runs, not a median per column: each row's figures are of one
+    // run, and its total is theirs.
+    let calls = samples
+        .into_iter()
+        .filter_map(|mut runs| {
+            runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+            let middle = runs.len() / 2;
+            runs.into_iter().nth(middle)
         })
         .collect();
     Ok(Budget {
@@ -143,59 +135,120 @@ fn kinds(ctx: &Ctx) -> anyhow::Result<Vec<Kind>> {
     ])
 }
 
-/// `call`, `concurrency` in flight, for the warm-up and then `window`: the
-/// calls answered per second in the window and each process's CPU µs per
-/// call, in [`PROCESSES`]' order.
-async fn spent<F>(
-    ctx: &Ctx,
-    concurrency: usize,
-    call: F,
-    window: Duration,
-) -> anyhow::Result<(f64, [f64; 5])>
+/// `kind`'s `call` with its calls in flight, for the warm-up and then
+/// `window` (closed loop, as the main table measures: the operating point
+/// its ratios are of; `layers` measures at a fixed rate instead, to compare
+/// servers at one load): the window's calls per second and each process's
+/// CPU per call.
+async fn spent<F>(ctx: &Ctx, kind: &Kind, call: F, window: Duration) -> anyhow::Result<Spent>
 where
     F: Fn(u64) -> Call + Clone + Send + Sync + 'static,
 {
+    let concurrency = kind.concurrency;
+    // Warm-up errors (a cold start) are not the window's, as in the main table.
+    load::closed_loop(concurrency, ctx.shape.warmup, call.clone(), Arc::default()).await;
     let errors = Arc::new(Mutex::new(BTreeMap::new()));
-    load::closed_loop(concurrency, ctx.shape.warmup, call.clone(), errors.clone()).await;
     let before = cpu(ctx)?;
     let (calls, elapsed) = load::closed_loop(concurrency, window, call, errors.clone()).await;
     let after = cpu(ctx)?;
     let errors = errors.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    anyhow::ensure!(errors.is_empty(), "calls failed: {errors:?}");
-    let calls = f64::from(u32::try_from(calls.max(1)).unwrap_or(u32::MAX));
-    let spent = std::array::from_fn(|p| (after[p] - before[p]) * 1e6 / calls);
-    Ok((calls / elapsed.as_secs_f64(), spent))
+    anyhow::ensure!(errors.is_empty(), "{}: calls failed: {errors:?}", kind.name);
+    anyhow::ensure!(calls > 0, "{}: no call answered in the window", kind.name);
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "a count of calls, far below 2^52"
+    )]
+    let calls = calls as f64;
+    Ok(Spent {
+        call: kind.name,
+        rps: calls / elapsed.as_secs_f64(),
+        us_per_call: std::array::from_fn(|p| (after[p] - before[p]) * 1e6 / calls),
+    })
 }
 
-/// CPU seconds so far of each of [`PROCESSES`].
+/// CPU seconds so far of each of [`PROCESSES`], in its order.
 fn cpu(ctx: &Ctx) -> anyhow::Result<[f64; 5]> {
     let stack = &ctx.stack;
     Ok([
         stack.auth.cpu_seconds()?,
         stack.media.cpu_seconds()?,
         stack.gateway.cpu_seconds()?,
-        postgres_cpu_seconds(),
+        postgres_cpu_seconds(&stack.auth_db)?,
         stack::cpu_seconds(std::process::id())?,
     ])
 }
 
-/// CPU seconds so far of every Postgres process on the machine (the
-/// bench's private cluster: its server, its backends and its workers). A
-/// process that ends in between takes its share with it; the pools keep
-/// their connections, so none does.
-fn postgres_cpu_seconds() -> f64 {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0.0;
-    };
-    entries
+/// CPU seconds so far of the bench's Postgres cluster (the one serving
+/// `database_url`): its server process, with the CPU of the children it has
+/// reaped (so a backend that ends in between still counts), and every
+/// child it runs now.
+fn postgres_cpu_seconds(database_url: &str) -> anyhow::Result<f64> {
+    let port = reqwest::Url::parse(database_url)?
+        .port()
+        .ok_or_else(|| anyhow::anyhow!("no port in the database URL"))?;
+    let processes: Vec<(u32, Stat)> = std::fs::read_dir("/proc")?
         .filter_map(Result::ok)
         .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
             std::fs::read_to_string(format!("/proc/{pid}/comm"))
                 .is_ok_and(|comm| comm.trim_end() == "postgres")
         })
-        .filter_map(|pid| stack::cpu_seconds(pid).ok())
-        .sum()
+        .filter_map(|pid| Some((pid, Stat::of(pid).ok()?)))
+        .collect();
+    // The server: started with `-p PORT` (scripts/pg.sh), its children
+    // not (they show their role instead).
+    let listens = |pid: u32| {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let words: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        words
+            .windows(2)
+            .any(|pair| pair[0] == b"-p" && pair[1] == port.to_string().as_bytes())
+    };
+    let server = processes
+        .iter()
+        .find(|(pid, _)| listens(*pid))
+        .map(|(pid, _)| *pid)
+        .ok_or_else(|| anyhow::anyhow!("no Postgres server listening on port {port}"))?;
+    Ok(processes
+        .iter()
+        .filter(|(pid, stat)| *pid == server || stat.parent == server)
+        .map(|(_, stat)| stat.cpu_seconds)
+        .sum())
+}
+
+/// What `/proc/PID/stat` says of a process.
+struct Stat {
+    parent: u32,
+    /// Its own CPU and that of the children it has waited for (utime,
+    /// stime, cutime, cstime), in seconds.
+    cpu_seconds: f64,
+}
+
+impl Stat {
+    fn of(pid: u32) -> anyhow::Result<Self> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+        // After the command name (which may hold spaces): the state, the
+        // parent, ..., and from the 12th the four CPU times.
+        let fields: Vec<&str> = stat
+            .rsplit_once(") ")
+            .map_or("", |(_, rest)| rest)
+            .split(' ')
+            .collect();
+        let parent = fields.get(1).and_then(|f| f.parse().ok());
+        let ticks: Vec<f64> = fields
+            .iter()
+            .skip(11)
+            .take(4)
+            .filter_map(|t| t.parse().ok())
+            .collect();
+        match parent {
+            Some(parent) if ticks.len() == 4 => Ok(Self {
+                parent,
+                cpu_seconds: ticks.iter().sum::<f64>() / stack::USER_HZ,
+            }),
+            _ => anyhow::bail!("no parent or CPU times in /proc/{pid}/stat"),
+        }
+    }
 }
 
 impl Budget {
@@ -206,8 +259,9 @@ impl Budget {
             concat!(
                 "\nWhere a call's CPU goes: each kind as the main table measures it (closed ",
                 "loop, after the warm-up, for {} s), with the CPU (user and system) each ",
-                "process spent meanwhile, in µs per call; medians of {} alternating runs. ",
-                "All share the {} cores: {} cores ÷ req/s is the most a call can cost in all.\n\n",
+                "process spent meanwhile, in µs per call; of {} alternating runs, the one ",
+                "with the median req/s. All share the {} cores: a call's total is at most ",
+                "{} cores' time ÷ req/s (interrupts and other processes take the rest).\n\n",
                 "| call | req/s | × the floor's | {} | total µs |\n",
                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
             ),
@@ -219,14 +273,10 @@ impl Budget {
         );
         let floor = self.calls.first().map_or(f64::NAN, |floor| floor.rps);
         for spent in &self.calls {
-            let by_process: Vec<String> = PROCESSES
+            let by_process: Vec<String> = spent
+                .us_per_call
                 .iter()
-                .map(|p| {
-                    format!(
-                        "{:.1}",
-                        spent.us_per_call.get(p).copied().unwrap_or_default()
-                    )
-                })
+                .map(|us| format!("{us:.1}"))
                 .collect();
             let _ = writeln!(
                 out,

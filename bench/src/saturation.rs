@@ -168,7 +168,7 @@ pub(crate) type StatusCall =
 
 /// `call`, answered with its code's name.
 pub(crate) async fn coded(call: StatusCall) -> CallResult {
-    call.await.map_err(|status| format!("{:?}", status.code()))
+    call.await.map_err(crate::cases::code)
 }
 
 /// `call`, its refusal answered only after the wait its `RetryInfo` asks

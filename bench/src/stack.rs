@@ -307,7 +307,7 @@ pub(crate) fn spawn_with_args(
 
 /// Linux's clock ticks per second in `/proc` (`USER_HZ`: 100 on x86 and
 /// ARM, the machines the bench runs on).
-const USER_HZ: f64 = 100.0;
+pub(crate) const USER_HZ: f64 = 100.0;
 
 /// CPU time of process `pid` so far, in seconds.
 pub(crate) fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
