@@ -79,6 +79,6 @@ install_web() {
 
 # Builds the web app into web/dist (generated clients, type check, bundle).
 build_web() {
-  install_web
+  install_web || return 1
   npm run --prefix "$root/web" --silent build
 }

@@ -50,6 +50,8 @@ impl Spent {
 /// The table: for each kind, its run with the median req/s.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Budget {
+    /// What each `us_per_call` figure is of, in order.
+    pub processes: [&'static str; 5],
     pub calls: Vec<Spent>,
     pub window_secs: u64,
     pub repeats: usize,
@@ -86,6 +88,7 @@ pub(crate) async fn run(ctx: &Ctx) -> anyhow::Result<Budget> {
         })
         .collect();
     Ok(Budget {
+        processes: PROCESSES,
         calls,
         window_secs: window.as_secs(),
         repeats,
@@ -178,15 +181,39 @@ fn cpu(ctx: &Ctx) -> anyhow::Result<[f64; 5]> {
     ])
 }
 
-/// CPU seconds so far of the bench's Postgres cluster (the one serving
-/// `database_url`): its server process, with the CPU of the children it has
-/// reaped (so a backend that ends in between still counts), and every
+/// CPU seconds so far of the Postgres cluster serving `database_url`
+/// (`scripts/pg.sh`'s private one, which the tests use too: run nothing
+/// else meanwhile): its server process, with the CPU of the children it
+/// has reaped (so a backend that ends in between still counts), and every
 /// child it runs now.
 fn postgres_cpu_seconds(database_url: &str) -> anyhow::Result<f64> {
     let port = reqwest::Url::parse(database_url)?
         .port()
         .ok_or_else(|| anyhow::anyhow!("no port in the database URL"))?;
-    let processes: Vec<(u32, Stat)> = std::fs::read_dir("/proc")?
+    // A child reaped between reading it and reading the server would be
+    // counted in neither: read again when the server's reaped CPU moved.
+    for _ in 0..3 {
+        let processes = postgres_processes()?;
+        let server = server_of(&processes, port)?;
+        let reaped_before = processes
+            .iter()
+            .find(|(pid, _)| *pid == server)
+            .map(|(_, stat)| stat.reaped_seconds);
+        let total = processes
+            .iter()
+            .filter(|(pid, stat)| *pid == server || stat.parent == server)
+            .map(|(_, stat)| stat.cpu_seconds)
+            .sum();
+        if reaped_before == Some(Stat::of(server)?.reaped_seconds) {
+            return Ok(total);
+        }
+    }
+    anyhow::bail!("Postgres's processes kept changing while read")
+}
+
+/// Every process named `postgres`, with what its stat says.
+fn postgres_processes() -> anyhow::Result<Vec<(u32, Stat)>> {
+    Ok(std::fs::read_dir("/proc")?
         .filter_map(Result::ok)
         .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
@@ -194,26 +221,28 @@ fn postgres_cpu_seconds(database_url: &str) -> anyhow::Result<f64> {
                 .is_ok_and(|comm| comm.trim_end() == "postgres")
         })
         .filter_map(|pid| Some((pid, Stat::of(pid).ok()?)))
-        .collect();
-    // The server: started with `-p PORT` (scripts/pg.sh), its children
-    // not (they show their role instead).
+        .collect())
+}
+
+/// The server among `processes` listening on `port`: started with `-p
+/// PORT` (`scripts/pg.sh`), its parent not Postgres (a child forked a
+/// moment ago still shows the server's command line).
+fn server_of(processes: &[(u32, Stat)], port: u16) -> anyhow::Result<u32> {
+    let port = port.to_string();
     let listens = |pid: u32| {
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         let words: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
         words
             .windows(2)
-            .any(|pair| pair[0] == b"-p" && pair[1] == port.to_string().as_bytes())
+            .any(|pair| pair[0] == b"-p" && pair[1] == port.as_bytes())
     };
-    let server = processes
+    processes
         .iter()
-        .find(|(pid, _)| listens(*pid))
+        .find(|(pid, stat)| {
+            !processes.iter().any(|(other, _)| *other == stat.parent) && listens(*pid)
+        })
         .map(|(pid, _)| *pid)
-        .ok_or_else(|| anyhow::anyhow!("no Postgres server listening on port {port}"))?;
-    Ok(processes
-        .iter()
-        .filter(|(pid, stat)| *pid == server || stat.parent == server)
-        .map(|(_, stat)| stat.cpu_seconds)
-        .sum())
+        .ok_or_else(|| anyhow::anyhow!("no Postgres server listening on port {port}"))
 }
 
 /// What `/proc/PID/stat` says of a process.
@@ -222,6 +251,8 @@ struct Stat {
     /// Its own CPU and that of the children it has waited for (utime,
     /// stime, cutime, cstime), in seconds.
     cpu_seconds: f64,
+    /// The children's part of it (cutime, cstime).
+    reaped_seconds: f64,
 }
 
 impl Stat {
@@ -245,6 +276,7 @@ impl Stat {
             Some(parent) if ticks.len() == 4 => Ok(Self {
                 parent,
                 cpu_seconds: ticks.iter().sum::<f64>() / stack::USER_HZ,
+                reaped_seconds: (ticks[2] + ticks[3]) / stack::USER_HZ,
             }),
             _ => anyhow::bail!("no parent or CPU times in /proc/{pid}/stat"),
         }

@@ -100,6 +100,23 @@ impl Logs {
 
 impl Drop for Logs {
     fn drop(&mut self) {
+        // A failed test shows what its processes said (the directory goes).
+        if std::thread::panicking() {
+            let mut logs: Vec<_> = std::fs::read_dir(&self.0)
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .collect();
+            logs.sort();
+            for log in logs {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                let last = &lines[lines.len().saturating_sub(40)..];
+                eprintln!("--- {} (last {} lines)", log.display(), last.len());
+                eprintln!("{}", last.join("\n"));
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
@@ -127,6 +144,39 @@ pub(crate) async fn user_token(gateway: &Channel, email: &str) -> String {
     use completionist_proto::auth::auth_service_client::AuthServiceClient;
     use test_support::accounts;
     let auth = AuthServiceClient::new(gateway.clone());
+    reaches_auth(&auth).await;
     accounts::register_as(&auth, email).await;
     accounts::log_in(&auth, email).await.access_token
+}
+
+/// Waits until a call through the gateway is answered by auth-service. The
+/// gateway says SERVING after its last probe of its backends; in a loaded
+/// test run, a call right after has been answered UNAVAILABLE ("try again
+/// shortly") once, and Register, a mutation, is not tried again by the
+/// gateway. A failed login is asked instead: it changes nothing that
+/// matters here.
+async fn reaches_auth(
+    auth: &completionist_proto::auth::auth_service_client::AuthServiceClient<Channel>,
+) {
+    use completionist_proto::auth::LoginRequest;
+    let started = Instant::now();
+    loop {
+        let answer = auth
+            .clone()
+            .login(LoginRequest {
+                email: "nobody@example.com".into(),
+                password: "not a password".into(),
+            })
+            .await;
+        match answer {
+            Err(status) if status.code() == tonic::Code::Unavailable => {
+                assert!(
+                    started.elapsed() < Duration::from_secs(30),
+                    "the gateway never reached auth-service: {status:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            _ => return,
+        }
+    }
 }
