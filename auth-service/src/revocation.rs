@@ -135,13 +135,14 @@ impl Revocations {
     ) -> Result<(), diesel::result::Error> {
         let after = self.state.read().unwrap_or_else(|e| e.into_inner()).last_id;
         let rows = db::revocations::since(conn, after).await?;
-        let last = if rows.is_empty() {
-            // Expired rows are not loaded; remember how far we have read.
-            db::revocations::last_id(conn).await?
-        } else {
-            rows.last().map_or(after, |row| row.id)
-        };
-        self.apply(&rows, last);
+        // Read up to the last row, expired or not; only live ones matter.
+        let last = rows.last().map_or(after, |row| row.id);
+        let now = Utc::now();
+        let live: Vec<RevocationRow> = rows
+            .into_iter()
+            .filter(|row| row.expires_at > now)
+            .collect();
+        self.apply(&live, last);
         Ok(())
     }
 

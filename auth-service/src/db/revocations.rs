@@ -48,24 +48,17 @@ pub(crate) async fn insert(conn: &mut Conn, revocation: NewRevocation) -> QueryR
         .map(drop)
 }
 
-/// Live revocations recorded after `after_id`, oldest first.
+/// Every revocation recorded after `after_id`, oldest first, expired ones
+/// too: one statement, so one snapshot, and the last row read is how far
+/// the reader has read (asking for the newest id in a second statement
+/// could see a row committed in between, never read).
 pub(crate) async fn since(conn: &mut Conn, after_id: i64) -> QueryResult<Vec<RevocationRow>> {
     revocations::table
         .filter(revocations::id.gt(after_id))
-        .filter(revocations::expires_at.gt(Utc::now()))
         .order(revocations::id)
         .select(RevocationRow::as_select())
         .load(conn)
         .await
-}
-
-/// The newest revocation id, live or not.
-pub(crate) async fn last_id(conn: &mut Conn) -> QueryResult<i64> {
-    revocations::table
-        .select(diesel::dsl::max(revocations::id))
-        .first::<Option<i64>>(conn)
-        .await
-        .map(Option::unwrap_or_default)
 }
 
 pub(crate) async fn delete_expired(conn: &mut Conn) -> QueryResult<usize> {
