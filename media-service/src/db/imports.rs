@@ -280,7 +280,12 @@ pub(crate) async fn prune_rows(
     .await
 }
 
-/// Outcomes of job `id` after row `after`, in row order.
+/// Outcomes of job `id` after row `after`, in row order. A watcher moves
+/// `after` to the last row it was sent, so this holds only while outcomes
+/// commit in row order: each batch settles a leading run of the pending
+/// rows, never skipping one (`transfers::lookup`), and a job's batches take
+/// turns under the job's row lock (`import_leases`). A change that let a
+/// later row's outcome commit first would lose the earlier one to watchers.
 pub(crate) async fn reports(
     conn: &mut Conn,
     id: Uuid,
