@@ -26,6 +26,16 @@ fn planned(descriptor: &MessageDescriptor) -> (Plan, usize) {
     (plan, input)
 }
 
+/// The fields `message`, framed as on the wire, is refused for.
+fn refused_fields(descriptor: &MessageDescriptor, message: &[u8]) -> Vec<String> {
+    let (plan, input) = planned(descriptor);
+    let Err(CommonError::InvalidArgument(violations)) = check(&plan, input, &framed(message), 1024)
+    else {
+        panic!("expected InvalidArgument");
+    };
+    violations.into_iter().map(|v| v.field).collect()
+}
+
 fn framed(message: &[u8]) -> Bytes {
     let mut body = vec![0];
     body.extend(u32::try_from(message.len()).unwrap().to_be_bytes());
@@ -38,13 +48,7 @@ fn control_characters_are_refused_by_field() {
     let mask = prost_types::FieldMask {
         paths: vec!["fine\tand\nfine".into(), "nul\0".into(), "bell\u{7}".into()],
     };
-    let (plan, input) = planned(&mask_descriptor());
-    let Err(CommonError::InvalidArgument(violations)) =
-        check(&plan, input, &framed(&mask.encode_to_vec()), 1024)
-    else {
-        panic!("expected InvalidArgument");
-    };
-    let fields: Vec<_> = violations.iter().map(|v| v.field.as_str()).collect();
+    let fields = refused_fields(&mask_descriptor(), &mask.encode_to_vec());
     assert_eq!(fields, ["paths[1]", "paths[2]"]);
 }
 
@@ -65,13 +69,7 @@ fn nested_fields_are_named_by_their_path() {
         }),
         ..Default::default()
     };
-    let (plan, input) = planned(&update_descriptor());
-    let Err(CommonError::InvalidArgument(violations)) =
-        check(&plan, input, &framed(&request.encode_to_vec()), 1024)
-    else {
-        panic!("expected InvalidArgument");
-    };
-    let fields: Vec<_> = violations.iter().map(|v| v.field.as_str()).collect();
+    let fields = refused_fields(&update_descriptor(), &request.encode_to_vec());
     assert_eq!(
         fields,
         [
