@@ -197,17 +197,23 @@ pub(super) async fn fetched(app: &App, item: &Item) -> Result<SourceState, Error
         fetching_until: None,
     };
     // None: a custom series, which no provider lists.
-    let Some(source) = read().await? else {
+    let Some(mut source) = read().await? else {
         return Ok(none);
     };
     if source.refreshed_at.is_some() {
         return Ok(source);
     }
-    let mut source = source;
     for _ in 0..WAITS {
         // Fetched here, or by whoever holds the fetch: read what it stored.
         if now(app, item).await? {
             return Ok(read().await?.unwrap_or(none));
+        }
+        // Not claimed: another fetch took it since the last read (a
+        // series just put on a list is fetched in the background), or the
+        // last one failed. Only a fresh read tells which.
+        source = read().await?.unwrap_or_else(|| none.clone());
+        if source.refreshed_at.is_some() {
+            return Ok(source);
         }
         let fetching = source
             .fetching_until
@@ -218,10 +224,6 @@ pub(super) async fn fetched(app: &App, item: &Item) -> Result<SourceState, Error
             return Ok(source);
         }
         tokio::time::sleep(WAIT).await;
-        source = read().await?.unwrap_or(none.clone());
-        if source.refreshed_at.is_some() {
-            return Ok(source);
-        }
     }
     Ok(source)
 }
