@@ -76,16 +76,28 @@ pub(crate) async fn change_password(
     let user = current_user(app, &caller).await?;
     let new = Password::parse(&change.new, Some(&user.email))
         .map_err(|why| Error::invalid("new_password", why))?;
-    match check_password(app, &user.email, &change.current).await {
-        Ok(_) => {}
+    let checked = match check_password(app, &user.email, &change.current).await {
+        Ok(checked) => checked,
         Err(Error::InvalidCredentials) => return Err(Error::WrongPassword),
         Err(other) => return Err(other),
-    }
+    };
     let hash = app.hasher.hash(new).await?;
     let keys = app.keys.clone();
     let ttl = app.revocation_ttl();
     let tokens = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
+            // The password checked must still be the account's once locked
+            // (db::users::lock): another change may have landed meanwhile.
+            let user = db::users::lock(conn, user.id)
+                .await?
+                .ok_or(Error::UserNotFound)?;
+            if user.password_hash != checked.password_hash {
+                return Err(Error::WrongPassword);
+            }
+            let user = user.user;
+            if user.disabled {
+                return Err(Error::AccountDisabled);
+            }
             db::users::set_password(conn, user.id, &hash).await?;
             revoke_user(conn, user.id, ttl).await?;
             issue(conn, &keys, user.id, user.role, Uuid::now_v7()).await

@@ -101,9 +101,10 @@ pub(crate) async fn update_user(
     let user = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
             let id = update.id.0;
-            let before = db::users::find(conn, id)
+            let before = db::users::lock(conn, id)
                 .await?
-                .ok_or(Error::UserNotFound)?;
+                .ok_or(Error::UserNotFound)?
+                .user;
             let changes = UserChanges {
                 display_name: update.display_name.as_ref().map(DisplayName::as_str),
                 role: update.role,
@@ -198,7 +199,7 @@ pub(crate) async fn revoke_user_tokens(
     let ttl = app.revocation_ttl();
     let at = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
-            if db::users::find(conn, target).await?.is_none() {
+            if db::users::lock(conn, target).await?.is_none() {
                 return Err(Error::UserNotFound);
             }
             revoke_user(conn, target, ttl).await
@@ -219,6 +220,7 @@ pub(crate) async fn revoke_all_tokens(
     let ttl = app.revocation_ttl();
     let at = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
+            db::users::lock_all(conn).await?;
             let now = revocation_time();
             db::tokens::revoke_all_refresh_tokens(conn).await?;
             let revocation = NewRevocation {

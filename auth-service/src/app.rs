@@ -154,6 +154,9 @@ async fn revoke_user_as(
     ttl: TimeDelta,
     kind: RevocationKind,
 ) -> Result<DateTime<Utc>, Error> {
+    // Taken before the time is read: a rotation under way commits first,
+    // and the update below then sees the token it issued.
+    db::users::lock(conn, user).await?;
     let now = revocation_time();
     db::tokens::revoke_user_refresh_tokens(conn, user).await?;
     db::revocations::insert(
@@ -169,12 +172,14 @@ async fn revoke_user_as(
     Ok(now)
 }
 
-/// Revokes one session: its refresh tokens and its access tokens.
+/// Revokes one session of `user`: its refresh tokens and its access tokens.
 pub(crate) async fn revoke_family(
     conn: &mut db::Conn,
+    user: Uuid,
     family: Uuid,
     ttl: TimeDelta,
 ) -> Result<(), Error> {
+    db::users::lock(conn, user).await?;
     db::tokens::revoke_family_refresh_tokens(conn, family).await?;
     db::revocations::insert(
         conn,

@@ -39,11 +39,8 @@ pub(crate) async fn login(
     request: Request<pb::LoginRequest>,
 ) -> Result<pb::LoginResponse, Error> {
     let attempt = LoginAttempt::try_from(request.into_inner())?;
-    let user = check_password(app, &attempt.email, &attempt.password).await?;
-    if user.disabled {
-        return Err(Error::AccountDisabled);
-    }
-    let tokens = issue_in_new_session(app, user.id, user.role).await?;
+    let checked = check_password(app, &attempt.email, &attempt.password).await?;
+    let (user, tokens) = issue_in_new_session(app, checked).await?;
     Ok(pb::LoginResponse {
         user: Some(user.into()),
         tokens: Some(tokens.into()),
@@ -73,6 +70,8 @@ pub(crate) async fn logout(
     let ttl = app.revocation_ttl();
     common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
+            // First, as every revocation does (db::users::lock).
+            db::users::lock(conn, claims.sub).await?;
             db::revocations::insert(
                 conn,
                 NewRevocation {
@@ -83,7 +82,7 @@ pub(crate) async fn logout(
                 },
             )
             .await?;
-            revoke_family(conn, claims.sid, ttl).await
+            revoke_family(conn, claims.sub, claims.sid, ttl).await
         })
     })
     .await?;
@@ -105,8 +104,13 @@ pub(crate) async fn validate_token(
 }
 
 /// Checks a password against an account, throttling repeated failures
-/// per email (known or not, so the lock does not reveal who exists).
-pub(crate) async fn check_password(app: &App, email: &str, password: &str) -> Result<User, Error> {
+/// per email (known or not, so the lock does not reveal who exists);
+/// answers the account with the hash the password matched.
+pub(crate) async fn check_password(
+    app: &App,
+    email: &str,
+    password: &str,
+) -> Result<Credentials, Error> {
     let email = Email::normalize(email);
     let mut conn = common_db::conn(&app.pool).await?;
     let now = Utc::now();
@@ -124,9 +128,9 @@ pub(crate) async fn check_password(app: &App, email: &str, password: &str) -> Re
     let matches = app.hasher.verify(password, hash).await?;
     let mut conn = common_db::conn(&app.pool).await?;
     match found {
-        Some(Credentials { user, .. }) if matches => {
+        Some(credentials) if matches => {
             db::tokens::clear_login_failures(&mut conn, &email).await?;
-            Ok(user)
+            Ok(credentials)
         }
         _ => {
             let failures = db::tokens::record_login_failure(&mut conn, &email).await?;
@@ -138,11 +142,25 @@ pub(crate) async fn check_password(app: &App, email: &str, password: &str) -> Re
     }
 }
 
-/// Starts a session: a new refresh token family and its first tokens.
-async fn issue_in_new_session(app: &App, user: Uuid, role: Role) -> Result<Tokens, Error> {
+/// Starts a session for the account whose password was `checked`: a new
+/// refresh token family and its first tokens, with the account as it is
+/// once locked. A password changed or an account disabled while the hash
+/// was being checked refuses the login.
+async fn issue_in_new_session(app: &App, checked: Credentials) -> Result<(User, Tokens), Error> {
     let keys = app.keys.clone();
     common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
-        Box::pin(async move { issue(conn, &keys, user, role, Uuid::now_v7()).await })
+        Box::pin(async move {
+            let user = db::users::lock(conn, checked.user.id)
+                .await?
+                .filter(|now| now.password_hash == checked.password_hash)
+                .ok_or(Error::InvalidCredentials)?
+                .user;
+            if user.disabled {
+                return Err(Error::AccountDisabled);
+            }
+            let tokens = issue(conn, &keys, user.id, user.role, Uuid::now_v7()).await?;
+            Ok((user, tokens))
+        })
     })
     .await
 }
@@ -157,8 +175,14 @@ async fn rotate(app: &App, token: String) -> Result<Tokens, Error> {
     let hash = hash_refresh_token(&token);
     let outcome = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
+            let Some(presented) = db::tokens::find_refresh_token(conn, &hash).await? else {
+                return Err(Error::RefreshTokenInvalid);
+            };
+            // Before any write (db::users::lock); what follows reads the
+            // token again under the lock.
+            let owner = db::users::lock(conn, presented.user_id).await?;
             if let Some(old) = db::tokens::supersede_refresh_token(conn, &hash).await? {
-                let user = live_user(conn, old.user_id).await?;
+                let user = live_user(owner)?;
                 let tokens = issue(conn, &keys, user.id, user.role, old.family_id).await?;
                 if let Some(sealed) = seal_successor(&token, &tokens.refresh) {
                     db::tokens::keep_successor(conn, &hash, &sealed).await?;
@@ -170,11 +194,11 @@ async fn rotate(app: &App, token: String) -> Result<Tokens, Error> {
             };
             if row.revoked_at.is_some() {
                 Err(Error::TokenRevoked)
-            } else if let Some(tokens) = same_successor(conn, &keys, &row, &token).await? {
+            } else if let Some(tokens) = same_successor(conn, &keys, &row, &token, owner).await? {
                 Ok(Ok(tokens))
             } else if row.superseded_at.is_some() {
                 // The token leaked, or a client replayed it.
-                revoke_family(conn, row.family_id, ttl).await?;
+                revoke_family(conn, row.user_id, row.family_id, ttl).await?;
                 Ok(Err(Error::RefreshTokenReused))
             } else {
                 Err(Error::RefreshTokenExpired)
@@ -198,6 +222,7 @@ async fn same_successor(
     keys: &Keys,
     row: &db::tokens::RefreshRow,
     token: &str,
+    owner: Option<Credentials>,
 ) -> Result<Option<Tokens>, Error> {
     let interval = TimeDelta::from_std(keys.config().refresh_reuse_interval).unwrap_or_default();
     let (Some(superseded_at), Some(sealed)) = (row.superseded_at, &row.successor_sealed) else {
@@ -218,7 +243,7 @@ async fn same_successor(
     if !live || next.family_id != row.family_id {
         return Ok(None);
     }
-    let user = live_user(conn, row.user_id).await?;
+    let user = live_user(owner)?;
     tracing::info!(
         session = %row.family_id,
         "a rotated refresh token presented again within the reuse interval got its successor"
@@ -230,11 +255,10 @@ async fn same_successor(
     }))
 }
 
-/// The user a session belongs to, unless gone or disabled.
-async fn live_user(conn: &mut db::Conn, id: Uuid) -> Result<User, Error> {
-    let user = db::users::find(conn, id)
-        .await?
-        .ok_or(Error::RefreshTokenInvalid)?;
+/// The user a session belongs to (`owner`, as locked), unless gone or
+/// disabled.
+fn live_user(owner: Option<Credentials>) -> Result<User, Error> {
+    let user = owner.ok_or(Error::RefreshTokenInvalid)?.user;
     if user.disabled {
         return Err(Error::AccountDisabled);
     }

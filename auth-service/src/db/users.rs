@@ -118,6 +118,38 @@ pub(crate) async fn find_credentials(
     }))
 }
 
+/// Locks account `id`'s row until the transaction ends and answers it as
+/// it is now. Every transaction that issues, rotates or revokes a user's
+/// tokens takes it first (before any other lock), so a revocation waits
+/// for a rotation under way and then sees the token it issued, and no
+/// token is issued from a read of the account older than the lock (its
+/// role, whether it is disabled, its password).
+pub(crate) async fn lock(conn: &mut Conn, id: Uuid) -> QueryResult<Option<Credentials>> {
+    let row = users::table
+        .find(id)
+        .select(CredentialsRow::as_select())
+        .for_no_key_update()
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|row| Credentials {
+        user: row.user.into(),
+        password_hash: row.password_hash,
+    }))
+}
+
+/// Locks every account's row, in id order, as [`lock`] locks one: for
+/// revoking everyone's tokens.
+pub(crate) async fn lock_all(conn: &mut Conn) -> QueryResult<()> {
+    users::table
+        .select(users::id)
+        .order(users::id)
+        .for_no_key_update()
+        .load::<Uuid>(conn)
+        .await
+        .map(drop)
+}
+
 /// A page of users in (created_at, id) order, after the given position.
 pub(crate) async fn list(
     conn: &mut Conn,

@@ -10,6 +10,7 @@ mod deleted_users;
 mod helpers;
 mod input;
 mod platform;
+mod races;
 mod revocation_feed;
 mod revocations;
 mod sessions;
