@@ -34,6 +34,10 @@ pub(crate) enum Error {
     RunNotFound,
     #[error("{0}")]
     NoEpisodes(&'static str),
+    /// A series' first fetch of episodes is under way, or failed and waits
+    /// to be tried again (when: the duration).
+    #[error("the series' episodes have not been fetched from its provider yet; try again in {}s", .0.as_secs())]
+    EpisodesNotFetched(Duration),
     #[error("no such calendar feed")]
     CalendarFeedNotFound,
     #[error("you have {0} calendar feeds, the most one may have; delete one first")]
@@ -92,7 +96,7 @@ impl ApiError for Error {
         match self {
             Self::Common(common) => common.code(),
             Self::Unauthenticated { .. } => Code::Unauthenticated,
-            Self::AuthUnavailable => Code::Unavailable,
+            Self::AuthUnavailable | Self::EpisodesNotFetched(_) => Code::Unavailable,
             Self::MediaNotFound
             | Self::ListEntryNotFound
             | Self::RunNotFound
@@ -133,6 +137,7 @@ impl ApiError for Error {
             Self::ListEntryExists => "LIST_ENTRY_EXISTS",
             Self::RunNotFound => "RUN_NOT_FOUND",
             Self::NoEpisodes(_) => "NO_EPISODES",
+            Self::EpisodesNotFetched(_) => "EPISODES_NOT_FETCHED",
             Self::CalendarFeedNotFound => "CALENDAR_FEED_NOT_FOUND",
             Self::TooManyCalendarFeeds(_) => "TOO_MANY_CALENDAR_FEEDS",
             Self::ScrobbleTokenNotFound => "SCROBBLE_TOKEN_NOT_FOUND",
@@ -169,7 +174,7 @@ impl ApiError for Error {
             | Self::ImportsBusy(_)
             | Self::TooManyStreams(_)
             | Self::ShuttingDown => Some(Duration::from_secs(1)),
-            Self::ScrobbleRateExceeded(_, wait) => Some(*wait),
+            Self::ScrobbleRateExceeded(_, wait) | Self::EpisodesNotFetched(wait) => Some(*wait),
             Self::Provider(error) => error.retry_after(),
             Self::Common(common) => common.retry_after(),
             _ => None,

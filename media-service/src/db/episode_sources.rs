@@ -24,6 +24,8 @@ pub(crate) struct SourceState {
     pub(crate) refreshed_at: Option<DateTime<Utc>>,
     /// While a replica fetches it.
     pub(crate) fetching_until: Option<DateTime<Utc>>,
+    /// When it is fetched next (again, after a failure).
+    pub(crate) refresh_due_at: DateTime<Utc>,
 }
 
 /// A show whose refresh a replica has claimed.
@@ -78,6 +80,17 @@ pub(crate) async fn claim(
         .get_result(conn)
         .await
         .optional()
+}
+
+/// Gives back the claims of `items`, not fetched after all (the replica
+/// is stopping): another replica may take them at once instead of when
+/// their lease ends.
+pub(crate) async fn release(conn: &mut Conn, items: &[Uuid]) -> QueryResult<()> {
+    diesel::update(episode_sources::table.filter(episode_sources::media_item_id.eq_any(items)))
+        .set(episode_sources::fetching_until.eq(None::<DateTime<Utc>>))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// Claims up to `batch` shows whose refresh is due and that someone

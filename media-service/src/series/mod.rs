@@ -95,6 +95,8 @@ pub(crate) async fn list_episodes(
     let id = parse_id(&list_entry_id).map_err(|why| Error::invalid("list_entry_id", why))?;
     let entry = find_entry(app, caller.user_id, id).await?;
     let source = refresh::fetched(app, &entry.item).await?;
+    let (status, refreshed_at) =
+        source.map_or((ShowStatus::NotFound, None), |s| (s.status, s.refreshed_at));
     let (item, user) = (entry.item.id, caller.user_id);
     // Read again: a first fetch has just given the item its episode count.
     let read = common_db::read(&app.pool, |conn| {
@@ -112,18 +114,18 @@ pub(crate) async fn list_episodes(
     .await?;
     let (entry, episodes, run, seen) = read.ok_or(Error::ListEntryNotFound)?;
     let now = Utc::now();
-    let summary = watching::Summary::of(&episodes, &seen, source.status, now);
+    let summary = watching::Summary::of(&episodes, &seen, status, now);
     let next_episode = summary
         .next
         .and_then(|next| episodes.iter().find(|e| e.id == next))
         .map(|e| episode(e.clone(), seen_of(&seen, e), now));
     Ok(pb::ListEpisodesResponse {
         list_entry: Some(entry),
-        show_status: crate::conversions::ProtoEnum::to_proto(source.status),
+        show_status: crate::conversions::ProtoEnum::to_proto(status),
         next_episode,
         caught_up: summary.caught_up,
         current_run: run,
-        refresh_time: source.refreshed_at.map(timestamp),
+        refresh_time: refreshed_at.map(timestamp),
         seasons: seasons(episodes, &seen, now),
     })
 }
@@ -170,7 +172,7 @@ pub(crate) async fn mark_episodes_watched(
         at,
     } = MarkRequest::try_from(request.into_inner())?;
     let found = find_entry(app, caller.user_id, entry).await?;
-    let status = refresh::fetched(app, &found.item).await?.status;
+    let status = refresh::fetched_status(app, &found.item).await?;
     let user = caller.user_id;
     let (entry, marked) = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move { mark_in(conn, user, entry, &selection, at, status).await })
@@ -227,7 +229,7 @@ pub(crate) async fn show_status(
         let mut conn = common_db::conn(&app.pool).await?;
         db::episode_sources::track(&mut conn, item.id).await?;
     }
-    Ok(refresh::fetched(app, item).await?.status)
+    refresh::fetched_status(app, item).await
 }
 
 pub(crate) async fn unmark_episodes_watched(
@@ -237,7 +239,7 @@ pub(crate) async fn unmark_episodes_watched(
     let caller = Caller::of(&request)?;
     let UnmarkRequest { entry, selection } = UnmarkRequest::try_from(request.into_inner())?;
     let found = find_entry(app, caller.user_id, entry).await?;
-    let status = refresh::fetched(app, &found.item).await?.status;
+    let status = refresh::fetched_status(app, &found.item).await?;
     let user = caller.user_id;
     let (entry, unmarked) = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {

@@ -65,10 +65,44 @@ pub(crate) fn soon(app: &App, item: Item) {
     let app = app.clone();
     tokio::spawn(async move {
         let _permit = permit;
-        if let Err(error) = now(&app, &item).await {
-            tracing::warn!(item = %item.id, %error, "first episode fetch failed; the schedule tries again");
+        tokio::select! {
+            fetched = now(&app, &item) => {
+                if let Err(error) = fetched {
+                    tracing::warn!(item = %item.id, %error, "first episode fetch failed; the schedule tries again");
+                }
+            }
+            () = app.shutdown.cancelled() => release(&app, &[item.id]).await,
         }
     });
+}
+
+/// Refreshes `show`, unless this replica starts stopping first; answers
+/// false if it did (the show is left claimed).
+async fn refresh_unless_stopping(app: &App, show: Claimed) -> bool {
+    let item = show.item_id;
+    tokio::select! {
+        refreshed = refresh(app, show) => {
+            if let Err(error) = refreshed {
+                tracing::warn!(%item, %error, "episode refresh failed; trying again later");
+            }
+            true
+        }
+        () = app.shutdown.cancelled() => false,
+    }
+}
+
+/// Gives back claims this replica will not fetch (it is stopping), so
+/// another takes them without waiting out their lease.
+async fn release(app: &App, items: &[uuid::Uuid]) {
+    let released = match common_db::conn(&app.pool).await {
+        Ok(mut conn) => db::episode_sources::release(&mut conn, items)
+            .await
+            .map_err(Error::from),
+        Err(error) => Err(error.into()),
+    };
+    if let Err(error) = released {
+        tracing::warn!(%error, "could not give back episode fetches; their leases run out instead");
+    }
 }
 
 /// Refreshes the shows whose turn has come, until shutdown.
@@ -102,13 +136,15 @@ pub(crate) async fn run(app: App) {
                     break;
                 }
             };
-            for show in claimed {
-                if app.shutdown.is_cancelled() {
-                    return;
-                }
+            let mut claimed = claimed.into_iter();
+            while let Some(show) = claimed.next() {
                 let item = show.item_id;
-                if let Err(error) = refresh(&app, show).await {
-                    tracing::warn!(%item, %error, "episode refresh failed; trying again later");
+                if !refresh_unless_stopping(&app, show).await {
+                    let left: Vec<_> = std::iter::once(item)
+                        .chain(claimed.map(|show| show.item_id))
+                        .collect();
+                    release(&app, &left).await;
+                    return;
                 }
             }
         }
@@ -180,8 +216,9 @@ fn jittered(base: Duration) -> Duration {
 }
 
 /// Where `item`'s episodes stand, fetching them first if they never were
-/// (or waiting, a few seconds at most, for a fetch under way).
-pub(super) async fn fetched(app: &App, item: &Item) -> Result<SourceState, Error> {
+/// (or waiting, a few seconds at most, for a fetch under way); `None` for
+/// a series no provider lists (a custom one).
+pub(super) async fn fetched(app: &App, item: &Item) -> Result<Option<SourceState>, Error> {
     if !matches!(item.kind, MediaKind::Series | MediaKind::Anime) {
         return Err(Error::NoEpisodes("only series and anime have episodes"));
     }
@@ -191,43 +228,63 @@ pub(super) async fn fetched(app: &App, item: &Item) -> Result<SourceState, Error
             Box::pin(db::episode_sources::source(conn, id))
         })
     };
-    let none = SourceState {
-        status: ShowStatus::NotFound,
-        refreshed_at: None,
-        fetching_until: None,
-    };
-    // None: a custom series, which no provider lists.
     let Some(mut source) = read().await? else {
-        return Ok(none);
+        return Ok(None);
     };
     if source.refreshed_at.is_some() {
-        return Ok(source);
+        return Ok(Some(source));
     }
     for _ in 0..WAITS {
         // Fetched here, or by whoever holds the fetch: read what it stored.
         if now(app, item).await? {
-            return Ok(read().await?.unwrap_or(none));
+            return Ok(read().await?);
         }
         // Not claimed: another fetch took it since the last read (a
         // series just put on a list is fetched in the background), or the
         // last one failed. Only a fresh read tells which.
-        source = read().await?.unwrap_or_else(|| none.clone());
-        if source.refreshed_at.is_some() {
-            return Ok(source);
-        }
+        let Some(fresh) = read().await? else {
+            return Ok(None);
+        };
+        source = fresh;
         let fetching = source
             .fetching_until
             .is_some_and(|until| until > Utc::now());
-        if !fetching {
-            // Its last fetch failed and waits out its backoff: what is
-            // stored (nothing yet) is the answer.
-            return Ok(source);
+        if source.refreshed_at.is_some() || !fetching {
+            // Fetched, or its last fetch failed and waits out its backoff:
+            // what is stored (nothing yet) is the answer.
+            return Ok(Some(source));
         }
         tokio::time::sleep(WAIT).await;
     }
-    Ok(source)
+    Ok(Some(source))
+}
+
+/// The status of `item`'s show, for a call that needs its episodes
+/// (marking, unmarking, a scrobble). Episodes never fetched (the first
+/// fetch still under way after [`fetched`]'s wait, or failed and waiting
+/// to be tried again) are refused as unavailable, with when to try again,
+/// rather than taken for a show without episodes.
+pub(super) async fn fetched_status(app: &App, item: &Item) -> Result<ShowStatus, Error> {
+    let Some(source) = fetched(app, item).await? else {
+        return Ok(ShowStatus::NotFound);
+    };
+    if source.refreshed_at.is_some() {
+        return Ok(source.status);
+    }
+    let now = Utc::now();
+    let retry_at = match source.fetching_until {
+        Some(until) if until > now => now + FETCHING_RETRY,
+        _ => source.refresh_due_at,
+    };
+    let retry = (retry_at - now).to_std().unwrap_or_default();
+    Err(Error::EpisodesNotFetched(
+        retry.max(std::time::Duration::from_secs(1)),
+    ))
 }
 
 /// How long, in all, a first look waits for another's fetch.
 const WAIT: std::time::Duration = std::time::Duration::from_millis(200);
 const WAITS: usize = 25;
+
+/// When to try again while a first fetch is still under way.
+const FETCHING_RETRY: chrono::TimeDelta = chrono::TimeDelta::seconds(2);

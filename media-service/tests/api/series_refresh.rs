@@ -8,6 +8,7 @@ use std::time::Duration;
 use completionist_proto::media::{self as pb, ListStatus};
 use serde_json::json;
 use tonic::Code;
+use tonic_types::StatusExt;
 use wiremock::{
     Mock, ResponseTemplate,
     matchers::{path, path_regex, query_param},
@@ -15,7 +16,7 @@ use wiremock::{
 
 use crate::{
     helpers::{Options, TestApp, assert_error},
-    shows::{self, ENDED, RUNNING, all, episode, up_to},
+    shows::{self, ENDED, RUNNING, all, episode, numbers, up_to},
     watch::{next_change, started},
 };
 
@@ -107,6 +108,13 @@ async fn tvmaze_failures_keep_what_is_stored() {
         }
     }
 
+    // Nothing to mark yet: refused as unavailable, with when to try again,
+    // not as an episode the show lacks.
+    let mark = app.mark(&token, &entry.id, numbers(&[(1, 1)]), None).await;
+    let status = mark.expect_err("marked an episode never fetched");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(status.get_details_retry_info().is_some(), "{status:?}");
+
     app.providers.reset().await;
     shows::mount(&app).await;
     refresh_until(&app, || async {
@@ -149,6 +157,42 @@ async fn a_429_is_waited_out() {
         all(&app.episodes(&token, &entry.id).await.unwrap()).len(),
         5
     );
+}
+
+#[tokio::test]
+async fn a_stopping_replica_gives_back_the_fetch_it_holds() {
+    // The fetch outlasts the test unless given back.
+    let mut app = TestApp::spawn_with(Options {
+        request_timeout: Duration::from_secs(120),
+        ..Options::default()
+    })
+    .await;
+    Mock::given(path("/tvmaze/shows/44933/episodes"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(60)))
+        .with_priority(1)
+        .mount(&app.providers)
+        .await;
+    shows::mount(&app).await;
+    let token = app.user().await;
+    app.add_series(&token, RUNNING, ListStatus::Planned).await;
+    let held = "SELECT count(*) AS count FROM episode_sources WHERE fetching_until > now()";
+    for _ in 0..100 {
+        if app.media_db.count(held).await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.media_db.count(held).await, 1, "the fetch never began");
+
+    // Another replica takes it at once, not when the lease runs out.
+    app.media.stop().await;
+    for _ in 0..100 {
+        if app.media_db.count(held).await == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the stopped replica kept its claim");
 }
 
 #[tokio::test]
