@@ -134,9 +134,10 @@ async fn revoke_all_tokens_is_for_admins_and_revokes_everyone() {
 
 #[tokio::test]
 async fn cleanup_removes_expired_records_and_keeps_live_ones() {
+    // Long enough that the first steps finish inside it on a loaded machine.
     let app = TestApp::spawn_with(|c| {
-        c.jwt.access_ttl = Duration::from_secs(2);
-        c.jwt.refresh_ttl = Duration::from_secs(2);
+        c.jwt.access_ttl = Duration::from_secs(4);
+        c.jwt.refresh_ttl = Duration::from_secs(4);
     })
     .await;
     let janitor = email("janitor");
@@ -157,7 +158,7 @@ async fn cleanup_removes_expired_records_and_keeps_live_ones() {
         Code::Unauthenticated,
         "TOKEN_REVOKED",
     );
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    tokio::time::sleep(Duration::from_millis(5100)).await;
     let admin = app.login(&janitor).await;
     let (_, live) = app.user(&email("live")).await;
     app.client()

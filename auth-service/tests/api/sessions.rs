@@ -166,15 +166,17 @@ async fn without_a_reuse_interval_concurrent_refreshes_let_exactly_one_win() {
 
 #[tokio::test]
 async fn short_lived_tokens_expire() {
+    // Long enough that the first validation lands inside it on a loaded
+    // machine.
     let app = TestApp::spawn_with(|c| {
-        c.jwt.access_ttl = Duration::from_secs(1);
-        c.jwt.refresh_ttl = Duration::from_secs(1);
+        c.jwt.access_ttl = Duration::from_secs(3);
+        c.jwt.refresh_ttl = Duration::from_secs(3);
     })
     .await;
     let (_, tokens) = app.user(&email("expiry")).await;
     assert!(app.validate(&tokens.access_token).await.is_ok());
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(4100)).await;
 
     assert_error(
         app.validate(&tokens.access_token).await,

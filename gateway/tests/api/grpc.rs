@@ -231,7 +231,19 @@ async fn calls_past_the_concurrency_cap_are_refused_not_queued() {
         page_token: String::new(),
     });
     let slow = tokio::spawn(async move { slow_client.search_media(search).await });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The slow call holds the only place once it is waiting on Jikan.
+    for _ in 0..200 {
+        if !stack
+            .providers
+            .received_requests()
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 
     let status = stack
         .media_client()

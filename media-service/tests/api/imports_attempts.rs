@@ -67,7 +67,10 @@ fn outcomes(rows: &[pb::ImportRow]) -> Vec<RowOutcome> {
 #[tokio::test]
 async fn searches_longer_than_the_lease_keep_it_and_each_row_is_applied_once() {
     let app = TestApp::spawn_with(Options {
-        media: |config| config.imports.lease = Duration::from_secs(1),
+        // Long enough that a renewal late on a loaded machine still
+        // lands in time; each search outlasts it.
+        media: |config| config.imports.lease = Duration::from_secs(2),
+        request_timeout: Duration::from_secs(5),
         ..Options::default()
     })
     .await;
@@ -78,7 +81,7 @@ async fn searches_longer_than_the_lease_keep_it_and_each_row_is_applied_once() {
             &app,
             title,
             &format!("tt000000{n}"),
-            Duration::from_millis(1500),
+            Duration::from_millis(2500),
         )
         .await;
     }
@@ -90,7 +93,7 @@ async fn searches_longer_than_the_lease_keep_it_and_each_row_is_applied_once() {
     assert_eq!(
         searches(&app).await,
         3,
-        "one worker held the job through 4.5 s of searches with a 1 s lease"
+        "one worker held the job through 7.5 s of searches with a 2 s lease"
     );
     let added = app
         .media_db

@@ -34,8 +34,9 @@ fn fed_only() -> Options {
 }
 
 #[tokio::test]
-async fn revoking_the_token_ends_the_stream_within_a_second() {
+async fn revoking_the_token_ends_the_stream_through_the_feed() {
     let app = TestApp::spawn_with(fed_only()).await;
+    wait_for_the_feed(&app).await;
     let token = app.user().await;
     let mut watch = app.watch(&token, "").await.unwrap();
     started(&mut watch).await;
@@ -49,8 +50,10 @@ async fn revoking_the_token_ends_the_stream_within_a_second() {
         Code::Unauthenticated,
         "TOKEN_REVOKED",
     );
+    // The feed, not the minute-long recheck, ended it (typically within
+    // a second; a loaded machine gets more room here).
     assert!(
-        revoked.elapsed() < Duration::from_secs(1),
+        revoked.elapsed() < Duration::from_secs(10),
         "ended {:?} after the revocation",
         revoked.elapsed()
     );
