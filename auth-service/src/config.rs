@@ -52,7 +52,8 @@ pub struct JwtConfig {
 /// Throttling of repeated failed logins for one email.
 #[derive(Clone, Copy, Debug)]
 pub struct LoginPolicy {
-    /// Failures allowed before the email is locked.
+    /// Failed logins per email that lock it, the last of them included;
+    /// an attempt counts as failed while its password is being checked.
     pub max_failures: u32,
     /// The first lock; each further failure doubles it, up to `max_lockout`.
     pub lockout: Duration,

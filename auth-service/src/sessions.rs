@@ -112,33 +112,47 @@ pub(crate) async fn check_password(
     password: &str,
 ) -> Result<Credentials, Error> {
     let email = Email::normalize(email);
-    let mut conn = common_db::conn(&app.pool).await?;
-    let now = Utc::now();
-    if let Some(until) = db::tokens::login_locked_until(&mut conn, &email).await?
-        && until > now
-    {
+    let policy = app.login;
+    let counted = {
+        let email = email.clone();
+        common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
+            Box::pin(async move {
+                let Some(attempts) = db::tokens::count_login_attempt(conn, &email).await? else {
+                    let until = db::tokens::login_locked_until(conn, &email).await?;
+                    return Ok(Err(until.unwrap_or_else(Utc::now)));
+                };
+                // The attempt that reaches the allowance locks before it is
+                // checked (and a success unlocks): attempts sent at once
+                // behind it are refused, not checked.
+                if let Some(lock) = lockout(policy, attempts) {
+                    db::tokens::lock_login(conn, &email, Utc::now() + lock).await?;
+                }
+                Ok(Ok(()))
+            })
+        })
+        .await?
+    };
+    if let Err(until) = counted {
         return Err(Error::TooManyAttempts {
-            retry_after: (until - now).to_std().unwrap_or_default(),
+            retry_after: (until - Utc::now())
+                .to_std()
+                .unwrap_or_default()
+                .max(std::time::Duration::from_secs(1)),
         });
     }
+    let mut conn = common_db::conn(&app.pool).await?;
     let found = db::users::find_credentials(&mut conn, &email).await?;
     // Return the connection while argon2 runs.
     drop(conn);
     let hash = found.as_ref().map(|c| c.password_hash.as_str());
     let matches = app.hasher.verify(password, hash).await?;
-    let mut conn = common_db::conn(&app.pool).await?;
     match found {
         Some(credentials) if matches => {
+            let mut conn = common_db::conn(&app.pool).await?;
             db::tokens::clear_login_failures(&mut conn, &email).await?;
             Ok(credentials)
         }
-        _ => {
-            let failures = db::tokens::record_login_failure(&mut conn, &email).await?;
-            if let Some(lock) = lockout(app.login, failures) {
-                db::tokens::lock_login(&mut conn, &email, Utc::now() + lock).await?;
-            }
-            Err(Error::InvalidCredentials)
-        }
+        _ => Err(Error::InvalidCredentials),
     }
 }
 

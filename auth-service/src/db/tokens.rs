@@ -2,7 +2,7 @@
 //! failed-login counts that throttle guessing.
 
 use chrono::{DateTime, Utc};
-use diesel::{prelude::*, upsert::excluded};
+use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
@@ -140,33 +140,45 @@ pub(crate) async fn login_locked_until(
         .map(Option::flatten)
 }
 
-/// Counts one more failure for `email`; returns the consecutive count.
-pub(crate) async fn record_login_failure(conn: &mut Conn, email: &str) -> QueryResult<i32> {
-    diesel::insert_into(login_failures::table)
-        .values((
-            login_failures::email.eq(email),
-            login_failures::failures.eq(1),
-            login_failures::updated_at.eq(Utc::now()),
-        ))
-        .on_conflict(login_failures::email)
-        .do_update()
-        .set((
-            login_failures::failures
-                .eq(login_failures::failures + excluded(login_failures::failures)),
-            login_failures::updated_at.eq(excluded(login_failures::updated_at)),
-        ))
-        .returning(login_failures::failures)
-        .get_result(conn)
-        .await
+/// Counts an attempt to log in as `email` before its password is checked,
+/// unless a lockout holds (then nothing is counted): answers the attempts
+/// counted since the last success, this one included. Counted first, so
+/// guesses sent at once are counted as they arrive, not as their checks
+/// end; a success clears the count ([`clear_login_failures`]).
+pub(crate) async fn count_login_attempt(conn: &mut Conn, email: &str) -> QueryResult<Option<i32>> {
+    #[derive(QueryableByName)]
+    struct Counted {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        failures: i32,
+    }
+    let counted: Option<Counted> = diesel::sql_query(
+        "INSERT INTO login_failures AS f (email, failures, updated_at) VALUES ($1, 1, now()) \
+         ON CONFLICT (email) DO UPDATE SET failures = f.failures + 1, updated_at = now() \
+           WHERE f.locked_until IS NULL OR f.locked_until <= now() \
+         RETURNING failures",
+    )
+    .bind::<diesel::sql_types::Text, _>(email)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(counted.map(|c| c.failures))
 }
 
+/// Locks `email`'s logins until `until`, or later if a longer lockout
+/// holds already.
 pub(crate) async fn lock_login(
     conn: &mut Conn,
     email: &str,
     until: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::update(login_failures::table.find(email))
-        .set(login_failures::locked_until.eq(until))
+        .set(
+            login_failures::locked_until.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+            >("greatest(locked_until, ")
+            .bind::<diesel::sql_types::Timestamptz, _>(until)
+            .sql(")")),
+        )
         .execute(conn)
         .await
         .map(drop)

@@ -180,6 +180,39 @@ async fn repeated_failures_are_throttled_with_a_retry_delay() {
 }
 
 #[tokio::test]
+async fn guesses_sent_at_once_get_no_more_checks_than_the_allowance() {
+    let app = TestApp::spawn_with(|c| {
+        c.login.max_failures = 3;
+        c.login.lockout = Duration::from_secs(60);
+    })
+    .await;
+    app.register("rushed@example.com").await;
+    let guesses: Vec<_> = (0..20)
+        .map(|n| {
+            let mut client = app.client();
+            tokio::spawn(async move {
+                client
+                    .login(pb::LoginRequest {
+                        email: "rushed@example.com".into(),
+                        password: format!("guess number {n}"),
+                    })
+                    .await
+                    .map(drop)
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for guess in guesses {
+        let status = guess.await.unwrap().unwrap_err();
+        match status.code() {
+            Code::Unauthenticated => checked += 1,
+            code => assert_eq!(code, Code::ResourceExhausted, "{status:?}"),
+        }
+    }
+    assert_eq!(checked, 3, "guesses checked");
+}
+
+#[tokio::test]
 async fn a_successful_login_resets_the_failure_count() {
     let app = TestApp::spawn_with(|c| c.login.max_failures = 2).await;
     app.register("forgetful@example.com").await;
