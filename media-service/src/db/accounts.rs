@@ -14,13 +14,26 @@ use crate::{
     },
 };
 
+/// The seed of the advisory lock keyed by an account that its writes hold
+/// shared and its removal exclusively ("remo"; the same number is in the
+/// trigger function `refuse_removed_user`).
+const REMOVAL_LOCK: i64 = 0x7265_6d6f;
+
 /// Removes everything of `user`: list (runs and scrobble pins go with their
 /// entries), change log, imports (rows go with their jobs), calendar feeds,
 /// scrobble tokens and events, and custom items, and refuses
 /// whatever would be written for them from now on (`removed_users`). Run
 /// in a transaction; removing twice removes nothing more.
 pub(crate) async fn remove(conn: &mut Conn, user: Uuid) -> QueryResult<()> {
-    // First, so that a write racing this one waits for it, then fails.
+    // First: waits for the writes for `user` under way (each holds this
+    // lock shared until it commits; see the trigger refuse_removed_user),
+    // so the deletes below see what they wrote; a write that comes later
+    // waits for this transaction, then finds `removed_users` and fails.
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, $2))")
+        .bind::<diesel::sql_types::Uuid, _>(user)
+        .bind::<diesel::sql_types::BigInt, _>(REMOVAL_LOCK)
+        .execute(conn)
+        .await?;
     diesel::insert_into(removed_users::table)
         .values(removed_users::user_id.eq(user))
         .on_conflict_do_nothing()

@@ -129,3 +129,46 @@ async fn nothing_is_written_for_a_removed_account_again() {
         .await;
     crate::helpers::assert_error(late, tonic::Code::Unauthenticated, "ACCOUNT_DELETED");
 }
+
+#[tokio::test]
+async fn a_write_under_way_when_the_account_goes_is_removed_with_it() {
+    use diesel::sql_query;
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+    let app = TestApp::spawn().await;
+    let (_, user) = reader(&app).await;
+    // A write for the account, begun and not yet committed.
+    let mut writer = AsyncPgConnection::establish(app.media_db.url())
+        .await
+        .unwrap();
+    sql_query("BEGIN").execute(&mut writer).await.unwrap();
+    sql_query(format!(
+        "INSERT INTO calendar_feeds (id, user_id, name, token_hash) \
+         VALUES (gen_random_uuid(), '{user}', 'racing', '\\x01')"
+    ))
+    .execute(&mut writer)
+    .await
+    .unwrap();
+
+    delete(&app, &user).await;
+    // The removal waits for the write rather than deleting around it.
+    let waiting = "SELECT count(*) AS count FROM pg_locks \
+                   WHERE locktype = 'advisory' AND NOT granted \
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while app.media_db.count(waiting).await == 0 {
+        assert!(Instant::now() < deadline, "the removal never waited");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(rows_of(&app, &user).await > 0);
+
+    sql_query("COMMIT").execute(&mut writer).await.unwrap();
+    wait_until_removed(&app, &user).await;
+    let feeds = app
+        .media_db
+        .count(&format!(
+            "SELECT count(*) AS count FROM calendar_feeds WHERE user_id = '{user}'"
+        ))
+        .await;
+    assert_eq!(feeds, 0, "the write under way outlived the removal");
+}
