@@ -316,3 +316,20 @@ pub(crate) async fn reports(
         })
         .collect())
 }
+
+/// The seed of the advisory lock keyed by a user that each batch applied
+/// to their list holds ("appl").
+const BATCH_LOCK: i64 = 0x6170_706c;
+
+/// Waits until no other batch is being applied to `user`'s list (from any
+/// job, on any replica) and holds them off until the transaction ends: two
+/// imports running at once would otherwise both find no custom item or
+/// entry for a title, and both add one.
+pub(crate) async fn lock_batches_of(conn: &mut Conn, user: Uuid) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, $2))")
+        .bind::<SqlUuid, _>(user)
+        .bind::<diesel::sql_types::BigInt, _>(BATCH_LOCK)
+        .execute(conn)
+        .await
+        .map(drop)
+}

@@ -46,6 +46,7 @@ pub(super) async fn apply(
     policy: Policy,
     rows: Vec<(i32, Parsed)>,
 ) -> Result<Vec<RowResult>, diesel::result::Error> {
+    db::imports::lock_batches_of(conn, user).await?;
     let items = items(conn, user, &rows).await?;
     let item_ids: Vec<Uuid> = items.values().map(|i| i.id).collect();
     let mut drafts: HashMap<Uuid, EntryDraft> =

@@ -337,3 +337,36 @@ async fn csv_cells_cannot_start_a_formula() {
         "the title is quoted as text: {csv}"
     );
 }
+
+#[tokio::test]
+async fn two_imports_of_one_file_at_once_add_each_custom_item_once() {
+    let app = TestApp::spawn().await;
+    let token = app.user().await;
+    for n in 0..40 {
+        let item = app
+            .custom_item(&token, pb::MediaKind::Book, &format!("Zine {n}"), None)
+            .await;
+        app.add(&token, &item.id, pb::ListStatus::Planned, None)
+            .await;
+    }
+    let (json, _, _) = app.export(&token, pb::ExportFormat::Unspecified).await;
+
+    let fresh = app.user().await;
+    let mut jobs = Vec::new();
+    for _ in 0..2 {
+        let job = app
+            .start_import(&fresh, json.clone(), "export.json", ConflictPolicy::Skip)
+            .await
+            .unwrap();
+        jobs.push(job);
+    }
+    for job in jobs {
+        app.watch_import(&fresh, &job.id, 0).await;
+    }
+    assert_eq!(app.all_entries(&fresh).await.len(), 40);
+    let items = app
+        .media_db
+        .count("SELECT count(*) AS count FROM media_items WHERE source = 'custom'")
+        .await;
+    assert_eq!(items, 80, "the importer's custom items: 40, each once");
+}
