@@ -221,7 +221,7 @@ pub(crate) async fn revoke_all_tokens(
     let at = common_db::transaction::<_, Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
             db::users::lock_all(conn).await?;
-            let now = revocation_time();
+            let now = revocation_time().await;
             db::tokens::revoke_all_refresh_tokens(conn).await?;
             let revocation = NewRevocation {
                 kind: RevocationKind::All,

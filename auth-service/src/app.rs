@@ -122,11 +122,27 @@ impl Authenticate for App {
     }
 }
 
-/// Now, as Postgres keeps it (to the microsecond), so the revoke time
-/// answered is the one recorded and fed to other services.
-pub(crate) fn revocation_time() -> DateTime<Utc> {
-    use chrono::SubsecRound;
-    Utc::now().trunc_subsecs(6)
+/// The time a revocation revokes tokens issued before, read once the
+/// accounts' locks are held (`db::users::lock`): the next whole
+/// millisecond, which this waits for. Tokens carry their issue time to
+/// the millisecond and are revoked when issued strictly before it, so a
+/// token issued before the lock was taken is revoked even if in the same
+/// millisecond, and one issued once this returns (ChangePassword's new
+/// one, a login that waited for the lock) is not. A whole millisecond
+/// also keeps as it is in Postgres, so the time answered is the one fed
+/// to other services.
+pub(crate) async fn revocation_time() -> DateTime<Utc> {
+    use chrono::DurationRound;
+    let millisecond = TimeDelta::milliseconds(1);
+    let now = Utc::now();
+    let next = now.duration_trunc(millisecond).unwrap_or(now) + millisecond;
+    while let Ok(wait) = (next - Utc::now()).to_std() {
+        if wait.is_zero() {
+            break;
+        }
+        tokio::time::sleep(wait).await;
+    }
+    next
 }
 
 /// Revokes every token of `user` issued until now, refresh tokens included.
@@ -157,7 +173,7 @@ async fn revoke_user_as(
     // Taken before the time is read: a rotation under way commits first,
     // and the update below then sees the token it issued.
     db::users::lock(conn, user).await?;
-    let now = revocation_time();
+    let now = revocation_time().await;
     db::tokens::revoke_user_refresh_tokens(conn, user).await?;
     db::revocations::insert(
         conn,
@@ -192,4 +208,23 @@ pub(crate) async fn revoke_family(
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A token issued in the millisecond a revocation began (before its
+    /// lock was granted) is issued strictly before the revocation time;
+    /// one issued once it returns is not.
+    #[tokio::test]
+    async fn a_revocation_time_is_a_millisecond_that_has_begun_after_the_call() {
+        for _ in 0..200 {
+            let called = Utc::now().timestamp_millis();
+            let at = revocation_time().await;
+            assert_eq!(at.timestamp_subsec_nanos() % 1_000_000, 0, "{at}");
+            assert!(called < at.timestamp_millis(), "{called} {at}");
+            assert!(Utc::now().timestamp_millis() >= at.timestamp_millis());
+        }
+    }
 }

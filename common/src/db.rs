@@ -185,6 +185,13 @@ pub enum DbError {
     /// to write for it again (a trigger says so).
     #[error("the account was deleted")]
     AccountDeleted,
+    /// Postgres ended the transaction to let a concurrent one through (a
+    /// deadlock broken, or a serialization failure): the same call again
+    /// may well succeed.
+    #[error(
+        "the database ended this call's transaction to let a concurrent one through; try again"
+    )]
+    Conflict(#[source] DieselError),
 }
 
 impl From<DieselError> for DbError {
@@ -197,12 +204,29 @@ impl From<DieselError> for DbError {
         {
             return Self::AccountDeleted;
         }
+        if is_conflict(&error) {
+            return Self::Conflict(error);
+        }
         Self::Query(error)
     }
 }
 
 /// What media-service's `refuse_removed_user` trigger raises.
 const ACCOUNT_DELETED: &str = "the account was deleted";
+
+/// Whether Postgres gave up on the transaction for another's sake: a
+/// serialization failure (40001), or a deadlock it broke (40P01, whose
+/// SQLSTATE diesel-async does not pass on: its message, in Postgres's
+/// default English).
+fn is_conflict(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            info.message() == "deadlock detected"
+        }
+        _ => false,
+    }
+}
 
 /// Whether `error` says the connection went away (the server stopped or
 /// restarted, or ended the session) rather than that the query was wrong:
@@ -244,6 +268,7 @@ impl ApiError for DbError {
         match self {
             Self::Unavailable(_) => Code::Unavailable,
             Self::AccountDeleted => Code::Unauthenticated,
+            Self::Conflict(_) => Code::Aborted,
             Self::Query(_) | Self::Task(_) => Code::Internal,
         }
     }
@@ -252,12 +277,13 @@ impl ApiError for DbError {
         match self {
             Self::Unavailable(_) => "DATABASE_UNAVAILABLE",
             Self::AccountDeleted => "ACCOUNT_DELETED",
+            Self::Conflict(_) => "TRANSACTION_CONFLICT",
             Self::Query(_) | Self::Task(_) => "INTERNAL",
         }
     }
 
     fn retry_after(&self) -> Option<Duration> {
-        matches!(self, Self::Unavailable(_)).then_some(Duration::from_secs(1))
+        matches!(self, Self::Unavailable(_) | Self::Conflict(_)).then_some(Duration::from_secs(1))
     }
 }
 

@@ -93,13 +93,20 @@ async fn catch_up(app: &App) -> anyhow::Result<()> {
 }
 
 /// Removes `user`'s data and, if it came from the record of deletions,
-/// notes that deletion `sequence` is handled — in one transaction.
+/// notes that deletion `sequence` is handled — in one transaction, after
+/// the one that refuses the user's writes from then on.
 async fn remove(
     app: &App,
     user: impl Into<Option<Uuid>>,
     sequence: Option<i64>,
 ) -> anyhow::Result<()> {
     let user = user.into();
+    if let Some(user) = user {
+        common_db::transaction::<_, anyhow::Error, _>(&app.pool, move |conn| {
+            Box::pin(async move { Ok(db::accounts::refuse_writes(conn, user).await?) })
+        })
+        .await?;
+    }
     common_db::transaction::<_, anyhow::Error, _>(&app.pool, move |conn| {
         Box::pin(async move {
             if let Some(user) = user {

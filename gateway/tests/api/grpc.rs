@@ -232,18 +232,20 @@ async fn calls_past_the_concurrency_cap_are_refused_not_queued() {
     });
     let slow = tokio::spawn(async move { slow_client.search_media(search).await });
     // The slow call holds the only place once it is waiting on Jikan.
+    let mut reached = false;
     for _ in 0..200 {
-        if !stack
+        reached = !stack
             .providers
             .received_requests()
             .await
             .unwrap()
-            .is_empty()
-        {
+            .is_empty();
+        if reached {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    assert!(reached, "the slow call never reached Jikan");
 
     let status = stack
         .media_client()

@@ -19,16 +19,14 @@ use crate::{
 /// trigger function `refuse_removed_user`).
 const REMOVAL_LOCK: i64 = 0x7265_6d6f;
 
-/// Removes everything of `user`: list (runs and scrobble pins go with their
-/// entries), change log, imports (rows go with their jobs), calendar feeds,
-/// scrobble tokens and events, and custom items, and refuses
-/// whatever would be written for them from now on (`removed_users`). Run
-/// in a transaction; removing twice removes nothing more.
-pub(crate) async fn remove(conn: &mut Conn, user: Uuid) -> QueryResult<()> {
-    // First: waits for the writes for `user` under way (each holds this
-    // lock shared until it commits; see the trigger refuse_removed_user),
-    // so the deletes below see what they wrote; a write that comes later
-    // waits for this transaction, then finds `removed_users` and fails.
+/// Refuses every write for `user` from its commit on (`removed_users`),
+/// once the writes for them under way have committed: each holds a lock
+/// keyed by its owner, shared, until it commits (the trigger
+/// `refuse_removed_user`), and this takes it exclusively. Run in a
+/// transaction of its own, before [`remove`]: it holds no other lock, so
+/// a write that has locked rows of the user's before its first insert
+/// never waits for it while it waits for that write.
+pub(crate) async fn refuse_writes(conn: &mut Conn, user: Uuid) -> QueryResult<()> {
     diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, $2))")
         .bind::<diesel::sql_types::Uuid, _>(user)
         .bind::<diesel::sql_types::BigInt, _>(REMOVAL_LOCK)
@@ -38,7 +36,16 @@ pub(crate) async fn remove(conn: &mut Conn, user: Uuid) -> QueryResult<()> {
         .values(removed_users::user_id.eq(user))
         .on_conflict_do_nothing()
         .execute(conn)
-        .await?;
+        .await
+        .map(drop)
+}
+
+/// Removes everything of `user`, whose writes [`refuse_writes`] refuses
+/// already (committed): list (runs and scrobble pins go with their
+/// entries), change log, imports (rows go with their jobs), calendar feeds,
+/// scrobble tokens and events, and custom items. Removing twice removes
+/// nothing more.
+pub(crate) async fn remove(conn: &mut Conn, user: Uuid) -> QueryResult<()> {
     diesel::delete(import_jobs::table.filter(import_jobs::user_id.eq(user)))
         .execute(conn)
         .await?;

@@ -35,6 +35,9 @@ pub(crate) struct Claimed {
     pub(crate) reference: Reference,
     pub(crate) show_id: Option<String>,
     pub(crate) failures: i32,
+    /// The end of the claim's lease, as stored: what tells this claim
+    /// from a later one of the same show ([`release`]).
+    pub(crate) until: DateTime<Utc>,
 }
 
 /// Makes `item`'s episodes due (as putting it on a list does), unless they
@@ -60,13 +63,15 @@ pub(crate) async fn source(conn: &mut Conn, item: Uuid) -> QueryResult<Option<So
 
 /// Claims `item`, never fetched, for a fetch now, for `lease`, unless
 /// another fetch of it holds it or its last failure's backoff has not
-/// passed; answers its show id and failures so far.
+/// passed; answers its show id, failures so far and the lease's end.
 pub(crate) async fn claim(
     conn: &mut Conn,
     item: Uuid,
     lease: Duration,
-) -> QueryResult<Option<(Option<String>, i32)>> {
-    let until = Utc::now() + lease;
+) -> QueryResult<Option<(Option<String>, i32, DateTime<Utc>)>> {
+    use chrono::SubsecRound;
+    // To the microsecond, as stored, so that it tells this claim apart.
+    let until = (Utc::now() + lease).trunc_subsecs(6);
     diesel::update(episode_sources::table.find(item))
         .filter(episode_sources::refreshed_at.is_null())
         .filter(episode_sources::refresh_due_at.le(diesel::dsl::now))
@@ -80,17 +85,25 @@ pub(crate) async fn claim(
         .get_result(conn)
         .await
         .optional()
+        .map(|claimed| claimed.map(|(show, failures)| (show, failures, until)))
 }
 
-/// Gives back the claims of `items`, not fetched after all (the replica
-/// is stopping): another replica may take them at once instead of when
-/// their lease ends.
-pub(crate) async fn release(conn: &mut Conn, items: &[Uuid]) -> QueryResult<()> {
-    diesel::update(episode_sources::table.filter(episode_sources::media_item_id.eq_any(items)))
+/// Gives back `claims` (items with their leases' ends), not fetched after
+/// all (the replica is stopping): another replica may take them at once
+/// instead of when their lease ends. A claim taken over since (its lease
+/// ran out) is left to its new holder.
+pub(crate) async fn release(conn: &mut Conn, claims: &[(Uuid, DateTime<Utc>)]) -> QueryResult<()> {
+    for (item, until) in claims {
+        diesel::update(
+            episode_sources::table
+                .find(item)
+                .filter(episode_sources::fetching_until.eq(until)),
+        )
         .set(episode_sources::fetching_until.eq(None::<DateTime<Utc>>))
         .execute(conn)
-        .await
-        .map(drop)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Claims up to `batch` shows whose refresh is due and that someone
@@ -108,6 +121,8 @@ pub(crate) async fn claim_due(
         show_id: Option<String>,
         #[diesel(sql_type = diesel::sql_types::Integer)]
         failures: i32,
+        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+        fetching_until: DateTime<Utc>,
     }
     let rows: Vec<Row> = diesel::sql_query(
         "UPDATE episode_sources SET fetching_until = now() + make_interval(secs => $2) \
@@ -117,15 +132,15 @@ pub(crate) async fn claim_due(
                AND (s.fetching_until IS NULL OR s.fetching_until < now()) \
                AND EXISTS (SELECT 1 FROM list_entries e WHERE e.media_item_id = s.media_item_id) \
              ORDER BY s.refresh_due_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
-         RETURNING media_item_id, show_id, failures",
+         RETURNING media_item_id, show_id, failures, fetching_until",
     )
     .bind::<diesel::sql_types::BigInt, _>(batch)
     .bind::<diesel::sql_types::Double, _>(lease.as_secs_f64())
     .load(conn)
     .await?;
-    let claimed: Vec<(Uuid, Option<String>, i32)> = rows
+    let claimed: Vec<(Uuid, Option<String>, i32, DateTime<Utc>)> = rows
         .into_iter()
-        .map(|r| (r.media_item_id, r.show_id, r.failures))
+        .map(|r| (r.media_item_id, r.show_id, r.failures, r.fetching_until))
         .collect();
     let ids: Vec<Uuid> = claimed.iter().map(|(id, ..)| *id).collect();
     let items: Vec<(Uuid, Source, MediaKind, Option<String>)> = media_items::table
@@ -140,7 +155,7 @@ pub(crate) async fn claim_due(
         .await?;
     Ok(claimed
         .into_iter()
-        .filter_map(|(item_id, show_id, failures)| {
+        .filter_map(|(item_id, show_id, failures, until)| {
             let (_, source, kind, external_id) = items.iter().find(|(id, ..)| *id == item_id)?;
             Some(Claimed {
                 item_id,
@@ -151,6 +166,7 @@ pub(crate) async fn claim_due(
                 },
                 show_id,
                 failures,
+                until,
             })
         })
         .collect())

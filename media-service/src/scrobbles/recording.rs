@@ -122,7 +122,9 @@ pub(super) async fn watch(
             match series::show_status(app, item, entry.is_none()).await {
                 Ok(status) => status,
                 Err(e) => {
-                    let why = format!("its episodes could not be fetched ({e}); mark it by hand");
+                    let why = format!(
+                        "its episodes could not be fetched ({e}); pin the show to try again"
+                    );
                     return unmatched(app, row, why).await;
                 }
             }

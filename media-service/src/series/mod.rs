@@ -218,8 +218,9 @@ pub(crate) async fn markable(
 }
 
 /// Whether `item`'s show still airs, its episodes fetched first if they
-/// never were; `untracked` for a show that may be on no one's list yet (it
-/// is about to be): its episodes are kept fresh from now on.
+/// never were (EPISODES_NOT_FETCHED if they cannot be yet); `untracked`
+/// for a show that may be on no one's list yet (it is about to be): its
+/// episodes are kept fresh from now on.
 pub(crate) async fn show_status(
     app: &App,
     item: &Item,

@@ -25,17 +25,21 @@ use crate::{
 };
 
 /// Fetches and stores `item`'s episodes now, unless another fetch of them
-/// is under way (on this replica or another); answers whether it fetched.
+/// is under way (on this replica or another) or this replica is stopping;
+/// answers whether it fetched.
 pub(super) async fn now(app: &App, item: &Item) -> Result<bool, Error> {
     let Some(external_id) = item.external_id.clone() else {
         return Ok(false);
     };
+    if app.shutdown.is_cancelled() {
+        return Ok(false);
+    }
     let lease = app.series.config.claim_lease;
     let claimed = {
         let mut conn = common_db::conn(&app.pool).await?;
         db::episode_sources::claim(&mut conn, item.id, lease).await?
     };
-    let Some((show_id, failures)) = claimed else {
+    let Some((show_id, failures, until)) = claimed else {
         return Ok(false);
     };
     let claimed = Claimed {
@@ -47,8 +51,12 @@ pub(super) async fn now(app: &App, item: &Item) -> Result<bool, Error> {
         },
         show_id,
         failures,
+        until,
     };
-    refresh(app, claimed).await.map(|()| true)
+    match fetch(app, claimed).await {
+        Fetch::Done(done) => done.map(|()| true),
+        Fetch::Stopped => Err(Error::ShuttingDown),
+    }
 }
 
 /// Fetches `item`'s episodes in the background at once (a series just put
@@ -65,37 +73,44 @@ pub(crate) fn soon(app: &App, item: Item) {
     let app = app.clone();
     tokio::spawn(async move {
         let _permit = permit;
-        tokio::select! {
-            fetched = now(&app, &item) => {
-                if let Err(error) = fetched {
-                    tracing::warn!(item = %item.id, %error, "first episode fetch failed; the schedule tries again");
-                }
-            }
-            () = app.shutdown.cancelled() => release(&app, &[item.id]).await,
+        if let Err(error) = now(&app, &item).await {
+            tracing::warn!(item = %item.id, %error, "first episode fetch failed; the schedule tries again");
         }
     });
 }
 
-/// Refreshes `show`, unless this replica starts stopping first; answers
-/// false if it did (the show is left claimed).
-async fn refresh_unless_stopping(app: &App, show: Claimed) -> bool {
-    let item = show.item_id;
-    tokio::select! {
-        refreshed = refresh(app, show) => {
-            if let Err(error) = refreshed {
-                tracing::warn!(%item, %error, "episode refresh failed; trying again later");
-            }
-            true
-        }
-        () = app.shutdown.cancelled() => false,
-    }
+/// How a claimed fetch ended.
+enum Fetch {
+    /// Fetched and stored, or failed (stored as a failure).
+    Done(Result<(), Error>),
+    /// The replica began stopping first: the claim was given back.
+    Stopped,
 }
 
-/// Gives back claims this replica will not fetch (it is stopping), so
-/// another takes them without waiting out their lease.
-async fn release(app: &App, items: &[uuid::Uuid]) {
+/// Fetches `claimed` in a task of its own, so that a caller going away (a
+/// cancelled request) does not cut it short and leave the show claimed
+/// until its lease ends; a replica that begins stopping gives the claim
+/// back instead, so that another takes it at once.
+async fn fetch(app: &App, claimed: Claimed) -> Fetch {
+    let app = app.clone();
+    let task = tokio::spawn(async move {
+        let lease = (claimed.item_id, claimed.until);
+        tokio::select! {
+            done = refresh(&app, claimed) => Fetch::Done(done),
+            () = app.shutdown.cancelled() => {
+                release(&app, &[lease]).await;
+                Fetch::Stopped
+            }
+        }
+    });
+    task.await
+        .unwrap_or_else(|e| Fetch::Done(Err(anyhow::anyhow!("episode fetch failed: {e}").into())))
+}
+
+/// Gives back claims this replica will not fetch (it is stopping).
+async fn release(app: &App, claims: &[(uuid::Uuid, chrono::DateTime<Utc>)]) {
     let released = match common_db::conn(&app.pool).await {
-        Ok(mut conn) => db::episode_sources::release(&mut conn, items)
+        Ok(mut conn) => db::episode_sources::release(&mut conn, claims)
             .await
             .map_err(Error::from),
         Err(error) => Err(error.into()),
@@ -139,12 +154,16 @@ pub(crate) async fn run(app: App) {
             let mut claimed = claimed.into_iter();
             while let Some(show) = claimed.next() {
                 let item = show.item_id;
-                if !refresh_unless_stopping(&app, show).await {
-                    let left: Vec<_> = std::iter::once(item)
-                        .chain(claimed.map(|show| show.item_id))
-                        .collect();
-                    release(&app, &left).await;
-                    return;
+                match fetch(&app, show).await {
+                    Fetch::Done(Ok(())) => {}
+                    Fetch::Done(Err(error)) => {
+                        tracing::warn!(%item, %error, "episode refresh failed; trying again later");
+                    }
+                    Fetch::Stopped => {
+                        let left: Vec<_> = claimed.map(|show| (show.item_id, show.until)).collect();
+                        release(&app, &left).await;
+                        return;
+                    }
                 }
             }
         }
@@ -160,6 +179,7 @@ async fn refresh(app: &App, show: Claimed) -> Result<(), Error> {
         reference,
         show_id,
         failures,
+        ..
     } = show;
     // Never fetched (no show found yet): someone may be waiting for it.
     let first = show_id.is_none();

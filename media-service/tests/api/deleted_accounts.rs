@@ -172,3 +172,47 @@ async fn a_write_under_way_when_the_account_goes_is_removed_with_it() {
         .await;
     assert_eq!(feeds, 0, "the write under way outlived the removal");
 }
+
+#[tokio::test]
+async fn a_write_holding_rows_the_removal_deletes_is_refused_not_deadlocked() {
+    use diesel::sql_query;
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+    let app = TestApp::spawn().await;
+    let (_, user) = reader(&app).await;
+    // A write that has locked the user's entry and not yet inserted.
+    let mut writer = AsyncPgConnection::establish(app.media_db.url())
+        .await
+        .unwrap();
+    sql_query("BEGIN").execute(&mut writer).await.unwrap();
+    sql_query(format!(
+        "SELECT id FROM list_entries WHERE user_id = '{user}' FOR UPDATE"
+    ))
+    .execute(&mut writer)
+    .await
+    .unwrap();
+
+    delete(&app, &user).await;
+    // The removal has refused the user's writes (committed) and goes on
+    // to delete, waiting for the entry.
+    let refused = format!("SELECT count(*) AS count FROM removed_users WHERE user_id = '{user}'");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while app.media_db.count(&refused).await == 0 {
+        assert!(Instant::now() < deadline, "the removal never began");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let inserted = sql_query(format!(
+        "INSERT INTO calendar_feeds (id, user_id, name, token_hash) \
+         VALUES (gen_random_uuid(), '{user}', 'late', '\\x02')"
+    ))
+    .execute(&mut writer)
+    .await;
+    let error = inserted.expect_err("wrote for a removed account");
+    assert!(
+        error.to_string().contains("the account was deleted"),
+        "{error}"
+    );
+    sql_query("ROLLBACK").execute(&mut writer).await.unwrap();
+    wait_until_removed(&app, &user).await;
+}

@@ -340,6 +340,8 @@ async fn csv_cells_cannot_start_a_formula() {
 
 #[tokio::test]
 async fn two_imports_of_one_file_at_once_add_each_custom_item_once() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+
     let app = TestApp::spawn().await;
     let token = app.user().await;
     for n in 0..40 {
@@ -352,6 +354,16 @@ async fn two_imports_of_one_file_at_once_add_each_custom_item_once() {
     let (json, _, _) = app.export(&token, pb::ExportFormat::Unspecified).await;
 
     let fresh = app.user().await;
+    // Both jobs meet at their first write of an item: items are held off
+    // until two transactions wait (both jobs' batches, or one batch and
+    // the other waiting for it).
+    let mut holder = AsyncPgConnection::establish(app.media_db.url())
+        .await
+        .unwrap();
+    holder
+        .batch_execute("BEGIN; LOCK TABLE media_items IN SHARE ROW EXCLUSIVE MODE")
+        .await
+        .unwrap();
     let mut jobs = Vec::new();
     for _ in 0..2 {
         let job = app
@@ -360,6 +372,14 @@ async fn two_imports_of_one_file_at_once_add_each_custom_item_once() {
             .unwrap();
         jobs.push(job);
     }
+    let waiting = "SELECT count(*) AS count FROM pg_locks WHERE NOT granted AND database = \
+                   (SELECT oid FROM pg_database WHERE datname = current_database())";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.media_db.count(waiting).await < 2 {
+        assert!(std::time::Instant::now() < deadline, "the jobs never met");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    holder.batch_execute("COMMIT").await.unwrap();
     for job in jobs {
         app.watch_import(&fresh, &job.id, 0).await;
     }

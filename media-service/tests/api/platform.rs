@@ -177,3 +177,46 @@ async fn connections_the_database_ends_under_load_retry_reads_and_never_answer_i
         }
     }
 }
+
+/// A deadlock Postgres breaks is the victim's ABORTED, to be tried again,
+/// not INTERNAL.
+#[tokio::test]
+async fn a_broken_deadlock_is_aborted_not_internal() {
+    use completionist_common::{db::DbError, error::ApiError};
+    use diesel::sql_query;
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+
+    let app = TestApp::spawn().await;
+    let url = app.media_db.url().to_owned();
+    let mut setup = AsyncPgConnection::establish(&url).await.unwrap();
+    setup
+        .batch_execute(
+            "CREATE TABLE crossing (id int PRIMARY KEY); INSERT INTO crossing VALUES (1), (2)",
+        )
+        .await
+        .unwrap();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+    let cross = |first: i32, second: i32| {
+        let (url, barrier) = (url.clone(), barrier.clone());
+        tokio::spawn(async move {
+            let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+            sql_query("BEGIN").execute(&mut conn).await.unwrap();
+            let lock = |id: i32| format!("SELECT id FROM crossing WHERE id = {id} FOR UPDATE");
+            sql_query(lock(first)).execute(&mut conn).await.unwrap();
+            barrier.wait().await;
+            let crossed = sql_query(lock(second)).execute(&mut conn).await;
+            let _ = sql_query("ROLLBACK").execute(&mut conn).await;
+            crossed.err()
+        })
+    };
+    let (one, two) = (cross(1, 2), cross(2, 1));
+    let errors: Vec<_> = [one.await.unwrap(), two.await.unwrap()]
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let error = DbError::from(errors.into_iter().next().unwrap());
+    assert_eq!(error.code(), Code::Aborted, "{error:?}");
+    assert_eq!(error.reason(), "TRANSACTION_CONFLICT");
+    assert!(error.retry_after().is_some());
+}

@@ -111,8 +111,7 @@ async fn tvmaze_failures_keep_what_is_stored() {
     // Nothing to mark yet: refused as unavailable, with when to try again,
     // not as an episode the show lacks.
     let mark = app.mark(&token, &entry.id, numbers(&[(1, 1)]), None).await;
-    let status = mark.expect_err("marked an episode never fetched");
-    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    let status = assert_error(mark, Code::Unavailable, "EPISODES_NOT_FETCHED");
     assert!(status.get_details_retry_info().is_some(), "{status:?}");
 
     app.providers.reset().await;

@@ -1,10 +1,12 @@
 -- A write for an account and the account's removal exclude each other.
 -- The check below could not see a removal not yet committed, so a write
 -- racing one went through and left its rows behind the removal's deletes.
--- Now each write holds a shared lock on its owner until it commits, and
--- the removal takes the same lock exclusively before anything else
--- (db::accounts::remove): it waits for the writes under way, then deletes
--- what they wrote; a write that comes later waits for it, then sees it.
+-- Now each write holds a shared lock keyed by its owner until it commits,
+-- and the removal first takes it exclusively in a transaction of its own
+-- that records the account as removed (db::accounts::refuse_writes): it
+-- waits for the writes under way, and a write that comes later waits for
+-- it, then sees the record. Its deletes follow in another transaction and
+-- see everything written before.
 CREATE OR REPLACE FUNCTION refuse_removed_user() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
