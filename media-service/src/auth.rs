@@ -36,7 +36,8 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub(crate) struct AuthClient {
     client: TokenServiceClient<Internal>,
-    cache: Cache<String, (Caller, DateTime<Utc>)>,
+    /// Positive answers, each with when it was asked.
+    cache: Cache<String, (Caller, tokio::time::Instant)>,
     ttl: Duration,
     /// Rechecks of open streams, shared by the streams of one token for a
     /// moment.
@@ -129,16 +130,21 @@ impl AuthClient {
 
     /// The caller behind a bearer token.
     async fn validate(&self, token: &str) -> Result<Caller, Error> {
-        if let Some((caller, expires)) = self.cache.get(token).await
-            && expires > Utc::now()
+        // Used for `ttl` from when it was asked, not from when it came: an
+        // answer that took long to come may be stale already.
+        if let Some((caller, asked)) = self.cache.get(token).await
+            && asked.elapsed() < self.ttl
+            && caller.token_expires_at > Utc::now()
         {
             return Ok(caller);
         }
+        let asked = tokio::time::Instant::now();
         let caller = self.ask(token).await?;
-        let expires = caller.token_expires_at;
         // Only while the token lives: an entry must not outlast its token.
-        if expires > Utc::now() + self.ttl {
-            self.cache.insert(token.to_owned(), (caller, expires)).await;
+        if caller.token_expires_at > Utc::now() + self.ttl {
+            self.cache
+                .insert(token.to_owned(), (caller.clone(), asked))
+                .await;
         }
         Ok(caller)
     }

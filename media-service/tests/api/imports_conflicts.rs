@@ -1,5 +1,5 @@
-//! The same file twice, and what each conflict policy does to entries
-//! already on the list.
+//! The same file twice (one after the other, and at once), and what each
+//! conflict policy does to entries already on the list.
 
 use completionist_proto::media as pb;
 use pb::{ConflictPolicy, RowOutcome};
@@ -102,4 +102,57 @@ async fn conflict_policies_skip_overwrite_or_merge() {
         (outcome, entry.progress, entry.notes.as_str()),
         (RowOutcome::Updated, 12, "")
     );
+}
+
+#[tokio::test]
+async fn two_imports_of_one_file_at_once_add_each_custom_item_once() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+
+    let app = TestApp::spawn().await;
+    let token = app.user().await;
+    for n in 0..40 {
+        let item = app
+            .custom_item(&token, pb::MediaKind::Book, &format!("Zine {n}"), None)
+            .await;
+        app.add(&token, &item.id, pb::ListStatus::Planned, None)
+            .await;
+    }
+    let (json, _, _) = app.export(&token, pb::ExportFormat::Unspecified).await;
+
+    let fresh = app.user().await;
+    // Both jobs meet at their first write of an item: items are held off
+    // until two transactions wait (both jobs' batches, or one batch and
+    // the other waiting for it).
+    let mut holder = AsyncPgConnection::establish(app.media_db.url())
+        .await
+        .unwrap();
+    holder
+        .batch_execute("BEGIN; LOCK TABLE media_items IN SHARE ROW EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let mut jobs = Vec::new();
+    for _ in 0..2 {
+        let job = app
+            .start_import(&fresh, json.clone(), "export.json", ConflictPolicy::Skip)
+            .await
+            .unwrap();
+        jobs.push(job);
+    }
+    let waiting = "SELECT count(*) AS count FROM pg_locks WHERE NOT granted AND database = \
+                   (SELECT oid FROM pg_database WHERE datname = current_database())";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.media_db.count(waiting).await < 2 {
+        assert!(std::time::Instant::now() < deadline, "the jobs never met");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    holder.batch_execute("COMMIT").await.unwrap();
+    for job in jobs {
+        app.watch_import(&fresh, &job.id, 0).await;
+    }
+    assert_eq!(app.all_entries(&fresh).await.len(), 40);
+    let items = app
+        .media_db
+        .count("SELECT count(*) AS count FROM media_items WHERE source = 'custom'")
+        .await;
+    assert_eq!(items, 80, "the importer's custom items: 40, each once");
 }
