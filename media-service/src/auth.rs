@@ -142,9 +142,7 @@ impl AuthClient {
         let caller = self.ask(token).await?;
         // Only while the token lives: an entry must not outlast its token.
         if caller.token_expires_at > Utc::now() + self.ttl {
-            self.cache
-                .insert(token.to_owned(), (caller.clone(), asked))
-                .await;
+            self.cache.insert(token.to_owned(), (caller, asked)).await;
         }
         Ok(caller)
     }

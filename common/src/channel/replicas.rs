@@ -34,6 +34,9 @@ pub(super) fn dns() -> Resolve {
 /// How long a replica may take to say whether it serves.
 const ASK_WITHIN: Duration = Duration::from_secs(1);
 
+/// How soon to look again while no replica says it serves.
+const SOON_WHILE_NONE_SERVE: Duration = Duration::from_millis(250);
+
 /// Follows the replicas of `targets` every `every`, sending `changes` to
 /// the balancer (each replica's endpoint made by `endpoint`), until the
 /// balancer is gone. After the first round (at most two seconds: every
@@ -41,7 +44,7 @@ const ASK_WITHIN: Duration = Duration::from_secs(1);
 /// is known, the targets as given stand in, and a connection to them fails
 /// fast. A replica that does not say SERVING is
 /// left out, unless none does: then all stay, so calls fail fast rather
-/// than wait.
+/// than wait, and the next round comes sooner.
 pub(super) async fn follow(
     targets: Vec<Uri>,
     endpoint: impl Fn(Uri) -> Endpoint,
@@ -83,7 +86,8 @@ pub(super) async fn follow(
         }
         asked.retain(|address, _| resolved.contains_key(address));
         let serving = serving(&resolved, &mut asked).await;
-        let chosen: Vec<SocketAddr> = if serving.is_empty() {
+        let none_serve = serving.is_empty();
+        let chosen: Vec<SocketAddr> = if none_serve {
             resolved.keys().copied().collect()
         } else {
             serving.into_iter().collect()
@@ -98,7 +102,15 @@ pub(super) async fn follow(
         if !replace(&mut current, wanted, &endpoint, &changes).await {
             return;
         }
-        tokio::time::sleep(every).await;
+        // While none serves (replicas starting together, say), calls go to
+        // every address, up or not: look again soon, so that the ones
+        // serving take over as soon as they do.
+        let pause = if none_serve {
+            every.min(SOON_WHILE_NONE_SERVE)
+        } else {
+            every
+        };
+        tokio::time::sleep(pause).await;
     }
 }
 
