@@ -58,7 +58,7 @@ pub(crate) async fn remove_deleted(app: App) {
 }
 
 /// Removes the data of the accounts the feed named, then of every account
-/// deleted after the last one handled, one account per transaction.
+/// deleted after the last one handled, one account at a time.
 async fn catch_up(app: &App) -> anyhow::Result<()> {
     let named = std::mem::take(
         &mut *app

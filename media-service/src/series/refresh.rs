@@ -24,14 +24,24 @@ use crate::{
     providers::ProviderError,
 };
 
+/// Who waits for a fetch, which decides what a replica that begins
+/// stopping does with it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Waiting {
+    /// A call: the fetch is finished (the drain bounds it).
+    Caller,
+    /// No one (the schedule, or a series just put on a list): the claim is
+    /// given back for another replica, and none is taken once stopping.
+    NoOne,
+}
+
 /// Fetches and stores `item`'s episodes now, unless another fetch of them
-/// is under way (on this replica or another) or this replica is stopping;
-/// answers whether it fetched.
-pub(super) async fn now(app: &App, item: &Item) -> Result<bool, Error> {
+/// is under way (on this replica or another); answers whether it fetched.
+async fn now(app: &App, item: &Item, waiting: Waiting) -> Result<bool, Error> {
     let Some(external_id) = item.external_id.clone() else {
         return Ok(false);
     };
-    if app.shutdown.is_cancelled() {
+    if waiting == Waiting::NoOne && app.shutdown.is_cancelled() {
         return Ok(false);
     }
     let lease = app.series.config.claim_lease;
@@ -53,9 +63,9 @@ pub(super) async fn now(app: &App, item: &Item) -> Result<bool, Error> {
         failures,
         until,
     };
-    match fetch(app, claimed).await {
+    match fetch(app, claimed, waiting).await {
         Fetch::Done(done) => done.map(|()| true),
-        Fetch::Stopped => Err(Error::ShuttingDown),
+        Fetch::Stopped => Ok(false),
     }
 }
 
@@ -73,7 +83,7 @@ pub(crate) fn soon(app: &App, item: Item) {
     let app = app.clone();
     tokio::spawn(async move {
         let _permit = permit;
-        if let Err(error) = now(&app, &item).await {
+        if let Err(error) = now(&app, &item, Waiting::NoOne).await {
             tracing::warn!(item = %item.id, %error, "first episode fetch failed; the schedule tries again");
         }
     });
@@ -89,12 +99,15 @@ enum Fetch {
 
 /// Fetches `claimed` in a task of its own, so that a caller going away (a
 /// cancelled request) does not cut it short and leave the show claimed
-/// until its lease ends; a replica that begins stopping gives the claim
-/// back instead, so that another takes it at once.
-async fn fetch(app: &App, claimed: Claimed) -> Fetch {
+/// until its lease ends. A fetch no one waits for is given back instead
+/// when the replica begins stopping, so that another takes it at once.
+async fn fetch(app: &App, claimed: Claimed, waiting: Waiting) -> Fetch {
     let app = app.clone();
     let task = tokio::spawn(async move {
         let lease = (claimed.item_id, claimed.until);
+        if waiting == Waiting::Caller {
+            return Fetch::Done(refresh(&app, claimed).await);
+        }
         tokio::select! {
             done = refresh(&app, claimed) => Fetch::Done(done),
             () = app.shutdown.cancelled() => {
@@ -154,7 +167,7 @@ pub(crate) async fn run(app: App) {
             let mut claimed = claimed.into_iter();
             while let Some(show) = claimed.next() {
                 let item = show.item_id;
-                match fetch(&app, show).await {
+                match fetch(&app, show, Waiting::NoOne).await {
                     Fetch::Done(Ok(())) => {}
                     Fetch::Done(Err(error)) => {
                         tracing::warn!(%item, %error, "episode refresh failed; trying again later");
@@ -256,7 +269,7 @@ pub(super) async fn fetched(app: &App, item: &Item) -> Result<Option<SourceState
     }
     for _ in 0..WAITS {
         // Fetched here, or by whoever holds the fetch: read what it stored.
-        if now(app, item).await? {
+        if now(app, item, Waiting::Caller).await? {
             return Ok(read().await?);
         }
         // Not claimed: another fetch took it since the last read (a

@@ -13,7 +13,7 @@ DECLARE
     owner uuid := (to_jsonb(NEW)->>TG_ARGV[0])::uuid;
 BEGIN
     -- The owner is `user_id`, or a custom item's `created_by`. The key is
-    -- the one db::accounts::remove takes.
+    -- the one db::accounts::refuse_writes takes.
     PERFORM pg_advisory_xact_lock_shared(hashtextextended(owner::text, 1919249775));
     IF EXISTS (SELECT 1 FROM removed_users WHERE user_id = owner) THEN
         RAISE EXCEPTION 'the account was deleted';
