@@ -63,6 +63,15 @@ pub(crate) struct Credentials {
     pub(crate) password_hash: String,
 }
 
+impl From<CredentialsRow> for Credentials {
+    fn from(row: CredentialsRow) -> Self {
+        Self {
+            user: row.user.into(),
+            password_hash: row.password_hash,
+        }
+    }
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = users)]
 pub(crate) struct NewUser<'a> {
@@ -112,10 +121,7 @@ pub(crate) async fn find_credentials(
         .first(conn)
         .await
         .optional()?;
-    Ok(row.map(|row| Credentials {
-        user: row.user.into(),
-        password_hash: row.password_hash,
-    }))
+    Ok(row.map(Credentials::from))
 }
 
 /// Locks account `id`'s row until the transaction ends and answers it as
@@ -132,10 +138,7 @@ pub(crate) async fn lock(conn: &mut Conn, id: Uuid) -> QueryResult<Option<Creden
         .first(conn)
         .await
         .optional()?;
-    Ok(row.map(|row| Credentials {
-        user: row.user.into(),
-        password_hash: row.password_hash,
-    }))
+    Ok(row.map(Credentials::from))
 }
 
 /// Locks every account's row, in id order, as [`lock`] locks one: for

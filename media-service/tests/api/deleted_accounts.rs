@@ -5,6 +5,8 @@
 use std::time::{Duration, Instant};
 
 use completionist_proto::{auth as auth_pb, media as pb};
+use diesel::sql_query;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use pb::{ListStatus, MediaKind};
 use test_support::Server;
 
@@ -130,25 +132,33 @@ async fn nothing_is_written_for_a_removed_account_again() {
     crate::helpers::assert_error(late, tonic::Code::Unauthenticated, "ACCOUNT_DELETED");
 }
 
-#[tokio::test]
-async fn a_write_under_way_when_the_account_goes_is_removed_with_it() {
-    use diesel::sql_query;
-    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-
-    let app = TestApp::spawn().await;
-    let (_, user) = reader(&app).await;
-    // A write for the account, begun and not yet committed.
+/// A transaction on media-service's database, begun with `sql` and left
+/// open: a write under way, as far as anyone else can tell.
+async fn begun(app: &TestApp, sql: &str) -> AsyncPgConnection {
+    use diesel_async::RunQueryDsl;
     let mut writer = AsyncPgConnection::establish(app.media_db.url())
         .await
         .unwrap();
     sql_query("BEGIN").execute(&mut writer).await.unwrap();
-    sql_query(format!(
-        "INSERT INTO calendar_feeds (id, user_id, name, token_hash) \
-         VALUES (gen_random_uuid(), '{user}', 'racing', '\\x01')"
-    ))
-    .execute(&mut writer)
-    .await
-    .unwrap();
+    sql_query(sql).execute(&mut writer).await.unwrap();
+    writer
+}
+
+#[tokio::test]
+async fn a_write_under_way_when_the_account_goes_is_removed_with_it() {
+    use diesel_async::RunQueryDsl;
+
+    let app = TestApp::spawn().await;
+    let (_, user) = reader(&app).await;
+    // A write for the account, begun and not yet committed.
+    let mut writer = begun(
+        &app,
+        &format!(
+            "INSERT INTO calendar_feeds (id, user_id, name, token_hash) \
+             VALUES (gen_random_uuid(), '{user}', 'racing', '\\x01')"
+        ),
+    )
+    .await;
 
     delete(&app, &user).await;
     // The removal waits for the write rather than deleting around it.
@@ -175,22 +185,16 @@ async fn a_write_under_way_when_the_account_goes_is_removed_with_it() {
 
 #[tokio::test]
 async fn a_write_holding_rows_the_removal_deletes_is_refused_not_deadlocked() {
-    use diesel::sql_query;
-    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    use diesel_async::RunQueryDsl;
 
     let app = TestApp::spawn().await;
     let (_, user) = reader(&app).await;
     // A write that has locked the user's entry and not yet inserted.
-    let mut writer = AsyncPgConnection::establish(app.media_db.url())
-        .await
-        .unwrap();
-    sql_query("BEGIN").execute(&mut writer).await.unwrap();
-    sql_query(format!(
-        "SELECT id FROM list_entries WHERE user_id = '{user}' FOR UPDATE"
-    ))
-    .execute(&mut writer)
-    .await
-    .unwrap();
+    let mut writer = begun(
+        &app,
+        &format!("SELECT id FROM list_entries WHERE user_id = '{user}' FOR UPDATE"),
+    )
+    .await;
 
     delete(&app, &user).await;
     // The removal has refused the user's writes (committed) and goes on
