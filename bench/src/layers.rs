@@ -212,7 +212,7 @@ pub(crate) fn floor_target(cases: &[Case]) -> Option<Target> {
     let (ours, bare) = (find(crate::cases::FLOOR)?, find(BARE_FLOOR)?);
     let ratio = ours.rps / bare.rps;
     Some(Target {
-        what: "our health check ≥ 0.85× the bare tonic server's".into(),
+        what: "our health check ≥ 0.85× the bare tonic server's (issue 24)".into(),
         measured: format!("{ratio:.2}×"),
         met: ratio >= 0.85,
     })

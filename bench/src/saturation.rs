@@ -260,7 +260,7 @@ pub(crate) fn targets(cases: &[SaturatedCase]) -> Vec<Target> {
                     met: others.is_empty() && m.ok_rps > 0.0,
                 });
                 targets.push(Target {
-                    what: format!("{}: health p99 < 20 ms", case.name),
+                    what: format!("{}: health p99 < 20 ms (issue 24)", case.name),
                     measured: format!("{health_p99:.2} ms"),
                     met: health_p99 < 20.0,
                 });
@@ -282,7 +282,7 @@ fn overload_goodput(case: &SaturatedCase, cases: &[SaturatedCase]) -> Option<Tar
     let share = case.measured.ok_rps / fair.measured.ok_rps.max(1.0);
     Some(crate::targets::ratio(
         &format!(
-            "{}: goodput ≥ {:.0}% of the 128-in-flight rate",
+            "{}: goodput ≥ {:.0}% of the 128-in-flight rate (issue 24)",
             case.name,
             min * 100.0
         ),

@@ -39,7 +39,9 @@ pub(crate) fn targets(cases: &[Case], cores: usize, argon2_rounds: &[f64]) -> Ve
 }
 
 /// The ordinary calls against the floor (and the floor against a bare
-/// tonic server's).
+/// tonic server's). Issue 5 set the first shares of the floor and issue 24
+/// raised them; each target names its issue, as later issues hold every
+/// earlier one.
 fn per_call(cases: &[Case], targets: &mut Vec<Target>) {
     let find = |name: &str| cases.iter().find(|c| c.name == name).map(|c| &c.measured);
     let floor = find(crate::cases::FLOOR);
@@ -49,35 +51,54 @@ fn per_call(cases: &[Case], targets: &mut Vec<Target>) {
     let web = find("GetListEntry via gateway (gRPC-Web, HTTP/1.1)");
     targets.extend(crate::layers::floor_target(cases));
     if let (Some(floor), Some(validate)) = (floor, validate) {
+        let share = validate.rps / floor.rps;
         targets.push(ratio(
-            "ValidateToken ≥ 85% of the floor",
-            validate.rps / floor.rps,
+            "ValidateToken ≥ 60% of the floor (issue 5)",
+            share,
+            0.6,
+        ));
+        targets.push(ratio(
+            "ValidateToken ≥ 85% of the floor (issue 24)",
+            share,
             0.85,
         ));
     }
     if let (Some(floor), Some(current)) = (floor, current) {
+        let share = current.rps / floor.rps;
         targets.push(ratio(
-            "GetCurrentUser ≥ 35% of the floor",
-            current.rps / floor.rps,
+            "GetCurrentUser ≥ 35% of the floor (issue 24)",
+            share,
             0.35,
         ));
     }
     if let (Some(floor), Some(get)) = (floor, get) {
+        let share = get.rps / floor.rps;
         targets.push(ratio(
-            "GetListEntry ≥ 35% of the floor",
-            get.rps / floor.rps,
+            "GetListEntry ≥ 25% of the floor (issue 5)",
+            share,
+            0.25,
+        ));
+        targets.push(ratio(
+            "GetListEntry ≥ 35% of the floor (issue 24)",
+            share,
             0.35,
         ));
         targets.push(Target {
-            what: "GetListEntry p99 < 5 ms".into(),
+            what: "GetListEntry p99 < 5 ms (issue 5)".into(),
             measured: format!("{:.2} ms", get.p99_ms),
             met: get.p99_ms < 5.0,
         });
     }
     if let (Some(get), Some(web)) = (get, web) {
+        let share = web.rps / get.rps;
         targets.push(ratio(
-            "gateway GetListEntry ≥ 75% of direct",
-            web.rps / get.rps,
+            "gateway GetListEntry ≥ 60% of direct (issue 5)",
+            share,
+            0.6,
+        ));
+        targets.push(ratio(
+            "gateway GetListEntry ≥ 75% of direct (issue 24)",
+            share,
             0.75,
         ));
     }
