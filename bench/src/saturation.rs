@@ -255,7 +255,10 @@ pub(crate) fn targets(cases: &[SaturatedCase]) -> Vec<Target> {
                     .filter(|code| *code != "ResourceExhausted")
                     .collect();
                 targets.push(Target {
-                    what: "overload: shed as RESOURCE_EXHAUSTED only, goodput kept".into(),
+                    what: format!(
+                        "{}: shed as RESOURCE_EXHAUSTED only, goodput kept",
+                        case.name
+                    ),
                     measured: format!("{:.0} req/s served; other codes: {others:?}", m.ok_rps),
                     met: others.is_empty() && m.ok_rps > 0.0,
                 });
