@@ -52,36 +52,24 @@ fn per_call(cases: &[Case], targets: &mut Vec<Target>) {
     targets.extend(crate::layers::floor_target(cases));
     if let (Some(floor), Some(validate)) = (floor, validate) {
         let share = validate.rps / floor.rps;
-        targets.push(ratio(
-            "ValidateToken ≥ 60% of the floor (issue 5)",
+        targets.extend(shares(
+            "ValidateToken",
+            "the floor",
             share,
-            0.6,
-        ));
-        targets.push(ratio(
-            "ValidateToken ≥ 85% of the floor (issue 24)",
-            share,
-            0.85,
+            &[(5, 0.6), (24, 0.85)],
         ));
     }
     if let (Some(floor), Some(current)) = (floor, current) {
         let share = current.rps / floor.rps;
-        targets.push(ratio(
-            "GetCurrentUser ≥ 35% of the floor (issue 24)",
-            share,
-            0.35,
-        ));
+        targets.extend(shares("GetCurrentUser", "the floor", share, &[(24, 0.35)]));
     }
     if let (Some(floor), Some(get)) = (floor, get) {
         let share = get.rps / floor.rps;
-        targets.push(ratio(
-            "GetListEntry ≥ 25% of the floor (issue 5)",
+        targets.extend(shares(
+            "GetListEntry",
+            "the floor",
             share,
-            0.25,
-        ));
-        targets.push(ratio(
-            "GetListEntry ≥ 35% of the floor (issue 24)",
-            share,
-            0.35,
+            &[(5, 0.25), (24, 0.35)],
         ));
         targets.push(Target {
             what: "GetListEntry p99 < 5 ms (issue 5)".into(),
@@ -91,17 +79,23 @@ fn per_call(cases: &[Case], targets: &mut Vec<Target>) {
     }
     if let (Some(get), Some(web)) = (get, web) {
         let share = web.rps / get.rps;
-        targets.push(ratio(
-            "gateway GetListEntry ≥ 60% of direct (issue 5)",
-            share,
-            0.6,
-        ));
-        targets.push(ratio(
-            "gateway GetListEntry ≥ 75% of direct (issue 24)",
-            share,
-            0.75,
-        ));
+        let call = "gateway GetListEntry";
+        targets.extend(shares(call, "direct", share, &[(5, 0.6), (24, 0.75)]));
     }
+}
+
+/// `call`'s `share` of `of`, held to each issue's minimum (issue number,
+/// minimum share).
+fn shares<'a>(
+    call: &'a str,
+    of: &'a str,
+    share: f64,
+    minimums: &'a [(u8, f64)],
+) -> impl Iterator<Item = Target> + 'a {
+    minimums.iter().map(move |&(issue, min)| {
+        let what = format!("{call} ≥ {:.0}% of {of} (issue {issue})", min * 100.0);
+        ratio(&what, share, min)
+    })
 }
 
 /// A ratio held to a minimum, shown in percent.

@@ -85,3 +85,39 @@ fn login_is_held_to_the_argon2_ceiling_of_its_own_round() {
     assert_eq!(login.measured, "90.0%");
     assert!(login.met);
 }
+
+#[test]
+fn each_share_of_the_floor_is_held_to_every_issue_that_set_one() {
+    let cases = vec![
+        case(crate::cases::FLOOR, measured(1000.0, 1.0, 1.0), 1.0),
+        case("GetListEntry", measured(300.0, 4.0, 4.0), 1.0),
+        case(
+            "GetListEntry via gateway (gRPC-Web, HTTP/1.1)",
+            measured(224.0, 4.0, 4.0),
+            1.0,
+        ),
+    ];
+    let targets = crate::targets::targets(&cases, 2, &[]);
+    let judged: Vec<(&str, &str, bool)> = targets
+        .iter()
+        .filter(|t| t.what.contains('%'))
+        .map(|t| (t.what.as_str(), t.measured.as_str(), t.met))
+        .collect();
+    assert_eq!(
+        judged,
+        [
+            ("GetListEntry ≥ 25% of the floor (issue 5)", "30.0%", true),
+            ("GetListEntry ≥ 35% of the floor (issue 24)", "30.0%", false),
+            (
+                "gateway GetListEntry ≥ 60% of direct (issue 5)",
+                "74.7%",
+                true
+            ),
+            (
+                "gateway GetListEntry ≥ 75% of direct (issue 24)",
+                "74.7%",
+                false
+            ),
+        ]
+    );
+}
